@@ -1,0 +1,95 @@
+// `npm test`: the whole suite on a fresh clone. Checks prerequisites, lints, builds, installs the
+// conformance toolchains (official Python and Go SDKs from their registries) into ./.test-deps,
+// then runs every compiled *.test.js with Node's test runner.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+const deps = join(root, ".test-deps");
+const CI = process.env.CI === "true";
+const PY_SDK = "ucloud-sdk-python3==0.11.150";
+
+function step(name) {
+  process.stdout.write(`\n== ${name}\n`);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", ...opts });
+  if (r.status !== 0) {
+    console.error(`\n${cmd} ${args.join(" ")} failed (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+}
+
+function has(cmd) {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}
+
+/** A toolchain that cannot be set up: fatal in CI, a loud skip elsewhere. */
+function unavailable(what, why) {
+  const msg = `conformance: ${what} unavailable: ${why}`;
+  if (CI) {
+    console.error(`${msg}\nCI=true: nothing may be skipped.`);
+    process.exit(1);
+  }
+  console.error(`\n!!!!!!!!!!\n!! ${msg}\n!! The ${what} conformance tests will be SKIPPED.\n!!!!!!!!!!\n`);
+}
+
+step("prerequisites");
+run(process.execPath, ["scripts/check-prereqs.mjs"]);
+
+step("lint (biome)");
+run(process.execPath, [join(root, "node_modules/@biomejs/biome/bin/biome"), "check", "."]);
+
+step("build (tsc)");
+rmSync(join(root, "dist"), { recursive: true, force: true });
+run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"]);
+
+step("conformance toolchains");
+mkdirSync(deps, { recursive: true });
+const env = { ...process.env };
+const venv = join(deps, "py");
+const python = join(venv, "bin", "python");
+if (!has("python3")) unavailable("Python SDK", "python3 is not installed");
+else {
+  try {
+    if (!existsSync(python)) execFileSync("python3", ["-m", "venv", venv], { stdio: "inherit" });
+    const installed = spawnSync(python, ["-c", "import ucloud.client"], { stdio: "ignore" }).status === 0;
+    if (!installed) execFileSync(python, ["-m", "pip", "install", "-q", "--disable-pip-version-check", PY_SDK], { stdio: "inherit" });
+    env.OCS_TEST_PYTHON = python;
+    console.log(`python SDK: ${PY_SDK} in ${venv}`);
+  } catch (e) {
+    unavailable("Python SDK", e.message);
+  }
+}
+const goBin = join(deps, "conformance-go");
+if (!has("go")) unavailable("Go SDK", "go is not installed");
+else {
+  try {
+    execFileSync("go", ["build", "-o", goBin, "."], {
+      cwd: join(root, "test/conformance/go"),
+      stdio: "inherit",
+      env: { ...process.env, GOFLAGS: "-mod=mod" },
+    });
+    env.OCS_TEST_GO = goBin;
+    console.log(`go SDK: built ${goBin}`);
+  } catch (e) {
+    unavailable("Go SDK", e.message);
+  }
+}
+
+step("tests");
+const files = [];
+const walk = (dir) => {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (name.endsWith(".test.js")) files.push(p);
+  }
+};
+walk(join(root, "dist"));
+files.sort();
+const only = process.argv.slice(2);
+const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
+run(process.execPath, ["--test", "--test-concurrency=2", ...selected], { env });

@@ -1,0 +1,14 @@
+import { f } from "../../protocol/schema.js";
+import { defineAction } from "../types.js";
+
+/** RebootCompShareInstance: only Running → Rebooting → Running. */
+export default defineAction({
+  name: "RebootCompShareInstance",
+  schema: { UHostId: f.str({ required: true }) },
+  region: "required",
+  zone: "required",
+  async handler(ctx, p) {
+    await ctx.deps.instances.reboot(await ctx.scope(), p.UHostId);
+    return { UHostId: p.UHostId };
+  },
+});

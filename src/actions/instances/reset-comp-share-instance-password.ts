@@ -1,0 +1,14 @@
+import { f } from "../../protocol/schema.js";
+import { defineAction } from "../types.js";
+
+/** ResetCompShareInstancePassword: Password is base64; VM instances only when Stopped. */
+export default defineAction({
+  name: "ResetCompShareInstancePassword",
+  schema: { UHostId: f.str({ required: true }), Password: f.str({ required: true }) },
+  region: "required",
+  zone: "required",
+  async handler(ctx, p) {
+    await ctx.deps.instances.resetPassword(await ctx.scope(), p.UHostId, p.Password);
+    return { UHostId: p.UHostId };
+  },
+});

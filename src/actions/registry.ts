@@ -1,0 +1,50 @@
+import getProjectList from "./account/get-project-list.js";
+import getRegion from "./account/get-region.js";
+import describeCompShareSupportZone from "./catalog/describe-comp-share-support-zone.js";
+import * as emulator from "./emulator/emulator.js";
+import createCompShareInstance from "./instances/create-comp-share-instance.js";
+import deleteCompShareStopScheduler from "./instances/delete-comp-share-stop-scheduler.js";
+import describeCompShareInstance from "./instances/describe-comp-share-instance.js";
+import describeCompShareRecycleInstance from "./instances/describe-comp-share-recycle-instance.js";
+import modifyCompShareInstanceName from "./instances/modify-comp-share-instance-name.js";
+import rebootCompShareInstance from "./instances/reboot-comp-share-instance.js";
+import recoverCompShareInstance from "./instances/recover-comp-share-instance.js";
+import reinstallCompShareInstance from "./instances/reinstall-comp-share-instance.js";
+import resetCompShareInstancePassword from "./instances/reset-comp-share-instance-password.js";
+import resizeCompShareInstance from "./instances/resize-comp-share-instance.js";
+import startCompShareInstance from "./instances/start-comp-share-instance.js";
+import stopCompShareInstance from "./instances/stop-comp-share-instance.js";
+import terminateCompShareInstance from "./instances/terminate-comp-share-instance.js";
+import updateCompShareStopScheduler from "./instances/update-comp-share-stop-scheduler.js";
+import type { ActionDef } from "./types.js";
+
+/** Wire name → Action. The README's action table lists exactly these. */
+export const ACTIONS: ActionDef[] = [
+  getProjectList,
+  getRegion,
+  describeCompShareSupportZone,
+  createCompShareInstance,
+  describeCompShareInstance,
+  startCompShareInstance,
+  stopCompShareInstance,
+  rebootCompShareInstance,
+  terminateCompShareInstance,
+  reinstallCompShareInstance,
+  resizeCompShareInstance,
+  resetCompShareInstancePassword,
+  modifyCompShareInstanceName,
+  updateCompShareStopScheduler,
+  deleteCompShareStopScheduler,
+  describeCompShareRecycleInstance,
+  recoverCompShareInstance,
+  emulator.advanceClock,
+  emulator.setLatency,
+  emulator.injectFault,
+  emulator.clearFaults,
+  emulator.reset,
+  emulator.status,
+] as unknown as ActionDef[];
+
+export function actionMap(): Map<string, ActionDef> {
+  return new Map(ACTIONS.map((a) => [a.name, a]));
+}

@@ -1,0 +1,145 @@
+import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+
+/** Every configuration key, its default and its check. README's configuration table lists these. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Absent: SQLite in the data dir. */
+  databaseUrl?: string;
+  driver: "sim";
+  rootPublicKey?: string;
+  rootPrivateKey?: string;
+  /** Absent: the built-in catalog. */
+  catalogPath?: string;
+  simLatencyMs: number;
+  recycleRetentionHours: number;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+/** Raised for bad configuration; the message names the key. Stops the server at start. */
+export class ConfigError extends Error {}
+
+const KEYS = [
+  "OCS_HOST",
+  "OCS_PORT",
+  "OCS_DATA_DIR",
+  "OCS_DATABASE_URL",
+  "OCS_DRIVER",
+  "OCS_ROOT_PUBLIC_KEY",
+  "OCS_ROOT_PRIVATE_KEY",
+  "OCS_CATALOG",
+  "OCS_SIM_LATENCY_MS",
+  "OCS_RECYCLE_RETENTION_HOURS",
+  "OCS_LOG_LEVEL",
+] as const;
+type Key = (typeof KEYS)[number];
+
+/**
+ * Reads configuration from the environment, over an optional JSON config file with the same keys
+ * (`OCS_CONFIG` names it; `./ocs.config.json` is read when present). The environment wins.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const fileValues: Partial<Record<Key, string>> = {};
+  const explicit = env.OCS_CONFIG;
+  const path = explicit ? resolve(cwd, explicit) : join(cwd, "ocs.config.json");
+  if (explicit && !existsSync(path)) throw new ConfigError(`OCS_CONFIG: file ${path} does not exist`);
+  if (existsSync(path)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path, "utf8"));
+    } catch (e) {
+      throw new ConfigError(`OCS_CONFIG: ${path} is not valid JSON (${(e as Error).message})`);
+    }
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+      throw new ConfigError(`OCS_CONFIG: ${path} must hold a JSON object`);
+    }
+    for (const [k, v] of Object.entries(parsed)) {
+      if (!(KEYS as readonly string[]).includes(k)) throw new ConfigError(`${k}: unknown key in ${path}`);
+      if (typeof v !== "string" && typeof v !== "number")
+        throw new ConfigError(`${k}: must be a string or number in ${path}`);
+      fileValues[k as Key] = String(v);
+    }
+  }
+  const get = (k: Key): string | undefined => {
+    const v = env[k] ?? fileValues[k];
+    return v === undefined || v === "" ? undefined : v;
+  };
+  const int = (k: Key, def: number, min: number, max: number): number => {
+    const raw = get(k);
+    if (raw === undefined) return def;
+    if (!/^\d+$/.test(raw)) throw new ConfigError(`${k}: must be a whole number, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new ConfigError(`${k}: must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+
+  const host = get("OCS_HOST") ?? "127.0.0.1";
+  if (!/^[\w.:-]+$/.test(host)) throw new ConfigError(`OCS_HOST: "${host}" is not a host name or address`);
+  const dataDir = resolve(cwd, get("OCS_DATA_DIR") ?? ".ocs-data");
+  const databaseUrl = get("OCS_DATABASE_URL");
+  if (
+    databaseUrl !== undefined &&
+    !/^(postgres|postgresql):\/\//.test(databaseUrl) &&
+    !databaseUrl.startsWith("sqlite:")
+  ) {
+    throw new ConfigError(
+      "OCS_DATABASE_URL: must start with postgres:// or sqlite: (absent = SQLite in the data dir)",
+    );
+  }
+  if (databaseUrl?.startsWith("postgres")) {
+    throw new ConfigError(
+      "OCS_DATABASE_URL: PostgreSQL is not available in this build yet; leave it unset for SQLite",
+    );
+  }
+  const driver = get("OCS_DRIVER") ?? "sim";
+  if (driver !== "sim")
+    throw new ConfigError(`OCS_DRIVER: "${driver}" is not available; this build has: sim`);
+  const rootPublicKey = get("OCS_ROOT_PUBLIC_KEY");
+  const rootPrivateKey = get("OCS_ROOT_PRIVATE_KEY");
+  if ((rootPublicKey === undefined) !== (rootPrivateKey === undefined)) {
+    throw new ConfigError(
+      `${rootPublicKey === undefined ? "OCS_ROOT_PUBLIC_KEY" : "OCS_ROOT_PRIVATE_KEY"}: set both OCS_ROOT_PUBLIC_KEY and OCS_ROOT_PRIVATE_KEY, or neither`,
+    );
+  }
+  for (const [k, v] of [
+    ["OCS_ROOT_PUBLIC_KEY", rootPublicKey],
+    ["OCS_ROOT_PRIVATE_KEY", rootPrivateKey],
+  ] as const) {
+    if (v !== undefined && (v.length < 8 || v.length > 128 || /\s/.test(v))) {
+      throw new ConfigError(`${k}: must be 8-128 characters without spaces`);
+    }
+  }
+  const catalog = get("OCS_CATALOG");
+  const catalogPath =
+    catalog === undefined ? undefined : isAbsolute(catalog) ? catalog : resolve(cwd, catalog);
+  if (catalogPath !== undefined && !existsSync(catalogPath))
+    throw new ConfigError(`OCS_CATALOG: file ${catalogPath} does not exist`);
+  const logLevel = get("OCS_LOG_LEVEL") ?? "info";
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+    throw new ConfigError(`OCS_LOG_LEVEL: must be debug, info, warn or error, got "${logLevel}"`);
+  }
+  return {
+    host,
+    port: int("OCS_PORT", 8080, 0, 65535),
+    dataDir,
+    databaseUrl,
+    driver: "sim",
+    rootPublicKey,
+    rootPrivateKey,
+    catalogPath,
+    simLatencyMs: int("OCS_SIM_LATENCY_MS", 500, 0, 600_000),
+    recycleRetentionHours: int("OCS_RECYCLE_RETENTION_HOURS", 72, 0, 24 * 365),
+    logLevel: logLevel as Config["logLevel"],
+  };
+}
+
+/** The SQLite file for a config (OCS_DATABASE_URL=sqlite:PATH, or the data dir's default). */
+export function sqlitePath(config: Config): string {
+  if (config.databaseUrl?.startsWith("sqlite:")) {
+    const p = config.databaseUrl.slice("sqlite:".length);
+    return p === ":memory:" ? p : resolve(config.dataDir, p);
+  }
+  return join(config.dataDir, "ocs.sqlite");
+}

@@ -1,0 +1,185 @@
+import { ApiError } from "../protocol/errors.js";
+import type { AccountRecord, KeyPairRecord, ProjectRecord } from "../store/accounts-repo.js";
+import { accountsRepo } from "../store/accounts-repo.js";
+import type { Db } from "../store/db.js";
+import type { Clock } from "./clock.js";
+import type { IdGen } from "./ids.js";
+import { newKeyPair } from "./ids.js";
+import type { SecretBox } from "./secrets.js";
+
+/** An authenticated caller. */
+export interface Principal {
+  account: AccountRecord;
+  publicKey: string;
+}
+
+/**
+ * Accounts own key pairs and projects; each account has one default project (`org-` + short id).
+ * Private keys are sealed at rest; opened keys are cached in memory because every request needs one.
+ */
+export class AccountService {
+  private readonly keyCache = new Map<string, { privateKey: string; accountId: string }>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly secrets: SecretBox,
+    private readonly clock: Clock,
+    private readonly ids: IdGen,
+  ) {}
+
+  async createAccount(
+    name: string,
+    opts: {
+      isRoot?: boolean;
+      keyPair?: { publicKey: string; privateKey: string };
+      instanceQuota?: number;
+    } = {},
+  ): Promise<{
+    account: AccountRecord;
+    project: ProjectRecord;
+    keyPair: { publicKey: string; privateKey: string };
+  }> {
+    if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(name)) {
+      throw new Error("account name must be 1-64 characters of letters, digits, _ . @ -");
+    }
+    const now = this.clock.now();
+    const account: AccountRecord = {
+      id: this.ids.next("acc", 10),
+      name,
+      isRoot: opts.isRoot ?? false,
+      instanceQuota: opts.instanceQuota ?? 100,
+      createdAt: now,
+    };
+    const keys = opts.keyPair ?? newKeyPair();
+    const project: ProjectRecord = {
+      id: this.ids.next("org", 6),
+      accountId: account.id,
+      name: "Default",
+      isDefault: true,
+      createdAt: now,
+    };
+    await this.db.tx(async (tx) => {
+      if (await accountsRepo.accountByName(tx, name)) throw new Error(`account ${name} already exists`);
+      await accountsRepo.insertAccount(tx, account);
+      await accountsRepo.insertProject(tx, project);
+      await accountsRepo.insertKeyPair(tx, {
+        publicKey: keys.publicKey,
+        accountId: account.id,
+        privateKeySealed: this.secrets.seal(keys.privateKey),
+        createdAt: now,
+      });
+    });
+    return { account, project, keyPair: keys };
+  }
+
+  async createKeyPair(accountId: string): Promise<{ publicKey: string; privateKey: string }> {
+    const keys = newKeyPair();
+    await this.db.tx(async (tx) => {
+      if (!(await accountsRepo.accountById(tx, accountId))) throw new Error(`account ${accountId} not found`);
+      await accountsRepo.insertKeyPair(tx, {
+        publicKey: keys.publicKey,
+        accountId,
+        privateKeySealed: this.secrets.seal(keys.privateKey),
+        createdAt: this.clock.now(),
+      });
+    });
+    return keys;
+  }
+
+  async createProject(accountId: string, name: string): Promise<ProjectRecord> {
+    const project: ProjectRecord = {
+      id: this.ids.next("org", 6),
+      accountId,
+      name,
+      isDefault: false,
+      createdAt: this.clock.now(),
+    };
+    await this.db.tx(async (tx) => {
+      if (!(await accountsRepo.accountById(tx, accountId))) throw new Error(`account ${accountId} not found`);
+      await accountsRepo.insertProject(tx, project);
+    });
+    return project;
+  }
+
+  /**
+   * Makes sure the root account exists. With configured root keys (as MinIO's root credentials)
+   * that pair is the root account's; without, a pair is generated once and returned for printing.
+   */
+  async ensureRoot(configured?: { publicKey: string; privateKey: string }): Promise<{
+    account: AccountRecord;
+    generated?: { publicKey: string; privateKey: string };
+  }> {
+    const existing = await accountsRepo.rootAccount(this.db);
+    if (!existing) {
+      const created = await this.createAccount("root", { isRoot: true, keyPair: configured });
+      return { account: created.account, generated: configured ? undefined : created.keyPair };
+    }
+    if (configured) {
+      const kp = await accountsRepo.keyPair(this.db, configured.publicKey);
+      if (kp && kp.accountId !== existing.id) {
+        throw new Error("OCS_ROOT_PUBLIC_KEY belongs to another account");
+      }
+      await this.db.tx(async (tx) => {
+        await accountsRepo.deleteKeyPair(tx, configured.publicKey);
+        await accountsRepo.insertKeyPair(tx, {
+          publicKey: configured.publicKey,
+          accountId: existing.id,
+          privateKeySealed: this.secrets.seal(configured.privateKey),
+          createdAt: kp?.createdAt ?? this.clock.now(),
+        });
+      });
+      this.keyCache.delete(configured.publicKey);
+    }
+    return { account: existing };
+  }
+
+  /** The private key and owner of a public key, or undefined for an unknown key. */
+  async resolveKey(publicKey: string): Promise<{ privateKey: string; accountId: string } | undefined> {
+    const cached = this.keyCache.get(publicKey);
+    if (cached) return cached;
+    const kp: KeyPairRecord | undefined = await accountsRepo.keyPair(this.db, publicKey);
+    if (!kp) return undefined;
+    const entry = { privateKey: this.secrets.open(kp.privateKeySealed), accountId: kp.accountId };
+    if (this.keyCache.size > 10_000) this.keyCache.clear();
+    this.keyCache.set(publicKey, entry);
+    return entry;
+  }
+
+  async account(id: string): Promise<AccountRecord | undefined> {
+    return accountsRepo.accountById(this.db, id);
+  }
+
+  /** The project a request acts in: the given one if the account owns it, else its default. */
+  async resolveProject(accountId: string, projectId: string | undefined): Promise<ProjectRecord> {
+    if (projectId) {
+      const p = await accountsRepo.project(this.db, projectId);
+      if (!p || p.accountId !== accountId) throw new ApiError("ProjectNotExists", { projectId });
+      return p;
+    }
+    const all = await accountsRepo.projectsOf(this.db, accountId);
+    const p = all.find((x) => x.isDefault) ?? all[0];
+    if (!p) throw new ApiError("ProjectNotExists", { projectId: "(default)" });
+    return p;
+  }
+
+  listAccounts(): Promise<AccountRecord[]> {
+    return accountsRepo.listAccounts(this.db);
+  }
+  projectsOf(accountId: string): Promise<ProjectRecord[]> {
+    return accountsRepo.projectsOf(this.db, accountId);
+  }
+  keyPairsOf(accountId: string): Promise<KeyPairRecord[]> {
+    return accountsRepo.keyPairsOf(this.db, accountId);
+  }
+  accountByName(name: string): Promise<AccountRecord | undefined> {
+    return accountsRepo.accountByName(this.db, name);
+  }
+  resourceCount(projectId: string): Promise<number> {
+    return accountsRepo.projectResourceCount(this.db, projectId);
+  }
+
+  /** Forgets cached keys (emulator reset). */
+  clearCache(): void {
+    this.keyCache.clear();
+  }
+}

@@ -1,0 +1,179 @@
+import { createHash } from "node:crypto";
+import type { DiskRecord, InstanceRecord } from "../store/instances-repo.js";
+import type { Catalog, GpuTypeSpec, ImageSpec } from "./catalog.js";
+import { unixSeconds } from "./clock.js";
+import { quote } from "./pricing.js";
+
+/** How an instance is reached; the sim driver invents stable addresses, real drivers report theirs. */
+export interface Access {
+  ip: string;
+  sshPort: number;
+}
+
+/** Deterministic addresses per instance for the simulated driver (10.x private, one per instance). */
+export function simAccess(id: string): Access {
+  const h = createHash("sha1").update(id).digest();
+  return { ip: `10.${h[0]! % 250}.${h[1]! % 250}.${(h[2]! % 250) + 2}`, sshPort: 60022 };
+}
+
+function shortHash(s: string, n = 8): string {
+  return createHash("sha1").update(s).digest("hex").slice(0, n);
+}
+
+/** Each project has one VPC, with one subnet per zone; ids are derived, so they are stable. */
+export function vpcIdOf(projectId: string): string {
+  return `uvnet-${shortHash(projectId)}`;
+}
+
+export function subnetIdOf(projectId: string, zone: string): string {
+  return `subnet-${shortHash(projectId + zone)}`;
+}
+
+/**
+ * Renders one instance as a `UHostSet` element. Every field of the Go SDK's CompShareInstanceSet is
+ * present with exactly its JSON type: the Go SDK fails the whole call on a single mismatch, so
+ * `IsBoot` is the string "True"/"False", usage rates are strings, times are integers (0 when unset).
+ */
+export function renderInstance(
+  inst: InstanceRecord,
+  ctx: {
+    catalog: Catalog;
+    type: GpuTypeSpec | undefined;
+    image: ImageSpec | undefined;
+    disks: DiskRecord[];
+    gpus: number[];
+    password: string;
+    now: number;
+    access: Access;
+  },
+): Record<string, unknown> {
+  const { type, image } = ctx;
+  const noGpu = inst.withoutGpu;
+  const price = quote(
+    ctx.catalog,
+    {
+      gpuType: inst.gpuType,
+      gpu: inst.gpu,
+      cpu: noGpu && type ? type.withoutGpu.cpu : inst.cpu,
+      chargeType: inst.chargeType,
+      withoutGpu: noGpu,
+      disks: ctx.disks.map((d) => ({ isBoot: d.isBoot, type: d.diskType, sizeGB: d.sizeGB })),
+    },
+    ctx.now,
+  );
+  const running = inst.state === "Running";
+  const vpc = vpcIdOf(inst.projectId);
+  const subnet = subnetIdOf(inst.projectId, inst.zone);
+  const ipSet = [
+    {
+      IP: ctx.access.ip,
+      IPId: "",
+      IPMode: "IPv4",
+      Type: "Private",
+      Bandwidth: 0,
+      Default: "true",
+      Mac: `52:54:00:${shortHash(inst.id, 6).match(/../g)?.join(":")}`,
+      NetworkInterfaceId: "",
+      SubnetId: subnet,
+      VPCId: vpc,
+      Weight: 0,
+    },
+  ];
+  const diskSet = ctx.disks.map((d) => ({
+    DiskId: d.id,
+    DiskType: d.diskType,
+    Drive: d.drive,
+    Size: d.sizeGB,
+    IsBoot: d.isBoot ? "True" : "False",
+    Encrypted: "false",
+    Name: d.isBoot ? "" : d.id,
+    Type: d.isBoot ? "Boot" : "Data",
+    BackupType: "",
+  }));
+  const diskPriceInfo = (price?.disks ?? []).map((d) => ({
+    ChargeType: inst.chargeType,
+    IsBoot: d.isBoot,
+    Price: d.price,
+  }));
+  const withoutGpuSpec = { Cpu: type?.withoutGpu.cpu ?? 0, Gpu: 0, Memory: type?.withoutGpu.memory ?? 0 };
+  const remark = inst.lastError
+    ? `${inst.remark ? `${inst.remark}; ` : ""}last operation failed: ${inst.lastError}`
+    : inst.remark;
+  const t = (ms: number | null): number => (ms === null ? 0 : unixSeconds(ms));
+  return {
+    UHostId: inst.id,
+    Name: inst.name,
+    Zone: inst.zone,
+    Region: inst.region,
+    State: inst.state,
+    MachineType: inst.machineType,
+    InstanceType: inst.instanceType,
+    CPU: noGpu ? withoutGpuSpec.Cpu : inst.cpu,
+    Memory: noGpu ? withoutGpuSpec.Memory : inst.memory,
+    GPU: noGpu ? 0 : inst.gpu,
+    GpuType: inst.gpuType,
+    GraphicsMemory: { Value: type?.graphicsMemoryGB ?? 0, Rate: 100 },
+    CpuPlatform: inst.cpuPlatform,
+    CpuArch: "x86_64",
+    ChargeType: inst.chargeType,
+    AutoRenew: "No",
+    IsExpire: inst.expireAt !== null && inst.expireAt < ctx.now ? "Yes" : "No",
+    IsSpot: inst.chargeType === "Spot",
+    CreateTime: t(inst.createdAt),
+    ExpireTime: t(inst.expireAt),
+    StartTime: t(inst.startedAt),
+    UpdateTime: t(inst.updatedAt),
+    ReleaseTime: inst.state === "Stopped" ? t(inst.releaseAt) : 0,
+    // [G] names the scheduled stop StopTime/StopSchedulerTime, [P] SchedulerStopTime: all three.
+    StopTime: t(inst.schedulerStopAt),
+    StopSchedulerTime: t(inst.schedulerStopAt),
+    SchedulerStopTime: t(inst.schedulerStopAt),
+    AttachUs3Time: 0,
+    CompShareImageId: inst.imageId,
+    CompShareImageName: image?.name ?? "",
+    CompShareImageBillId: "",
+    CompShareImageOwnerAlias: "Official",
+    CompShareImageStatus: image ? "Available" : "UnAvailable",
+    CompShareImageType: image?.type ?? "System",
+    CompShareImageAuthor: image?.author ?? "",
+    CompShareImagePrice: 0,
+    BasicImageId: inst.imageId,
+    BasicImageName: image?.name ?? "",
+    InstancePrice: price?.instance ?? 0,
+    DiskPrice: price ? Math.round((price.systemDisks + price.dataDisks) * 10000) / 10000 : 0,
+    DiscountType: price?.discountType ?? 0,
+    OsName: image?.osName ?? "",
+    OsType: image?.osType ?? "Linux",
+    Password: Buffer.from(ctx.password, "utf8").toString("base64"),
+    FileBrowserPassword: "",
+    SshLoginCommand:
+      running && (image?.osType ?? "Linux") === "Linux"
+        ? `ssh root@${ctx.access.ip} -p ${ctx.access.sshPort}`
+        : "",
+    Tag: inst.tag,
+    Remark: remark,
+    TotalDiskSpace: ctx.disks.filter((d) => !d.isBoot).reduce((s, d) => s + d.sizeGB, 0),
+    DiskSet: diskSet,
+    IPSet: ipSet,
+    Softwares: [],
+    DiskPriceInfo: diskPriceInfo,
+    PostPayPowerOffBillingResource: inst.chargeType === "Postpay" ? diskPriceInfo : [],
+    MonitorMessages: {
+      CpuUsageRate: running ? "0.00" : "",
+      MemUsageRate: running ? "0.00" : "",
+      GpuInfo: running
+        ? ctx.gpus.map((g) => ({ GPU: String(g), GpuUsageRate: "0.00", MemoryUsageRate: "0.00" }))
+        : [],
+    },
+    SupportWithoutGpuStart: type !== undefined && inst.gpu > 0,
+    WithoutGpuSpec: withoutGpuSpec,
+    HostIp: "",
+    HugepageCfg: "",
+    PodId: "",
+    QemuFullVersion: "",
+    QemuVersion: "",
+    UUID: inst.id,
+    SetId: 0,
+    PostPayShutdown: false,
+  };
+}

@@ -1,0 +1,43 @@
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * Private keys and instance passwords are stored encrypted with a server master key
+ * (AES-256-GCM). The signature scheme needs the plain private key to recompute SHA1, so a one-way
+ * hash is not an option; encryption at rest is the best we can do.
+ */
+export class SecretBox {
+  constructor(private readonly key: Buffer) {
+    if (key.length !== 32) throw new Error("master key must be 32 bytes");
+  }
+
+  seal(plain: string): string {
+    const iv = randomBytes(12);
+    const c = createCipheriv("aes-256-gcm", this.key, iv);
+    const body = Buffer.concat([c.update(plain, "utf8"), c.final()]);
+    return `v1:${Buffer.concat([iv, c.getAuthTag(), body]).toString("base64")}`;
+  }
+
+  open(sealed: string): string {
+    if (!sealed.startsWith("v1:")) throw new Error("unknown secret format");
+    const raw = Buffer.from(sealed.slice(3), "base64");
+    const d = createDecipheriv("aes-256-gcm", this.key, raw.subarray(0, 12));
+    d.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString("utf8");
+  }
+}
+
+/** Loads `<dataDir>/master.key`, creating it (mode 0600) on first start. */
+export function loadOrCreateMasterKey(dataDir: string): Buffer {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, "master.key");
+  if (existsSync(path)) {
+    const key = Buffer.from(readFileSync(path, "utf8").trim(), "base64");
+    if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key`);
+    return key;
+  }
+  const key = randomBytes(32);
+  writeFileSync(path, key.toString("base64") + "\n", { mode: 0o600, flag: "wx" });
+  return key;
+}

@@ -1,0 +1,115 @@
+import type { Driver, DriverOp, Observed, RuntimeSpec } from "../driver.js";
+
+interface SimInstance {
+  running: boolean;
+  gpus: number[];
+  systemDiskGeneration: number;
+}
+
+/** A fault the emulator injects into driver calls: fail the next `count` calls, or with a probability. */
+export interface DriverFault {
+  op: DriverOp;
+  message: string;
+  count?: number;
+  probability?: number;
+}
+
+/**
+ * The simulated driver: the embedded default and the emulator's engine. It keeps instances in
+ * memory, waits a configurable latency per call (0 allowed), counts every call (tests use the
+ * counts to prove each transition ran exactly once) and fails on purpose when told to.
+ */
+export class SimDriver implements Driver {
+  readonly name = "sim";
+  readonly instances = new Map<string, SimInstance>();
+  readonly calls: Record<DriverOp, number> = {
+    create: 0,
+    start: 0,
+    stop: 0,
+    reboot: 0,
+    reinstall: 0,
+    destroy: 0,
+  };
+  private faults: DriverFault[] = [];
+
+  constructor(
+    public latencyMs = 0,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  injectFault(fault: DriverFault): void {
+    this.faults.push({ ...fault });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  reset(): void {
+    this.instances.clear();
+    this.clearFaults();
+    for (const k of Object.keys(this.calls) as DriverOp[]) this.calls[k] = 0;
+  }
+
+  private async step(op: DriverOp): Promise<void> {
+    this.calls[op]++;
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    const fault = this.faults.find((f) => f.op === op);
+    if (!fault) return;
+    if (fault.count !== undefined) {
+      fault.count--;
+      if (fault.count <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
+      throw new Error(fault.message);
+    }
+    if (this.random() < (fault.probability ?? 1)) throw new Error(fault.message);
+  }
+
+  async create(spec: RuntimeSpec): Promise<void> {
+    await this.step("create");
+    if (!this.instances.has(spec.id))
+      this.instances.set(spec.id, { running: false, gpus: [], systemDiskGeneration: 1 });
+  }
+
+  async start(spec: RuntimeSpec, gpus: number[]): Promise<void> {
+    await this.step("start");
+    const inst = this.instances.get(spec.id) ?? { running: false, gpus: [], systemDiskGeneration: 1 };
+    inst.running = true;
+    inst.gpus = [...gpus];
+    this.instances.set(spec.id, inst);
+  }
+
+  async stop(id: string): Promise<void> {
+    await this.step("stop");
+    const inst = this.instances.get(id);
+    if (inst) {
+      inst.running = false;
+      inst.gpus = [];
+    }
+  }
+
+  async reboot(id: string): Promise<void> {
+    await this.step("reboot");
+    if (!this.instances.get(id)?.running) throw new Error(`instance ${id} is not running`);
+  }
+
+  async reinstall(spec: RuntimeSpec): Promise<void> {
+    await this.step("reinstall");
+    const inst = this.instances.get(spec.id) ?? { running: false, gpus: [], systemDiskGeneration: 0 };
+    inst.systemDiskGeneration++;
+    this.instances.set(spec.id, inst);
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.step("destroy");
+    this.instances.delete(id);
+  }
+
+  async inspect(id: string): Promise<Observed> {
+    const inst = this.instances.get(id);
+    return { exists: inst !== undefined, running: inst?.running ?? false };
+  }
+
+  async list(): Promise<string[]> {
+    return [...this.instances.keys()];
+  }
+}

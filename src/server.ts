@@ -1,0 +1,195 @@
+import { createServer as createHttpServer } from "node:http";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { FaultTable } from "./actions/emulator/faults.js";
+import { actionMap } from "./actions/registry.js";
+import type { AppDeps } from "./actions/types.js";
+import type { Config } from "./config.js";
+import { sqlitePath } from "./config.js";
+import { AccountService } from "./core/accounts.js";
+import { CatalogIndex, DEFAULT_CATALOG, loadCatalog, validateCatalog } from "./core/catalog.js";
+import type { Catalog } from "./core/catalog.js";
+import { OffsetClock } from "./core/clock.js";
+import { randomIds } from "./core/ids.js";
+import type { IdGen } from "./core/ids.js";
+import { DEFAULT_TIMINGS, InstanceService } from "./core/instances.js";
+import type { LifecycleTimings } from "./core/instances.js";
+import { SecretBox, loadOrCreateMasterKey } from "./core/secrets.js";
+import { SimDriver } from "./drivers/sim/sim-driver.js";
+import type { Logger } from "./log.js";
+import { createLogger } from "./log.js";
+import { Metrics } from "./metrics.js";
+import { handleApi } from "./protocol/gateway.js";
+import type { GatewayDeps } from "./protocol/gateway.js";
+import { SqliteDb } from "./store/db.js";
+import type { Db } from "./store/db.js";
+import { instancesRepo } from "./store/instances-repo.js";
+import { migrate } from "./store/migrations.js";
+import { DEFAULT_WORKER_OPTIONS, Worker } from "./worker/worker.js";
+import type { WorkerOptions } from "./worker/worker.js";
+
+export interface ServerOptions {
+  log?: Logger;
+  ids?: IdGen;
+  catalog?: Catalog;
+  timings?: Partial<LifecycleTimings>;
+  worker?: Partial<WorkerOptions>;
+}
+
+export interface OcsServer {
+  app: AppDeps;
+  gateway: GatewayDeps;
+  http: Server;
+  config: Config;
+  /** Set on the first start when no root keys were configured: print once, never stored in clear. */
+  generatedRootKeys?: { publicKey: string; privateKey: string };
+  listen(): Promise<{ host: string; port: number }>;
+  close(): Promise<void>;
+}
+
+/** Brings the instances' GPUs and CPU/memory in the store in line with the catalog's hosts. */
+async function syncHosts(db: Db, catalog: Catalog): Promise<void> {
+  await db.tx(async (tx) => {
+    for (const h of catalog.hosts) await instancesRepo.upsertHost(tx, h);
+    await instancesRepo.retireHostsNotIn(
+      tx,
+      catalog.hosts.map((h) => h.id),
+    );
+  });
+}
+
+/**
+ * The composition root: config → store → driver → worker → HTTP app. Nothing here is global, so a
+ * test builds a whole server in-process (with `port: 0`).
+ */
+export async function createServer(config: Config, opts: ServerOptions = {}): Promise<OcsServer> {
+  const log = opts.log ?? createLogger({ level: config.logLevel });
+  const catalog = opts.catalog
+    ? validateCatalog(opts.catalog)
+    : config.catalogPath
+      ? loadCatalog(config.catalogPath)
+      : DEFAULT_CATALOG;
+  const index = new CatalogIndex(catalog);
+  const secrets = new SecretBox(loadOrCreateMasterKey(config.dataDir));
+  const db = new SqliteDb(sqlitePath(config));
+  await migrate(db);
+  await syncHosts(db, catalog);
+  // SQLite is one process: claims left by a previous run of this process are void now.
+  await db.run("UPDATE tasks SET claimed_by = NULL, claim_expires_at = NULL WHERE claimed_by IS NOT NULL");
+
+  const clock = new OffsetClock();
+  const ids = opts.ids ?? randomIds;
+  const accounts = new AccountService(db, secrets, clock, ids);
+  const root = await accounts.ensureRoot(
+    config.rootPublicKey && config.rootPrivateKey
+      ? { publicKey: config.rootPublicKey, privateKey: config.rootPrivateKey }
+      : undefined,
+  );
+
+  const sim = new SimDriver(config.simLatencyMs);
+  const workerRef: { current?: Worker } = {};
+  const timings: LifecycleTimings = {
+    ...DEFAULT_TIMINGS,
+    recycleRetentionMs: config.recycleRetentionHours * 3600_000,
+    ...opts.timings,
+  };
+  const instances = new InstanceService(db, index, clock, ids, secrets, timings, () =>
+    workerRef.current?.kick(),
+  );
+  const worker = new Worker(db, instances, sim, index, clock, log.child({ component: "worker" }), {
+    ...DEFAULT_WORKER_OPTIONS,
+    ...opts.worker,
+  });
+  workerRef.current = worker;
+
+  // The simulator's world lives in memory; after a restart it is rebuilt from the store.
+  for (const row of await db.all("SELECT id, state FROM instances WHERE in_recycle = 0")) {
+    const state = String(row.state);
+    sim.instances.set(String(row.id), {
+      running: state === "Running" || state === "Rebooting" || state === "Stopping",
+      gpus: [],
+      systemDiskGeneration: 1,
+    });
+  }
+
+  const faults = new FaultTable();
+  const app: AppDeps = {
+    db,
+    catalog: index,
+    clock,
+    accounts,
+    instances,
+    driver: sim,
+    worker,
+    faults,
+    sim,
+    log,
+    reset: async () => {
+      await worker.stop();
+      await db.tx(async (tx) => {
+        await tx.run("DELETE FROM tasks");
+        await tx.run("DELETE FROM disks");
+        await tx.run("UPDATE host_gpus SET instance_id = NULL");
+        await tx.run("DELETE FROM instances");
+        await tx.run("UPDATE hosts SET cpu_used = 0, memory_used = 0");
+      });
+      clock.reset();
+      sim.reset();
+      sim.latencyMs = config.simLatencyMs;
+      faults.clear();
+      worker.start();
+    },
+  };
+  const metrics = new Metrics();
+  const gateway: GatewayDeps = { app, actions: actionMap(), metrics, log };
+
+  const http = createHttpServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method === "GET" && path === "/healthz") {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ status: "ok", driver: sim.name }));
+      return;
+    }
+    if (req.method === "GET" && path === "/metrics") {
+      res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+      res.end(metrics.render());
+      return;
+    }
+    handleApi(gateway, req, res).catch((e) => {
+      log.error("unhandled", { err: String(e) });
+      if (!res.headersSent) res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ Action: "Response", RetCode: 130, Message: "Internal error" }));
+    });
+  });
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
+  http.requestTimeout = 60_000;
+
+  let closed = false;
+  return {
+    app,
+    gateway,
+    http,
+    config,
+    generatedRootKeys: root.generated,
+    async listen() {
+      await new Promise<void>((resolveListen, reject) => {
+        http.once("error", reject);
+        http.listen(config.port, config.host, () => resolveListen());
+      });
+      worker.start();
+      const addr = http.address() as AddressInfo;
+      return { host: config.host, port: addr.port };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((r) => {
+        http.close(() => r());
+        http.closeIdleConnections();
+      });
+      await worker.stop();
+      await db.close();
+    },
+  };
+}

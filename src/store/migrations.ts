@@ -1,0 +1,141 @@
+import type { Db } from "./db.js";
+
+/**
+ * One migration history for every dialect. Types are the portable subset: TEXT, BIGINT (epoch ms
+ * and counters), DOUBLE PRECISION; booleans are 0/1 integers. Never edit a shipped migration;
+ * append a new one.
+ */
+export const MIGRATIONS: Array<{ id: number; name: string; sql: string[] }> = [
+  {
+    id: 1,
+    name: "accounts-keys-projects",
+    sql: [
+      `CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        is_root BIGINT NOT NULL DEFAULT 0,
+        instance_quota BIGINT NOT NULL DEFAULT 100,
+        created_at BIGINT NOT NULL)`,
+      `CREATE TABLE key_pairs (
+        public_key TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        private_key_sealed TEXT NOT NULL,
+        created_at BIGINT NOT NULL)`,
+      `CREATE TABLE projects (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        name TEXT NOT NULL,
+        is_default BIGINT NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL)`,
+      "CREATE INDEX projects_account ON projects(account_id)",
+    ],
+  },
+  {
+    id: 2,
+    name: "hosts-instances-disks-tasks",
+    sql: [
+      `CREATE TABLE hosts (
+        id TEXT PRIMARY KEY,
+        zone TEXT NOT NULL,
+        gpu_type TEXT NOT NULL,
+        gpu_count BIGINT NOT NULL,
+        cpu_total BIGINT NOT NULL,
+        memory_total BIGINT NOT NULL,
+        cpu_used BIGINT NOT NULL DEFAULT 0,
+        memory_used BIGINT NOT NULL DEFAULT 0,
+        retired BIGINT NOT NULL DEFAULT 0)`,
+      `CREATE TABLE host_gpus (
+        host_id TEXT NOT NULL REFERENCES hosts(id),
+        gpu_index BIGINT NOT NULL,
+        instance_id TEXT,
+        PRIMARY KEY (host_id, gpu_index))`,
+      "CREATE INDEX host_gpus_instance ON host_gpus(instance_id)",
+      `CREATE TABLE instances (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        region TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        name TEXT NOT NULL,
+        tag TEXT NOT NULL DEFAULT 'Default',
+        remark TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL,
+        operation TEXT,
+        operation_expires_at BIGINT,
+        instance_type TEXT NOT NULL,
+        machine_type TEXT NOT NULL,
+        gpu_type TEXT NOT NULL,
+        gpu BIGINT NOT NULL,
+        cpu BIGINT NOT NULL,
+        memory BIGINT NOT NULL,
+        cpu_platform TEXT NOT NULL,
+        without_gpu BIGINT NOT NULL DEFAULT 0,
+        host_id TEXT REFERENCES hosts(id),
+        holds_compute BIGINT NOT NULL DEFAULT 0,
+        charge_type TEXT NOT NULL,
+        image_id TEXT NOT NULL,
+        password_sealed TEXT NOT NULL,
+        making_image BIGINT NOT NULL DEFAULT 0,
+        in_recycle BIGINT NOT NULL DEFAULT 0,
+        recycled_at BIGINT,
+        release_udisk BIGINT NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        started_at BIGINT,
+        stopped_at BIGINT,
+        expire_at BIGINT,
+        scheduler_stop_at BIGINT,
+        release_at BIGINT,
+        pending_spec TEXT,
+        last_error TEXT)`,
+      "CREATE INDEX instances_project ON instances(project_id, in_recycle, created_at)",
+      `CREATE TABLE disks (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        instance_id TEXT,
+        zone TEXT NOT NULL,
+        is_boot BIGINT NOT NULL,
+        disk_type TEXT NOT NULL,
+        size_gb BIGINT NOT NULL,
+        drive TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at BIGINT NOT NULL)`,
+      "CREATE INDEX disks_instance ON disks(instance_id)",
+      `CREATE TABLE tasks (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        instance_id TEXT NOT NULL,
+        due_at BIGINT NOT NULL,
+        claimed_by TEXT,
+        claim_expires_at BIGINT,
+        attempts BIGINT NOT NULL DEFAULT 0,
+        payload TEXT NOT NULL DEFAULT '{}',
+        created_at BIGINT NOT NULL)`,
+      "CREATE INDEX tasks_due ON tasks(due_at)",
+      "CREATE INDEX tasks_instance ON tasks(instance_id, kind)",
+    ],
+  },
+];
+
+/** Applies pending migrations, each in its own transaction, recording them in schema_migrations. */
+export async function migrate(db: Db): Promise<number[]> {
+  await db.run(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (id BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+  );
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    const done = await db.tx(async (tx) => {
+      const rows = await tx.all("SELECT id FROM schema_migrations WHERE id = ?", [m.id]);
+      if (rows.length > 0) return false;
+      for (const stmt of m.sql) await tx.run(stmt);
+      await tx.run("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)", [
+        m.id,
+        m.name,
+        Date.now(),
+      ]);
+      return true;
+    });
+    if (done) applied.push(m.id);
+  }
+  return applied;
+}

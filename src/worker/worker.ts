@@ -1,0 +1,241 @@
+import type { CatalogIndex } from "../core/catalog.js";
+import type { Clock } from "../core/clock.js";
+import { randomId } from "../core/ids.js";
+import type { InstanceService } from "../core/instances.js";
+import { Conflict } from "../core/instances.js";
+import type { Operation } from "../core/states.js";
+import type { Driver, RuntimeSpec } from "../drivers/driver.js";
+import type { Logger } from "../log.js";
+import type { Db } from "../store/db.js";
+import type { InstanceRecord, TaskRecord } from "../store/instances-repo.js";
+import { instancesRepo as repo } from "../store/instances-repo.js";
+
+export interface WorkerOptions {
+  /** How long a claim lasts before another replica may take the task over. */
+  claimMs: number;
+  /** Idle poll interval (a kick wakes the worker at once). */
+  pollMs: number;
+  /** Tasks claimed per round, run concurrently. */
+  batch: number;
+  /** Driver attempts before a transition is declared failed. */
+  maxAttempts: number;
+}
+
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
+  claimMs: 60_000,
+  pollMs: 250,
+  batch: 32,
+  maxAttempts: 3,
+};
+
+/**
+ * Claims due tasks and drives them: finish a transition through the driver, fire a scheduled stop,
+ * release a stopped Postpay instance, purge the recycle bin. The driver is called outside any
+ * transaction; the result is written with a guarded update that only the lock holder can make.
+ */
+export class Worker {
+  readonly id = randomId("worker", 10);
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopping = false;
+  private again = false;
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Db,
+    private readonly instances: InstanceService,
+    private readonly driver: Driver,
+    private readonly catalog: CatalogIndex,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly opts: WorkerOptions = DEFAULT_WORKER_OPTIONS,
+  ) {}
+
+  start(): void {
+    this.stopping = false;
+    this.schedule(0);
+  }
+
+  /** Wakes the worker now (a new task was queued, or the clock moved). */
+  kick(): void {
+    if (this.stopping) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  /** Stops taking new work and waits for the round in flight (SIGTERM path). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.inFlight;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopping) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.inFlight = this.round();
+    }, ms);
+  }
+
+  /** Runs rounds until nothing is due; exposed for tests that want to drain synchronously. */
+  async drain(): Promise<void> {
+    while (await this.runOnce()) {
+      /* keep going */
+    }
+  }
+
+  private async round(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      let more = true;
+      while (more && !this.stopping) {
+        this.again = false;
+        more = (await this.runOnce()) || this.again;
+      }
+    } catch (e) {
+      this.log.error("worker round failed", { err: String(e) });
+    } finally {
+      this.running = false;
+      this.schedule(this.opts.pollMs);
+    }
+  }
+
+  /** One claim-and-run round; true when it did something. */
+  async runOnce(): Promise<boolean> {
+    const tasks = await repo.claimDue(this.db, this.id, this.clock.now(), this.opts.claimMs, this.opts.batch);
+    if (tasks.length === 0) return false;
+    await Promise.all(tasks.map((t) => this.run(t)));
+    return true;
+  }
+
+  private async run(task: TaskRecord): Promise<void> {
+    const log = this.log.child({ task: task.id, kind: task.kind, instance: task.instanceId });
+    try {
+      switch (task.kind) {
+        case "transition":
+          await this.transition(task, log);
+          return;
+        case "scheduled-stop":
+        case "release": {
+          const result =
+            task.kind === "scheduled-stop"
+              ? await this.instances.fireScheduledStop(task)
+              : await this.instances.fireRelease(task);
+          if (result === "retry") await repo.postpone(this.db, task.id, this.id, this.clock.now() + 1000);
+          else await repo.completeTask(this.db, task.id, this.id);
+          return;
+        }
+        case "purge": {
+          const inst = await this.instances.purge(task);
+          if (inst) {
+            await this.driver
+              .destroy(inst.id, { releaseDataDisks: inst.releaseUdisk, dataDiskIds: [] })
+              .catch((e) => log.warn("driver destroy at purge failed", { err: String(e) }));
+          }
+          return;
+        }
+      }
+    } catch (e) {
+      if (e instanceof Conflict) {
+        await repo.postpone(this.db, task.id, this.id, this.clock.now() + 1000);
+        return;
+      }
+      log.error("task failed", { err: e instanceof Error ? e.stack : String(e) });
+      await repo.postpone(
+        this.db,
+        task.id,
+        this.id,
+        this.clock.now() + Math.min(60_000, 1000 * 2 ** task.attempts),
+      );
+    }
+  }
+
+  private async transition(task: TaskRecord, log: Logger): Promise<void> {
+    const op = task.payload.operation as Operation;
+    const inst = await repo.get(this.db, task.instanceId);
+    if (!inst || inst.operation !== op) {
+      // Stale: the lock expired and another operation took over, or the instance is gone.
+      await repo.completeTask(this.db, task.id, this.id);
+      return;
+    }
+    try {
+      await this.callDriver(op, inst);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      if (task.attempts < this.opts.maxAttempts) {
+        log.warn("driver call failed; will retry", { op, attempt: task.attempts, err: reason });
+        await repo.postpone(this.db, task.id, this.id, this.clock.now() + 200 * 2 ** task.attempts);
+        return;
+      }
+      log.warn("transition failed", { op, err: reason });
+      await this.instances.finishTransition(task, { ok: false, reason });
+      return;
+    }
+    await this.instances.finishTransition(task, { ok: true });
+    log.debug("transition finished", { op });
+  }
+
+  private async spec(inst: InstanceRecord): Promise<RuntimeSpec> {
+    const image = this.catalog.image(inst.imageId);
+    const disks = await repo.disksOf(this.db, [inst.id]);
+    return {
+      id: inst.id,
+      image: image?.runtimeImage ?? inst.imageId,
+      imageId: inst.imageId,
+      cpu: inst.cpu,
+      memoryMB: inst.memory,
+      hostId: inst.hostId ?? "",
+      dataDisks: disks
+        .filter((d) => !d.isBoot && d.state === "InUse")
+        .map((d) => ({ id: d.id, sizeGB: d.sizeGB })),
+      password: this.instances.password(inst),
+    };
+  }
+
+  private async callDriver(op: Operation, inst: InstanceRecord): Promise<void> {
+    switch (op) {
+      case "Create": {
+        const spec = await this.spec(inst);
+        await this.driver.create(spec);
+        await this.driver.start(spec, await repo.gpusOf(this.db, inst.id));
+        return;
+      }
+      case "Start":
+        await this.driver.start(
+          await this.spec(inst),
+          inst.withoutGpu ? [] : await repo.gpusOf(this.db, inst.id),
+        );
+        return;
+      case "Stop":
+        await this.driver.stop(inst.id);
+        return;
+      case "Reboot":
+        await this.driver.reboot(inst.id);
+        return;
+      case "Reinstall":
+        await this.driver.reinstall(await this.spec(inst));
+        return;
+      case "Resize":
+        // Limits are applied from the spec at the next start; nothing runs while Stopped.
+        return;
+      case "Terminate": {
+        const disks = await repo.disksOf(this.db, [inst.id]);
+        await this.driver.destroy(inst.id, {
+          releaseDataDisks: inst.releaseUdisk,
+          dataDiskIds: disks.filter((d) => !d.isBoot).map((d) => d.id),
+        });
+        return;
+      }
+      case "Recover":
+        await this.driver.create(await this.spec(inst));
+        return;
+    }
+  }
+}

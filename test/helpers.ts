@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Config } from "../src/config.js";
+import { loadConfig } from "../src/config.js";
+import { silentLogger } from "../src/log.js";
+import type { ParamValue } from "../src/protocol/encode.js";
+import { signedForm } from "../src/protocol/encode.js";
+import type { OcsServer, ServerOptions } from "../src/server.js";
+import { createServer } from "../src/server.js";
+
+export const ROOT = { publicKey: "test-root-public-key", privateKey: "test-root-private-key" };
+
+export interface TestServer {
+  server: OcsServer;
+  url: string;
+  dataDir: string;
+  /** Signed form POST as the Python SDK sends it; returns the parsed envelope. */
+  call(action: string, params?: Record<string, ParamValue>, keys?: { publicKey: string; privateKey: string }): Promise<Record<string, unknown>>;
+  /** Waits until the instance reaches `state` (polling Describe), or fails after `timeoutMs`. */
+  waitState(id: string, state: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  describeOne(id: string): Promise<Record<string, unknown> | undefined>;
+  close(): Promise<void>;
+}
+
+/** A whole server in-process on a free port, with its own temporary data dir. */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  opts: ServerOptions = {},
+): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), "ocs-test-"));
+  const config: Config = loadConfig(
+    {
+      OCS_PORT: "0",
+      OCS_DATA_DIR: dataDir,
+      OCS_ROOT_PUBLIC_KEY: ROOT.publicKey,
+      OCS_ROOT_PRIVATE_KEY: ROOT.privateKey,
+      OCS_SIM_LATENCY_MS: "0",
+      ...env,
+    },
+    dataDir,
+  );
+  const server = await createServer(config, { log: silentLogger, worker: { pollMs: 20 }, ...opts });
+  const { port } = await server.listen();
+  const url = `http://127.0.0.1:${port}`;
+  const call: TestServer["call"] = async (action, params = {}, keys = ROOT) => {
+    const body = signedForm({ Action: action, ...params }, keys.publicKey, keys.privateKey);
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body,
+    });
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+    return (await res.json()) as Record<string, unknown>;
+  };
+  const describeOne = async (id: string) => {
+    const r = await call("DescribeCompShareInstance", { Region: "cn-wlcb", UHostIds: [id] });
+    return (r.UHostSet as Array<Record<string, unknown>> | undefined)?.[0];
+  };
+  const waitState = async (id: string, state: string, timeoutMs = 5000) => {
+    const deadline = Date.now() + timeoutMs;
+    let last: Record<string, unknown> | undefined;
+    while (Date.now() < deadline) {
+      last = await describeOne(id);
+      if (last?.State === state) return last;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`instance ${id} did not reach ${state}; last seen ${String(last?.State)}`);
+  };
+  return {
+    server,
+    url,
+    dataDir,
+    call,
+    describeOne,
+    waitState,
+    async close() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A valid Create request for the default catalog (1 × 4090, 16 CPU, 64 GB). */
+export function createParams(extra: Record<string, ParamValue> = {}): Record<string, ParamValue> {
+  return {
+    Region: "cn-wlcb",
+    Zone: "cn-wlcb-01",
+    GpuType: "4090",
+    GPU: 1,
+    CPU: 16,
+    Memory: 65536,
+    MachineType: "G",
+    CompShareImageId: "compshareImage-ubuntu2204",
+    ChargeType: "Postpay",
+    Disks: [{ IsBoot: true, Type: "CLOUD_SSD", Size: 50 }],
+    ...extra,
+  };
+}
+
+/** Creates an instance and waits for Running; returns its id. */
+export async function createRunning(t: TestServer, extra: Record<string, ParamValue> = {}): Promise<string> {
+  const r = await t.call("CreateCompShareInstance", createParams(extra));
+  if (r.RetCode !== 0) throw new Error(`create failed: ${JSON.stringify(r)}`);
+  const id = (r.UHostIds as string[])[0] as string;
+  await t.waitState(id, "Running");
+  return id;
+}
