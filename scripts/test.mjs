@@ -56,7 +56,10 @@ else {
   try {
     if (!existsSync(python)) execFileSync("python3", ["-m", "venv", venv], { stdio: "inherit" });
     const installed = spawnSync(python, ["-c", "import ucloud.client"], { stdio: "ignore" }).status === 0;
-    if (!installed) execFileSync(python, ["-m", "pip", "install", "-q", "--disable-pip-version-check", PY_SDK], { stdio: "inherit" });
+    if (!installed)
+      execFileSync(python, ["-m", "pip", "install", "-q", "--disable-pip-version-check", PY_SDK], {
+        stdio: "inherit",
+      });
     env.OCS_TEST_PYTHON = python;
     console.log(`python SDK: ${PY_SDK} in ${venv}`);
   } catch (e) {

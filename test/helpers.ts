@@ -16,7 +16,11 @@ export interface TestServer {
   url: string;
   dataDir: string;
   /** Signed form POST as the Python SDK sends it; returns the parsed envelope. */
-  call(action: string, params?: Record<string, ParamValue>, keys?: { publicKey: string; privateKey: string }): Promise<Record<string, unknown>>;
+  call(
+    action: string,
+    params?: Record<string, ParamValue>,
+    keys?: { publicKey: string; privateKey: string },
+  ): Promise<Record<string, unknown>>;
   /** Waits until the instance reaches `state` (polling Describe), or fails after `timeoutMs`. */
   waitState(id: string, state: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   describeOne(id: string): Promise<Record<string, unknown> | undefined>;

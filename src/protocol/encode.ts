@@ -2,7 +2,14 @@ import type { WireValue } from "./signature.js";
 import { computeSignature } from "./signature.js";
 
 /** A request parameter a client may pass: nested arrays/objects are flattened to `A.0.B` keys. */
-export type ParamValue = string | number | boolean | null | undefined | ParamValue[] | { [k: string]: ParamValue };
+export type ParamValue =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | ParamValue[]
+  | { [k: string]: ParamValue };
 
 /**
  * Flattens parameters the way the official SDKs do for form bodies: arrays as `Name.N` (0-based),
@@ -17,7 +24,8 @@ export function flatten(params: Record<string, ParamValue>, prefix = ""): Record
     if (Array.isArray(v)) {
       v.forEach((item, i) => {
         if (item === null || item === undefined) return;
-        if (typeof item === "object") Object.assign(out, flatten(item as Record<string, ParamValue>, `${key}.${i}`));
+        if (typeof item === "object")
+          Object.assign(out, flatten(item as Record<string, ParamValue>, `${key}.${i}`));
         else out[`${key}.${i}`] = scalar(item);
       });
     } else if (typeof v === "object") {
@@ -36,7 +44,11 @@ function scalar(v: string | number | boolean): string {
 }
 
 /** Builds a signed form body: flatten, add PublicKey, sign. */
-export function signedForm(params: Record<string, ParamValue>, publicKey: string, privateKey: string): URLSearchParams {
+export function signedForm(
+  params: Record<string, ParamValue>,
+  publicKey: string,
+  privateKey: string,
+): URLSearchParams {
   const flat = flatten({ ...params, PublicKey: publicKey });
   const body = new URLSearchParams(flat);
   body.set("Signature", computeSignature(flat as Record<string, WireValue>, privateKey));

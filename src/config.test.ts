@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { ConfigError, loadConfig } from "./config.js";
+
+const dir = mkdtempSync(join(tmpdir(), "ocs-config-"));
+
+describe("configuration", () => {
+  it("has embedded defaults", () => {
+    const c = loadConfig({}, dir);
+    assert.equal(c.host, "127.0.0.1");
+    assert.equal(c.port, 8080);
+    assert.equal(c.dataDir, join(dir, ".ocs-data"));
+    assert.equal(c.driver, "sim");
+    assert.equal(c.databaseUrl, undefined);
+  });
+
+  it("stops at bad values with a message naming the key", () => {
+    const bad: Array<[Record<string, string>, RegExp]> = [
+      [{ OCS_PORT: "eighty" }, /^OCS_PORT: must be a whole number/],
+      [{ OCS_PORT: "70000" }, /^OCS_PORT: must be between/],
+      [{ OCS_DRIVER: "xen" }, /^OCS_DRIVER:/],
+      [{ OCS_ROOT_PUBLIC_KEY: "only-public-key" }, /^OCS_ROOT_PRIVATE_KEY: set both/],
+      [{ OCS_CATALOG: "/nope.json" }, /^OCS_CATALOG: file/],
+      [{ OCS_DATABASE_URL: "mysql://x" }, /^OCS_DATABASE_URL:/],
+      [{ OCS_LOG_LEVEL: "loud" }, /^OCS_LOG_LEVEL:/],
+    ];
+    for (const [env, re] of bad)
+      assert.throws(
+        () => loadConfig(env, dir),
+        (e: unknown) => e instanceof ConfigError && re.test(e.message),
+      );
+  });
+
+  it("reads the same keys from a config file; the environment wins", () => {
+    const d = mkdtempSync(join(tmpdir(), "ocs-config-"));
+    writeFileSync(join(d, "ocs.config.json"), JSON.stringify({ OCS_PORT: 9001, OCS_HOST: "0.0.0.0" }));
+    const c = loadConfig({ OCS_HOST: "127.0.0.2" }, d);
+    assert.equal(c.port, 9001);
+    assert.equal(c.host, "127.0.0.2");
+    writeFileSync(join(d, "ocs.config.json"), JSON.stringify({ OCS_PROT: 1 }));
+    assert.throws(() => loadConfig({}, d), /OCS_PROT: unknown key/);
+  });
+});

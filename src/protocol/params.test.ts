@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ApiError } from "./errors.js";
+import { decodeParams, parseUrlEncoded } from "./params.js";
+
+/** The tree uses null-prototype objects; compare as plain JSON. */
+const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
+
+const FORM = "application/x-www-form-urlencoded";
+const JSONCT = "application/json";
+
+function rejects(fn: () => unknown, retCode: number, param: string): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof ApiError, `expected ApiError, got ${String(e)}`);
+    assert.equal(e.retCode, retCode);
+    assert.match(e.message, new RegExp(`\\[${param.replace(/[.[\]]/g, "\\$&")}`));
+    return true;
+  });
+}
+
+describe("parameter decoding", () => {
+  it("expands Name.N and Name.N.Field from a form body", () => {
+    const d = decodeParams(
+      "",
+      Buffer.from("Action=X&UHostIds.0=a&UHostIds.1=b&Disks.0.Size=50&Disks.0.IsBoot=true"),
+      FORM,
+    );
+    assert.deepEqual(plain(d.tree.UHostIds), { 0: "a", 1: "b" });
+    assert.deepEqual(plain(d.tree.Disks), { 0: { Size: "50", IsBoot: "true" } });
+    assert.equal(d.signParams["Disks.0.Size"], "50");
+  });
+
+  it("merges the query string with the body; Go's repeated Action is accepted", () => {
+    const d = decodeParams("Action=X", Buffer.from("Action=X&Region=cn-wlcb"), FORM);
+    assert.equal(d.tree.Action, "X");
+    assert.equal(d.tree.Region, "cn-wlcb");
+  });
+
+  it("accepts nested JSON and flat dotted JSON alike", () => {
+    const nested = decodeParams(
+      "",
+      Buffer.from('{"Action":"X","UHostIds":["a","b"],"Disks":[{"Size":50}]}'),
+      JSONCT,
+    );
+    assert.deepEqual(plain(nested.tree.UHostIds), ["a", "b"]);
+    const flat = decodeParams(
+      "",
+      Buffer.from('{"Action":"X","UHostIds.0":"a","Disks.0.Size":50}'),
+      `${JSONCT}; charset=utf-8`,
+    );
+    assert.deepEqual(plain(flat.tree.UHostIds), { 0: "a" });
+    assert.deepEqual(plain(flat.tree.Disks), { 0: { Size: 50 } });
+  });
+
+  it("refuses duplicate keys: form, query vs body with another value, JSON", () => {
+    rejects(() => decodeParams("", Buffer.from("A=1&A=2"), FORM), 230, "A");
+    rejects(() => decodeParams("A=1", Buffer.from("A=2"), FORM), 230, "A");
+    rejects(() => decodeParams("", Buffer.from('{"A":1,"A":2}'), JSONCT), 230, "A");
+    rejects(
+      () => decodeParams("", Buffer.from('{"Disks.0.Size":1,"Disks":[{"Size":2}]}'), JSONCT),
+      230,
+      "Disks",
+    );
+  });
+
+  it("refuses broken encodings with a message naming the parameter", () => {
+    rejects(() => decodeParams("", Buffer.from("Name=%E4%B8"), FORM), 230, "Name");
+    rejects(() => decodeParams("", Buffer.from("Name=%zz"), FORM), 230, "Name");
+    rejects(() => decodeParams("", Buffer.from([0x41, 0x3d, 0xff, 0xfe]), FORM), 230, "Body");
+    rejects(() => decodeParams("", Buffer.from("{nope"), JSONCT), 230, "Body");
+    rejects(() => decodeParams("", Buffer.from("[1,2]"), JSONCT), 230, "Body");
+    rejects(() => decodeParams("", Buffer.from("x"), "text/xml"), 230, "Content-Type");
+    rejects(() => decodeParams("", Buffer.from("A.=1"), FORM), 230, "A.");
+    rejects(() => decodeParams("", Buffer.from("__proto__=1"), FORM), 230, "__proto__");
+    rejects(() => decodeParams("", Buffer.from("A=1&A.B=2"), FORM), 230, "A.B");
+  });
+
+  it("decodes + as space and UTF-8 escapes", () => {
+    assert.deepEqual(parseUrlEncoded("Name=%E4%BD%A0%E5%A5%BD+x", "q"), [["Name", "你好 x"]]);
+  });
+});
