@@ -1,0 +1,215 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { dirname, join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import type { TestServer } from "../helpers.js";
+import { ROOT, startTestServer } from "../helpers.js";
+
+/**
+ * The official SDKs against a running server: ucloud-sdk-python3 (PyPI) and ucloud-sdk-go (Go module
+ * proxy), installed by scripts/test.mjs, which passes their paths in OCS_TEST_PYTHON / OCS_TEST_GO.
+ * The seed examples are replayed call for call by the driver programs beside this file.
+ */
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+const sourceDir = join(here, "..", "..", "..", "test", "conformance");
+const PY = process.env.OCS_TEST_PYTHON;
+const GO = process.env.OCS_TEST_GO;
+const CI = process.env.CI === "true";
+
+type Out = { ok: boolean; resp?: Record<string, unknown>; code?: number; message?: string };
+
+let t: TestServer;
+before(async () => {
+  t = await startTestServer({ OCS_SIM_LATENCY_MS: "0" });
+});
+after(async () => {
+  await t?.close();
+});
+
+function env() {
+  return { ...process.env, OCS_URL: t.url, OCS_PUBLIC_KEY: ROOT.publicKey, OCS_PRIVATE_KEY: ROOT.privateKey };
+}
+
+async function py(scenario: string, args: Record<string, unknown> = {}): Promise<Out> {
+  const { stdout } = await run(
+    PY as string,
+    [join(sourceDir, "python", "run.py"), scenario, JSON.stringify(args)],
+    { env: env() },
+  );
+  return JSON.parse(stdout.trim().split("\n").pop() as string) as Out;
+}
+
+async function go(scenario: string, args: Record<string, unknown> = {}): Promise<Out> {
+  const { stdout } = await run(GO as string, [scenario, JSON.stringify(args)], { env: env() });
+  return JSON.parse(stdout.trim().split("\n").pop() as string) as Out;
+}
+
+function skipUnless(tool: string | undefined, name: string): { skip?: string } {
+  if (tool) return {};
+  if (CI) throw new Error(`${name} toolchain missing in CI (scripts/test.mjs installs it)`);
+  return { skip: `${name} SDK not installed (see npm test output)` };
+}
+
+async function waitState(id: string, state: string) {
+  return t.waitState(id, state, 10_000);
+}
+
+describe("official Python SDK (ucloud-sdk-python3)", skipUnless(PY, "Python"), () => {
+  it("GetProjectList through client.invoke, and the seeds' ProjectId snippet", async () => {
+    const r = await py("invoke", { action: "GetProjectList" });
+    assert.equal(r.ok, true);
+    assert.equal(r.resp?.ProjectCount, 1);
+    const p = await py("project_id");
+    assert.match(String(p.resp?.ProjectId), /^org-[a-z0-9]{6}$/);
+  });
+
+  it("gateway errors: wrong private key 171, unknown public key 172, unknown Action 161, missing Action 160", async () => {
+    assert.equal((await py("invoke", { action: "GetProjectList", private_key: "wrong" })).code, 171);
+    assert.equal((await py("invoke", { action: "GetProjectList", public_key: "nobody-here" })).code, 172);
+    assert.equal((await py("invoke", { action: "NoSuchAction" })).code, 161);
+    assert.equal((await py("invoke", { action: "" })).code, 160);
+  });
+
+  it("replays the seeds: Describe (invoke), Stop/Start (ucompshare().invoke), scheduler Delete, Terminate (typed)", async () => {
+    const created = await py("typed", {
+      method: "create_comp_share_instance",
+      params: {
+        Zone: "cn-wlcb-01",
+        GpuType: "4090",
+        GPU: 1,
+        CPU: 16,
+        Memory: 65536,
+        MachineType: "G",
+        CompShareImageId: "compshareImage-ubuntu2204",
+        ChargeType: "Postpay",
+        Disks: [{ IsBoot: true, Type: "CLOUD_SSD", Size: 50 }],
+      },
+    });
+    assert.equal(created.ok, true, JSON.stringify(created));
+    const id = (created.resp?.UHostIds as string[])[0] as string;
+    await waitState(id, "Running");
+
+    const list = await py("ucompshare_invoke", {
+      action: "DescribeCompShareInstance",
+      params: { Region: "cn-wlcb", Limit: 20, Offset: 0 },
+    });
+    assert.equal(list.resp?.TotalCount, 1);
+    const one = await py("ucompshare_invoke", {
+      action: "DescribeCompShareInstance",
+      params: { Region: "cn-wlcb", UHostIds: [id] },
+    });
+    assert.equal((one.resp?.UHostSet as Array<{ UHostId: string }>)[0]?.UHostId, id);
+    const typed = await py("typed", { method: "describe_comp_share_instance", params: { UHostIds: [id] } });
+    assert.equal(typed.ok, true, JSON.stringify(typed));
+
+    const now = Math.floor(t.server.app.clock.now() / 1000);
+    // The typed method requires ProjectId (the SDK model marks it required): the seeds' way to get one.
+    const projectId = (await py("project_id")).resp?.ProjectId;
+    const sched = await py("typed", {
+      method: "update_comp_share_stop_scheduler",
+      params: { ProjectId: projectId, UHostId: id, StopTime: now + 3600 },
+    });
+    assert.equal(sched.ok, true, JSON.stringify(sched));
+    const del = await py("ucompshare_invoke", {
+      action: "DeleteCompShareStopScheduler",
+      params: { Region: "cn-wlcb", UHostId: id },
+    });
+    assert.deepEqual(del.resp, { Action: "DeleteCompShareStopSchedulerResponse", RetCode: 0, UHostId: id });
+
+    const stop = await py("ucompshare_invoke", {
+      action: "StopCompShareInstance",
+      params: { Region: "cn-wlcb", Zone: "cn-wlcb-01", UHostId: id },
+    });
+    assert.deepEqual(stop.resp, { Action: "StopCompShareInstanceResponse", RetCode: 0, UHostId: id });
+    const again = await py("ucompshare_invoke", {
+      action: "StopCompShareInstance",
+      params: { Region: "cn-wlcb", Zone: "cn-wlcb-01", UHostId: id },
+    });
+    assert.ok(again.code === 8040 || again.code === 8041, JSON.stringify(again));
+    await waitState(id, "Stopped");
+    const start = await py("ucompshare_invoke", {
+      action: "StartCompShareInstance",
+      params: { Region: "cn-wlcb", Zone: "cn-wlcb-01", UHostId: id, WithoutGpu: true },
+    });
+    assert.equal(start.ok, true);
+    assert.equal((await waitState(id, "Running")).GPU, 0);
+    await py("typed", { method: "stop_comp_share_instance", params: { Zone: "cn-wlcb-01", UHostId: id } });
+    await waitState(id, "Stopped");
+    const term = await py("typed", {
+      method: "terminate_comp_share_instance",
+      params: { Zone: "cn-wlcb-01", UHostId: id },
+    });
+    assert.equal(term.ok, true, JSON.stringify(term));
+    assert.equal(term.resp?.UHostId, id);
+    assert.equal(await t.describeOne(id), undefined);
+  });
+});
+
+describe("official Go SDK (ucloud-sdk-go)", skipUnless(GO, "Go"), () => {
+  it("GetProjectList with the form encoder and with the JSON encoder", async () => {
+    for (const json of [false, true]) {
+      const r = await go("projects", { json });
+      assert.equal(r.ok, true, JSON.stringify(r));
+      assert.match(String((r.resp?.ProjectSet as Array<{ ProjectId: string }>)[0]?.ProjectId), /^org-/);
+    }
+  });
+
+  it("gateway errors: 171, 172, 161", async () => {
+    assert.equal((await go("projects", { private_key: "wrong" })).code, 171);
+    assert.equal((await go("projects", { public_key: "nobody-here" })).code, 172);
+    assert.equal((await go("generic", { action: "NoSuchAction" })).code, 161);
+    assert.equal((await go("generic", { action: "NoSuchAction", json: true })).code, 161);
+  });
+
+  it("replays the seeds and decodes a full Describe with the typed model (form and JSON)", async () => {
+    const created = await go("create-typed", { zone: "cn-wlcb-01" });
+    assert.equal(created.ok, true, JSON.stringify(created));
+    const id = (created.resp?.UHostIds as string[])[0] as string;
+    await waitState(id, "Running");
+    for (const json of [false, true]) {
+      const full = await go("describe-typed", { uhost_id: id, json });
+      assert.equal(full.ok, true, JSON.stringify(full));
+      const u = (full.resp?.UHostSet as Array<Record<string, unknown>>)[0]!;
+      assert.equal(u.UHostId, id);
+      assert.equal((u.DiskSet as Array<{ IsBoot: string }>)[0]?.IsBoot, "True");
+      const seed = await go("describe-seed", { json, uhost_id: id });
+      assert.equal(seed.resp?.TotalCount, 1);
+    }
+    const now = Math.floor(t.server.app.clock.now() / 1000);
+    assert.equal(
+      (await go("stop-scheduler-typed", { uhost_id: id, stop_time: now + 3600, zone: "cn-wlcb-01" })).ok,
+      true,
+    );
+    const del = await go("invoke-uhost", { action: "DeleteCompShareStopScheduler", uhost_id: id });
+    assert.deepEqual([del.ok, del.resp?.UHostId], [true, id]);
+    const stop = await go("invoke-uhost", {
+      action: "StopCompShareInstance",
+      uhost_id: id,
+      zone: "cn-wlcb-01",
+    });
+    assert.deepEqual([stop.ok, stop.resp?.UHostId], [true, id]);
+    const locked = await go("invoke-uhost", {
+      action: "StopCompShareInstance",
+      uhost_id: id,
+      zone: "cn-wlcb-01",
+      json: true,
+    });
+    assert.ok(locked.code === 8040 || locked.code === 8041, JSON.stringify(locked));
+    await waitState(id, "Stopped");
+    const start = await go("invoke-uhost", {
+      action: "StartCompShareInstance",
+      uhost_id: id,
+      zone: "cn-wlcb-01",
+      json: true,
+    });
+    assert.equal(start.ok, true, JSON.stringify(start));
+    await waitState(id, "Running");
+    await go("invoke-uhost", { action: "StopCompShareInstance", uhost_id: id, zone: "cn-wlcb-01" });
+    await waitState(id, "Stopped");
+    const term = await go("terminate-typed", { uhost_id: id, zone: "cn-wlcb-01" });
+    assert.deepEqual([term.ok, term.resp?.UHostId], [true, id]);
+  });
+});
