@@ -1,6 +1,13 @@
 import getProjectList from "./account/get-project-list.js";
 import getRegion from "./account/get-region.js";
+import checkCompShareResourceCapacity from "./catalog/check-comp-share-resource-capacity.js";
+import describeAvailableCompShareInstanceTypes from "./catalog/describe-available-comp-share-instance-types.js";
+import describeCompShareGpuInventory from "./catalog/describe-comp-share-gpu-inventory.js";
+import describeCompShareImages from "./catalog/describe-comp-share-images.js";
+import describeCompShareMachineTypeFamilies from "./catalog/describe-comp-share-machine-type-families.js";
 import describeCompShareSupportZone from "./catalog/describe-comp-share-support-zone.js";
+import getCompShareInstancePrice from "./catalog/get-comp-share-instance-price.js";
+import getCompShareInstanceUserPrice from "./catalog/get-comp-share-instance-user-price.js";
 import * as emulator from "./emulator/emulator.js";
 import createCompShareInstance from "./instances/create-comp-share-instance.js";
 import deleteCompShareStopScheduler from "./instances/delete-comp-share-stop-scheduler.js";
@@ -23,6 +30,13 @@ export const ACTIONS: ActionDef[] = [
   getProjectList,
   getRegion,
   describeCompShareSupportZone,
+  describeAvailableCompShareInstanceTypes,
+  checkCompShareResourceCapacity,
+  describeCompShareGpuInventory,
+  describeCompShareImages,
+  describeCompShareMachineTypeFamilies,
+  getCompShareInstancePrice,
+  getCompShareInstanceUserPrice,
   createCompShareInstance,
   describeCompShareInstance,
   startCompShareInstance,

@@ -7,6 +7,7 @@ import type { CatalogIndex, ChargeType, GpuTypeSpec, ImageSpec } from "./catalog
 import type { Clock } from "./clock.js";
 import type { IdGen } from "./ids.js";
 import { decodePassword, generatePassword } from "./passwords.js";
+import { pickHost } from "./placement.js";
 import type { SecretBox } from "./secrets.js";
 import type { Operation, State } from "./states.js";
 import { INSTANT_ALLOWED, TRANSITIONS } from "./states.js";
@@ -226,10 +227,7 @@ export class InstanceService {
     cpu: number,
     memory: number,
   ): Promise<string> {
-    const hosts = (await repo.hostsFor(tx, zone, type.name))
-      .filter((h) => h.gpusFree >= gpu && h.cpuFree >= cpu && h.memoryFree >= memory)
-      .sort((a, b) => a.gpusFree - b.gpusFree || a.id.localeCompare(b.id));
-    const host = hosts[0];
+    const host = pickHost(await repo.hostsFor(tx, zone, type.name), { gpu, cpu, memory });
     if (!host) {
       throw new ApiError("ResourceSoldOut", {
         detail: `no host in ${zone} has ${gpu} free ${type.name} GPUs with ${cpu} CPU and ${memory} MB`,
@@ -269,6 +267,28 @@ export class InstanceService {
         }
       }
     }
+  }
+
+  /** Whether Create would find a host for this demand right now (same rule, same data). */
+  async canPlace(
+    zone: string,
+    gpuType: string,
+    demand: { gpu: number; cpu: number; memory: number },
+  ): Promise<boolean> {
+    return pickHost(await repo.hostsFor(this.db, zone, gpuType), demand) !== undefined;
+  }
+
+  /** Free GPUs per zone and type across live hosts. */
+  async freeGpus(): Promise<Array<{ zone: string; gpuType: string; free: number }>> {
+    const out = new Map<string, { zone: string; gpuType: string; free: number }>();
+    for (const h of await repo.allHosts(this.db)) {
+      if (h.retired) continue;
+      const key = `${h.zone}/${h.gpuType}`;
+      const e = out.get(key) ?? { zone: h.zone, gpuType: h.gpuType, free: 0 };
+      e.free += h.gpusFree;
+      out.set(key, e);
+    }
+    return [...out.values()];
   }
 
   // ------------------------------------------------------------------ lifecycle actions

@@ -148,6 +148,53 @@ describe("official Python SDK (ucloud-sdk-python3)", skipUnless(PY, "Python"), (
   });
 });
 
+describe("official Python SDK: catalog actions", skipUnless(PY, "Python"), () => {
+  it("typed methods load every catalog answer; CheckCompShareResourceCapacity (in no SDK) through invoke", async () => {
+    const zones = await py("typed", {
+      method: "describe_comp_share_support_zone",
+      params: { Region: "cn-wlcb" },
+    });
+    assert.equal((zones.resp?.ZoneInfo as Array<{ Zone: string }>)[0]?.Zone, "cn-wlcb-01");
+    const price = await py("typed", {
+      method: "get_comp_share_instance_price",
+      params: {
+        Zone: "cn-wlcb-01",
+        GpuType: "4090",
+        Gpu: "1",
+        Cpu: "16",
+        Memory: "65536",
+        ChargeType: "Dynamic",
+      },
+    });
+    assert.equal(price.ok, true, JSON.stringify(price));
+    assert.equal((price.resp?.PriceDetail as Array<{ Instance: number }>)[0]?.Instance !== undefined, true);
+    const user = await py("typed", {
+      method: "get_comp_share_instance_user_price",
+      params: { Zone: "cn-wlcb-01", GpuType: "4090" },
+    });
+    assert.equal(user.ok, true, JSON.stringify(user));
+    const cap = await py("ucompshare_invoke", {
+      action: "CheckCompShareResourceCapacity",
+      params: {
+        Region: "cn-wlcb",
+        Zone: "cn-wlcb-01",
+        GpuType: "4090",
+        MachineType: "G",
+        MinimalCpuPlatform: "Amd/Auto",
+        CompShareImageId: "compshareImage-ubuntu2204",
+        ChargeType: "Postpay",
+        Disks: [{ IsBoot: true, Type: "CLOUD_SSD", Size: 50 }],
+      },
+    });
+    assert.equal((cap.resp?.Specs as Array<{ ResourceEnough: boolean }>)[0]?.ResourceEnough, true);
+    const inv = await py("ucompshare_invoke", {
+      action: "DescribeCompShareGpuInventory",
+      params: { Region: "cn-wlcb" },
+    });
+    assert.equal(typeof inv.resp?.GpuInventoryByZone, "string");
+  });
+});
+
 describe("official Go SDK (ucloud-sdk-go)", skipUnless(GO, "Go"), () => {
   it("GetProjectList with the form encoder and with the JSON encoder", async () => {
     for (const json of [false, true]) {
@@ -162,6 +209,18 @@ describe("official Go SDK (ucloud-sdk-go)", skipUnless(GO, "Go"), () => {
     assert.equal((await go("projects", { public_key: "nobody-here" })).code, 172);
     assert.equal((await go("generic", { action: "NoSuchAction" })).code, 161);
     assert.equal((await go("generic", { action: "NoSuchAction", json: true })).code, 161);
+  });
+
+  it("decodes every catalog answer with the typed models (form and JSON)", async () => {
+    for (const json of [false, true]) {
+      const r = await go("catalog-typed", { json, zone: "cn-wlcb-01" });
+      assert.equal(r.ok, true, JSON.stringify(r));
+      const resp = r.resp as Record<string, Record<string, unknown>>;
+      assert.ok((resp.types?.AvailableInstanceTypes as unknown[]).length > 0);
+      assert.ok((resp.images?.ImageSet as unknown[]).length > 0);
+      assert.ok((resp.price?.PriceDetail as unknown[]).length === 1);
+      assert.deepEqual(resp.families?.MachineTypes, ["G"]);
+    }
   });
 
   it("replays the seeds and decodes a full Describe with the typed model (form and JSON)", async () => {

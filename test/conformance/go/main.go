@@ -229,6 +229,66 @@ func main() {
 			return
 		}
 		out(map[string]interface{}{"ok": true, "resp": resp})
+	case "catalog-typed":
+		// Every catalog action through the typed client: a JSON type mismatch fails the call.
+		results := map[string]interface{}{}
+		check := func(name string, resp interface{}, err error) bool {
+			if err != nil {
+				fail(err, -1, name)
+				return false
+			}
+			results[name] = resp
+			return true
+		}
+		types := typed.NewDescribeAvailableCompShareInstanceTypesRequest()
+		encode(types)
+		r1, err := typed.DescribeAvailableCompShareInstanceTypes(types)
+		if !check("types", r1, err) {
+			return
+		}
+		inv := typed.NewDescribeCompShareGpuInventoryRequest()
+		encode(inv)
+		r2, err := typed.DescribeCompShareGpuInventory(inv)
+		if !check("inventory", r2, err) {
+			return
+		}
+		imgs := typed.NewDescribeCompShareImagesRequest()
+		encode(imgs)
+		r3, err := typed.DescribeCompShareImages(imgs)
+		if !check("images", r3, err) {
+			return
+		}
+		price := typed.NewGetCompShareInstancePriceRequest()
+		price.GpuType = ucloud.String("4090")
+		price.Gpu = ucloud.String("1")
+		price.Cpu = ucloud.String("16")
+		price.Memory = ucloud.String("65536")
+		price.ChargeType = ucloud.String("Postpay")
+		encode(price)
+		r4, err := typed.GetCompShareInstancePrice(price)
+		if !check("price", r4, err) {
+			return
+		}
+		user := typed.NewGetCompShareInstanceUserPriceRequest()
+		user.GpuType = ucloud.String("4090")
+		encode(user)
+		r5, err := typed.GetCompShareInstanceUserPrice(user)
+		if !check("userPrice", r5, err) {
+			return
+		}
+		fam := typed.NewDescribeCompShareMachineTypeFamiliesRequest()
+		encode(fam)
+		r6, err := typed.DescribeCompShareMachineTypeFamilies(fam)
+		if !check("families", r6, err) {
+			return
+		}
+		zones := typed.NewDescribeCompShareSupportZoneRequest()
+		encode(zones)
+		r7, err := typed.DescribeCompShareSupportZone(zones)
+		if !check("zones", r7, err) {
+			return
+		}
+		out(map[string]interface{}{"ok": true, "resp": results})
 	case "generic":
 		// Any action with no params, through the generic request (tests 160/161).
 		req := client.NewGenericRequest()

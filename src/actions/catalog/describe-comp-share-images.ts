@@ -1,0 +1,75 @@
+import type { ImageSpec } from "../../core/catalog.js";
+import { badParam } from "../../protocol/errors.js";
+import { f } from "../../protocol/schema.js";
+import { defineAction } from "../types.js";
+
+/** A catalog image as the SDK's CompShareImage model (every field, exact JSON types). */
+export function renderImage(im: ImageSpec) {
+  return {
+    CompShareImageId: im.id,
+    Name: im.name,
+    Author: im.author,
+    AuthInfo: 0,
+    ImageOwnerAlias: "Official",
+    ImageType: im.type,
+    IsOfficial: true,
+    Container: im.container ? "True" : "False",
+    Status: "Available",
+    Size: im.sizeMB,
+    Visibility: 1,
+    Description: im.description,
+    Tags: [...im.tags],
+    Cover: "",
+    Readme: "",
+    FailedReason: "",
+    CreateTime: 0,
+    PubTime: 0,
+    ImageUseTime: 0,
+    CreatedCount: 0,
+    FavoritesCount: 0,
+    ImageCharge: false,
+    Price: 0,
+    AutoStart: false,
+    GroupId: "",
+    VersionName: "",
+    VersionDesc: "",
+    SourceGpuType: "",
+    Owner: { AccountId: "", AccountName: "opencompshare" },
+    Softwares: { Applications: [], CUDAVersion: "", Framework: "", FrameworkVersion: "" },
+  };
+}
+
+/**
+ * DescribeCompShareImages: the catalog's images. ImageType defaults to System as in the SDK model;
+ * Name is a case-insensitive substring match, Author exact, Tag one of the image's tags.
+ */
+export default defineAction({
+  name: "DescribeCompShareImages",
+  schema: {
+    CompShareImageId: f.str(),
+    ImageType: f.str({ oneOf: ["System", "App"] }),
+    Name: f.str({ maxLength: 128 }),
+    Author: f.str({ maxLength: 128 }),
+    Tag: f.str({ maxLength: 64 }),
+    Offset: f.int({ min: 0 }),
+    Limit: f.int({ min: 1, max: 100 }),
+  },
+  region: "optional",
+  zone: "optional",
+  async handler(ctx, p) {
+    const type = p.CompShareImageId ? undefined : (p.ImageType ?? "System");
+    const name = p.Name?.toLowerCase();
+    const all = ctx.deps.catalog.catalog.images.filter(
+      (im) =>
+        (p.CompShareImageId === undefined || im.id === p.CompShareImageId) &&
+        (type === undefined || im.type === type) &&
+        (name === undefined || im.name.toLowerCase().includes(name)) &&
+        (p.Author === undefined || im.author === p.Author) &&
+        (p.Tag === undefined || im.tags.includes(p.Tag)),
+    );
+    const offset = p.Offset ?? 0;
+    if (offset > all.length)
+      throw badParam("Offset", `${offset} is beyond the total of ${all.length} images`);
+    return { TotalCount: all.length, ImageSet: all.slice(offset, offset + (p.Limit ?? 20)).map(renderImage) };
+  },
+});

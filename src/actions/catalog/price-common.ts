@@ -1,0 +1,123 @@
+import type { ChargeType } from "../../core/catalog.js";
+import { checkSpec } from "../../core/instances.js";
+import { quote } from "../../core/pricing.js";
+import { badParam } from "../../protocol/errors.js";
+import { f } from "../../protocol/schema.js";
+import type { InferSchema } from "../../protocol/schema.js";
+import type { ActionContext } from "../types.js";
+
+/**
+ * GetCompShareInstancePrice and GetCompShareInstanceUserPrice share one schema and one handler.
+ * The docs spell the spec `Cpu/Gpu` on one page and `CPU/GPU` on the other, and the Go SDK sends
+ * them as strings (§3.4, §6): both spellings are accepted on both actions.
+ */
+export const priceSchema = {
+  GpuType: f.str(),
+  Gpu: f.int({ min: 1, max: 10 }),
+  GPU: f.int({ min: 1, max: 10 }),
+  Cpu: f.int({ min: 1 }),
+  CPU: f.int({ min: 1 }),
+  Memory: f.int({ min: 1024 }),
+  ChargeType: f.str({ oneOf: ["Month", "Day", "Dynamic", "Postpay", "Spot"] }),
+  Disks: f.arr(
+    f.obj({ IsBoot: f.bool(), Type: f.str({ required: true }), Size: f.int({ required: true, min: 1 }) }),
+    { maxItems: 5 },
+  ),
+  Volumes: f.arr(f.obj({ Type: f.str({ required: true }), Size: f.int({ required: true, min: 1 }) }), {
+    maxItems: 4,
+  }),
+  CompShareImageId: f.str(),
+  Quantity: f.int({ min: 1, max: 120 }),
+};
+
+type PriceParams = InferSchema<typeof priceSchema>;
+
+function one(p: PriceParams, a: "Gpu" | "Cpu", b: "GPU" | "CPU"): number | undefined {
+  if (p[a] !== undefined && p[b] !== undefined && p[a] !== p[b])
+    throw badParam(b, `differs from ${a}; send one of them`);
+  return p[a] ?? p[b];
+}
+
+const r4 = (n: number) => Math.round(n * 10000) / 10000;
+
+/** Prices per charge type from the same quote() Describe uses, so the two never disagree. */
+export async function priceHandler(ctx: ActionContext, p: PriceParams): Promise<Record<string, unknown>> {
+  const { catalog, clock } = ctx.deps;
+  const region = catalog.region(ctx.region);
+  const zone = ctx.zone ?? region?.zones.find((z) => z.isDefault)?.zone ?? region?.zones[0]?.zone ?? "";
+  const zoneSpec = catalog.zone(zone);
+  const typesHere = catalog.catalog.gpuTypes.filter((g) => g.zones.includes(zone));
+  const g = p.GpuType === undefined ? typesHere[0] : catalog.gpuType(p.GpuType);
+  if (!g || !g.zones.includes(zone)) {
+    throw badParam(
+      "GpuType",
+      `${p.GpuType} is not sold in ${zone}; choose one of ${typesHere.map((x) => x.name).join(", ")}`,
+    );
+  }
+  const gpu = one(p, "Gpu", "GPU") ?? 1;
+  const sizes = g.sizes.filter((s) => s.gpu === gpu);
+  const cpu = one(p, "Cpu", "CPU") ?? sizes[0]?.cpu ?? 0;
+  const memory = p.Memory ?? sizes.find((s) => s.cpu === cpu)?.memory[0] ?? 0;
+  checkSpec(g, gpu, cpu, memory, { gpu: "Gpu", cpu: "Cpu", memory: "Memory" });
+  if (p.CompShareImageId !== undefined && !catalog.image(p.CompShareImageId)) {
+    throw badParam("CompShareImageId", `image ${p.CompShareImageId} does not exist`);
+  }
+  const offered = (zoneSpec?.chargeTypes ?? []).filter((ct) => ct !== "Spot" || g.spot);
+  let chargeTypes: ChargeType[] = offered;
+  if (p.ChargeType !== undefined) {
+    if (!offered.includes(p.ChargeType as ChargeType)) {
+      throw badParam(
+        "ChargeType",
+        `${p.ChargeType} is not offered for ${g.name} in ${zone}; choose one of ${offered.join(", ")}`,
+      );
+    }
+    chargeTypes = [p.ChargeType as ChargeType];
+  }
+  const disks = [
+    ...(p.Disks ?? []).map((d) => ({
+      isBoot: d.IsBoot === true,
+      type: d.Type as string,
+      sizeGB: d.Size as number,
+    })),
+    ...(p.Volumes ?? []).map((v) => ({ isBoot: false, type: v.Type as string, sizeGB: v.Size as number })),
+  ];
+  disks.forEach((d, i) => {
+    const limits = d.isBoot ? g.bootDisk : g.dataDisk;
+    if (!limits.types.includes(d.type))
+      throw badParam(`Disks.${i}.Type`, `choose one of ${limits.types.join(", ")}`);
+  });
+  const qty = p.Quantity ?? 1;
+  const now = clock.now();
+  const rows = chargeTypes.map((ct) => {
+    const q = quote(
+      catalog.catalog,
+      { gpuType: g.name, gpu, cpu, chargeType: ct, withoutGpu: false, disks },
+      now,
+    );
+    const diskTotal = r4(((q?.systemDisks ?? 0) + (q?.dataDisks ?? 0)) * qty);
+    const list = r4((q?.instanceList ?? 0) * qty + diskTotal);
+    const base = {
+      ChargeType: ct,
+      Disks: diskTotal,
+      SystemDisks: r4((q?.systemDisks ?? 0) * qty),
+      CompShareImage: 0,
+      OriginalPrice: list,
+      // The Go SDK types ListPrice as a string.
+      ListPrice: String(list),
+    };
+    return {
+      price: { ...base, Instance: r4((q?.instance ?? 0) * qty), InstanceDiscountType: q?.discountType ?? 0 },
+      original: { ...base, Instance: r4((q?.instanceList ?? 0) * qty), InstanceDiscountType: 0 },
+    };
+  });
+  const price = rows.map((r) => r.price);
+  const original = rows.map((r) => r.original);
+  return {
+    PriceDetails: price,
+    PriceDetail: price,
+    OriginalPriceDetails: original,
+    OriginalPriceDetail: original,
+    ListPriceDetails: original,
+    ListPriceDetail: original,
+  };
+}
