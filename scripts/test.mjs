@@ -4,6 +4,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { startPostgres } from "./postgres.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const deps = join(root, ".test-deps");
@@ -28,12 +29,12 @@ function has(cmd) {
 
 /** A toolchain that cannot be set up: fatal in CI, a loud skip elsewhere. */
 function unavailable(what, why) {
-  const msg = `conformance: ${what} unavailable: ${why}`;
+  const msg = `${what} unavailable: ${why}`;
   if (CI) {
     console.error(`${msg}\nCI=true: nothing may be skipped.`);
     process.exit(1);
   }
-  console.error(`\n!!!!!!!!!!\n!! ${msg}\n!! The ${what} conformance tests will be SKIPPED.\n!!!!!!!!!!\n`);
+  console.error(`\n!!!!!!!!!!\n!! ${msg}\n!! The tests that need ${what} will be SKIPPED.\n!!!!!!!!!!\n`);
 }
 
 step("prerequisites");
@@ -82,6 +83,16 @@ else {
   }
 }
 
+step("PostgreSQL");
+let postgres;
+try {
+  postgres = await startPostgres();
+  env.OCS_TEST_PG_URL = postgres.url;
+  console.log(`PostgreSQL for this run: ${postgres.url}`);
+} catch (e) {
+  unavailable("PostgreSQL", e.message);
+}
+
 step("tests");
 const files = [];
 const walk = (dir) => {
@@ -95,4 +106,13 @@ walk(join(root, "dist"));
 files.sort();
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
-run(process.execPath, ["--test", "--test-concurrency=2", ...selected], { env });
+const result = spawnSync(process.execPath, ["--test", "--test-concurrency=2", ...selected], {
+  cwd: root,
+  stdio: "inherit",
+  env,
+});
+await postgres?.stop();
+if (result.status !== 0) {
+  console.error(`\ntests failed (exit ${result.status ?? result.signal})`);
+  process.exit(1);
+}

@@ -16,6 +16,10 @@ export interface Config {
   simLatencyMs: number;
   recycleRetentionHours: number;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** How long a worker's claim on a task lasts before another replica may take it over. */
+  workerClaimSeconds: number;
+  /** Base64 32-byte key sealing private keys and passwords; absent = `<data dir>/master.key`. */
+  masterKey?: string;
 }
 
 /** Raised for bad configuration; the message names the key. Stops the server at start. */
@@ -33,6 +37,8 @@ const KEYS = [
   "OCS_SIM_LATENCY_MS",
   "OCS_RECYCLE_RETENTION_HOURS",
   "OCS_LOG_LEVEL",
+  "OCS_WORKER_CLAIM_SECONDS",
+  "OCS_MASTER_KEY",
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -88,11 +94,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       "OCS_DATABASE_URL: must start with postgres:// or sqlite: (absent = SQLite in the data dir)",
     );
   }
-  if (databaseUrl?.startsWith("postgres")) {
-    throw new ConfigError(
-      "OCS_DATABASE_URL: PostgreSQL is not available in this build yet; leave it unset for SQLite",
-    );
-  }
   const driver = get("OCS_DRIVER") ?? "sim";
   if (driver !== "sim")
     throw new ConfigError(`OCS_DRIVER: "${driver}" is not available; this build has: sim`);
@@ -132,7 +133,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     simLatencyMs: int("OCS_SIM_LATENCY_MS", 500, 0, 600_000),
     recycleRetentionHours: int("OCS_RECYCLE_RETENTION_HOURS", 72, 0, 24 * 365),
     logLevel: logLevel as Config["logLevel"],
+    workerClaimSeconds: int("OCS_WORKER_CLAIM_SECONDS", 30, 1, 3600),
+    masterKey: checkMasterKey(get("OCS_MASTER_KEY")),
   };
+}
+
+function checkMasterKey(v: string | undefined): string | undefined {
+  if (v !== undefined && Buffer.from(v, "base64").length !== 32) {
+    throw new ConfigError("OCS_MASTER_KEY: must be 32 bytes, base64-encoded (openssl rand -base64 32)");
+  }
+  return v;
 }
 
 /** The SQLite file for a config (OCS_DATABASE_URL=sqlite:PATH, or the data dir's default). */

@@ -5,7 +5,6 @@ import { FaultTable } from "./actions/emulator/faults.js";
 import { actionMap } from "./actions/registry.js";
 import type { AppDeps } from "./actions/types.js";
 import type { Config } from "./config.js";
-import { sqlitePath } from "./config.js";
 import { AccountService } from "./core/accounts.js";
 import { CatalogIndex, DEFAULT_CATALOG, loadCatalog, validateCatalog } from "./core/catalog.js";
 import type { Catalog } from "./core/catalog.js";
@@ -21,10 +20,10 @@ import { createLogger } from "./log.js";
 import { Metrics } from "./metrics.js";
 import { handleApi } from "./protocol/gateway.js";
 import type { GatewayDeps } from "./protocol/gateway.js";
-import { SqliteDb } from "./store/db.js";
 import type { Db } from "./store/db.js";
 import { instancesRepo } from "./store/instances-repo.js";
-import { migrate } from "./store/migrations.js";
+import { openDb } from "./store/open.js";
+import { recoverAtStart } from "./store/recovery.js";
 import { DEFAULT_WORKER_OPTIONS, Worker } from "./worker/worker.js";
 import type { WorkerOptions } from "./worker/worker.js";
 
@@ -70,21 +69,27 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       ? loadCatalog(config.catalogPath)
       : DEFAULT_CATALOG;
   const index = new CatalogIndex(catalog);
-  const secrets = new SecretBox(loadOrCreateMasterKey(config.dataDir));
-  const db = new SqliteDb(sqlitePath(config));
-  await migrate(db);
-  await syncHosts(db, catalog);
-  // SQLite is one process: claims left by a previous run of this process are void now.
-  await db.run("UPDATE tasks SET claimed_by = NULL, claim_expires_at = NULL WHERE claimed_by IS NOT NULL");
-
+  const secrets = new SecretBox(loadOrCreateMasterKey(config.dataDir, config.masterKey));
   const clock = new OffsetClock();
   const ids = opts.ids ?? randomIds;
-  const accounts = new AccountService(db, secrets, clock, ids);
-  const root = await accounts.ensureRoot(
+  const rootKeys =
     config.rootPublicKey && config.rootPrivateKey
       ? { publicKey: config.rootPublicKey, privateKey: config.rootPrivateKey }
-      : undefined,
-  );
+      : undefined;
+  let root: Awaited<ReturnType<AccountService["ensureRoot"]>> | undefined;
+  // Start-up runs under the migration lock on PostgreSQL, so replicas starting together take turns.
+  const db = await openDb(config, async (d) => {
+    await syncHosts(d, catalog);
+    const repaired = await recoverAtStart(d, catalog, {
+      releaseAllClaims: d.dialect === "sqlite",
+      now: Date.now(),
+    });
+    if (Object.values(repaired).some((n) => n > 0))
+      log.warn("start-up recovery repaired the store", repaired);
+    // Under the same lock: two replicas starting on an empty store create one root account.
+    root = await new AccountService(d, secrets, clock, ids).ensureRoot(rootKeys);
+  });
+  const accounts = new AccountService(db, secrets, clock, ids);
 
   const sim = new SimDriver(config.simLatencyMs);
   const workerRef: { current?: Worker } = {};
@@ -98,6 +103,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   );
   const worker = new Worker(db, instances, sim, index, clock, log.child({ component: "worker" }), {
     ...DEFAULT_WORKER_OPTIONS,
+    claimMs: config.workerClaimSeconds * 1000,
     ...opts.worker,
   });
   workerRef.current = worker;
@@ -171,7 +177,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     gateway,
     http,
     config,
-    generatedRootKeys: root.generated,
+    generatedRootKeys: root?.generated,
     async listen() {
       await new Promise<void>((resolveListen, reject) => {
         http.once("error", reject);

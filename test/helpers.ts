@@ -33,8 +33,12 @@ export async function startTestServer(
   opts: ServerOptions = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "ocs-test-"));
+  // OCS_TEST_STORE=postgres runs any suite against the run's PostgreSQL server instead of SQLite.
+  const pgUrl =
+    process.env.OCS_TEST_STORE === "postgres" && !env.OCS_DATABASE_URL ? await createPgDatabase() : undefined;
   const config: Config = loadConfig(
     {
+      ...(pgUrl ? { OCS_DATABASE_URL: pgUrl } : {}),
       OCS_PORT: "0",
       OCS_DATA_DIR: dataDir,
       OCS_ROOT_PUBLIC_KEY: ROOT.publicKey,
@@ -109,4 +113,28 @@ export async function createRunning(t: TestServer, extra: Record<string, ParamVa
   const id = (r.UHostIds as string[])[0] as string;
   await t.waitState(id, "Running");
   return id;
+}
+
+/** A fresh database on the run's PostgreSQL server (scripts/test.mjs starts it), or undefined. */
+export async function createPgDatabase(): Promise<string | undefined> {
+  const base = process.env.OCS_TEST_PG_URL;
+  if (!base) return undefined;
+  const { default: pg } = await import("pg");
+  const name = `ocs_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const client = new pg.Client(base);
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  return base.replace(/\/[^/]*$/, `/${name}`);
+}
+
+/** Skip options for PostgreSQL suites: never skipped in CI. */
+export function pgSkip(): { skip?: string } {
+  if (process.env.OCS_TEST_PG_URL) return {};
+  if (process.env.CI === "true")
+    throw new Error("OCS_TEST_PG_URL missing in CI (scripts/test.mjs starts PostgreSQL)");
+  return { skip: "PostgreSQL not available (see npm test output)" };
 }

@@ -7,8 +7,7 @@ import { randomIds } from "../core/ids.js";
 import { SecretBox, loadOrCreateMasterKey } from "../core/secrets.js";
 import { computeSignature } from "../protocol/signature.js";
 import { createServer } from "../server.js";
-import { SqliteDb } from "../store/db.js";
-import { migrate } from "../store/migrations.js";
+import { openDb } from "../store/open.js";
 
 const HELP = `ocs — opencompshare
 
@@ -95,11 +94,10 @@ async function serve(): Promise<void> {
 
 async function admin(args: string[]): Promise<void> {
   const config = loadConfig();
-  const db = new SqliteDb(sqlitePath(config));
-  await migrate(db);
+  const db = await openDb(config);
   const accounts = new AccountService(
     db,
-    new SecretBox(loadOrCreateMasterKey(config.dataDir)),
+    new SecretBox(loadOrCreateMasterKey(config.dataDir, config.masterKey)),
     new OffsetClock(),
     randomIds,
   );

@@ -7,6 +7,9 @@ import type { IdGen } from "./ids.js";
 import { newKeyPair } from "./ids.js";
 import type { SecretBox } from "./secrets.js";
 
+/** Instance quota of the root (operator) account. */
+export const ROOT_QUOTA = 1_000_000;
+
 /** An authenticated caller. */
 export interface Principal {
   account: AccountRecord;
@@ -111,7 +114,12 @@ export class AccountService {
   }> {
     const existing = await accountsRepo.rootAccount(this.db);
     if (!existing) {
-      const created = await this.createAccount("root", { isRoot: true, keyPair: configured });
+      // The operator's own account is not held to a user's instance quota.
+      const created = await this.createAccount("root", {
+        isRoot: true,
+        keyPair: configured,
+        instanceQuota: ROOT_QUOTA,
+      });
       return { account: created.account, generated: configured ? undefined : created.keyPair };
     }
     if (configured) {

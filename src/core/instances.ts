@@ -227,13 +227,17 @@ export class InstanceService {
     cpu: number,
     memory: number,
   ): Promise<string> {
+    await repo.lockHosts(tx, zone, type.name);
     const host = pickHost(await repo.hostsFor(tx, zone, type.name), { gpu, cpu, memory });
     if (!host) {
       throw new ApiError("ResourceSoldOut", {
         detail: `no host in ${zone} has ${gpu} free ${type.name} GPUs with ${cpu} CPU and ${memory} MB`,
       });
     }
+    // The hosts are locked, so these guarded updates cannot lose; if one ever does (a Start that
+    // reserved on this host without the zone lock), the whole placement is retried, not reported.
     if (!(await repo.reserveCompute(tx, host.id, cpu, memory))) throw new Conflict();
+    if ((await repo.freeGpuIndexes(tx, host.id, gpu)).length < gpu) throw new Conflict();
     await this.takeGpus(tx, host.id, instanceId, gpu, type.name);
     return host.id;
   }

@@ -28,16 +28,31 @@ export class SecretBox {
   }
 }
 
-/** Loads `<dataDir>/master.key`, creating it (mode 0600) on first start. */
-export function loadOrCreateMasterKey(dataDir: string): Buffer {
+/**
+ * The master key: `OCS_MASTER_KEY` (base64, 32 bytes) when set — replicas on one PostgreSQL must
+ * share it — else `<dataDir>/master.key`, created (mode 0600) on first start.
+ */
+export function loadOrCreateMasterKey(dataDir: string, configured?: string): Buffer {
+  if (configured !== undefined) {
+    const key = Buffer.from(configured, "base64");
+    if (key.length !== 32) throw new Error("OCS_MASTER_KEY: must be 32 bytes, base64-encoded");
+    return key;
+  }
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, "master.key");
-  if (existsSync(path)) {
+  const read = () => {
     const key = Buffer.from(readFileSync(path, "utf8").trim(), "base64");
     if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key`);
     return key;
-  }
+  };
+  if (existsSync(path)) return read();
   const key = randomBytes(32);
-  writeFileSync(path, key.toString("base64") + "\n", { mode: 0o600, flag: "wx" });
+  try {
+    writeFileSync(path, key.toString("base64") + "\n", { mode: 0o600, flag: "wx" });
+  } catch (e) {
+    // Two processes starting on one data dir: the other one wrote it first.
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return read();
+    throw e;
+  }
   return key;
 }

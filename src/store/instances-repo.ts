@@ -366,6 +366,20 @@ export const instancesRepo = {
     }
     await db.run(`UPDATE hosts SET retired = 1 WHERE id NOT IN (${ids.map(() => "?").join(", ")})`, ids);
   },
+  /**
+   * Locks the rows of every host of a zone and GPU type, in id order (so two lockers cannot
+   * deadlock), for the rest of the transaction. Placement reads free capacity only after this, so
+   * concurrent creates on PostgreSQL queue up instead of racing for the same best-fit host.
+   * SQLite transactions are already exclusive.
+   */
+  async lockHosts(db: Db, zone: string, gpuType: string): Promise<void> {
+    if (db.dialect === "postgres") {
+      await db.all("SELECT id FROM hosts WHERE zone = ? AND gpu_type = ? ORDER BY id FOR UPDATE", [
+        zone,
+        gpuType,
+      ]);
+    }
+  },
   async hostsFor(db: Db, zone: string, gpuType: string) {
     const rows = await db.all(
       `SELECT h.*, (SELECT COUNT(*) FROM host_gpus g WHERE g.host_id = h.id AND g.instance_id IS NULL AND g.gpu_index < h.gpu_count) AS gpus_free

@@ -117,7 +117,13 @@ export const MIGRATIONS: Array<{ id: number; name: string; sql: string[] }> = [
   },
 ];
 
-/** Applies pending migrations, each in its own transaction, recording them in schema_migrations. */
+/** Advisory-lock key for migrations and start-up recovery ("ocs" in ASCII). */
+export const MIGRATION_LOCK = 0x6f6373;
+
+/**
+ * Applies pending migrations, each in its own transaction, recording them in schema_migrations.
+ * Callers on PostgreSQL hold {@link MIGRATION_LOCK} (see openDb) so replicas do not race.
+ */
 export async function migrate(db: Db): Promise<number[]> {
   await db.run(
     "CREATE TABLE IF NOT EXISTS schema_migrations (id BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",

@@ -66,12 +66,18 @@ export class Worker {
     this.schedule(0);
   }
 
-  /** Stops taking new work and waits for the round in flight (SIGTERM path). */
+  /**
+   * Stops taking new work, waits for the round in flight, then hands back any claim still held so
+   * another replica takes it at once instead of waiting for the claim to expire (SIGTERM path).
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.inFlight;
+    await this.db.run("UPDATE tasks SET claimed_by = NULL, claim_expires_at = NULL WHERE claimed_by = ?", [
+      this.id,
+    ]);
   }
 
   private schedule(ms: number): void {
@@ -116,6 +122,27 @@ export class Worker {
   }
 
   private async run(task: TaskRecord): Promise<void> {
+    // A slow driver call must not lose its claim to another replica: extend it while we work.
+    const heartbeat = setInterval(
+      () => {
+        this.db
+          .run("UPDATE tasks SET claim_expires_at = ? WHERE id = ? AND claimed_by = ?", [
+            this.clock.now() + this.opts.claimMs,
+            task.id,
+            this.id,
+          ])
+          .catch(() => {});
+      },
+      Math.max(50, this.opts.claimMs / 3),
+    );
+    try {
+      await this.runClaimed(task);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async runClaimed(task: TaskRecord): Promise<void> {
     const log = this.log.child({ task: task.id, kind: task.kind, instance: task.instanceId });
     try {
       switch (task.kind) {
