@@ -44,17 +44,30 @@ export interface ActionContext {
  * One CompShare Action: its parameters (beyond the common ones the gateway handles), where Region
  * and Zone stand, and the handler. The response object is merged into the envelope.
  */
-export interface ActionDef<S extends Schema = Schema> {
+export interface ActionDef<
+  S extends Schema = Schema,
+  R extends Record<string, unknown> = Record<string, unknown>,
+> {
   name: string;
   schema: S;
   region: "required" | "optional";
   zone: "required" | "optional";
   /** Root key only (the emulator controls). */
   rootOnly?: boolean;
-  handler(ctx: ActionContext, params: InferSchema<S>): Promise<Record<string, unknown>>;
+  handler(ctx: ActionContext, params: InferSchema<S>): Promise<R>;
 }
 
-/** Declares an action with its schema's inferred parameter type. */
-export function defineAction<S extends Schema>(def: ActionDef<S>): ActionDef<S> {
+/**
+ * Declares an action; its parameter and response types are inferred from the schema and the
+ * handler, and the TypeScript SDK derives its typed methods from them (type-only imports).
+ */
+export function defineAction<S extends Schema, R extends Record<string, unknown>>(
+  def: ActionDef<S, R>,
+): ActionDef<S, R> {
   return def;
 }
+
+/** Request parameters of an action definition, as the SDK sends them. */
+export type ParamsOf<D> = D extends ActionDef<infer S, Record<string, unknown>> ? InferSchema<S> : never;
+/** Response fields of an action definition, besides Action and RetCode. */
+export type ResultOf<D> = D extends ActionDef<Schema, infer R> ? R : never;

@@ -46,7 +46,7 @@ export function renderInstance(
     now: number;
     access: Access;
   },
-): Record<string, unknown> {
+) {
   const { type, image } = ctx;
   const noGpu = inst.withoutGpu;
   const price = quote(
@@ -177,3 +177,6 @@ export function renderInstance(
     PostPayShutdown: false,
   };
 }
+
+/** One element of DescribeCompShareInstance's `UHostSet`, as the server renders it. */
+export type CompShareInstance = ReturnType<typeof renderInstance>;

@@ -41,7 +41,7 @@ function one(p: PriceParams, a: "Gpu" | "Cpu", b: "GPU" | "CPU"): number | undef
 const r4 = (n: number) => Math.round(n * 10000) / 10000;
 
 /** Prices per charge type from the same quote() Describe uses, so the two never disagree. */
-export async function priceHandler(ctx: ActionContext, p: PriceParams): Promise<Record<string, unknown>> {
+export async function priceHandler(ctx: ActionContext, p: PriceParams) {
   const { catalog, clock } = ctx.deps;
   const region = catalog.region(ctx.region);
   const zone = ctx.zone ?? region?.zones.find((z) => z.isDefault)?.zone ?? region?.zones[0]?.zone ?? "";
