@@ -8,6 +8,7 @@ import { SecretBox, loadOrCreateMasterKey } from "../core/secrets.js";
 import { computeSignature } from "../protocol/signature.js";
 import { createServer } from "../server.js";
 import { openDb } from "../store/open.js";
+import { USER_COMMANDS, runUserCommand, userHelp } from "./user.js";
 
 const HELP = `ocs — opencompshare
 
@@ -167,9 +168,15 @@ async function main(): Promise<void> {
     case "help":
     case "--help":
     case "-h":
-      process.stdout.write(HELP);
+      process.stdout.write(
+        `${HELP}\nUser commands (against opencompshare or the real CompShare gateway):\n${userHelp()}`,
+      );
       return;
     default:
+      if (USER_COMMANDS.has(cmd)) {
+        process.exitCode = await runUserCommand(process.argv.slice(2));
+        return;
+      }
       fail(`unknown command "${cmd}"\n\n${HELP}`, 2);
   }
 }

@@ -56,7 +56,7 @@ export default defineAction({
   async handler(ctx, p) {
     const { catalog, instances } = ctx.deps;
     const kind = p.InstanceType ?? "uhost";
-    const out: unknown[] = [];
+    const out: Array<ReturnType<typeof renderType>> = [];
     if (p.MachineTypes && !p.MachineTypes.includes("G"))
       return { AvailableInstanceTypes: [], Status: "Normal" };
     for (const zone of zonesOf(ctx)) {

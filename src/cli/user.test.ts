@@ -1,0 +1,195 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { TestServer } from "../../test/helpers.js";
+import { ROOT, startTestServer } from "../../test/helpers.js";
+import { parseTime } from "./args.js";
+
+const main = join(dirname(fileURLToPath(import.meta.url)), "main.js");
+let t: TestServer;
+let xdg: string;
+
+before(async () => {
+  t = await startTestServer({ OCS_SIM_LATENCY_MS: "100" });
+  xdg = mkdtempSync(join(tmpdir(), "ocs-xdg-"));
+});
+after(async () => {
+  await t.close();
+});
+
+/** Runs the `ocs` binary; resolves with exit code, stdout and stderr (never rejects). */
+function ocs(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [main, ...args],
+      { env: { ...process.env, XDG_CONFIG_HOME: xdg, ...env } },
+      (e, out, err) => {
+        resolve({ code: e ? (typeof e.code === "number" ? e.code : 1) : 0, out, err });
+      },
+    );
+  });
+}
+
+describe("ocs user commands against a running server", () => {
+  it("configure writes a 0600 profile that later commands use", async () => {
+    const r = await ocs([
+      "configure",
+      "--base-url",
+      t.url,
+      "--public-key",
+      ROOT.publicKey,
+      "--private-key",
+      ROOT.privateKey,
+      "--region",
+      "cn-wlcb",
+    ]);
+    assert.equal(r.code, 0, r.err);
+    const path = join(xdg, "opencompshare", "profile.json");
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    const p = await ocs(["project", "list"]);
+    assert.equal(p.code, 0, p.err);
+    assert.match(p.out, /^PROJECT\s+NAME\s+DEFAULT\s+INSTANCES\norg-[a-z0-9]{6}\s+Default\s+yes\s+0\n$/);
+  });
+
+  it("a whole lifecycle: create → Running → stop → start --without-gpu → schedule-stop → terminate → recover", async () => {
+    const created = await ocs([
+      "instance",
+      "create",
+      "--gpu-type",
+      "4090",
+      "--gpu",
+      "1",
+      "--cpu",
+      "16",
+      "--memory",
+      "65536",
+      "--image",
+      "compshareImage-ubuntu2204",
+      "--charge-type",
+      "Postpay",
+      "--name",
+      "cli-demo",
+      "--wait",
+      "--output",
+      "json",
+    ]);
+    assert.equal(created.code, 0, created.err);
+    const inst = JSON.parse(created.out) as { UHostId: string; State: string };
+    assert.equal(inst.State, "Running");
+    assert.match(created.err, /✓ uhost-[a-z0-9]+: Running/);
+    const id = inst.UHostId;
+
+    const list = await ocs(["instance", "list"]);
+    assert.match(
+      list.out,
+      new RegExp(
+        `${id}\\s+cli-demo\\s+Running\\s+1×4090\\s+16\\s+64G\\s+Postpay\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\(\\d+s ago\\)`,
+      ),
+    );
+
+    const stop = await ocs(["instance", "stop", id, "--wait"]);
+    assert.equal(stop.code, 0, stop.err);
+    assert.match(stop.out, /stop accepted, now Stopped/);
+    const start = await ocs(["instance", "start", id, "--without-gpu", "--wait", "--output", "json"]);
+    assert.equal(start.code, 0, start.err);
+    assert.equal(JSON.parse(start.out).GPU, 0);
+    const sched = await ocs(["instance", "schedule-stop", id, "+2h"]);
+    assert.equal(sched.code, 0, sched.err);
+    assert.match(sched.out, /stop scheduled for .* \(in (2h|120m)\)/);
+    const get = await ocs(["instance", "get", id]);
+    assert.match(get.out, /Scheduled stop\s+\d{4}-.* \(in 2h\)/);
+    assert.match(get.out, /GPU\s+0 × 4090 \(started without GPU\)/);
+    assert.equal((await ocs(["instance", "cancel-schedule", id])).code, 0);
+    assert.equal((await ocs(["instance", "stop", id, "--wait"])).code, 0);
+    const term = await ocs(["instance", "terminate", id]);
+    assert.equal(term.code, 0, term.err);
+    const bin = await ocs(["recycle", "list"]);
+    assert.match(bin.out, new RegExp(`${id}\\s+cli-demo\\s+1×4090`));
+    const rec = await ocs(["recycle", "recover", id, "--wait"]);
+    assert.equal(rec.code, 0, rec.err);
+    assert.match(rec.out, /recovered, now Stopped/);
+  });
+
+  it("error paths: bad key, wrong state, lock held, usage — RetCode and message, non-zero exit", async () => {
+    const bad = await ocs(["project", "list"], { OCS_PRIVATE_KEY: "wrong-key" });
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /RetCode 171: Signature VerifyAC Error/);
+    const created = await ocs([
+      "instance",
+      "create",
+      "--gpu-type",
+      "4090",
+      "--gpu",
+      "1",
+      "--cpu",
+      "16",
+      "--memory",
+      "65536",
+      "--image",
+      "compshareImage-ubuntu2204",
+      "--wait",
+      "--output",
+      "json",
+    ]);
+    const id = JSON.parse(created.out).UHostId as string;
+    const wrong = await ocs(["instance", "start", id]);
+    assert.equal(wrong.code, 1);
+    assert.match(
+      wrong.err,
+      /RetCode 8041: Instance \[.*\] is \[Running\]; StartCompShareInstance is allowed only from \[Stopped\]/,
+    );
+    await t.call("EmulatorSetLatency", { Milliseconds: 2000 });
+    assert.equal((await ocs(["instance", "stop", id])).code, 0);
+    const locked = await ocs(["instance", "reboot", id, "--output", "json"]);
+    assert.equal(locked.code, 1);
+    assert.equal(JSON.parse(locked.out).RetCode, 8040);
+    assert.match(locked.err, /InstanceOperationInProgress/);
+    await t.call("EmulatorSetLatency", { Milliseconds: 100 });
+    const missing = await ocs(["instance", "create", "--gpu-type", "4090"]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /missing --gpu/);
+    assert.equal((await ocs(["instance", "frobnicate"])).code, 2);
+    assert.equal((await ocs(["instance", "get"])).code, 2);
+    const help = await ocs(["instance", "resize", "--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.out, /Example: ocs instance resize/);
+    const notFound = await ocs(["instance", "get", "uhost-nothere1"]);
+    assert.equal(notFound.code, 1);
+    assert.match(notFound.err, /RetCode 8039/);
+  });
+
+  it("catalog commands", async () => {
+    assert.match(
+      (await ocs(["image", "list"])).out,
+      /compshareImage-ubuntu2204\s+Ubuntu 22\.04\s+System\s+vm/,
+    );
+    assert.match(
+      (await ocs(["type", "list", "--zone", "cn-wlcb-01"])).out,
+      /4090\s+cn-wlcb-01\s+Normal\s+24G\s+1\/16\/64/,
+    );
+    assert.match(
+      (await ocs(["capacity", "--gpu-type", "4090", "--zone", "cn-wlcb-01"])).out,
+      /1\s+16\s+64\s+yes/,
+    );
+    assert.match((await ocs(["price", "--gpu-type", "4090"])).out, /Dynamic\s+2\.05\/hour/);
+  });
+});
+
+describe("time parsing", () => {
+  it("reads Unix seconds, ISO date-times and relative times", () => {
+    const now = Date.UTC(2026, 10, 23, 0, 0, 0);
+    assert.equal(parseTime("+2h", now), now / 1000 + 7200);
+    assert.equal(parseTime("in 90m", now), now / 1000 + 5400);
+    assert.equal(parseTime("1795400000", now), 1795400000);
+    assert.equal(parseTime("2026-11-23T01:00:00Z", now), now / 1000 + 3600);
+    assert.throws(() => parseTime("soon", now), /cannot read "soon"/);
+  });
+});
