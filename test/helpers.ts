@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import type { ParamValue } from "../src/protocol/encode.js";
 import { signedForm } from "../src/protocol/encode.js";
 import type { OcsServer, ServerOptions } from "../src/server.js";
 import { createServer } from "../src/server.js";
+import type { Db } from "../src/store/db.js";
 
 export const ROOT = { publicKey: "test-root-public-key", privateKey: "test-root-private-key" };
 
@@ -137,4 +139,46 @@ export function pgSkip(): { skip?: string } {
   if (process.env.CI === "true")
     throw new Error("OCS_TEST_PG_URL missing in CI (scripts/test.mjs starts PostgreSQL)");
   return { skip: "PostgreSQL not available (see npm test output)" };
+}
+
+/**
+ * The invariants that must hold in a settled store: no lock left, no task left for a transition,
+ * no GPU held twice or by an instance that does not hold compute, each running instance holding
+ * exactly its GPUs, and every host's CPU usage equal to what its instances hold (an instance
+ * started WithoutGpu holds the catalog's no-GPU spec: 2 CPU in every catalog the tests use).
+ */
+export async function assertSettled(db: Db): Promise<void> {
+  const locked = await db.all("SELECT id, state, operation FROM instances WHERE operation IS NOT NULL");
+  assert.deepEqual(locked, [], "no lock is stuck");
+  assert.deepEqual(
+    await db.all("SELECT id FROM tasks WHERE kind = 'transition'"),
+    [],
+    "no transition left behind",
+  );
+  const transitional = await db.all(
+    "SELECT id, state FROM instances WHERE state NOT IN ('Running', 'Stopped', 'Install Fail')",
+  );
+  assert.deepEqual(transitional, [], "every instance settled");
+  const gpus = await db.all(
+    `SELECT i.id, i.gpu, i.holds_compute, i.without_gpu, COUNT(g.gpu_index) AS held
+     FROM instances i LEFT JOIN host_gpus g ON g.instance_id = i.id GROUP BY i.id, i.gpu, i.holds_compute, i.without_gpu`,
+  );
+  for (const r of gpus) {
+    const expected = Number(r.holds_compute) === 1 && Number(r.without_gpu) === 0 ? Number(r.gpu) : 0;
+    assert.equal(
+      Number(r.held),
+      expected,
+      `instance ${String(r.id)} holds ${String(r.held)} GPUs, expected ${expected}`,
+    );
+  }
+  const orphans = await db.all(
+    "SELECT host_id, gpu_index FROM host_gpus WHERE instance_id IS NOT NULL AND instance_id NOT IN (SELECT id FROM instances)",
+  );
+  assert.deepEqual(orphans, [], "no GPU leaked");
+  const usage = await db.all(
+    `SELECT h.id, h.cpu_used, COALESCE((SELECT SUM(CASE WHEN i.without_gpu = 1 THEN 2 ELSE i.cpu END) FROM instances i WHERE i.host_id = h.id AND i.holds_compute = 1), 0) AS expected
+     FROM hosts h`,
+  );
+  for (const u of usage)
+    assert.equal(Number(u.cpu_used), Number(u.expected), `host ${String(u.id)} CPU accounting`);
 }

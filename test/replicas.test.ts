@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import type { Db } from "../src/store/db.js";
 import { SqliteDb } from "../src/store/db.js";
 import { PgDb } from "../src/store/pg.js";
-import { createParams, createPgDatabase, pgSkip } from "./helpers.js";
+import { assertSettled, createParams, createPgDatabase, pgSkip } from "./helpers.js";
 import type { ServerProcess } from "./processes.js";
 import { bigCatalogFile, eventually, startProcess } from "./processes.js";
 
@@ -57,47 +57,6 @@ async function driverCalls(...ps: ServerProcess[]): Promise<Record<string, numbe
     for (const [k, v] of Object.entries(s.DriverCalls as Record<string, number>)) sum[k] = (sum[k] ?? 0) + v;
   }
   return sum;
-}
-
-/**
- * The invariants that must hold in a settled store: no lock left, no task left for a transition,
- * no GPU held twice or by an instance that does not hold compute, each running instance holding
- * exactly its GPUs, and every host's CPU/memory usage equal to what its instances hold.
- */
-async function assertSettled(db: Db): Promise<void> {
-  const locked = await db.all("SELECT id, state, operation FROM instances WHERE operation IS NOT NULL");
-  assert.deepEqual(locked, [], "no lock is stuck");
-  assert.deepEqual(
-    await db.all("SELECT id FROM tasks WHERE kind = 'transition'"),
-    [],
-    "no transition left behind",
-  );
-  const transitional = await db.all(
-    "SELECT id, state FROM instances WHERE state NOT IN ('Running', 'Stopped')",
-  );
-  assert.deepEqual(transitional, [], "every instance settled");
-  const gpus = await db.all(
-    `SELECT i.id, i.gpu, i.holds_compute, i.without_gpu, COUNT(g.gpu_index) AS held
-     FROM instances i LEFT JOIN host_gpus g ON g.instance_id = i.id GROUP BY i.id, i.gpu, i.holds_compute, i.without_gpu`,
-  );
-  for (const r of gpus) {
-    const expected = Number(r.holds_compute) === 1 && Number(r.without_gpu) === 0 ? Number(r.gpu) : 0;
-    assert.equal(
-      Number(r.held),
-      expected,
-      `instance ${String(r.id)} holds ${String(r.held)} GPUs, expected ${expected}`,
-    );
-  }
-  const orphans = await db.all(
-    "SELECT host_id, gpu_index FROM host_gpus WHERE instance_id IS NOT NULL AND instance_id NOT IN (SELECT id FROM instances)",
-  );
-  assert.deepEqual(orphans, [], "no GPU leaked");
-  const usage = await db.all(
-    `SELECT h.id, h.cpu_used, COALESCE((SELECT SUM(cpu) FROM instances i WHERE i.host_id = h.id AND i.holds_compute = 1), 0) AS expected
-     FROM hosts h`,
-  );
-  for (const u of usage)
-    assert.equal(Number(u.cpu_used), Number(u.expected), `host ${String(u.id)} CPU accounting`);
 }
 
 describe("two replicas on one PostgreSQL", { ...pgSkip(), timeout: 300_000 }, () => {
