@@ -4,6 +4,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { ensureDocker } from "./docker.mjs";
 import { startPostgres } from "./postgres.mjs";
 
 const root = resolve(import.meta.dirname, "..");
@@ -91,6 +92,15 @@ try {
   console.log(`PostgreSQL for this run: ${postgres.url}`);
 } catch (e) {
   unavailable("PostgreSQL", e.message);
+}
+
+step("Docker Engine");
+try {
+  const docker = await ensureDocker();
+  env.OCS_TEST_DOCKER_IMAGE = docker.image;
+  console.log(`Docker Engine at ${docker.socket}, test image ${docker.image}`);
+} catch (e) {
+  unavailable("Docker Engine", e.message);
 }
 
 step("tests");

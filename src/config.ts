@@ -8,7 +8,15 @@ export interface Config {
   dataDir: string;
   /** Absent: SQLite in the data dir. */
   databaseUrl?: string;
-  driver: "sim";
+  driver: "sim" | "docker";
+  docker: {
+    socketPath: string;
+    gpuMode: "devices" | "nvidia-runtime" | "none";
+    nvidiaSmi: string;
+    hostIp: string;
+    network: string;
+    bindHostLoader: boolean;
+  };
   rootPublicKey?: string;
   rootPrivateKey?: string;
   /** Absent: the built-in catalog. */
@@ -39,6 +47,12 @@ const KEYS = [
   "OCS_LOG_LEVEL",
   "OCS_WORKER_CLAIM_SECONDS",
   "OCS_MASTER_KEY",
+  "OCS_DOCKER_SOCKET",
+  "OCS_DOCKER_GPU_MODE",
+  "OCS_DOCKER_NVIDIA_SMI",
+  "OCS_DOCKER_HOST_IP",
+  "OCS_DOCKER_NETWORK",
+  "OCS_DOCKER_BIND_HOST_LOADER",
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -95,8 +109,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     );
   }
   const driver = get("OCS_DRIVER") ?? "sim";
-  if (driver !== "sim")
-    throw new ConfigError(`OCS_DRIVER: "${driver}" is not available; this build has: sim`);
+  if (driver !== "sim" && driver !== "docker") {
+    throw new ConfigError(`OCS_DRIVER: "${driver}" is not available; choose sim or docker`);
+  }
+  const gpuMode = get("OCS_DOCKER_GPU_MODE") ?? "devices";
+  if (!["devices", "nvidia-runtime", "none"].includes(gpuMode)) {
+    throw new ConfigError(`OCS_DOCKER_GPU_MODE: must be devices, nvidia-runtime or none, got "${gpuMode}"`);
+  }
+  const bindHostLoader = get("OCS_DOCKER_BIND_HOST_LOADER") ?? "false";
+  if (!["true", "false"].includes(bindHostLoader))
+    throw new ConfigError("OCS_DOCKER_BIND_HOST_LOADER: must be true or false");
   const rootPublicKey = get("OCS_ROOT_PUBLIC_KEY");
   const rootPrivateKey = get("OCS_ROOT_PRIVATE_KEY");
   if ((rootPublicKey === undefined) !== (rootPrivateKey === undefined)) {
@@ -126,7 +148,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     port: int("OCS_PORT", 8080, 0, 65535),
     dataDir,
     databaseUrl,
-    driver: "sim",
+    driver,
+    docker: {
+      socketPath: get("OCS_DOCKER_SOCKET") ?? "/var/run/docker.sock",
+      gpuMode: gpuMode as Config["docker"]["gpuMode"],
+      nvidiaSmi: get("OCS_DOCKER_NVIDIA_SMI") ?? "nvidia-smi",
+      hostIp: get("OCS_DOCKER_HOST_IP") ?? "127.0.0.1",
+      network: get("OCS_DOCKER_NETWORK") ?? "bridge",
+      bindHostLoader: bindHostLoader === "true",
+    },
     rootPublicKey,
     rootPrivateKey,
     catalogPath,

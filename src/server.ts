@@ -5,6 +5,7 @@ import { FaultTable } from "./actions/emulator/faults.js";
 import { actionMap } from "./actions/registry.js";
 import type { AppDeps } from "./actions/types.js";
 import type { Config } from "./config.js";
+import { ConfigError } from "./config.js";
 import { AccountService } from "./core/accounts.js";
 import { CatalogIndex, DEFAULT_CATALOG, loadCatalog, validateCatalog } from "./core/catalog.js";
 import type { Catalog } from "./core/catalog.js";
@@ -14,6 +15,10 @@ import type { IdGen } from "./core/ids.js";
 import { DEFAULT_TIMINGS, InstanceService } from "./core/instances.js";
 import type { LifecycleTimings } from "./core/instances.js";
 import { SecretBox, loadOrCreateMasterKey } from "./core/secrets.js";
+import { DockerDriver } from "./drivers/docker/docker-driver.js";
+import { discoverGpus, findDriverFiles } from "./drivers/docker/gpus.js";
+import type { HostGpu } from "./drivers/docker/gpus.js";
+import type { Driver } from "./drivers/driver.js";
 import { SimDriver } from "./drivers/sim/sim-driver.js";
 import type { Logger } from "./log.js";
 import { createLogger } from "./log.js";
@@ -24,6 +29,7 @@ import type { Db } from "./store/db.js";
 import { instancesRepo } from "./store/instances-repo.js";
 import { openDb } from "./store/open.js";
 import { recoverAtStart } from "./store/recovery.js";
+import { Reconciler } from "./worker/reconciler.js";
 import { DEFAULT_WORKER_OPTIONS, Worker } from "./worker/worker.js";
 import type { WorkerOptions } from "./worker/worker.js";
 
@@ -54,6 +60,42 @@ async function syncHosts(db: Db, catalog: Catalog): Promise<void> {
       tx,
       catalog.hosts.map((h) => h.id),
     );
+  });
+}
+
+/**
+ * The docker driver runs one machine: the catalog must list it as its only host, with no more GPUs
+ * than nvidia-smi finds (unless GPUs are only accounted, OCS_DOCKER_GPU_MODE=none).
+ */
+function dockerDriver(config: Config, catalog: Catalog): DockerDriver {
+  if (catalog.hosts.length !== 1) {
+    throw new ConfigError(
+      `OCS_CATALOG: OCS_DRIVER=docker runs one host, so the catalog must list exactly this machine as its one host (it lists ${catalog.hosts.length})`,
+    );
+  }
+  const host = catalog.hosts[0] as Catalog["hosts"][number];
+  let inventory: HostGpu[] = [];
+  if (config.docker.gpuMode !== "none") {
+    try {
+      inventory = discoverGpus(config.docker.nvidiaSmi);
+    } catch (e) {
+      throw new ConfigError(
+        `OCS_DOCKER_NVIDIA_SMI: cannot list this host's GPUs with ${config.docker.nvidiaSmi} (${(e as Error).message.split("\n")[0]}); set OCS_DOCKER_GPU_MODE=none on a host without GPUs`,
+      );
+    }
+    if (inventory.length < host.gpus) {
+      throw new ConfigError(
+        `OCS_CATALOG: host ${host.id} declares ${host.gpus} GPUs but nvidia-smi lists ${inventory.length}`,
+      );
+    }
+  }
+  return new DockerDriver({
+    socketPath: config.docker.socketPath,
+    gpuMode: config.docker.gpuMode,
+    inventory,
+    files: { ...findDriverFiles(), bindHostLoader: config.docker.bindHostLoader },
+    hostIp: config.docker.hostIp,
+    network: config.docker.network,
   });
 }
 
@@ -91,7 +133,9 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   });
   const accounts = new AccountService(db, secrets, clock, ids);
 
-  const sim = new SimDriver(config.simLatencyMs);
+  const sim = config.driver === "sim" ? new SimDriver(config.simLatencyMs) : undefined;
+  const docker = config.driver === "docker" ? dockerDriver(config, catalog) : undefined;
+  const driver: Driver = (sim ?? docker) as Driver;
   const workerRef: { current?: Worker } = {};
   const timings: LifecycleTimings = {
     ...DEFAULT_TIMINGS,
@@ -101,7 +145,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const instances = new InstanceService(db, index, clock, ids, secrets, timings, () =>
     workerRef.current?.kick(),
   );
-  const worker = new Worker(db, instances, sim, index, clock, log.child({ component: "worker" }), {
+  const worker = new Worker(db, instances, driver, index, clock, log.child({ component: "worker" }), {
     ...DEFAULT_WORKER_OPTIONS,
     claimMs: config.workerClaimSeconds * 1000,
     ...opts.worker,
@@ -109,15 +153,18 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   workerRef.current = worker;
 
   // The simulator's world lives in memory; after a restart it is rebuilt from the store.
-  for (const row of await db.all("SELECT id, state FROM instances WHERE in_recycle = 0")) {
+  for (const row of sim ? await db.all("SELECT id, state FROM instances WHERE in_recycle = 0") : []) {
     const state = String(row.state);
-    sim.instances.set(String(row.id), {
+    sim?.instances.set(String(row.id), {
       running: state === "Running" || state === "Rebooting" || state === "Stopping",
       gpus: [],
       systemDiskGeneration: 1,
     });
   }
 
+  const reconciler = docker
+    ? new Reconciler(docker, instances, log.child({ component: "reconciler" }), docker)
+    : undefined;
   const faults = new FaultTable();
   const app: AppDeps = {
     db,
@@ -125,7 +172,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     clock,
     accounts,
     instances,
-    driver: sim,
+    driver,
     worker,
     faults,
     sim,
@@ -140,8 +187,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         await tx.run("UPDATE hosts SET cpu_used = 0, memory_used = 0");
       });
       clock.reset();
-      sim.reset();
-      sim.latencyMs = config.simLatencyMs;
+      sim?.reset();
+      if (sim) sim.latencyMs = config.simLatencyMs;
       faults.clear();
       worker.start();
     },
@@ -153,7 +200,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     const path = (req.url ?? "/").split("?")[0];
     if (req.method === "GET" && path === "/healthz") {
       res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ status: "ok", driver: sim.name }));
+      res.end(JSON.stringify({ status: "ok", driver: driver.name }));
       return;
     }
     if (req.method === "GET" && path === "/metrics") {
@@ -184,6 +231,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         http.listen(config.port, config.host, () => resolveListen());
       });
       worker.start();
+      await reconciler?.start();
       const addr = http.address() as AddressInfo;
       return { host: config.host, port: addr.port };
     },
@@ -194,6 +242,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         http.close(() => r());
         http.closeIdleConnections();
       });
+      reconciler?.stop();
       await worker.stop();
       await db.close();
     },

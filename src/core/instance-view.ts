@@ -1,16 +1,11 @@
 import { createHash } from "node:crypto";
+import type { Access } from "../drivers/driver.js";
 import type { DiskRecord, InstanceRecord } from "../store/instances-repo.js";
 import type { Catalog, GpuTypeSpec, ImageSpec } from "./catalog.js";
 import { unixSeconds } from "./clock.js";
 import { quote } from "./pricing.js";
 
-/** How an instance is reached; the sim driver invents stable addresses, real drivers report theirs. */
-export interface Access {
-  ip: string;
-  sshPort: number;
-}
-
-/** Deterministic addresses per instance for the simulated driver (10.x private, one per instance). */
+/** How the sim driver says an instance is reached: deterministic addresses per instance (10.x private, one per instance). */
 export function simAccess(id: string): Access {
   const h = createHash("sha1").update(id).digest();
   return { ip: `10.${h[0]! % 250}.${h[1]! % 250}.${(h[2]! % 250) + 2}`, sshPort: 60022 };

@@ -170,6 +170,8 @@ export class InstanceService {
           schedulerStopAt: null,
           releaseAt: null,
           lastError: null,
+          accessHost: null,
+          accessPort: null,
         };
         await repo.insert(tx, rec);
         let dataIndex = 0;
@@ -499,13 +501,30 @@ export class InstanceService {
     return this.instant(scope, id, INSTANT_ALLOWED.ModifyName, () => ({ name: checked }));
   }
 
-  async resetPassword(scope: Scope, id: string, password: string): Promise<void> {
+  /**
+   * Resets the password. For a running instance, `apply` (the driver's setPassword) sets it inside
+   * first, so a runtime that cannot take it leaves the stored password unchanged.
+   */
+  async resetPassword(
+    scope: Scope,
+    id: string,
+    password: string,
+    apply?: (id: string, plain: string) => Promise<void>,
+  ): Promise<void> {
     const plain = decodePassword(password, "Password");
     const inst = await this.find(scope, id);
     const allowed =
       inst.instanceType === "Container"
         ? INSTANT_ALLOWED.ResetPasswordContainer
         : INSTANT_ALLOWED.ResetPasswordVm;
+    if (
+      inst.state === "Running" &&
+      (allowed as readonly State[]).includes("Running") &&
+      apply &&
+      !inst.operation
+    ) {
+      await apply(id, plain);
+    }
     await this.instant(
       scope,
       id,
@@ -627,9 +646,7 @@ export class InstanceService {
       list.push(d);
       disks.set(d.instanceId as string, list);
     }
-    const gpus = new Map<string, number[]>();
-    for (const r of rows) gpus.set(r.id, await repo.gpusOf(this.db, r.id));
-    return { total, rows, disks, gpus };
+    return { total, rows, disks, gpus: await repo.gpusOfMany(this.db, ids) };
   }
 
   async recycled(scope: Scope, offset: number, limit: number) {
@@ -649,7 +666,7 @@ export class InstanceService {
   /** Runs the transition's guarded finish: only the operation that holds the lock may finish it. */
   async finishTransition(
     task: TaskRecord,
-    outcome: { ok: true } | { ok: false; reason: string },
+    outcome: { ok: true; access?: { ip: string; sshPort: number } } | { ok: false; reason: string },
   ): Promise<void> {
     const op = task.payload.operation as Operation;
     const t = TRANSITIONS[op];
@@ -670,6 +687,10 @@ export class InstanceService {
       if (outcome.ok) {
         patch.state = t.to;
         patch.lastError = null;
+        if (outcome.access) {
+          patch.accessHost = outcome.access.ip;
+          patch.accessPort = outcome.access.sshPort;
+        }
         switch (op) {
           case "Create":
           case "Start":
@@ -717,6 +738,54 @@ export class InstanceService {
       await repo.cas(tx, inst.id, { lockedBy: op, now }, patch);
       await repo.deleteTask(tx, task.id);
     });
+  }
+
+  /**
+   * The reconciler saw an instance's runtime die or vanish out of band. A Running instance with no
+   * operation in flight becomes Stopped, its GPUs and CPU/memory released, the reason in Remark.
+   * An instance with an operation in flight is left to that operation (a Stop makes it die).
+   */
+  async observeGone(id: string, why: string): Promise<boolean> {
+    const now = this.clock.now();
+    return this.db.tx(async (tx) => {
+      const inst = await repo.get(tx, id);
+      if (!inst || inst.inRecycle || inst.state !== "Running") return false;
+      const patch: Partial<InstanceRecord> = {
+        state: "Stopped",
+        holdsCompute: false,
+        stoppedAt: now,
+        updatedAt: now,
+        schedulerStopAt: null,
+        lastError: why,
+      };
+      if (!(await repo.cas(tx, id, { states: ["Running"], inRecycle: false, now }, patch))) return false;
+      const type = this.catalog.gpuType(inst.gpuType);
+      if (inst.holdsCompute && inst.hostId && type) {
+        const spec = computeOf(inst, type);
+        await repo.releaseCompute(tx, inst.hostId, spec.cpu, spec.memory);
+      }
+      await repo.releaseGpus(tx, id);
+      await repo.deleteTasks(tx, id, "scheduled-stop");
+      return true;
+    });
+  }
+
+  /** Ids the store knows (not purged), for the reconciler's garbage collection. */
+  async knownIds(): Promise<Set<string>> {
+    return new Set((await this.db.all("SELECT id FROM instances")).map((r) => String(r.id)));
+  }
+
+  /** Disk ids the store knows, for the reconciler's garbage collection. */
+  async knownDiskIds(): Promise<Set<string>> {
+    return new Set((await this.db.all("SELECT id FROM disks")).map((r) => String(r.id)));
+  }
+
+  /** Running instances with no operation in flight, for the reconciler's sweep. */
+  async runningIds(): Promise<string[]> {
+    const rows = await this.db.all(
+      "SELECT id FROM instances WHERE state = 'Running' AND in_recycle = 0 AND operation IS NULL",
+    );
+    return rows.map((r) => String(r.id));
   }
 
   /** A scheduled stop goes through the user's Stop path; a held lock is waited out, never skipped. */

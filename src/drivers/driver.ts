@@ -11,6 +11,12 @@ export interface RuntimeSpec {
   password: string;
 }
 
+/** How an instance is reached over SSH. */
+export interface Access {
+  ip: string;
+  sshPort: number;
+}
+
 /** What a driver observes about one instance. */
 export interface Observed {
   exists: boolean;
@@ -25,8 +31,8 @@ export interface Driver {
   readonly name: string;
   /** Provisions the system disk and runtime, stopped. */
   create(spec: RuntimeSpec): Promise<void>;
-  /** Starts with exactly these GPU indexes of the host (empty = without GPU). */
-  start(spec: RuntimeSpec, gpus: number[]): Promise<void>;
+  /** Starts with exactly these GPU indexes of the host (empty = without GPU); says how to reach it. */
+  start(spec: RuntimeSpec, gpus: number[]): Promise<Access | undefined>;
   stop(id: string): Promise<void>;
   reboot(id: string): Promise<void>;
   /** Erases the system disk and provisions it again from `spec.image`; data disks are kept. */
@@ -35,6 +41,10 @@ export interface Driver {
   destroy(id: string, opts: { releaseDataDisks: boolean; dataDiskIds: string[] }): Promise<void>;
   inspect(id: string): Promise<Observed>;
   list(): Promise<string[]>;
+  /** Applies a new root password inside a running instance, where the driver can. */
+  setPassword?(id: string, password: string): Promise<void>;
+  /** Reports instances that died or vanished out of band (the reconciler listens). */
+  watch?(onGone: (id: string, why: string) => void): () => void;
 }
 
 export type DriverOp = "create" | "start" | "stop" | "reboot" | "reinstall" | "destroy";

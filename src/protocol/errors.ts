@@ -59,6 +59,12 @@ export const ERRORS = {
     retCode: 8048,
     message: "Not enough CPU or memory on this host for the new spec ({reason}); its disks live there",
   },
+  PasswordNotApplicable: {
+    retCode: 8049,
+    message:
+      "The password of [{uhostId}] cannot be set while it runs: {reason}; stop it and reset the password then",
+  },
+  DriverFailed: { retCode: 8050, message: "The runtime of [{uhostId}] refused: {reason}" },
   ResourceSoldOut: { retCode: 226604, message: "This GPU type is currently out of resources ({detail})" },
 } as const satisfies Record<string, { retCode: number; message: string }>;
 

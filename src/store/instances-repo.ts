@@ -39,6 +39,9 @@ export interface InstanceRecord {
   schedulerStopAt: number | null;
   releaseAt: number | null;
   lastError: string | null;
+  /** Where the driver says the instance is reached over SSH (null until its first start). */
+  accessHost: string | null;
+  accessPort: number | null;
 }
 
 export interface DiskRecord {
@@ -107,6 +110,8 @@ const COLUMNS: Array<[keyof InstanceRecord, string, "s" | "n" | "b" | "ns" | "nn
   ["schedulerStopAt", "scheduler_stop_at", "nn"],
   ["releaseAt", "release_at", "nn"],
   ["lastError", "last_error", "ns"],
+  ["accessHost", "access_host", "ns"],
+  ["accessPort", "access_port", "nn"],
 ];
 
 export function instanceFromRow(r: Row): InstanceRecord {
@@ -443,6 +448,17 @@ export const instancesRepo = {
         [instanceId, hostId, index],
       )) === 1
     );
+  },
+  /** GPU indexes held by each of `instanceIds`, in one query. */
+  async gpusOfMany(db: Db, instanceIds: string[]): Promise<Map<string, number[]>> {
+    const out = new Map<string, number[]>(instanceIds.map((id) => [id, []]));
+    if (instanceIds.length === 0) return out;
+    const rows = await db.all(
+      `SELECT instance_id, gpu_index FROM host_gpus WHERE instance_id IN (${instanceIds.map(() => "?").join(", ")}) ORDER BY gpu_index`,
+      instanceIds,
+    );
+    for (const r of rows) out.get(String(r.instance_id))?.push(Number(r.gpu_index));
+    return out;
   },
   async gpusOf(db: Db, instanceId: string): Promise<number[]> {
     const rows = await db.all("SELECT gpu_index FROM host_gpus WHERE instance_id = ? ORDER BY gpu_index", [

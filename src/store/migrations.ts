@@ -115,6 +115,25 @@ export const MIGRATIONS: Array<{ id: number; name: string; sql: string[] }> = [
       "CREATE INDEX tasks_instance ON tasks(instance_id, kind)",
     ],
   },
+  {
+    id: 3,
+    name: "describe-order-index",
+    // Describe pages are ordered by (created_at DESC, id DESC); with id in the index SQLite and
+    // PostgreSQL walk it backwards instead of sorting the project's rows in a temporary B-tree.
+    sql: [
+      "CREATE INDEX instances_project_order ON instances(project_id, in_recycle, created_at, id)",
+      "DROP INDEX instances_project",
+    ],
+  },
+  {
+    id: 4,
+    name: "instance-access",
+    // Where the driver says an instance is reached (the docker driver publishes SSH on a host port).
+    sql: [
+      "ALTER TABLE instances ADD COLUMN access_host TEXT",
+      "ALTER TABLE instances ADD COLUMN access_port BIGINT",
+    ],
+  },
 ];
 
 /** Advisory-lock key for migrations and start-up recovery ("ocs" in ASCII). */

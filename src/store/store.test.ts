@@ -36,7 +36,7 @@ function suite(name: string, open: () => Promise<Db | undefined>, opts: { skip?:
       const rows = await db.all("SELECT id FROM schema_migrations ORDER BY id");
       assert.deepEqual(
         rows.map((r) => Number(r.id)),
-        [1, 2],
+        [1, 2, 3, 4],
       );
     });
 
@@ -190,6 +190,8 @@ function instance(id: string, now: number): InstanceRecord {
     schedulerStopAt: null,
     releaseAt: null,
     lastError: null,
+    accessHost: null,
+    accessPort: null,
   };
 }
 
@@ -213,7 +215,7 @@ describe("PostgreSQL migrations under a lock", pgSkip(), () => {
         a.withLock(MIGRATION_LOCK, () => migrate(a)),
         b.withLock(MIGRATION_LOCK, () => migrate(b)),
       ]);
-      assert.deepEqual([...ra, ...rb].sort(), [1, 2]);
+      assert.deepEqual([...ra, ...rb].sort(), [1, 2, 3, 4]);
     } finally {
       await a.close();
       await b.close();

@@ -4,7 +4,7 @@ import { randomId } from "../core/ids.js";
 import type { InstanceService } from "../core/instances.js";
 import { Conflict } from "../core/instances.js";
 import type { Operation } from "../core/states.js";
-import type { Driver, RuntimeSpec } from "../drivers/driver.js";
+import type { Access, Driver, RuntimeSpec } from "../drivers/driver.js";
 import type { Logger } from "../log.js";
 import type { Db } from "../store/db.js";
 import type { InstanceRecord, TaskRecord } from "../store/instances-repo.js";
@@ -192,8 +192,9 @@ export class Worker {
       await repo.completeTask(this.db, task.id, this.id);
       return;
     }
+    let access: Access | undefined;
     try {
-      await this.callDriver(op, inst);
+      access = await this.callDriver(op, inst);
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       if (task.attempts < this.opts.maxAttempts) {
@@ -205,7 +206,7 @@ export class Worker {
       await this.instances.finishTransition(task, { ok: false, reason });
       return;
     }
-    await this.instances.finishTransition(task, { ok: true });
+    await this.instances.finishTransition(task, { ok: true, access });
     log.debug("transition finished", { op });
   }
 
@@ -226,20 +227,19 @@ export class Worker {
     };
   }
 
-  private async callDriver(op: Operation, inst: InstanceRecord): Promise<void> {
+  /** Runs the driver's part of an operation; Create and Start say how the instance is reached. */
+  private async callDriver(op: Operation, inst: InstanceRecord): Promise<Access | undefined> {
     switch (op) {
       case "Create": {
         const spec = await this.spec(inst);
         await this.driver.create(spec);
-        await this.driver.start(spec, await repo.gpusOf(this.db, inst.id));
-        return;
+        return this.driver.start(spec, await repo.gpusOf(this.db, inst.id));
       }
       case "Start":
-        await this.driver.start(
+        return this.driver.start(
           await this.spec(inst),
           inst.withoutGpu ? [] : await repo.gpusOf(this.db, inst.id),
         );
-        return;
       case "Stop":
         await this.driver.stop(inst.id);
         return;

@@ -59,7 +59,9 @@ export default defineAction({
         gpus: result.gpus.get(inst.id) ?? [],
         password: instances.password(inst),
         now,
-        access: simAccess(inst.id),
+        access: inst.accessHost
+          ? { ip: inst.accessHost, sshPort: inst.accessPort ?? 22 }
+          : simAccess(inst.id),
       }),
     );
     return { TotalCount: result.total, UHostSet: set };

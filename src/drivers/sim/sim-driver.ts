@@ -1,4 +1,5 @@
-import type { Driver, DriverOp, Observed, RuntimeSpec } from "../driver.js";
+import { simAccess } from "../../core/instance-view.js";
+import type { Access, Driver, DriverOp, Observed, RuntimeSpec } from "../driver.js";
 
 interface SimInstance {
   running: boolean;
@@ -70,12 +71,13 @@ export class SimDriver implements Driver {
       this.instances.set(spec.id, { running: false, gpus: [], systemDiskGeneration: 1 });
   }
 
-  async start(spec: RuntimeSpec, gpus: number[]): Promise<void> {
+  async start(spec: RuntimeSpec, gpus: number[]): Promise<Access> {
     await this.step("start");
     const inst = this.instances.get(spec.id) ?? { running: false, gpus: [], systemDiskGeneration: 1 };
     inst.running = true;
     inst.gpus = [...gpus];
     this.instances.set(spec.id, inst);
+    return simAccess(spec.id);
   }
 
   async stop(id: string): Promise<void> {

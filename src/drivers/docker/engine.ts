@@ -1,0 +1,115 @@
+import { request } from "node:http";
+
+/** An error from Docker Engine, with its HTTP status (404 = no such container/image, 409 = conflict). */
+export class EngineError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "EngineError";
+  }
+}
+
+/**
+ * The few Docker Engine API calls the driver needs, over the unix socket with node:http (no
+ * dependency). API version 1.41 is served by every engine since Docker 20.10.
+ */
+export class Engine {
+  constructor(
+    readonly socketPath = "/var/run/docker.sock",
+    private readonly version = "v1.41",
+  ) {}
+
+  call<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { timeoutMs?: number; raw?: boolean } = {},
+  ): Promise<T> {
+    const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+    return new Promise<T>((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: this.socketPath,
+          path: `/${this.version}${path}`,
+          method,
+          headers:
+            payload === undefined
+              ? {}
+              : { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) },
+          timeout: opts.timeoutMs ?? 120_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            const status = res.statusCode ?? 0;
+            if (status >= 400) {
+              let message = text.trim();
+              try {
+                message = (JSON.parse(text) as { message?: string }).message ?? message;
+              } catch {
+                /* plain text */
+              }
+              reject(new EngineError(status, message || `HTTP ${status}`));
+              return;
+            }
+            if (opts.raw || text.length === 0) resolve(text as T);
+            else {
+              try {
+                resolve(JSON.parse(text) as T);
+              } catch {
+                resolve(text as T);
+              }
+            }
+          });
+        },
+      );
+      req.on("timeout", () =>
+        req.destroy(new Error(`Docker Engine did not answer ${method} ${path} in time`)),
+      );
+      req.on("error", (e: NodeJS.ErrnoException) => {
+        const hint = e.code === "ENOENT" || e.code === "ECONNREFUSED" ? " (is dockerd running?)" : "";
+        reject(new EngineError(0, `Docker Engine unreachable at ${this.socketPath}: ${e.message}${hint}`));
+      });
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  }
+
+  /** Follows the event stream; returns a function that stops it. */
+  events(
+    filters: Record<string, string[]>,
+    onEvent: (e: { Action: string; Actor: { Attributes: Record<string, string> } }) => void,
+  ): () => void {
+    const req = request({
+      socketPath: this.socketPath,
+      path: `/${this.version}/events?filters=${encodeURIComponent(JSON.stringify(filters))}`,
+      method: "GET",
+    });
+    let buf = "";
+    req.on("response", (res) => {
+      res.on("data", (c: Buffer) => {
+        buf += c.toString("utf8");
+        let nl = buf.indexOf("\n");
+        while (nl !== -1) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (line) {
+            try {
+              onEvent(JSON.parse(line));
+            } catch {
+              /* a partial or foreign line: the periodic sweep covers what is missed */
+            }
+          }
+          nl = buf.indexOf("\n");
+        }
+      });
+    });
+    req.on("error", () => {});
+    req.end();
+    return () => req.destroy();
+  }
+}

@@ -1,0 +1,275 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { DEFAULT_CATALOG } from "../src/core/catalog.js";
+import type { Catalog } from "../src/core/catalog.js";
+import { DockerDriver } from "../src/drivers/docker/docker-driver.js";
+import type { TestServer } from "./helpers.js";
+import { createParams, startTestServer } from "./helpers.js";
+
+/**
+ * The docker driver against a real Docker Engine (scripts/test.mjs installs and starts it and
+ * imports a busybox image). GPUs are accounted but not wired here (OCS_DOCKER_GPU_MODE=none): CI
+ * has no GPU; the device wiring is covered by gpus.test.ts and scripts/gpu-smoke.sh on a GPU host.
+ */
+const IMAGE = process.env.OCS_TEST_DOCKER_IMAGE;
+const skip = IMAGE
+  ? {}
+  : process.env.CI === "true"
+    ? (() => {
+        throw new Error("Docker Engine missing in CI");
+      })()
+    : { skip: "Docker Engine not available (see npm test output)" };
+const Z = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
+const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
+const sh = (id: string, cmd: string) => docker("exec", `ocs-${id}`, "sh", "-c", cmd);
+
+/** Polls a condition (the worker runs in the background) for up to 20 s. */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function catalogFor(image: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "ocs-docker-cat-"));
+  const catalog: Catalog = {
+    ...DEFAULT_CATALOG,
+    hosts: [{ id: "this-machine", zone: "cn-wlcb-01", gpuType: "4090", gpus: 2, cpu: 64, memoryMB: 262144 }],
+    images: DEFAULT_CATALOG.images.map((im) => ({
+      ...im,
+      runtimeImage: im.id === "compshareImage-cuda124" ? "local/does-not-exist:1" : image,
+    })),
+  };
+  const path = join(dir, "catalog.json");
+  writeFileSync(path, JSON.stringify(catalog));
+  return path;
+}
+
+describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => {
+  let t: TestServer;
+  let catalog: string;
+  before(async () => {
+    catalog = catalogFor(IMAGE as string);
+    // A labelled container the store does not know: garbage-collected at start.
+    try {
+      docker("rm", "-f", "ocs-uhost-stray001");
+    } catch {
+      /* not there */
+    }
+    docker(
+      "create",
+      "--name",
+      "ocs-uhost-stray001",
+      "--label",
+      "opencompshare.instance=uhost-stray001",
+      IMAGE as string,
+      "true",
+    );
+    t = await startTestServer({
+      OCS_DRIVER: "docker",
+      OCS_DOCKER_GPU_MODE: "none",
+      OCS_DOCKER_NETWORK: "none",
+      OCS_CATALOG: catalog,
+    });
+  });
+  after(async () => {
+    const ids = docker("ps", "-aq", "--filter", "label=opencompshare.instance").split("\n").filter(Boolean);
+    if (ids.length) docker("rm", "-f", ...ids);
+    await t?.close();
+  });
+
+  it("removes labelled containers the store does not know, at start", () => {
+    assert.equal(docker("ps", "-aq", "--filter", "name=ocs-uhost-stray001"), "");
+  });
+
+  it("instance = labelled container; data volume survives stop/start, the system disk survives stop/start but not reinstall", async () => {
+    const r = await t.call(
+      "CreateCompShareInstance",
+      createParams({
+        Disks: [
+          { IsBoot: true, Type: "CLOUD_SSD", Size: 50 },
+          { IsBoot: false, Type: "CLOUD_SSD", Size: 100 },
+        ],
+      }),
+    );
+    assert.equal(r.RetCode, 0, JSON.stringify(r));
+    const id = (r.UHostIds as string[])[0] as string;
+    const u = await t.waitState(id, "Running", 30_000);
+    const dataDisk = (u.DiskSet as Array<{ DiskId: string; IsBoot: string }>).find(
+      (d) => d.IsBoot === "False",
+    )!.DiskId;
+    assert.equal(
+      docker("inspect", "-f", '{{index .Config.Labels "opencompshare.instance"}}', `ocs-${id}`),
+      id,
+    );
+    assert.equal(
+      docker("inspect", "-f", "{{.HostConfig.Memory}}", `ocs-${id}`) !== "0",
+      true,
+      "memory limit set",
+    );
+    sh(id, `echo system > /root/sys.txt; echo data > /mnt/${dataDisk}/data.txt`);
+
+    await t.call("StopCompShareInstance", { ...Z, UHostId: id });
+    await t.waitState(id, "Stopped", 30_000);
+    assert.equal(docker("inspect", "-f", "{{.State.Running}}", `ocs-${id}`), "false");
+    // Without GPU the device set changes: the container is recreated from a snapshot of its disk.
+    await t.call("StartCompShareInstance", { ...Z, UHostId: id, WithoutGpu: true });
+    await t.waitState(id, "Running", 30_000);
+    assert.equal(sh(id, `cat /root/sys.txt /mnt/${dataDisk}/data.txt`), "system\ndata");
+    assert.match(docker("inspect", "-f", "{{json .Config.Env}}", `ocs-${id}`), /NVIDIA_VISIBLE_DEVICES=void/);
+
+    // A running container instance gets its new password applied inside (busybox has chpasswd).
+    const pw = await t.call("ResetCompShareInstancePassword", {
+      ...Z,
+      UHostId: id,
+      Password: Buffer.from("N3w-Passw0rd").toString("base64"),
+    });
+    assert.equal(pw.RetCode, 8041, "a VM-type image: only when stopped");
+
+    await t.call("StopCompShareInstance", { ...Z, UHostId: id });
+    await t.waitState(id, "Stopped", 30_000);
+    await t.call("ReinstallCompShareInstance", {
+      ...Z,
+      UHostId: id,
+      CompShareImageId: "compshareImage-ubuntu2204",
+    });
+    await t.waitState(id, "Stopped", 30_000);
+    await t.call("StartCompShareInstance", { ...Z, UHostId: id });
+    await t.waitState(id, "Running", 30_000);
+    assert.equal(
+      sh(id, `ls /root/sys.txt 2>/dev/null || echo gone; cat /mnt/${dataDisk}/data.txt`),
+      "gone\ndata",
+    );
+
+    // Terminate without ReleaseUDisk keeps the volume; Recover brings the data back.
+    await t.call("StopCompShareInstance", { ...Z, UHostId: id });
+    await t.waitState(id, "Stopped", 30_000);
+    await t.call("TerminateCompShareInstance", { ...Z, UHostId: id });
+    await eventually(
+      () => docker("ps", "-aq", "--filter", `name=ocs-${id}`) === "",
+      "the container to be removed",
+    );
+    assert.equal(docker("volume", "ls", "-q", "--filter", `name=ocs-${dataDisk}`), `ocs-${dataDisk}`);
+    await t.call("RecoverCompShareInstance", { Region: "cn-wlcb", UHostId: id });
+    await t.waitState(id, "Stopped", 30_000);
+    await t.call("StartCompShareInstance", { ...Z, UHostId: id });
+    await t.waitState(id, "Running", 30_000);
+    assert.equal(sh(id, `cat /mnt/${dataDisk}/data.txt`), "data");
+    await t.call("StopCompShareInstance", { ...Z, UHostId: id });
+    await t.waitState(id, "Stopped", 30_000);
+    await t.call("TerminateCompShareInstance", { ...Z, UHostId: id, ReleaseUDisk: true });
+    await eventually(
+      () => docker("volume", "ls", "-q", "--filter", `name=ocs-${dataDisk}`) === "",
+      "the data volume to be released",
+    );
+  });
+
+  it("container instances: the password is set inside while running", async () => {
+    const r = await t.call(
+      "CreateCompShareInstance",
+      createParams({ CompShareImageId: "compshareImage-pytorch21" }),
+    );
+    const id = (r.UHostIds as string[])[0] as string;
+    await t.waitState(id, "Running", 30_000);
+    const before = sh(id, "cat /etc/shadow");
+    const pw = await t.call("ResetCompShareInstancePassword", {
+      ...Z,
+      UHostId: id,
+      Password: Buffer.from("N3w-Passw0rd").toString("base64"),
+    });
+    assert.equal(pw.RetCode, 0, JSON.stringify(pw));
+    assert.notEqual(sh(id, "cat /etc/shadow"), before);
+    // An image without chpasswd says so clearly, and the stored password is unchanged.
+    assert.match(sh(id, "cat /etc/shadow"), /^root:set-by-chpasswd-\d+:/);
+    sh(id, "rm /bin/chpasswd");
+    const no = await t.call("ResetCompShareInstancePassword", {
+      ...Z,
+      UHostId: id,
+      Password: Buffer.from("Other-Passw0rd").toString("base64"),
+    });
+    assert.equal(no.RetCode, 8049);
+    assert.match(String(no.Message), /has no chpasswd/);
+    assert.equal((await t.describeOne(id))?.Password, Buffer.from("N3w-Passw0rd").toString("base64"));
+  });
+
+  it("a container killed by hand is reconciled to Stopped with its GPUs released", async () => {
+    const r = await t.call("CreateCompShareInstance", createParams());
+    const id = (r.UHostIds as string[])[0] as string;
+    await t.waitState(id, "Running", 30_000);
+    docker("kill", `ocs-${id}`);
+    const u = await t.waitState(id, "Stopped", 30_000);
+    assert.match(String(u.Remark), /container exited|found stopped/);
+    const held = await t.server.app.db.all("SELECT gpu_index FROM host_gpus WHERE instance_id = ?", [id]);
+    assert.deepEqual(held, []);
+    await t.call("StartCompShareInstance", { ...Z, UHostId: id });
+    await t.waitState(id, "Running", 30_000);
+    docker("rm", "-f", `ocs-${id}`);
+    assert.match(String((await t.waitState(id, "Stopped", 30_000)).Remark), /removed|exited|found stopped/);
+  });
+
+  it("engine errors become a failed transition with the reason, never a hung state", async () => {
+    const r = await t.call(
+      "CreateCompShareInstance",
+      createParams({ CompShareImageId: "compshareImage-cuda124" }),
+    );
+    const id = (r.UHostIds as string[])[0] as string;
+    const u = await t.waitState(id, "Install Fail", 30_000);
+    assert.match(String(u.Remark), /No such image|not found|does-not-exist/i);
+    const down = await startTestServer({
+      OCS_DRIVER: "docker",
+      OCS_DOCKER_GPU_MODE: "none",
+      OCS_DOCKER_NETWORK: "none",
+      OCS_CATALOG: catalog,
+      OCS_DOCKER_SOCKET: "/nonexistent.sock",
+    });
+    try {
+      const c = await down.call("CreateCompShareInstance", createParams());
+      assert.equal(c.RetCode, 0);
+      const d = await down.waitState((c.UHostIds as string[])[0] as string, "Install Fail", 30_000);
+      assert.match(String(d.Remark), /Docker Engine unreachable at \/nonexistent\.sock/);
+    } finally {
+      await down.close().catch(() => {});
+    }
+  });
+
+  it("the driver's own conformance: idempotent create/stop/destroy", async () => {
+    const d = new DockerDriver({
+      socketPath: "/var/run/docker.sock",
+      gpuMode: "none",
+      inventory: [],
+      files: {},
+      hostIp: "127.0.0.1",
+      network: "none",
+    });
+    const spec = {
+      id: "uhost-conform1",
+      image: IMAGE as string,
+      imageId: "x",
+      cpu: 1,
+      memoryMB: 256,
+      hostId: "h",
+      dataDisks: [],
+      password: "x",
+    };
+    await d.destroy(spec.id, { releaseDataDisks: true, dataDiskIds: [] });
+    await d.create(spec);
+    await d.create(spec);
+    assert.deepEqual(await d.inspect(spec.id), { exists: true, running: false });
+    await d.start(spec, []);
+    assert.deepEqual(await d.inspect(spec.id), { exists: true, running: true });
+    assert.ok((await d.list()).includes(spec.id));
+    await d.reboot(spec.id);
+    await d.stop(spec.id);
+    await d.stop(spec.id);
+    assert.deepEqual(await d.inspect(spec.id), { exists: true, running: false });
+    await d.destroy(spec.id, { releaseDataDisks: true, dataDiskIds: [] });
+    await d.destroy(spec.id, { releaseDataDisks: true, dataDiskIds: [] });
+    assert.deepEqual(await d.inspect(spec.id), { exists: false, running: false });
+  });
+});
