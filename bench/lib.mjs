@@ -12,7 +12,7 @@ import { silentLogger } from "../dist/src/log.js";
 import { signedForm } from "../dist/src/protocol/encode.js";
 import { createServer } from "../dist/src/server.js";
 import { instancesRepo } from "../dist/src/store/instances-repo.js";
-import { ROOT } from "../dist/test/helpers.js";
+import { ROOT, createParams, sampleInstance } from "../dist/test/helpers.js";
 import { startProcess } from "../dist/test/processes.js";
 
 export { ROOT, startProcess };
@@ -62,44 +62,21 @@ export async function seed(dataDir, catalogPath, n, opts = {}) {
     await db.tx(async (tx) => {
       for (let i = start; i < Math.min(n, start + batch); i++) {
         const id = `uhost-b${String(i).padStart(7, "0")}`;
-        await instancesRepo.insert(tx, {
-          id,
-          accountId: root.id,
-          projectId: project.id,
-          region: "cn-wlcb",
-          zone: "cn-wlcb-01",
-          name: `bench-${i}`,
-          tag: "Default",
-          remark: "",
-          state: opts.stopAt ? "Running" : "Stopped",
-          operation: null,
-          operationExpiresAt: null,
-          instanceType: "UHost",
-          machineType: "G",
-          gpuType: "4090",
-          gpu: 1,
-          cpu: 16,
-          memory: 65536,
-          cpuPlatform: "Amd/Epyc2",
-          withoutGpu: false,
-          hostId: "b-0",
-          holdsCompute: false,
-          chargeType: "Dynamic",
-          imageId: "compshareImage-ubuntu2204",
-          passwordSealed: sealed,
-          makingImage: false,
-          inRecycle: false,
-          recycledAt: null,
-          releaseUdisk: false,
-          createdAt: now - i,
-          updatedAt: now,
-          startedAt: now,
-          stoppedAt: null,
-          expireAt: null,
-          schedulerStopAt: opts.stopAt ?? null,
-          releaseAt: null,
-          lastError: null,
-        });
+        await instancesRepo.insert(
+          tx,
+          sampleInstance(id, now, {
+            accountId: root.id,
+            projectId: project.id,
+            name: `bench-${i}`,
+            state: opts.stopAt ? "Running" : "Stopped",
+            hostId: "b-0",
+            holdsCompute: false,
+            chargeType: "Dynamic",
+            passwordSealed: sealed,
+            createdAt: now - i,
+            schedulerStopAt: opts.stopAt ?? null,
+          }),
+        );
         await instancesRepo.insertDisk(tx, {
           id: `bsm-b${i}`,
           accountId: root.id,
@@ -166,6 +143,23 @@ export async function load(url, requestBody, opts = {}) {
   });
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`load had ${r.non2xx} non-2xx and ${r.errors} errors`);
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total };
+}
+
+/** Creates `n` instances through the API and waits until all run; returns their ids. */
+export async function createRunningMany(url, n) {
+  const ids = [];
+  for (let i = 0; i < n; i++) {
+    const r = await post(url, "CreateCompShareInstance", createParams({ ChargeType: "Dynamic" }));
+    ids.push(r.UHostIds[0]);
+  }
+  for (const id of ids) {
+    for (;;) {
+      const d = await post(url, "DescribeCompShareInstance", { UHostIds: [id] });
+      if (d.UHostSet?.[0]?.State === "Running") break;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+  return ids;
 }
 
 export async function post(url, action, params = {}) {

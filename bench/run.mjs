@@ -8,10 +8,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import {
-  ROOT,
   baseline,
   body,
   catalogFile,
+  createRunningMany,
   fmt,
   load,
   machine,
@@ -86,20 +86,7 @@ async function lifecycleBench() {
     OCS_SIM_LATENCY_MS: "0",
   });
   try {
-    const ids = [];
-    for (let i = 0; i < 64; i++) {
-      const r = await post(p.url, "CreateCompShareInstance", {
-        Zone: "cn-wlcb-01",
-        GpuType: "4090",
-        GPU: 1,
-        CPU: 16,
-        Memory: 65536,
-        CompShareImageId: "compshareImage-ubuntu2204",
-        ChargeType: "Dynamic",
-      });
-      ids.push(r.UHostIds[0]);
-    }
-    for (const id of ids) await until(p.url, id, "Running");
+    const ids = await createRunningMany(p.url, 64);
     const before = (await p.call("EmulatorStatus")).DriverCalls;
     let cycles = 0;
     const started = Date.now();
@@ -253,20 +240,7 @@ ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
 r = ec2.run_instances(ImageId=ami, MinCount=100, MaxCount=100, InstanceType="g5.xlarge")
 print(json.dumps([i["InstanceId"] for i in r["Instances"]]))`;
     const motoIds = JSON.parse(execFileSync(py, ["-c", setup]).toString());
-    const ocsIds = [];
-    for (let i = 0; i < 100; i++) {
-      const r = await post(ocs.url, "CreateCompShareInstance", {
-        Zone: "cn-wlcb-01",
-        GpuType: "4090",
-        GPU: 1,
-        CPU: 16,
-        Memory: 65536,
-        CompShareImageId: "compshareImage-ubuntu2204",
-        ChargeType: "Dynamic",
-      });
-      ocsIds.push(r.UHostIds[0]);
-    }
-    for (const id of ocsIds) await until(ocs.url, id, "Running");
+    const ocsIds = await createRunningMany(ocs.url, 100);
     // moto's EC2 query API takes unsigned form posts; the region comes from the Authorization scope.
     const auth = {
       Authorization:
@@ -423,8 +397,13 @@ const benches = [
 ];
 log(`machine: ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`);
 for (const [name, fn] of benches) if (want(name)) results.benches[name] = await fn();
-writeFileSync(join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-if (only.length === 0) writeFileSync(join(here, "RESULTS.md"), renderMarkdown(results));
+// Only a full run replaces the recorded results; a partial run (node bench/run.mjs describe) just prints.
+if (only.length === 0) {
+  writeFileSync(join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(here, "RESULTS.md"), renderMarkdown(results));
+}
 log(
-  `\nwrote bench/results.json (root key ${ROOT.publicKey.slice(0, 4)}…, ${Object.keys(results.benches).join(", ")})`,
+  only.length === 0
+    ? "\nwrote bench/results.json and bench/RESULTS.md"
+    : `\npartial run (${only.join(", ")}): recorded results unchanged`,
 );

@@ -10,6 +10,7 @@ import { signedForm } from "../src/protocol/encode.js";
 import type { OcsServer, ServerOptions } from "../src/server.js";
 import { createServer } from "../src/server.js";
 import type { Db } from "../src/store/db.js";
+import type { InstanceRecord } from "../src/store/instances-repo.js";
 
 export const ROOT = { publicKey: "test-root-public-key", privateKey: "test-root-private-key" };
 
@@ -181,4 +182,53 @@ export async function assertSettled(db: Db): Promise<void> {
   );
   for (const u of usage)
     assert.equal(Number(u.cpu_used), Number(u.expected), `host ${String(u.id)} CPU accounting`);
+}
+
+/** A complete instance row (Running 1 × 4090 on host h1), for tests and benchmarks that write the store directly. */
+export function sampleInstance(
+  id: string,
+  now: number,
+  overrides: Partial<InstanceRecord> = {},
+): InstanceRecord {
+  return {
+    id,
+    accountId: "a",
+    projectId: "p",
+    region: "cn-wlcb",
+    zone: "cn-wlcb-01",
+    name: id,
+    tag: "Default",
+    remark: "",
+    state: "Running",
+    operation: null,
+    operationExpiresAt: null,
+    instanceType: "UHost",
+    machineType: "G",
+    gpuType: "4090",
+    gpu: 1,
+    cpu: 16,
+    memory: 65536,
+    cpuPlatform: "Amd/Epyc2",
+    withoutGpu: false,
+    hostId: "h1",
+    holdsCompute: true,
+    chargeType: "Postpay",
+    imageId: "compshareImage-ubuntu2204",
+    passwordSealed: "x",
+    makingImage: false,
+    inRecycle: false,
+    recycledAt: null,
+    releaseUdisk: false,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: now,
+    stoppedAt: null,
+    expireAt: null,
+    schedulerStopAt: null,
+    releaseAt: null,
+    lastError: null,
+    accessHost: null,
+    accessPort: null,
+    ...overrides,
+  };
 }

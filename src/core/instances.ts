@@ -374,17 +374,7 @@ export class InstanceService {
       inTx: async (tx, inst) => {
         await repo.deleteTasks(tx, inst.id, "scheduled-stop");
         await repo.deleteTasks(tx, inst.id, "release");
-        await repo.insertTask(
-          tx,
-          {
-            id: this.ids.next("task", 12),
-            kind: "purge",
-            instanceId: inst.id,
-            dueAt: now + this.timings.recycleRetentionMs,
-            payload: {},
-          },
-          now,
-        );
+        await this.schedule(tx, "purge", inst.id, now + this.timings.recycleRetentionMs, now);
       },
     });
   }
@@ -552,17 +542,7 @@ export class InstanceService {
       async (tx, inst) => {
         if (inst.chargeType === "Spot") throw new ApiError("StopSchedulerNotAllowed", { uhostId: inst.id });
         await repo.deleteTasks(tx, inst.id, "scheduled-stop");
-        await repo.insertTask(
-          tx,
-          {
-            id: this.ids.next("task", 12),
-            kind: "scheduled-stop",
-            instanceId: inst.id,
-            dueAt: at,
-            payload: {},
-          },
-          now,
-        );
+        await this.schedule(tx, "scheduled-stop", inst.id, at, now);
       },
     );
     this.kick();
@@ -702,17 +682,7 @@ export class InstanceService {
             if (inst.chargeType === "Postpay") {
               patch.releaseAt = now + this.timings.postpayReleaseMs;
               await repo.deleteTasks(tx, inst.id, "release");
-              await repo.insertTask(
-                tx,
-                {
-                  id: this.ids.next("task", 12),
-                  kind: "release",
-                  instanceId: inst.id,
-                  dueAt: patch.releaseAt,
-                  payload: {},
-                },
-                now,
-              );
+              await this.schedule(tx, "release", inst.id, patch.releaseAt, now);
             }
             break;
           }
@@ -860,18 +830,20 @@ export class InstanceService {
 
   // ------------------------------------------------------------------ machinery
 
+  /** Queues a worker task in the caller's transaction (so the task exists iff the change does). */
+  private async schedule(
+    tx: Db,
+    kind: TaskRecord["kind"],
+    instanceId: string,
+    dueAt: number,
+    now: number,
+    payload: Record<string, unknown> = {},
+  ): Promise<void> {
+    await repo.insertTask(tx, { id: this.ids.next("task", 12), kind, instanceId, dueAt, payload }, now);
+  }
+
   private async enqueueTransition(tx: Db, id: string, op: Operation, now: number): Promise<void> {
-    await repo.insertTask(
-      tx,
-      {
-        id: this.ids.next("task", 12),
-        kind: "transition",
-        instanceId: id,
-        dueAt: now,
-        payload: { operation: op },
-      },
-      now,
-    );
+    await this.schedule(tx, "transition", id, now, now, { operation: op });
   }
 
   /**

@@ -3,10 +3,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { createPgDatabase, pgSkip } from "../../test/helpers.js";
+import { createPgDatabase, pgSkip, sampleInstance } from "../../test/helpers.js";
 import type { Db } from "./db.js";
 import { SqliteDb } from "./db.js";
-import type { InstanceRecord } from "./instances-repo.js";
 import { instancesRepo as repo } from "./instances-repo.js";
 import { MIGRATION_LOCK, migrate } from "./migrations.js";
 import { PgDb } from "./pg.js";
@@ -55,7 +54,7 @@ function suite(name: string, open: () => Promise<Db | undefined>, opts: { skip?:
     it("the instance compare-and-swap checks state, recycle bin and lock", async () => {
       const db = await fresh();
       const now = 1_000_000;
-      await repo.insert(db, instance("i1", now));
+      await repo.insert(db, sampleInstance("i1", now));
       assert.equal(
         await repo.cas(db, "i1", { states: ["Stopped"], inRecycle: false, now }, { state: "Starting" }),
         false,
@@ -150,49 +149,6 @@ async function seed(db: Db): Promise<void> {
       "INSERT INTO projects (id, account_id, name, is_default, created_at) VALUES ('p', 'a', 'p', 1, 0)",
     );
   });
-}
-
-function instance(id: string, now: number): InstanceRecord {
-  return {
-    id,
-    accountId: "a",
-    projectId: "p",
-    region: "r",
-    zone: "z",
-    name: id,
-    tag: "Default",
-    remark: "",
-    state: "Running",
-    operation: null,
-    operationExpiresAt: null,
-    instanceType: "UHost",
-    machineType: "G",
-    gpuType: "4090",
-    gpu: 1,
-    cpu: 16,
-    memory: 65536,
-    cpuPlatform: "Amd/Epyc2",
-    withoutGpu: false,
-    hostId: "h1",
-    holdsCompute: true,
-    chargeType: "Postpay",
-    imageId: "img",
-    passwordSealed: "x",
-    makingImage: false,
-    inRecycle: false,
-    recycledAt: null,
-    releaseUdisk: false,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: now,
-    stoppedAt: null,
-    expireAt: null,
-    schedulerStopAt: null,
-    releaseAt: null,
-    lastError: null,
-    accessHost: null,
-    accessPort: null,
-  };
 }
 
 suite("SQLite", async () => new SqliteDb(join(mkdtempSync(join(tmpdir(), "ocs-store-")), "s.sqlite")), {});

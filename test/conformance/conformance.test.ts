@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { TestServer } from "../helpers.js";
-import { ROOT, startTestServer } from "../helpers.js";
+import { ROOT, createParams, startTestServer } from "../helpers.js";
 
 /**
  * The official SDKs against a running server: ucloud-sdk-python3 (PyPI) and ucloud-sdk-go (Go module
@@ -76,17 +76,7 @@ describe("official Python SDK (ucloud-sdk-python3)", skipUnless(PY, "Python"), (
   it("replays the seeds: Describe (invoke), Stop/Start (ucompshare().invoke), scheduler Delete, Terminate (typed)", async () => {
     const created = await py("typed", {
       method: "create_comp_share_instance",
-      params: {
-        Zone: "cn-wlcb-01",
-        GpuType: "4090",
-        GPU: 1,
-        CPU: 16,
-        Memory: 65536,
-        MachineType: "G",
-        CompShareImageId: "compshareImage-ubuntu2204",
-        ChargeType: "Postpay",
-        Disks: [{ IsBoot: true, Type: "CLOUD_SSD", Size: 50 }],
-      },
+      params: createParams(),
     });
     assert.equal(created.ok, true, JSON.stringify(created));
     const id = (created.resp?.UHostIds as string[])[0] as string;
