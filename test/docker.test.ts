@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { DEFAULT_CATALOG } from "../src/core/catalog.js";
 import type { Catalog } from "../src/core/catalog.js";
 import { DockerDriver } from "../src/drivers/docker/docker-driver.js";
+import { driverConformance } from "./driver-conformance.js";
 import type { TestServer } from "./helpers.js";
 import { createParams, startTestServer } from "./helpers.js";
 
@@ -238,17 +239,19 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
     }
   });
 
-  it("the driver's own conformance: idempotent create/stop/destroy", async () => {
-    const d = new DockerDriver({
-      socketPath: "/var/run/docker.sock",
-      gpuMode: "none",
-      inventory: [],
-      files: {},
-      hostIp: "127.0.0.1",
-      network: "none",
-    });
-    const spec = {
-      id: "uhost-conform1",
+  driverConformance(
+    "docker",
+    () =>
+      new DockerDriver({
+        socketPath: "/var/run/docker.sock",
+        gpuMode: "none",
+        inventory: [],
+        files: {},
+        hostIp: "127.0.0.1",
+        network: "none",
+      }),
+    (id) => ({
+      id,
       image: IMAGE as string,
       imageId: "x",
       cpu: 1,
@@ -256,20 +259,6 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
       hostId: "h",
       dataDisks: [],
       password: "x",
-    };
-    await d.destroy(spec.id, { releaseDataDisks: true, dataDiskIds: [] });
-    await d.create(spec);
-    await d.create(spec);
-    assert.deepEqual(await d.inspect(spec.id), { exists: true, running: false });
-    await d.start(spec, []);
-    assert.deepEqual(await d.inspect(spec.id), { exists: true, running: true });
-    assert.ok((await d.list()).includes(spec.id));
-    await d.reboot(spec.id);
-    await d.stop(spec.id);
-    await d.stop(spec.id);
-    assert.deepEqual(await d.inspect(spec.id), { exists: true, running: false });
-    await d.destroy(spec.id, { releaseDataDisks: true, dataDiskIds: [] });
-    await d.destroy(spec.id, { releaseDataDisks: true, dataDiskIds: [] });
-    assert.deepEqual(await d.inspect(spec.id), { exists: false, running: false });
-  });
+    }),
+  );
 });

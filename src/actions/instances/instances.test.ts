@@ -652,6 +652,78 @@ describe("Scheduled stop and Postpay release", () => {
   });
 });
 
+describe("races: two concurrent calls of each mutating action", () => {
+  it("exactly one is accepted; the other is told the lock is held or the state moved", async () => {
+    type Case = [string, Record<string, unknown>, "Running" | "Stopped" | "recycled"];
+    const cases: Case[] = [
+      ["StartCompShareInstance", {}, "Stopped"],
+      ["StopCompShareInstance", {}, "Running"],
+      ["RebootCompShareInstance", {}, "Running"],
+      ["TerminateCompShareInstance", {}, "Stopped"],
+      ["ReinstallCompShareInstance", { CompShareImageId: "compshareImage-cuda124" }, "Stopped"],
+      ["ResizeCompShareInstance", { Gpu: 2, Cpu: 32, Memory: 131072 }, "Stopped"],
+      ["RecoverCompShareInstance", {}, "recycled"],
+    ];
+    for (const [action, extra, from] of cases) {
+      await t.server.app.reset?.();
+      const id = await createRunning(t);
+      if (from !== "Running") await stopped(id);
+      if (from === "recycled") {
+        await t.call("TerminateCompShareInstance", { ...Z, UHostId: id });
+        await t.server.app.worker.drain();
+      }
+      t.server.app.sim!.latencyMs = 200;
+      const [a, b] = await Promise.all([0, 1].map(() => t.call(action, { ...Z, UHostId: id, ...extra })));
+      const codes = [a?.RetCode, b?.RetCode].sort();
+      assert.equal(codes[0], 0, `${action}: ${JSON.stringify([a, b])}`);
+      // A losing Terminate finds the instance already in the recycle bin: not found (8039).
+      assert.ok(
+        [8039, 8040, 8041, 8047].includes(codes[1] as number),
+        `${action}: ${JSON.stringify([a, b])}`,
+      );
+      t.server.app.sim!.latencyMs = 0;
+      await t.server.app.worker.drain();
+    }
+  });
+});
+
+describe("Describe: UDiskIdForAttachment", () => {
+  it("lists the instances of the detached disk's zone; an attached or unknown disk lists none", async () => {
+    const a = await createRunning(t, {
+      Disks: [
+        { IsBoot: true, Type: "CLOUD_SSD", Size: 50 },
+        { IsBoot: false, Type: "CLOUD_SSD", Size: 100 },
+      ],
+    });
+    const b = await createRunning(t);
+    const dataDisk = ((await t.describeOne(a))?.DiskSet as Array<{ DiskId: string; IsBoot: string }>).find(
+      (d) => d.IsBoot === "False",
+    )!.DiskId;
+    assert.equal(
+      (await t.call("DescribeCompShareInstance", { Region: "cn-wlcb", UDiskIdForAttachment: dataDisk }))
+        .TotalCount,
+      0,
+      "still attached",
+    );
+    await stopped(a);
+    await t.call("TerminateCompShareInstance", { ...Z, UHostId: a });
+    await t.server.app.worker.drain();
+    const r = await t.call("DescribeCompShareInstance", {
+      Region: "cn-wlcb",
+      UDiskIdForAttachment: dataDisk,
+    });
+    assert.deepEqual(
+      (r.UHostSet as Array<{ UHostId: string }>).map((u) => u.UHostId),
+      [b],
+    );
+    assert.equal(
+      (await t.call("DescribeCompShareInstance", { Region: "cn-wlcb", UDiskIdForAttachment: "bs-unknown1" }))
+        .TotalCount,
+      0,
+    );
+  });
+});
+
 describe("emulator controls", () => {
   it("root only; inject API and driver faults; the failure reason shows in Remark", async () => {
     const acct = await t.server.app.accounts.createAccount(`emu-${Date.now()}`);

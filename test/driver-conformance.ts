@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import type { Driver, RuntimeSpec } from "../src/drivers/driver.js";
+
+/**
+ * The driver conformance suite: every driver (sim, docker) must pass it. Every call is idempotent
+ * (the worker may repeat one after a crash) and inspect/list reflect what the calls did.
+ */
+export function driverConformance(name: string, make: () => Driver, spec: (id: string) => RuntimeSpec): void {
+  it(`${name}: create/start/stop/reboot/reinstall/destroy, each idempotent, visible to inspect and list`, async () => {
+    const d = make();
+    const s = spec(`uhost-conf${name.slice(0, 3)}1`);
+    await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
+    assert.deepEqual(await d.inspect(s.id), { exists: false, running: false });
+    await d.create(s);
+    await d.create(s);
+    assert.deepEqual(await d.inspect(s.id), { exists: true, running: false });
+    assert.ok((await d.list()).includes(s.id));
+    const access = await d.start(s, []);
+    assert.ok(access === undefined || (typeof access.ip === "string" && access.sshPort > 0));
+    await d.start(s, []);
+    assert.deepEqual(await d.inspect(s.id), { exists: true, running: true });
+    await d.reboot(s.id);
+    assert.deepEqual(await d.inspect(s.id), { exists: true, running: true });
+    await d.stop(s.id);
+    await d.stop(s.id);
+    assert.deepEqual(await d.inspect(s.id), { exists: true, running: false });
+    await d.reinstall(s);
+    assert.deepEqual(await d.inspect(s.id), { exists: true, running: false });
+    await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
+    await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
+    assert.deepEqual(await d.inspect(s.id), { exists: false, running: false });
+    assert.ok(!(await d.list()).includes(s.id));
+  });
+
+  it(`${name}: a stop of an instance that is gone is not an error (the reconciler handles it)`, async () => {
+    const d = make();
+    await d.stop(`uhost-gone${name.slice(0, 3)}9`);
+  });
+}
