@@ -157,7 +157,14 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
       "the container to be removed",
     );
     assert.equal(docker("volume", "ls", "-q", "--filter", `name=ocs-${dataDisk}`), `ocs-${dataDisk}`);
-    await t.call("RecoverCompShareInstance", { Region: "cn-wlcb", UHostId: id });
+    // The container goes a moment before Terminate's lock is released: wait for the operation to end.
+    const db = t.server.app.db;
+    const deadline = Date.now() + 20_000;
+    while ((await db.all("SELECT operation FROM instances WHERE id = ?", [id]))[0]?.operation !== null) {
+      if (Date.now() > deadline) throw new Error("Terminate did not finish");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal((await t.call("RecoverCompShareInstance", { Region: "cn-wlcb", UHostId: id })).RetCode, 0);
     await t.waitState(id, "Stopped", 30_000);
     await t.call("StartCompShareInstance", { ...Z, UHostId: id });
     await t.waitState(id, "Running", 30_000);

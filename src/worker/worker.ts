@@ -89,10 +89,18 @@ export class Worker {
     }, ms);
   }
 
-  /** Runs rounds until nothing is due; exposed for tests that want to drain synchronously. */
-  async drain(): Promise<void> {
-    while (await this.runOnce()) {
-      /* keep going */
+  /**
+   * Runs rounds until no task is due, including due tasks another round of this process has
+   * claimed and is still running (tests use this to wait for the worker deterministically).
+   */
+  async drain(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (await this.runOnce()) continue;
+      const due = await this.db.all("SELECT id FROM tasks WHERE due_at <= ? LIMIT 1", [this.clock.now()]);
+      if (due.length === 0) return;
+      if (Date.now() > deadline) throw new Error("worker did not drain in time");
+      await new Promise((r) => setTimeout(r, 10));
     }
   }
 
