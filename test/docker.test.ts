@@ -257,15 +257,6 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
         hostIp: "127.0.0.1",
         network: "none",
       }),
-    (id) => ({
-      id,
-      image: IMAGE as string,
-      imageId: "x",
-      cpu: 1,
-      memoryMB: 256,
-      hostId: "h",
-      dataDisks: [],
-      password: "x",
-    }),
+    IMAGE as string,
   );
 });

@@ -9,6 +9,22 @@ import type { TestServer } from "../../test/helpers.js";
 import { ROOT, startTestServer } from "../../test/helpers.js";
 import { parseTime } from "./args.js";
 
+/** `ocs instance create` for one 1 × 4090 instance of the default catalog. */
+const CREATE = [
+  "instance",
+  "create",
+  "--gpu-type",
+  "4090",
+  "--gpu",
+  "1",
+  "--cpu",
+  "16",
+  "--memory",
+  "65536",
+  "--image",
+  "compshareImage-ubuntu2204",
+];
+
 const main = join(dirname(fileURLToPath(import.meta.url)), "main.js");
 let t: TestServer;
 let xdg: string;
@@ -61,18 +77,7 @@ describe("ocs user commands against a running server", () => {
 
   it("a whole lifecycle: create → Running → stop → start --without-gpu → schedule-stop → terminate → recover", async () => {
     const created = await ocs([
-      "instance",
-      "create",
-      "--gpu-type",
-      "4090",
-      "--gpu",
-      "1",
-      "--cpu",
-      "16",
-      "--memory",
-      "65536",
-      "--image",
-      "compshareImage-ubuntu2204",
+      ...CREATE,
       "--charge-type",
       "Postpay",
       "--name",
@@ -122,23 +127,7 @@ describe("ocs user commands against a running server", () => {
     const bad = await ocs(["project", "list"], { OCS_PRIVATE_KEY: "wrong-key" });
     assert.equal(bad.code, 1);
     assert.match(bad.err, /RetCode 171: Signature VerifyAC Error/);
-    const created = await ocs([
-      "instance",
-      "create",
-      "--gpu-type",
-      "4090",
-      "--gpu",
-      "1",
-      "--cpu",
-      "16",
-      "--memory",
-      "65536",
-      "--image",
-      "compshareImage-ubuntu2204",
-      "--wait",
-      "--output",
-      "json",
-    ]);
+    const created = await ocs([...CREATE, "--wait", "--output", "json"]);
     const id = JSON.parse(created.out).UHostId as string;
     const wrong = await ocs(["instance", "start", id]);
     assert.equal(wrong.code, 1);

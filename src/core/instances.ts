@@ -424,7 +424,7 @@ export class InstanceService {
       inTx: async (tx, inst) => {
         if (compute) {
           // The disks live on this host, so the new spec must fit the host itself.
-          const host = (await repo.allHosts(tx)).find((h) => h.id === inst.hostId);
+          const host = inst.hostId ? await repo.host(tx, inst.hostId) : undefined;
           if (
             !host ||
             host.gpuCount < inst.gpu ||
@@ -593,28 +593,15 @@ export class InstanceService {
       if (zone && zone !== d.zone) return { total: 0, rows: [], disks: new Map(), gpus: new Map() };
       zone = d.zone;
     }
-    let { total, rows } = await repo.describe(this.db, {
+    const { total, rows } = await repo.describe(this.db, {
       projectId: scope.project.id,
       zone,
       ids: f.ids,
       tag: f.tag,
+      withoutGpu: f.withoutGpu,
       offset: f.offset,
       limit: f.limit,
     });
-    if (f.withoutGpu !== undefined) {
-      // WithoutGpu narrows to instances in (or not in) no-GPU mode; counted over the whole set.
-      const all = await repo.describe(this.db, {
-        projectId: scope.project.id,
-        zone,
-        ids: f.ids,
-        tag: f.tag,
-        offset: 0,
-        limit: 1_000_000,
-      });
-      const matching = all.rows.filter((r) => r.withoutGpu === f.withoutGpu);
-      total = matching.length;
-      rows = matching.slice(f.offset, f.offset + f.limit);
-    }
     if (f.offset > total) {
       throw badParam("Offset", `${f.offset} is beyond the total of ${total} instances`);
     }

@@ -177,11 +177,30 @@ const taskFromRow = (r: Row): TaskRecord => ({
   payload: JSON.parse(String(r.payload ?? "{}")) as Record<string, unknown>,
 });
 
+/** Hosts with their free GPUs (GPUs beyond a shrunk gpu_count are not free). */
+const HOST_SELECT =
+  "SELECT h.*, (SELECT COUNT(*) FROM host_gpus g WHERE g.host_id = h.id AND g.instance_id IS NULL AND g.gpu_index < h.gpu_count) AS gpus_free FROM hosts h";
+
+const hostFromRow = (r: Row) => ({
+  id: String(r.id),
+  zone: String(r.zone),
+  gpuType: String(r.gpu_type),
+  gpuCount: Number(r.gpu_count),
+  gpusFree: Number(r.gpus_free),
+  cpuTotal: Number(r.cpu_total),
+  cpuUsed: Number(r.cpu_used),
+  memoryTotal: Number(r.memory_total),
+  memoryUsed: Number(r.memory_used),
+  retired: Number(r.retired) === 1,
+});
+
 export interface DescribeFilter {
   projectId: string;
   zone?: string;
   ids?: string[];
   tag?: string;
+  /** Only instances running (or not) without GPU. */
+  withoutGpu?: boolean;
   offset: number;
   limit: number;
 }
@@ -243,6 +262,10 @@ export const instancesRepo = {
     if (f.tag !== undefined) {
       where.push("tag = ?");
       params.push(f.tag);
+    }
+    if (f.withoutGpu !== undefined) {
+      where.push("without_gpu = ?");
+      params.push(f.withoutGpu ? 1 : 0);
     }
     if (f.ids) {
       if (f.ids.length === 0) return { total: 0, rows: [] };
@@ -387,35 +410,23 @@ export const instancesRepo = {
   },
   async hostsFor(db: Db, zone: string, gpuType: string) {
     const rows = await db.all(
-      `SELECT h.*, (SELECT COUNT(*) FROM host_gpus g WHERE g.host_id = h.id AND g.instance_id IS NULL AND g.gpu_index < h.gpu_count) AS gpus_free
-       FROM hosts h WHERE h.zone = ? AND h.gpu_type = ? AND h.retired = 0 ORDER BY h.id`,
+      `${HOST_SELECT} WHERE h.zone = ? AND h.gpu_type = ? AND h.retired = 0 ORDER BY h.id`,
       [zone, gpuType],
     );
-    return rows.map((r) => ({
-      id: String(r.id),
-      gpusFree: Number(r.gpus_free),
-      gpuCount: Number(r.gpu_count),
-      cpuFree: Number(r.cpu_total) - Number(r.cpu_used),
-      memoryFree: Number(r.memory_total) - Number(r.memory_used),
+    return rows.map(hostFromRow).map((h) => ({
+      id: h.id,
+      gpusFree: h.gpusFree,
+      gpuCount: h.gpuCount,
+      cpuFree: h.cpuTotal - h.cpuUsed,
+      memoryFree: h.memoryTotal - h.memoryUsed,
     }));
   },
   async allHosts(db: Db) {
-    const rows = await db.all(
-      `SELECT h.*, (SELECT COUNT(*) FROM host_gpus g WHERE g.host_id = h.id AND g.instance_id IS NULL AND g.gpu_index < h.gpu_count) AS gpus_free
-       FROM hosts h ORDER BY h.id`,
-    );
-    return rows.map((r) => ({
-      id: String(r.id),
-      zone: String(r.zone),
-      gpuType: String(r.gpu_type),
-      gpuCount: Number(r.gpu_count),
-      gpusFree: Number(r.gpus_free),
-      cpuTotal: Number(r.cpu_total),
-      cpuUsed: Number(r.cpu_used),
-      memoryTotal: Number(r.memory_total),
-      memoryUsed: Number(r.memory_used),
-      retired: Number(r.retired) === 1,
-    }));
+    return (await db.all(`${HOST_SELECT} ORDER BY h.id`)).map(hostFromRow);
+  },
+  async host(db: Db, id: string) {
+    const rows = await db.all(`${HOST_SELECT} WHERE h.id = ?`, [id]);
+    return rows[0] ? hostFromRow(rows[0]) : undefined;
   },
   /** Reserves CPU/memory on a host with a guarded update; false when it does not fit. */
   async reserveCompute(db: Db, hostId: string, cpu: number, memory: number): Promise<boolean> {

@@ -1,21 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { driverConformance } from "../../../test/driver-conformance.js";
+import { driverConformance, testSpec as spec } from "../../../test/driver-conformance.js";
 import { SimDriver } from "./sim-driver.js";
 
-const spec = (id: string) => ({
-  id,
-  image: "x",
-  imageId: "x",
-  cpu: 1,
-  memoryMB: 256,
-  hostId: "h",
-  dataDisks: [],
-  password: "x",
-});
-
 describe("sim driver", () => {
-  driverConformance("sim", () => new SimDriver(0), spec);
+  driverConformance("sim", () => new SimDriver(0));
 
   it("counts calls and fails on purpose (by count and by probability)", async () => {
     const d = new SimDriver(0, () => 0.5);
