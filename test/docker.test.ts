@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { DEFAULT_CATALOG } from "../src/core/catalog.js";
-import type { Catalog } from "../src/core/catalog.js";
+import type { DockerOptions } from "../src/drivers/docker/docker-driver.js";
 import { DockerDriver } from "../src/drivers/docker/docker-driver.js";
-import { driverConformance } from "./driver-conformance.js";
+import { dockerCatalog, eventually } from "./docker-fixtures.js";
+import { driverConformance, testSpec } from "./driver-conformance.js";
 import type { TestServer } from "./helpers.js";
 import { createParams, startTestServer } from "./helpers.js";
 
@@ -25,38 +22,24 @@ const skip = IMAGE
       })()
     : { skip: "Docker Engine not available (see npm test output)" };
 const Z = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
-const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
+// stderr piped: an expected failure's message goes into the error, not the test output.
+const docker = (...args: string[]) =>
+  execFileSync("docker", args, { encoding: "utf8", stdio: "pipe" }).trim();
 const sh = (id: string, cmd: string) => docker("exec", `ocs-${id}`, "sh", "-c", cmd);
-
-/** Polls a condition (the worker runs in the background) for up to 20 s. */
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function catalogFor(image: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "ocs-docker-cat-"));
-  const catalog: Catalog = {
-    ...DEFAULT_CATALOG,
-    hosts: [{ id: "this-machine", zone: "cn-wlcb-01", gpuType: "4090", gpus: 2, cpu: 64, memoryMB: 262144 }],
-    images: DEFAULT_CATALOG.images.map((im) => ({
-      ...im,
-      runtimeImage: im.id === "compshareImage-cuda124" ? "local/does-not-exist:1" : image,
-    })),
-  };
-  const path = join(dir, "catalog.json");
-  writeFileSync(path, JSON.stringify(catalog));
-  return path;
-}
+const driverOptions: DockerOptions = {
+  socketPath: "/var/run/docker.sock",
+  gpuMode: "none",
+  inventory: [],
+  files: {},
+  hostIp: "127.0.0.1",
+  network: "none",
+};
 
 describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => {
   let t: TestServer;
   let catalog: string;
   before(async () => {
-    catalog = catalogFor(IMAGE as string);
+    catalog = dockerCatalog(IMAGE as string);
     // A labelled container the store does not know: garbage-collected at start.
     try {
       docker("rm", "-f", "ocs-uhost-stray001");
@@ -82,6 +65,8 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
   after(async () => {
     const ids = docker("ps", "-aq", "--filter", "label=opencompshare.instance").split("\n").filter(Boolean);
     if (ids.length) docker("rm", "-f", ...ids);
+    const snapshots = docker("images", "-q", "opencompshare-snapshot").split("\n").filter(Boolean);
+    if (snapshots.length) docker("rmi", "-f", ...new Set(snapshots));
     await t?.close();
   });
 
@@ -113,6 +98,11 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
       docker("inspect", "-f", "{{.HostConfig.Memory}}", `ocs-${id}`) !== "0",
       true,
       "memory limit set",
+    );
+    assert.equal(
+      docker("images", "-q", `opencompshare-snapshot:${id}`),
+      "",
+      "a first start takes no snapshot",
     );
     sh(id, `echo system > /root/sys.txt; echo data > /mnt/${dataDisk}/data.txt`);
 
@@ -246,17 +236,71 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
     }
   });
 
-  driverConformance(
-    "docker",
-    () =>
-      new DockerDriver({
-        socketPath: "/var/run/docker.sock",
-        gpuMode: "none",
-        inventory: [],
-        files: {},
-        hostIp: "127.0.0.1",
-        network: "none",
-      }),
-    IMAGE as string,
-  );
+  it("a GPU-set change keeps the system disk, flattens deep snapshots and survives a crash mid-way", async () => {
+    // maxLayers 2: the one-layer test image commits once, then the next change must flatten.
+    const d = new DockerDriver({ ...driverOptions, maxLayers: 2 });
+    const s = testSpec("uhost-recreate1", IMAGE as string);
+    const name = `ocs-${s.id}`;
+    const snapshot = `opencompshare-snapshot:${s.id}`;
+    const layers = (ref: string) => Number(docker("image", "inspect", "-f", "{{len .RootFS.Layers}}", ref));
+    const imageOf = () => docker("inspect", "-f", "{{.Image}}", name);
+    const names = () => docker("ps", "-a", "--format", "{{.Names}}", "--filter", `name=${name}`);
+    await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
+    await d.create(s);
+    await d.start(s, [0]);
+    sh(s.id, "echo kept > /root/f");
+    await d.stop(s.id);
+
+    await d.start(s, []);
+    assert.equal(sh(s.id, "cat /root/f"), "kept");
+    assert.equal(layers(snapshot), 2, "committed on top of the image");
+    const committed = imageOf();
+    await d.stop(s.id);
+    await d.start(s, [0]);
+    assert.equal(sh(s.id, "cat /root/f"), "kept");
+    assert.equal(layers(snapshot), 1, "flattened: one more commit would pass maxLayers");
+    assert.throws(
+      () => docker("image", "inspect", committed),
+      /No such image/,
+      "the superseded snapshot is removed",
+    );
+    assert.equal(names(), name, "no retired container left");
+
+    // Crash after the old container was renamed aside, before its successor existed: rolled back.
+    await d.stop(s.id);
+    docker("rename", name, `${name}-old`);
+    await d.start(s, []);
+    assert.equal(sh(s.id, "cat /root/f"), "kept");
+    assert.equal(names(), name);
+    // Crash after the successor was created, before the old one was removed: finished.
+    await d.stop(s.id);
+    docker("commit", name, snapshot);
+    docker("rename", name, `${name}-old`);
+    docker(
+      "create",
+      "--name",
+      name,
+      "--label",
+      `opencompshare.instance=${s.id}`,
+      "--label",
+      "opencompshare.gpus=0",
+      snapshot,
+      "sh",
+      "-c",
+      "trap 'exit 0' TERM; while :; do sleep 1; done",
+    );
+    assert.deepEqual(
+      await d.list().then((ids) => ids.filter((i) => i === s.id)),
+      [s.id],
+      "one id per instance",
+    );
+    await d.start(s, [0]);
+    assert.equal(sh(s.id, "cat /root/f"), "kept");
+    assert.equal(names(), name);
+    await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
+    assert.equal(names(), "");
+    assert.throws(() => docker("image", "inspect", snapshot), /No such image/);
+  });
+
+  driverConformance("docker", () => new DockerDriver(driverOptions), IMAGE as string);
 });

@@ -69,6 +69,11 @@ export interface ImageSpec {
   tags: string[];
   /** For real drivers: the runtime image (e.g. a Docker reference) this image maps to. */
   runtimeImage?: string;
+  /**
+   * For the docker driver: the container's command (e.g. `["/usr/sbin/sshd", "-D"]`), passed to the
+   * image's ENTRYPOINT when it has one. Left out, a keep-alive loop runs, so any image stays up.
+   */
+  runtimeCommand?: string[];
 }
 
 export interface PriceTable {
@@ -360,6 +365,16 @@ export function validateCatalog(c: unknown, where = "catalog"): Catalog {
     if (imageIds.has(im.id)) fail(`images[${i}].id`, `duplicate image ${im.id}`);
     imageIds.add(im.id);
     if (im.type !== "System" && im.type !== "App") fail(`images[${i}].type`, "must be System or App");
+    if (
+      im.runtimeCommand !== undefined &&
+      !(
+        Array.isArray(im.runtimeCommand) &&
+        im.runtimeCommand.length > 0 &&
+        im.runtimeCommand.every((a) => typeof a === "string")
+      )
+    ) {
+      fail(`images[${i}].runtimeCommand`, "must be a non-empty array of strings");
+    }
   });
   return cat;
 }

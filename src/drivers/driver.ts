@@ -3,6 +3,8 @@ export interface RuntimeSpec {
   id: string;
   /** Runtime image reference from the catalog (the Docker image for the docker driver). */
   image: string;
+  /** The container command from the catalog; a driver's own default when absent. */
+  command?: string[];
   imageId: string;
   cpu: number;
   memoryMB: number;

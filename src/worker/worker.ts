@@ -224,6 +224,7 @@ export class Worker {
     return {
       id: inst.id,
       image: image?.runtimeImage ?? inst.imageId,
+      command: image?.runtimeCommand,
       imageId: inst.imageId,
       cpu: inst.cpu,
       memoryMB: inst.memory,

@@ -2,7 +2,7 @@ import { cpus, totalmem } from "node:os";
 import type { Access, Driver, Observed, RuntimeSpec } from "../driver.js";
 import { Engine, EngineError } from "./engine.js";
 import type { DriverFiles, GpuMode, HostGpu } from "./gpus.js";
-import { gpuWiring } from "./gpus.js";
+import { containerEnv, gpuWiring } from "./gpus.js";
 
 export const LABEL = "opencompshare.instance";
 const GPUS_LABEL = "opencompshare.gpus";
@@ -17,11 +17,19 @@ export interface DockerOptions {
   files: DriverFiles;
   /** Address users reach published SSH ports on (for SshLoginCommand and IPSet). */
   hostIp: string;
-  /** Docker network mode; SSH is published only on `bridge`. */
+  /** Docker network (`bridge` or a user-defined one); SSH is not published on none/host/container:. */
   network: string;
+  /** Layers a snapshot may stack before it is flattened (overlay2 refuses more than 125). */
+  maxLayers?: number;
 }
 
+/** Networks with no port of their own to publish. */
+const publishes = (network: string) =>
+  network !== "none" && network !== "host" && !network.startsWith("container:");
+
 const containerName = (id: string) => `ocs-${id}`;
+/** The container a GPU-set change is replacing, kept under this name until its successor exists. */
+const retiredName = (id: string) => `ocs-${id}-old`;
 const volumeName = (diskId: string) => `ocs-${diskId}`;
 const snapshotImage = (id: string) => `opencompshare-snapshot:${id}`;
 
@@ -32,8 +40,8 @@ export class UnsupportedByImage extends Error {}
  * One instance = one labelled container on the local Docker Engine. System disk = the container's
  * own filesystem (kept across stop/start, erased by reinstall and terminate); each data disk = a
  * named volume (kept on terminate unless released). A container's devices are fixed when it is
- * created, so starting with another set of GPUs commits the filesystem to a snapshot image and
- * recreates the container from it with the new devices.
+ * created, so starting with another set of GPUs snapshots the filesystem and recreates the
+ * container from it with the new devices (see `recreate`).
  */
 export class DockerDriver implements Driver {
   readonly name = "docker";
@@ -49,20 +57,19 @@ export class DockerDriver implements Driver {
   }
 
   async start(spec: RuntimeSpec, gpus: number[]): Promise<Access | undefined> {
-    const want = gpus.join(",");
+    await this.settleRecreate(spec.id);
     const c = await this.inspectContainer(spec.id);
     if (!c) {
       // Removed out of band: its system disk is gone; a fresh one from the image.
       await this.createContainer(spec, gpus, spec.image);
-    } else if ((c.Config.Labels[GPUS_LABEL] ?? "") !== want) {
-      if (c.State.Running) await this.stop(spec.id);
-      const snapshot = snapshotImage(spec.id);
-      await this.engine.call(
-        "POST",
-        `/commit?container=${containerName(spec.id)}&repo=${snapshot.split(":")[0]}&tag=${spec.id}`,
-      );
-      await this.removeContainer(spec.id);
-      await this.createContainer(spec, gpus, snapshot);
+    } else if ((c.Config.Labels[GPUS_LABEL] ?? "") !== gpus.join(",")) {
+      if (c.State.StartedAt.startsWith("0001-") && c.Config.Image === spec.image) {
+        // Never started and straight from the image (every Create's first start): nothing to keep.
+        await this.removeContainer(containerName(spec.id));
+        await this.createContainer(spec, gpus, spec.image);
+      } else {
+        await this.recreate(spec, gpus, c);
+      }
     }
     try {
       await this.engine.call("POST", `/containers/${containerName(spec.id)}/start`);
@@ -86,13 +93,15 @@ export class DockerDriver implements Driver {
   }
 
   async reinstall(spec: RuntimeSpec): Promise<void> {
-    await this.removeContainer(spec.id);
+    await this.removeContainer(retiredName(spec.id));
+    await this.removeContainer(containerName(spec.id));
     await this.removeImage(snapshotImage(spec.id));
     await this.createContainer(spec, [], spec.image);
   }
 
   async destroy(id: string, opts: { releaseDataDisks: boolean; dataDiskIds: string[] }): Promise<void> {
-    await this.removeContainer(id);
+    await this.removeContainer(retiredName(id));
+    await this.removeContainer(containerName(id));
     await this.removeImage(snapshotImage(id));
     if (opts.releaseDataDisks) {
       for (const d of opts.dataDiskIds) await this.removeVolume(volumeName(d));
@@ -110,7 +119,8 @@ export class DockerDriver implements Driver {
       "GET",
       `/containers/json?all=1&filters=${filters}`,
     );
-    return rows.map((r) => r.Labels[LABEL] as string).filter(Boolean);
+    // A retired container carries its instance's label too: one id per instance.
+    return [...new Set(rows.map((r) => r.Labels[LABEL] as string).filter(Boolean))];
   }
 
   /** Data volumes this driver made, by disk id. */
@@ -165,25 +175,74 @@ export class DockerDriver implements Driver {
 
   // ---------------------------------------------------------------- internals
 
+  /**
+   * Moves a stopped instance's filesystem into a new container with other devices: snapshot image,
+   * old container renamed aside, new container from the snapshot, old one removed. The old one is
+   * only removed once its successor exists, so a crash at any step leaves either the old container
+   * under one of its two names or both, which `settleRecreate` resolves on the next start.
+   */
+  private async recreate(
+    spec: RuntimeSpec,
+    gpus: number[],
+    c: NonNullable<Awaited<ReturnType<DockerDriver["inspectContainer"]>>>,
+  ): Promise<void> {
+    const name = containerName(spec.id);
+    if (c.State.Running) await this.stop(spec.id);
+    const [repo, tag] = snapshotImage(spec.id).split(":") as [string, string];
+    const layers = (await this.inspectImage(c.Image))?.RootFS?.Layers?.length ?? 0;
+    if (layers + 1 > (this.opts.maxLayers ?? 100)) {
+      // Every commit stacks a layer and overlay2 stops at 125: export + import flattens to one.
+      await this.engine.pipe(
+        `/containers/${name}/export`,
+        `/images/create?fromSrc=-&repo=${repo}&tag=${tag}`,
+      );
+    } else {
+      await this.engine.call("POST", `/commit?container=${name}&repo=${repo}&tag=${tag}`);
+    }
+    await this.engine.call("POST", `/containers/${name}/rename?name=${retiredName(spec.id)}`);
+    await this.createContainer(spec, gpus, snapshotImage(spec.id));
+    await this.removeContainer(retiredName(spec.id));
+    await this.removeIfDangling(c.Image);
+  }
+
+  /** Finishes or rolls back a recreate that a crash interrupted (see `recreate`). */
+  private async settleRecreate(id: string): Promise<void> {
+    const retired = await this.inspectContainer(id, retiredName(id));
+    if (!retired) return;
+    if (await this.inspectContainer(id)) {
+      await this.removeContainer(retiredName(id));
+      await this.removeIfDangling(retired.Image);
+    } else {
+      await this.engine.call("POST", `/containers/${retiredName(id)}/rename?name=${containerName(id)}`);
+    }
+  }
+
   private async createContainer(spec: RuntimeSpec, gpus: number[], image: string): Promise<void> {
     for (const d of spec.dataDisks) await this.ensureVolume(spec.id, d.id);
     const wiring = gpuWiring(this.opts.gpuMode, gpus, this.opts.inventory, this.opts.files);
-    const bridge = this.opts.network === "bridge";
+    const publish = publishes(this.opts.network);
+    // The runtime image's own config, not the snapshot's: a flattened snapshot has none, and a
+    // committed one carries the old container's wiring.
+    const snapshot = image === spec.image ? undefined : await this.inspectImage(image);
+    const own = (await this.inspectImage(spec.image)) ?? snapshot;
     // Limits cannot exceed what the host has; the catalog may sell more per instance than one box.
     const nanoCpus = Math.min(spec.cpu, cpus().length) * 1e9;
     const memory = Math.min(spec.memoryMB * 1024 * 1024, totalmem());
     await this.engine.call("POST", `/containers/create?name=${containerName(spec.id)}`, {
       Image: image,
-      Cmd: KEEPALIVE,
+      Entrypoint: own?.Config?.Entrypoint ?? undefined,
+      Cmd: spec.command ?? KEEPALIVE,
+      WorkingDir: own?.Config?.WorkingDir || undefined,
+      User: own?.Config?.User || undefined,
       Hostname: spec.id.slice(0, 63),
       Labels: { [LABEL]: spec.id, [GPUS_LABEL]: gpus.join(",") },
-      Env: wiring.Env,
-      ExposedPorts: bridge ? { "22/tcp": {} } : undefined,
+      Env: containerEnv(own?.Config?.Env ?? [], snapshot?.Config?.Env ?? [], wiring.Env),
+      ExposedPorts: publish ? { "22/tcp": {} } : undefined,
       HostConfig: {
         NanoCpus: nanoCpus,
         Memory: memory,
         NetworkMode: this.opts.network,
-        PortBindings: bridge ? { "22/tcp": [{ HostIp: "", HostPort: "" }] } : undefined,
+        PortBindings: publish ? { "22/tcp": [{ HostIp: "", HostPort: "" }] } : undefined,
         Devices: wiring.Devices,
         DeviceRequests: wiring.DeviceRequests.length ? wiring.DeviceRequests : undefined,
         Binds: wiring.Binds,
@@ -209,22 +268,50 @@ export class DockerDriver implements Driver {
     return port ? { ip: this.opts.hostIp, sshPort: Number(port) } : { ip: this.opts.hostIp, sshPort: 22 };
   }
 
-  private async inspectContainer(id: string) {
+  private async inspectContainer(id: string, name = containerName(id)) {
     try {
       return await this.engine.call<{
-        State: { Running: boolean };
-        Config: { Labels: Record<string, string> };
+        Image: string;
+        State: { Running: boolean; StartedAt: string };
+        Config: { Image: string; Labels: Record<string, string> };
         NetworkSettings?: { Ports?: Record<string, Array<{ HostPort: string }> | null> };
-      }>("GET", `/containers/${containerName(id)}/json`);
+      }>("GET", `/containers/${name}/json`);
     } catch (e) {
       if (e instanceof EngineError && e.status === 404) return undefined;
       throw e;
     }
   }
 
-  private async removeContainer(id: string): Promise<void> {
+  private async inspectImage(ref: string) {
     try {
-      await this.engine.call("DELETE", `/containers/${containerName(id)}?force=1`);
+      return await this.engine.call<{
+        RepoTags: string[] | null;
+        RootFS?: { Layers?: string[] };
+        Config?: { Env?: string[] | null; Entrypoint?: string[] | null; WorkingDir?: string; User?: string };
+      }>("GET", `/images/${encodeURIComponent(ref)}/json`);
+    } catch (e) {
+      if (e instanceof EngineError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Removes a superseded snapshot, which Docker leaves untagged; a tagged image (the operator's
+   * runtime image) is never touched, and one still needed as a parent answers 409 and stays.
+   */
+  private async removeIfDangling(imageId: string): Promise<void> {
+    const im = await this.inspectImage(imageId);
+    if (!im || (im.RepoTags ?? []).some((t) => t !== "<none>:<none>")) return;
+    try {
+      await this.engine.call("DELETE", `/images/${encodeURIComponent(imageId)}`);
+    } catch (e) {
+      if (!(e instanceof EngineError && (e.status === 404 || e.status === 409))) throw e;
+    }
+  }
+
+  private async removeContainer(name: string): Promise<void> {
+    try {
+      await this.engine.call("DELETE", `/containers/${name}?force=1`);
     } catch (e) {
       if (!(e instanceof EngineError && e.status === 404)) throw e;
     }

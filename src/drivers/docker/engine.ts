@@ -11,6 +11,17 @@ export class EngineError extends Error {
   }
 }
 
+/** An error answer's JSON `message`, or its text. */
+function engineError(status: number, text: string): EngineError {
+  let message = text.trim();
+  try {
+    message = (JSON.parse(text) as { message?: string }).message ?? message;
+  } catch {
+    /* plain text */
+  }
+  return new EngineError(status, message || `HTTP ${status}`);
+}
+
 /**
  * The few Docker Engine API calls the driver needs, over the unix socket with node:http (no
  * dependency). API version 1.41 is served by every engine since Docker 20.10.
@@ -47,13 +58,7 @@ export class Engine {
             const text = Buffer.concat(chunks).toString("utf8");
             const status = res.statusCode ?? 0;
             if (status >= 400) {
-              let message = text.trim();
-              try {
-                message = (JSON.parse(text) as { message?: string }).message ?? message;
-              } catch {
-                /* plain text */
-              }
-              reject(new EngineError(status, message || `HTTP ${status}`));
+              reject(engineError(status, text));
               return;
             }
             if (opts.raw || text.length === 0) resolve(text as T);
@@ -76,6 +81,63 @@ export class Engine {
       });
       if (payload !== undefined) req.write(payload);
       req.end();
+    });
+  }
+
+  /**
+   * Streams one call's response body into another's request body (a container export into an image
+   * import) without holding it in memory. Engines report failures inside a 200 progress stream as
+   * `{"error": ...}` lines, so those are read too.
+   */
+  pipe(fromPath: string, toPath: string, contentType = "application/x-tar"): Promise<void> {
+    const v = this.version;
+    const unreachable = (e: NodeJS.ErrnoException) =>
+      new EngineError(0, `Docker Engine unreachable at ${this.socketPath}: ${e.message}`);
+    return new Promise<void>((resolve, reject) => {
+      const src = request({ socketPath: this.socketPath, path: `/${v}${fromPath}`, method: "GET" });
+      src.on("error", (e) => reject(unreachable(e)));
+      src.on("response", (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 400) {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => reject(engineError(status, Buffer.concat(chunks).toString("utf8"))));
+          return;
+        }
+        const dst = request(
+          {
+            socketPath: this.socketPath,
+            path: `/${v}${toPath}`,
+            method: "POST",
+            headers: { "Content-Type": contentType },
+          },
+          (out) => {
+            const chunks: Buffer[] = [];
+            out.on("data", (c: Buffer) => chunks.push(c));
+            out.on("end", () => {
+              const text = Buffer.concat(chunks).toString("utf8");
+              const st = out.statusCode ?? 0;
+              if (st >= 400) return reject(engineError(st, text));
+              for (const line of text.split("\n")) {
+                try {
+                  const m = JSON.parse(line) as { error?: string };
+                  if (m.error) return reject(new EngineError(500, m.error));
+                } catch {
+                  /* progress text */
+                }
+              }
+              resolve();
+            });
+          },
+        );
+        dst.on("error", (e) => {
+          res.destroy();
+          reject(unreachable(e));
+        });
+        res.on("error", (e) => dst.destroy(e));
+        res.pipe(dst);
+      });
+      src.end();
     });
   }
 

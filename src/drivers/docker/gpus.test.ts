@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { discoverGpus, gpuWiring, parseNvidiaSmi } from "./gpus.js";
+import { containerEnv, discoverGpus, gpuWiring, parseNvidiaSmi } from "./gpus.js";
 
 /** A stand-in nvidia-smi printing a 4-GPU H100 inventory, as CI has no GPU. */
 function fakeNvidiaSmi(): string {
@@ -48,7 +48,10 @@ describe("GPU discovery and device wiring", () => {
       "/usr/local/nvidia/lib64:/usr/local/nvidia/lib64:ro",
       "/usr/bin/nvidia-smi:/usr/bin/nvidia-smi:ro",
     ]);
-    assert.deepEqual(w.Env, ["LD_LIBRARY_PATH=/usr/local/nvidia/lib64"]);
+    assert.deepEqual(w.Env, [
+      "NVIDIA_VISIBLE_DEVICES=GPU-00000001-aaaa-bbbb-cccc-ddddeeeeffff,GPU-00000003-aaaa-bbbb-cccc-ddddeeeeffff",
+      "LD_LIBRARY_PATH=/usr/local/nvidia/lib64",
+    ]);
     assert.deepEqual(w.DeviceRequests, []);
     assert.throws(() => gpuWiring("devices", [7], inventory, {}), /GPU 7 is not on this host/);
   });
@@ -69,5 +72,36 @@ describe("GPU discovery and device wiring", () => {
         [[], [], [], ["NVIDIA_VISIBLE_DEVICES=void"]],
       );
     }
+  });
+
+  it("container env: the image's own with the wiring on top; stale snapshot keys blanked", () => {
+    const image = ["PATH=/usr/bin:/bin", "LD_LIBRARY_PATH=/opt/conda/lib", "LANG=C.UTF-8"];
+    // A snapshot taken while GPUs were wired, restarted without GPU: its library path and GPU list go.
+    const snapshot = [
+      ...image.slice(0, 1),
+      "LD_LIBRARY_PATH=/usr/local/nvidia/lib64",
+      "NVIDIA_VISIBLE_DEVICES=GPU-1",
+    ];
+    assert.deepEqual(containerEnv(image, snapshot, ["NVIDIA_VISIBLE_DEVICES=void"]), [
+      "PATH=/usr/bin:/bin",
+      "LD_LIBRARY_PATH=/opt/conda/lib",
+      "LANG=C.UTF-8",
+      "NVIDIA_VISIBLE_DEVICES=void",
+    ]);
+    // With GPUs: the driver libraries go first, the image's own path is kept once.
+    assert.deepEqual(
+      containerEnv(image, [], ["NVIDIA_VISIBLE_DEVICES=GPU-1", "LD_LIBRARY_PATH=/usr/local/nvidia/lib64"]),
+      [
+        "PATH=/usr/bin:/bin",
+        "LD_LIBRARY_PATH=/usr/local/nvidia/lib64:/opt/conda/lib",
+        "LANG=C.UTF-8",
+        "NVIDIA_VISIBLE_DEVICES=GPU-1",
+      ],
+    );
+    // A key only the snapshot has (wired before, not now) is blanked rather than inherited.
+    assert.deepEqual(containerEnv(["A=1"], ["A=1", "LD_LIBRARY_PATH=/usr/local/nvidia/lib64"], []), [
+      "A=1",
+      "LD_LIBRARY_PATH=",
+    ]);
   });
 });

@@ -104,6 +104,9 @@ export function gpuWiring(
     wiring.Env.push(`NVIDIA_VISIBLE_DEVICES=${gpus.map((g) => g.uuid).join(",")}`);
     return wiring;
   }
+  // Said in devices mode too: where the NVIDIA runtime is Docker's default, its hook would
+  // otherwise add every GPU, and a snapshot taken without GPU carries "void".
+  wiring.Env.push(`NVIDIA_VISIBLE_DEVICES=${gpus.map((g) => g.uuid).join(",")}`);
   const dev = (p: string) => ({ PathOnHost: p, PathInContainer: p, CgroupPermissions: "rwm" });
   wiring.Devices.push(
     dev("/dev/nvidiactl"),
@@ -120,4 +123,29 @@ export function gpuWiring(
     wiring.Binds.push("/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro", "/lib64:/lib64:ro");
   }
   return wiring;
+}
+
+/**
+ * A container's whole environment: the runtime image's own with the GPU wiring on top, written out
+ * in full rather than left to Docker's merge, because a snapshot image carries the environment of
+ * the container it was taken from: a key wired for the old GPU set that the runtime image does not
+ * have is blanked, and the wired library directory goes in front of the image's own search path.
+ */
+export function containerEnv(imageEnv: string[], snapshotEnv: string[], wiringEnv: string[]): string[] {
+  const parse = (list: string[]) =>
+    new Map(
+      list.map((kv) => {
+        const i = kv.indexOf("=");
+        return i < 0 ? [kv, ""] : [kv.slice(0, i), kv.slice(i + 1)];
+      }),
+    );
+  const env = parse(imageEnv);
+  for (const key of parse(snapshotEnv).keys()) if (!env.has(key)) env.set(key, "");
+  for (const [key, value] of parse(wiringEnv)) {
+    if (key === "LD_LIBRARY_PATH") {
+      const own = (env.get(key) ?? "").split(":").filter((p) => p && p !== value);
+      env.set(key, [value, ...own].join(":"));
+    } else env.set(key, value);
+  }
+  return [...env].map(([k, v]) => `${k}=${v}`);
 }

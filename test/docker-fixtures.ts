@@ -1,0 +1,125 @@
+import { execFileSync, execSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Catalog } from "../src/core/catalog.js";
+import { DEFAULT_CATALOG } from "../src/core/catalog.js";
+
+/**
+ * A catalog for the docker driver tests: one 2-GPU host (this machine); every image runs `image`
+ * except compshareImage-cuda124, which names an image no engine has; `command` for the Ubuntu image.
+ */
+export function dockerCatalog(image: string, command?: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), "ocs-docker-cat-"));
+  const catalog: Catalog = {
+    ...DEFAULT_CATALOG,
+    hosts: [{ id: "this-machine", zone: "cn-wlcb-01", gpuType: "4090", gpus: 2, cpu: 64, memoryMB: 262144 }],
+    images: DEFAULT_CATALOG.images.map((im) => ({
+      ...im,
+      runtimeImage: im.id === "compshareImage-cuda124" ? "local/does-not-exist:1" : image,
+      runtimeCommand: im.id === "compshareImage-ubuntu2204" ? command : undefined,
+    })),
+  };
+  const path = join(dir, "catalog.json");
+  writeFileSync(path, JSON.stringify(catalog));
+  return path;
+}
+
+/** Polls a condition (the worker runs in the background) for up to 20 s. */
+export async function eventually(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * A second Docker Engine of the test's own, whose data root is a tmpfs of a set size, so a test
+ * can fill the engine's disk for real. It runs beside the suite's main engine (own socket, exec
+ * root and pid file) and is torn down, mount included, by `close`.
+ */
+export interface ScratchEngine {
+  socket: string;
+  /** `docker` against this engine. */
+  docker(...args: string[]): string;
+  /** Fills the data root to the last byte. */
+  fillDisk(): void;
+  freeDisk(): void;
+  close(): Promise<void>;
+}
+
+export async function startScratchEngine(sizeMB: number, image: string): Promise<ScratchEngine> {
+  // Short paths: containerd's sockets live under the exec root and unix socket paths stop at 108.
+  const dir = mkdtempSync("/tmp/ocs-eng-");
+  const root = join(dir, "root");
+  mkdirSync(root);
+  execFileSync("mount", ["-t", "tmpfs", "-o", `size=${sizeMB}m`, "tmpfs", root]);
+  const socket = join(dir, "docker.sock");
+  const pidFile = join(dir, "pid");
+  const log = openSync(join(dir, "dockerd.log"), "a");
+  const child = spawn(
+    "dockerd",
+    [
+      "--data-root",
+      join(root, "data"),
+      "--exec-root",
+      join(dir, "x"),
+      "--pidfile",
+      pidFile,
+      "--host",
+      `unix://${socket}`,
+      "--iptables=false",
+      "--bridge=none",
+    ],
+    { detached: true, stdio: ["ignore", log, log] },
+  );
+  child.unref();
+  const docker = (...args: string[]) =>
+    execFileSync("docker", ["--host", `unix://${socket}`, ...args], {
+      encoding: "utf8",
+      stdio: "pipe",
+    }).trim();
+  const up = () =>
+    spawnSync("docker", ["--host", `unix://${socket}`, "version"], { stdio: "ignore", timeout: 5000 })
+      .status === 0;
+  const close = async () => {
+    const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : child.pid;
+    try {
+      if (pid) process.kill(pid, "SIGTERM");
+    } catch {
+      /* already gone */
+    }
+    const deadline = Date.now() + 30_000;
+    while (pid && Date.now() < deadline) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Lazy: a shim that outlives dockerd for a moment must not keep the mount (and the test) alive.
+    spawnSync("umount", ["-l", root]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 60_000;
+  while (!up()) {
+    if (Date.now() > deadline) {
+      const tail = readFileSync(join(dir, "dockerd.log"), "utf8").slice(-2000);
+      await close();
+      throw new Error(`the scratch dockerd did not start:\n${tail}`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  execSync(`docker save ${image} | docker --host unix://${socket} load`, { stdio: "ignore" });
+  const fill = join(root, "fill");
+  return {
+    socket,
+    docker,
+    // dd stops at ENOSPC, which is the point.
+    fillDisk: () => void spawnSync("dd", ["if=/dev/zero", `of=${fill}`, "bs=1M"], { stdio: "ignore" }),
+    freeDisk: () => rmSync(fill, { force: true }),
+    close,
+  };
+}
