@@ -88,6 +88,13 @@ try {
     await cs.waitForState(id, "Stopped", { intervalMs: 500 });
     await cs.terminateCompShareInstance({ UHostId: id, ReleaseUDisk: true });
   }
+  // Terminate returns at once and the worker removes the containers: wait for that before exiting.
+  // Two name filters match either container.
+  const left = () =>
+    execFileSync("docker", ["ps", "-aq", "--filter", `name=ocs-${a}`, "--filter", `name=ocs-${b}`], {
+      encoding: "utf8",
+    }).trim();
+  for (let i = 0; i < 60 && left() !== ""; i++) await new Promise((r) => setTimeout(r, 500));
 } finally {
   await server.kill();
 }

@@ -1,9 +1,19 @@
 import { execFileSync, execSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Catalog } from "../src/core/catalog.js";
 import { DEFAULT_CATALOG } from "../src/core/catalog.js";
+import type { DriverFiles, HostGpu } from "../src/drivers/docker/gpus.js";
 
 /**
  * A catalog for the docker driver tests: one 2-GPU host (this machine); every image runs `image`
@@ -121,5 +131,49 @@ export async function startScratchEngine(sizeMB: number, image: string): Promise
     fillDisk: () => void spawnSync("dd", ["if=/dev/zero", `of=${fill}`, "bs=1M"], { stdio: "ignore" }),
     freeDisk: () => rmSync(fill, { force: true }),
     close,
+  };
+}
+
+/**
+ * A GPU host as far as the docker driver's wiring can tell, for CI which has none: real device
+ * nodes (mknod, root) for two GPUs in a folder of their own, and an nvidia-smi that, like NVML,
+ * lists a GPU for each /dev/nvidiaN it can see and fails when it sees none. Run inside a
+ * container, it shows exactly which GPU nodes the container was given.
+ */
+export function fakeGpuHost(): { files: DriverFiles; inventory: HostGpu[]; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "ocs-fake-gpu-"));
+  const deviceDir = join(dir, "dev");
+  mkdirSync(deviceDir);
+  for (const [node, minor] of [
+    ["nvidia0", 0],
+    ["nvidia1", 1],
+    ["nvidiactl", 255],
+    ["nvidia-uvm", 254],
+  ] as const) {
+    execFileSync("mknod", [join(deviceDir, node), "c", "195", String(minor)]);
+  }
+  const nvidiaSmi = join(dir, "nvidia-smi");
+  writeFileSync(
+    nvidiaSmi,
+    `#!/bin/sh
+found=0
+for d in /dev/nvidia[0-9]*; do
+  [ -e "$d" ] || continue
+  n=\${d#/dev/nvidia}; found=1
+  echo "GPU $n: Fake H100 (UUID: GPU-fake-$n)"
+done
+[ $found = 1 ] || { echo "Failed to initialize NVML: Unknown Error"; exit 9; }
+`,
+  );
+  chmodSync(nvidiaSmi, 0o755);
+  return {
+    files: { deviceDir, nvidiaSmi },
+    inventory: [0, 1].map((index) => ({
+      index,
+      uuid: `GPU-fake-${index}`,
+      name: "Fake H100",
+      memoryMiB: 81559,
+    })),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

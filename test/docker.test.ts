@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import type { DockerOptions } from "../src/drivers/docker/docker-driver.js";
 import { DockerDriver } from "../src/drivers/docker/docker-driver.js";
-import { dockerCatalog, eventually } from "./docker-fixtures.js";
+import { dockerCatalog, eventually, fakeGpuHost } from "./docker-fixtures.js";
 import { driverConformance, testSpec } from "./driver-conformance.js";
 import type { TestServer } from "./helpers.js";
 import { createParams, startTestServer } from "./helpers.js";
@@ -301,6 +301,50 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
     assert.equal(names(), "");
     assert.throws(() => docker("image", "inspect", snapshot), /No such image/);
   });
+
+  it(
+    "devices mode: a container sees exactly its GPU nodes, none without GPU, across GPU-set changes",
+    { skip: process.getuid?.() === 0 ? false : "mknod needs root" },
+    async () => {
+      const host = fakeGpuHost();
+      const d = new DockerDriver({ ...driverOptions, gpuMode: "devices", ...host });
+      const s = testSpec("uhost-gpuwire1", IMAGE as string);
+      const smi = () => {
+        try {
+          return sh(s.id, "nvidia-smi -L 2>&1");
+        } catch (e) {
+          return String((e as { stdout?: string }).stdout).trim();
+        }
+      };
+      const nodes = () => sh(s.id, "ls /dev | grep nvidia | sort | tr '\\n' ' '").trim();
+      try {
+        await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
+        await d.create(s);
+        await d.start(s, [1]);
+        assert.equal(smi(), "GPU 1: Fake H100 (UUID: GPU-fake-1)");
+        assert.equal(nodes(), "nvidia-uvm nvidia1 nvidiactl");
+        assert.match(
+          docker("inspect", "-f", "{{json .Config.Env}}", `ocs-${s.id}`),
+          /NVIDIA_VISIBLE_DEVICES=GPU-fake-1"/,
+        );
+        await d.stop(s.id);
+        await d.start(s, []);
+        assert.equal(smi(), "Failed to initialize NVML: Unknown Error", "the driver is there, no GPU is");
+        assert.equal(nodes(), "");
+        assert.match(
+          docker("inspect", "-f", "{{json .Config.Env}}", `ocs-${s.id}`),
+          /NVIDIA_VISIBLE_DEVICES=void"/,
+        );
+        await d.stop(s.id);
+        await d.start(s, [0]);
+        assert.equal(smi(), "GPU 0: Fake H100 (UUID: GPU-fake-0)");
+        assert.equal(nodes(), "nvidia-uvm nvidia0 nvidiactl");
+      } finally {
+        await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
+        host.cleanup();
+      }
+    },
+  );
 
   driverConformance("docker", () => new DockerDriver(driverOptions), IMAGE as string);
 });

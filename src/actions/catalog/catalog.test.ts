@@ -291,6 +291,9 @@ describe("catalog file", () => {
       c.images[0]!.id = "ubuntu";
     }, /images\[0\]\.id: must start with "compshareImage-"/);
     bad((c) => {
+      c.images[1]!.runtimeCommand = "sshd -D" as never;
+    }, /images\[1\]\.runtimeCommand: must be a non-empty array of strings/);
+    bad((c) => {
       c.gpuTypes[0]!.sizes[0]!.memory = [1000];
     }, /gpuTypes\[0\]\.sizes\[0\]\.memory/);
     bad((c) => {

@@ -49,8 +49,8 @@ describe("GPU discovery and device wiring", () => {
       "/usr/bin/nvidia-smi:/usr/bin/nvidia-smi:ro",
     ]);
     assert.deepEqual(w.Env, [
-      "NVIDIA_VISIBLE_DEVICES=GPU-00000001-aaaa-bbbb-cccc-ddddeeeeffff,GPU-00000003-aaaa-bbbb-cccc-ddddeeeeffff",
       "LD_LIBRARY_PATH=/usr/local/nvidia/lib64",
+      "NVIDIA_VISIBLE_DEVICES=GPU-00000001-aaaa-bbbb-cccc-ddddeeeeffff,GPU-00000003-aaaa-bbbb-cccc-ddddeeeeffff",
     ]);
     assert.deepEqual(w.DeviceRequests, []);
     assert.throws(() => gpuWiring("devices", [7], inventory, {}), /GPU 7 is not on this host/);
@@ -64,14 +64,21 @@ describe("GPU discovery and device wiring", () => {
     assert.deepEqual(w.Devices, []);
   });
 
-  it("without GPU: no device at all and NVIDIA_VISIBLE_DEVICES=void", () => {
-    for (const mode of ["devices", "nvidia-runtime", "none"] as const) {
+  it("without GPU: no device at all and NVIDIA_VISIBLE_DEVICES=void; the driver's files stay mounted", () => {
+    for (const mode of ["nvidia-runtime", "none"] as const) {
       const w = gpuWiring(mode, [], inventory, { libDir: "/x", nvidiaSmi: "/y" });
       assert.deepEqual(
         [w.Devices, w.Binds, w.DeviceRequests, w.Env],
         [[], [], [], ["NVIDIA_VISIBLE_DEVICES=void"]],
       );
     }
+    // As a GPU VM keeps its driver: nvidia-smi is there and finds no device; the same mounts as
+    // with GPUs, so a snapshot across the change has no stale mount point.
+    const files = { libDir: "/x", nvidiaSmi: "/y" };
+    const w = gpuWiring("devices", [], inventory, files);
+    assert.deepEqual([w.Devices, w.DeviceRequests], [[], []]);
+    assert.deepEqual(w.Binds, gpuWiring("devices", [2], inventory, files).Binds);
+    assert.deepEqual(w.Env, ["LD_LIBRARY_PATH=/usr/local/nvidia/lib64", "NVIDIA_VISIBLE_DEVICES=void"]);
   });
 
   it("container env: the image's own with the wiring on top; stale snapshot keys blanked", () => {

@@ -55,6 +55,8 @@ export interface DriverFiles {
    * without a matching libc (busybox). Off by default: it shadows the image's own libraries.
    */
   bindHostLoader?: boolean;
+  /** Where the host's nvidia device nodes are (default /dev); inside, they are always at /dev. */
+  deviceDir?: string;
 }
 
 export function findDriverFiles(): DriverFiles {
@@ -82,7 +84,27 @@ export function gpuWiring(
     DeviceRequests: [] as unknown[],
     Env: [] as string[],
   };
-  if (held.length === 0 || mode === "none") {
+  if (mode === "none") {
+    wiring.Env.push("NVIDIA_VISIBLE_DEVICES=void");
+    return wiring;
+  }
+  if (mode === "devices") {
+    // The driver's files are mounted whatever the GPU set, as a GPU VM keeps its driver when
+    // started without GPU: nvidia-smi there finds no device instead of being missing. It also
+    // keeps the mounts, and so the mount points Docker creates in the container's own
+    // filesystem, the same across GPU-set changes: a snapshot never carries a stale empty
+    // placeholder where a binary used to be mounted.
+    if (files.libDir) {
+      wiring.Binds.push(`${files.libDir}:/usr/local/nvidia/lib64:ro`);
+      wiring.Env.push("LD_LIBRARY_PATH=/usr/local/nvidia/lib64");
+    }
+    if (files.nvidiaSmi) wiring.Binds.push(`${files.nvidiaSmi}:/usr/bin/nvidia-smi:ro`);
+    if (files.bindHostLoader) {
+      // A host binary needs the host's loader and libc at the same paths (shared/gpu/README.md).
+      wiring.Binds.push("/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro", "/lib64:/lib64:ro");
+    }
+  }
+  if (held.length === 0) {
     // CUDA images see every GPU unless told otherwise.
     wiring.Env.push("NVIDIA_VISIBLE_DEVICES=void");
     return wiring;
@@ -95,33 +117,23 @@ export function gpuWiring(
       );
     return g;
   });
+  // Said in devices mode too: where the NVIDIA runtime is Docker's default, its hook would
+  // otherwise add every GPU, and a snapshot taken without GPU carries "void".
+  wiring.Env.push(`NVIDIA_VISIBLE_DEVICES=${gpus.map((g) => g.uuid).join(",")}`);
   if (mode === "nvidia-runtime") {
     wiring.DeviceRequests.push({
       Driver: "nvidia",
       DeviceIDs: gpus.map((g) => g.uuid),
       Capabilities: [["gpu"]],
     });
-    wiring.Env.push(`NVIDIA_VISIBLE_DEVICES=${gpus.map((g) => g.uuid).join(",")}`);
     return wiring;
   }
-  // Said in devices mode too: where the NVIDIA runtime is Docker's default, its hook would
-  // otherwise add every GPU, and a snapshot taken without GPU carries "void".
-  wiring.Env.push(`NVIDIA_VISIBLE_DEVICES=${gpus.map((g) => g.uuid).join(",")}`);
-  const dev = (p: string) => ({ PathOnHost: p, PathInContainer: p, CgroupPermissions: "rwm" });
-  wiring.Devices.push(
-    dev("/dev/nvidiactl"),
-    dev("/dev/nvidia-uvm"),
-    ...gpus.map((g) => dev(`/dev/nvidia${g.index}`)),
-  );
-  if (files.libDir) {
-    wiring.Binds.push(`${files.libDir}:/usr/local/nvidia/lib64:ro`);
-    wiring.Env.push("LD_LIBRARY_PATH=/usr/local/nvidia/lib64");
-  }
-  if (files.nvidiaSmi) wiring.Binds.push(`${files.nvidiaSmi}:/usr/bin/nvidia-smi:ro`);
-  if (files.bindHostLoader) {
-    // A host binary needs the host's loader and libc at the same paths (shared/gpu/README.md).
-    wiring.Binds.push("/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro", "/lib64:/lib64:ro");
-  }
+  const dev = (node: string) => ({
+    PathOnHost: `${files.deviceDir ?? "/dev"}/${node}`,
+    PathInContainer: `/dev/${node}`,
+    CgroupPermissions: "rwm",
+  });
+  wiring.Devices.push(dev("nvidiactl"), dev("nvidia-uvm"), ...gpus.map((g) => dev(`nvidia${g.index}`)));
   return wiring;
 }
 
