@@ -55,6 +55,8 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
       IMAGE as string,
       "true",
     );
+    // And a snapshot image of an instance the store does not know.
+    docker("tag", IMAGE as string, "opencompshare-snapshot:uhost-stray002");
     t = await startTestServer({
       OCS_DRIVER: "docker",
       OCS_DOCKER_GPU_MODE: "none",
@@ -70,8 +72,10 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
     await t?.close();
   });
 
-  it("removes labelled containers the store does not know, at start", () => {
+  it("removes labelled containers and snapshots the store does not know, at start", () => {
     assert.equal(docker("ps", "-aq", "--filter", "name=ocs-uhost-stray001"), "");
+    assert.equal(docker("images", "-q", "opencompshare-snapshot:uhost-stray002"), "");
+    assert.notEqual(docker("images", "-q", IMAGE as string), "", "the image it was tagged from stays");
   });
 
   it("instance = labelled container; data volume survives stop/start, the system disk survives stop/start but not reinstall", async () => {

@@ -6,6 +6,9 @@ import type { Logger } from "../log.js";
 export interface Inventory {
   volumes(): Promise<string[]>;
   removeDataVolume(diskId: string): Promise<void>;
+  /** Instance ids that have a snapshot image (taken when their GPU set changed). */
+  snapshots(): Promise<string[]>;
+  removeSnapshot(id: string): Promise<void>;
 }
 
 /**
@@ -47,7 +50,7 @@ export class Reconciler {
   }
 
   /** Removes runtimes and data volumes with our label that the store does not know. */
-  async collectGarbage(): Promise<{ containers: number; volumes: number }> {
+  async collectGarbage(): Promise<{ containers: number; volumes: number; snapshots: number }> {
     const known = await this.instances.knownIds();
     let containers = 0;
     for (const id of await this.driver.list()) {
@@ -56,7 +59,14 @@ export class Reconciler {
       containers++;
     }
     let volumes = 0;
+    let snapshots = 0;
     if (this.inventory) {
+      // Read again: the containers removed above took their snapshots with them.
+      for (const id of await this.inventory.snapshots()) {
+        if (known.has(id)) continue;
+        await this.inventory.removeSnapshot(id);
+        snapshots++;
+      }
       const disks = await this.instances.knownDiskIds();
       for (const diskId of await this.inventory.volumes()) {
         if (disks.has(diskId)) continue;
@@ -64,9 +74,9 @@ export class Reconciler {
         volumes++;
       }
     }
-    if (containers + volumes > 0)
-      this.log.warn("removed runtimes unknown to the store", { containers, volumes });
-    return { containers, volumes };
+    if (containers + volumes + snapshots > 0)
+      this.log.warn("removed runtimes unknown to the store", { containers, volumes, snapshots });
+    return { containers, volumes, snapshots };
   }
 
   /** Checks every instance the store believes Running. */

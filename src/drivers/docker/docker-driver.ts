@@ -137,6 +137,23 @@ export class DockerDriver implements Driver {
     await this.removeVolume(volumeName(diskId));
   }
 
+  /** Instance ids with a snapshot image. */
+  async snapshots(): Promise<string[]> {
+    const [repo] = snapshotImage("").split(":") as [string];
+    const filters = encodeURIComponent(JSON.stringify({ reference: [repo] }));
+    const rows = await this.engine.call<Array<{ RepoTags: string[] | null }>>(
+      "GET",
+      `/images/json?filters=${filters}`,
+    );
+    return rows.flatMap((r) =>
+      (r.RepoTags ?? []).filter((t) => t.startsWith(`${repo}:`)).map((t) => t.slice(repo.length + 1)),
+    );
+  }
+
+  async removeSnapshot(id: string): Promise<void> {
+    await this.removeImage(snapshotImage(id));
+  }
+
   /** Sets root's password inside a running container with chpasswd; says so when the image has none. */
   async setPassword(id: string, password: string): Promise<void> {
     const exec = await this.engine.call<{ Id: string }>("POST", `/containers/${containerName(id)}/exec`, {
