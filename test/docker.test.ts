@@ -118,6 +118,11 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
     await t.waitState(id, "Running", 30_000);
     assert.equal(sh(id, `cat /root/sys.txt /mnt/${dataDisk}/data.txt`), "system\ndata");
     assert.match(docker("inspect", "-f", "{{json .Config.Env}}", `ocs-${id}`), /NVIDIA_VISIBLE_DEVICES=void/);
+    assert.equal(
+      docker("inspect", "-f", "{{.HostConfig.Memory}}", `ocs-${id}`),
+      String(8192 * 1024 * 1024),
+      "the no-GPU spec's memory (4090: 2 CPU, 8 GiB)",
+    );
 
     // A running container instance gets its new password applied inside (busybox has chpasswd).
     const pw = await t.call("ResetCompShareInstancePassword", {
@@ -304,6 +309,25 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
     await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
     assert.equal(names(), "");
     assert.throws(() => docker("image", "inspect", snapshot), /No such image/);
+  });
+
+  it("new CPU/memory limits (a resize) are applied in place at the next start", async () => {
+    const d = new DockerDriver(driverOptions);
+    const s = testSpec("uhost-limits01", IMAGE as string);
+    const inspect = (f: string) => docker("inspect", "-f", f, `ocs-${s.id}`);
+    await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
+    try {
+      await d.create(s);
+      await d.start(s, []);
+      const container = inspect("{{.Id}}");
+      assert.equal(inspect("{{.HostConfig.Memory}}"), String(256 * 1024 * 1024));
+      await d.stop(s.id);
+      await d.start({ ...s, memoryMB: 512 }, []);
+      assert.equal(inspect("{{.HostConfig.Memory}}"), String(512 * 1024 * 1024));
+      assert.equal(inspect("{{.Id}}"), container, "the same container: its disk untouched");
+    } finally {
+      await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
+    }
   });
 
   it(

@@ -2,7 +2,7 @@ import type { CatalogIndex } from "../core/catalog.js";
 import type { Clock } from "../core/clock.js";
 import { randomId } from "../core/ids.js";
 import type { InstanceService } from "../core/instances.js";
-import { Conflict } from "../core/instances.js";
+import { Conflict, computeOf } from "../core/instances.js";
 import type { Operation } from "../core/states.js";
 import type { Access, Driver, RuntimeSpec } from "../drivers/driver.js";
 import type { Logger } from "../log.js";
@@ -221,13 +221,16 @@ export class Worker {
   private async spec(inst: InstanceRecord): Promise<RuntimeSpec> {
     const image = this.catalog.image(inst.imageId);
     const disks = await repo.disksOf(this.db, [inst.id]);
+    const type = this.catalog.gpuType(inst.gpuType);
+    // Started without GPU, an instance runs the type's smaller no-GPU spec.
+    const compute = type ? computeOf(inst, type) : { cpu: inst.cpu, memory: inst.memory };
     return {
       id: inst.id,
       image: image?.runtimeImage ?? inst.imageId,
       command: image?.runtimeCommand,
       imageId: inst.imageId,
-      cpu: inst.cpu,
-      memoryMB: inst.memory,
+      cpu: compute.cpu,
+      memoryMB: compute.memory,
       hostId: inst.hostId ?? "",
       dataDisks: disks
         .filter((d) => !d.isBoot && d.state === "InUse")
@@ -259,7 +262,7 @@ export class Worker {
         await this.driver.reinstall(await this.spec(inst));
         return;
       case "Resize":
-        // Limits are applied from the spec at the next start; nothing runs while Stopped.
+        // Only a Stopped instance is resized: the driver applies the new limits at its next start.
         return;
       case "Terminate": {
         const disks = await repo.disksOf(this.db, [inst.id]);

@@ -23,6 +23,15 @@ export interface DockerOptions {
   maxLayers?: number;
 }
 
+/**
+ * CPU and memory limits. They cannot exceed what the host has (the catalog may sell more per
+ * instance than one box has); swap is not added on top, as a cloud instance has none.
+ */
+function limits(spec: RuntimeSpec): { NanoCpus: number; Memory: number; MemorySwap: number } {
+  const memory = Math.min(spec.memoryMB * 1024 * 1024, totalmem());
+  return { NanoCpus: Math.min(spec.cpu, cpus().length) * 1e9, Memory: memory, MemorySwap: memory };
+}
+
 /** Networks with no port of their own to publish. */
 const publishes = (network: string) =>
   network !== "none" && network !== "host" && !network.startsWith("container:");
@@ -69,6 +78,12 @@ export class DockerDriver implements Driver {
         await this.createContainer(spec, gpus, spec.image);
       } else {
         await this.recreate(spec, gpus, c);
+      }
+    } else {
+      const want = limits(spec);
+      if (c.HostConfig.NanoCpus !== want.NanoCpus || c.HostConfig.Memory !== want.Memory) {
+        // A resize, or a start with the other spec (with/without GPU): CPU and memory change in place.
+        await this.engine.call("POST", `/containers/${containerName(spec.id)}/update`, want);
       }
     }
     try {
@@ -242,9 +257,6 @@ export class DockerDriver implements Driver {
     // committed one carries the old container's wiring.
     const snapshot = image === spec.image ? undefined : await this.inspectImage(image);
     const own = (await this.inspectImage(spec.image)) ?? snapshot;
-    // Limits cannot exceed what the host has; the catalog may sell more per instance than one box.
-    const nanoCpus = Math.min(spec.cpu, cpus().length) * 1e9;
-    const memory = Math.min(spec.memoryMB * 1024 * 1024, totalmem());
     await this.engine.call("POST", `/containers/create?name=${containerName(spec.id)}`, {
       Image: image,
       Entrypoint: own?.Config?.Entrypoint ?? undefined,
@@ -256,8 +268,7 @@ export class DockerDriver implements Driver {
       Env: containerEnv(own?.Config?.Env ?? [], snapshot?.Config?.Env ?? [], wiring.Env),
       ExposedPorts: publish ? { "22/tcp": {} } : undefined,
       HostConfig: {
-        NanoCpus: nanoCpus,
-        Memory: memory,
+        ...limits(spec),
         NetworkMode: this.opts.network,
         PortBindings: publish ? { "22/tcp": [{ HostIp: "", HostPort: "" }] } : undefined,
         Devices: wiring.Devices,
@@ -290,6 +301,7 @@ export class DockerDriver implements Driver {
       return await this.engine.call<{
         Image: string;
         State: { Running: boolean; StartedAt: string };
+        HostConfig: { NanoCpus: number; Memory: number };
         Config: { Image: string; Labels: Record<string, string> };
         NetworkSettings?: { Ports?: Record<string, Array<{ HostPort: string }> | null> };
       }>("GET", `/containers/${name}/json`);
