@@ -16,7 +16,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export const TEST_IMAGE = "local/busybox:2";
+// The tag changes whenever the image does, so a machine with an older build makes the new one.
+export const TEST_IMAGE = "local/busybox:4";
 const SOCKET = "/var/run/docker.sock";
 const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
 const ping = () =>
@@ -78,11 +79,23 @@ function buildImage() {
   ]) {
     symlinkSync("busybox", join(root, "bin", app));
   }
-  // Debian's busybox has no chpasswd applet; a tiny one records the change as chpasswd would
-  // (hashing is the image's business), so the driver's exec path can be shown working.
+  // Debian's busybox has no chpasswd applet; a stand-in writes the password into /etc/shadow in
+  // the clear (test-plain$…), so a test can read back exactly what the driver applied.
+  // No sed: generated passwords hold any of sed's special characters.
   writeFileSync(
     join(root, "bin", "chpasswd"),
-    '#!/bin/sh\nwhile IFS=: read -r user pass; do sed -i "s|^$user:[^:]*:|$user:set-by-chpasswd-$(date +%s):|" /etc/shadow; done\n',
+    `#!/bin/sh
+while IFS=: read -r user pass; do
+  while IFS= read -r line; do
+    case "$line" in
+      "$user:"*) printf '%s:test-plain$%s:%s\\n' "$user" "$pass" "\${line#*:*:}" ;;
+      *) printf '%s\\n' "$line" ;;
+    esac
+  done < /etc/shadow > /etc/shadow.new
+  cat /etc/shadow.new > /etc/shadow
+  rm /etc/shadow.new
+done
+`,
   );
   chmodSync(join(root, "bin", "chpasswd"), 0o755);
   writeFileSync(join(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\n");

@@ -91,6 +91,15 @@ export class DockerDriver implements Driver {
     } catch (e) {
       if (!(e instanceof EngineError && e.status === 304)) throw e;
     }
+    // The password given at Create, or reset while Stopped, is the login from this start on. An
+    // image without chpasswd has no password login to set: not an error here (a reset says so).
+    if (spec.password) {
+      try {
+        await this.setPassword(spec.id, spec.password);
+      } catch (e) {
+        if (!(e instanceof UnsupportedByImage)) throw e;
+      }
+    }
     return this.access(spec.id);
   }
 
