@@ -141,37 +141,64 @@ export class Engine {
     });
   }
 
-  /** Follows the event stream; returns a function that stops it. */
+  /**
+   * Follows the event stream; returns a function that stops it. The stream ends when dockerd
+   * restarts, so it is followed again (after `retryMs`) until stopped; the reconciler's sweep
+   * covers what happened in between.
+   */
   events(
     filters: Record<string, string[]>,
     onEvent: (e: { Action: string; Actor: { Attributes: Record<string, string> } }) => void,
+    retryMs = 1000,
   ): () => void {
-    const req = request({
-      socketPath: this.socketPath,
-      path: `/${this.version}/events?filters=${encodeURIComponent(JSON.stringify(filters))}`,
-      method: "GET",
-    });
-    let buf = "";
-    req.on("response", (res) => {
-      res.on("data", (c: Buffer) => {
-        buf += c.toString("utf8");
-        let nl = buf.indexOf("\n");
-        while (nl !== -1) {
-          const line = buf.slice(0, nl).trim();
-          buf = buf.slice(nl + 1);
-          if (line) {
-            try {
-              onEvent(JSON.parse(line));
-            } catch {
-              /* a partial or foreign line: the periodic sweep covers what is missed */
-            }
-          }
-          nl = buf.indexOf("\n");
-        }
+    let stopped = false;
+    let req: ReturnType<typeof request> | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const again = () => {
+      if (stopped || timer) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        follow();
+      }, retryMs);
+      timer.unref();
+    };
+    const follow = () => {
+      if (stopped) return;
+      let buf = "";
+      const r = request({
+        socketPath: this.socketPath,
+        path: `/${this.version}/events?filters=${encodeURIComponent(JSON.stringify(filters))}`,
+        method: "GET",
       });
-    });
-    req.on("error", () => {});
-    req.end();
-    return () => req.destroy();
+      req = r;
+      r.on("response", (res) => {
+        res.on("data", (c: Buffer) => {
+          buf += c.toString("utf8");
+          let nl = buf.indexOf("\n");
+          while (nl !== -1) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (line) {
+              try {
+                onEvent(JSON.parse(line));
+              } catch {
+                /* a partial or foreign line: the periodic sweep covers what is missed */
+              }
+            }
+            nl = buf.indexOf("\n");
+          }
+        });
+        res.on("end", again);
+        res.on("error", again);
+      });
+      r.on("error", again);
+      r.end();
+    };
+    follow();
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      req?.destroy();
+    };
   }
 }
