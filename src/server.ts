@@ -10,7 +10,7 @@ import { AccountService } from "./core/accounts.js";
 import { CatalogIndex, DEFAULT_CATALOG, loadCatalog, validateCatalog } from "./core/catalog.js";
 import type { Catalog } from "./core/catalog.js";
 import { OffsetClock } from "./core/clock.js";
-import { randomIds } from "./core/ids.js";
+import { randomId, randomIds } from "./core/ids.js";
 import type { IdGen } from "./core/ids.js";
 import { DEFAULT_TIMINGS, InstanceService } from "./core/instances.js";
 import type { LifecycleTimings } from "./core/instances.js";
@@ -27,6 +27,7 @@ import { handleApi } from "./protocol/gateway.js";
 import type { GatewayDeps } from "./protocol/gateway.js";
 import type { Db } from "./store/db.js";
 import { instancesRepo } from "./store/instances-repo.js";
+import { storeId } from "./store/meta-repo.js";
 import { openDb } from "./store/open.js";
 import { recoverAtStart } from "./store/recovery.js";
 import { Reconciler } from "./worker/reconciler.js";
@@ -67,7 +68,7 @@ async function syncHosts(db: Db, catalog: Catalog): Promise<void> {
  * The docker driver runs one machine: the catalog must list it as its only host, with no more GPUs
  * than nvidia-smi finds (unless GPUs are only accounted, OCS_DOCKER_GPU_MODE=none).
  */
-function dockerDriver(config: Config, catalog: Catalog): DockerDriver {
+function dockerDriver(config: Config, catalog: Catalog, storeId: string): DockerDriver {
   if (catalog.hosts.length !== 1) {
     throw new ConfigError(
       `OCS_CATALOG: OCS_DRIVER=docker runs one host, so the catalog must list exactly this machine as its one host (it lists ${catalog.hosts.length})`,
@@ -96,6 +97,7 @@ function dockerDriver(config: Config, catalog: Catalog): DockerDriver {
     files: { ...findDriverFiles(), bindHostLoader: config.docker.bindHostLoader },
     hostIp: config.docker.hostIp,
     network: config.docker.network,
+    storeId,
   });
 }
 
@@ -134,7 +136,10 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const accounts = new AccountService(db, secrets, clock, ids);
 
   const sim = config.driver === "sim" ? new SimDriver(config.simLatencyMs) : undefined;
-  const docker = config.driver === "docker" ? dockerDriver(config, catalog) : undefined;
+  const docker =
+    config.driver === "docker"
+      ? dockerDriver(config, catalog, await storeId(db, () => randomId("store", 12)))
+      : undefined;
   const driver: Driver = (sim ?? docker) as Driver;
   const workerRef: { current?: Worker } = {};
   const timings: LifecycleTimings = {

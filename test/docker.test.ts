@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { DockerOptions } from "../src/drivers/docker/docker-driver.js";
 import { DockerDriver } from "../src/drivers/docker/docker-driver.js";
@@ -26,7 +29,10 @@ const Z = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
 const docker = (...args: string[]) =>
   execFileSync("docker", args, { encoding: "utf8", stdio: "pipe" }).trim();
 const sh = (id: string, cmd: string) => docker("exec", `ocs-${id}`, "sh", "-c", cmd);
+/** The store id the driver-level tests label with: this run's own. */
+const DRIVER_STORE = `test-${process.pid}`;
 const driverOptions: DockerOptions = {
+  storeId: DRIVER_STORE,
   socketPath: "/var/run/docker.sock",
   gpuMode: "none",
   inventory: [],
@@ -38,44 +44,65 @@ const driverOptions: DockerOptions = {
 describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => {
   let t: TestServer;
   let catalog: string;
+  let storeId = "";
   before(async () => {
     catalog = dockerCatalog(IMAGE as string);
-    // A labelled container the store does not know: garbage-collected at start.
-    try {
-      docker("rm", "-f", "ocs-uhost-stray001");
-    } catch {
-      /* not there */
-    }
-    docker(
-      "create",
-      "--name",
-      "ocs-uhost-stray001",
-      "--label",
-      "opencompshare.instance=uhost-stray001",
-      IMAGE as string,
-      "true",
-    );
-    // And a snapshot image of an instance the store does not know.
-    docker("tag", IMAGE as string, "opencompshare-snapshot:uhost-stray002");
-    t = await startTestServer({
+    const env = {
       OCS_DRIVER: "docker",
       OCS_DOCKER_GPU_MODE: "none",
       OCS_DOCKER_NETWORK: "none",
       OCS_CATALOG: catalog,
-    });
+      OCS_DATA_DIR: mkdtempSync(join(tmpdir(), "ocs-docker-")),
+    };
+    // A first start makes the store and its id; the strays are made before a second start.
+    const first = await startTestServer(env);
+    storeId = String((await first.server.app.db.all("SELECT value FROM store_meta"))[0]?.value);
+    await first.close();
+    for (const [id, store] of [
+      ["uhost-stray001", storeId],
+      ["uhost-foreign01", "another-install"],
+    ] as const) {
+      try {
+        docker("rm", "-f", `ocs-${id}`);
+      } catch {
+        /* not there */
+      }
+      docker(
+        "create",
+        "--name",
+        `ocs-${id}`,
+        "--label",
+        `opencompshare.instance=${id}`,
+        "--label",
+        `opencompshare.store=${store}`,
+        IMAGE as string,
+        "true",
+      );
+    }
+    // A commit keeps the container's labels: a snapshot of this store's, of an unknown instance.
+    docker("commit", "ocs-uhost-stray001", "opencompshare-snapshot:uhost-stray002");
+    t = await startTestServer(env);
   });
   after(async () => {
-    const ids = docker("ps", "-aq", "--filter", "label=opencompshare.instance").split("\n").filter(Boolean);
-    if (ids.length) docker("rm", "-f", ...ids);
-    const snapshots = docker("images", "-q", "opencompshare-snapshot").split("\n").filter(Boolean);
-    if (snapshots.length) docker("rmi", "-f", ...new Set(snapshots));
+    for (const store of [storeId, DRIVER_STORE, "another-install"]) {
+      const label = `label=opencompshare.store=${store}`;
+      const ids = docker("ps", "-aq", "--filter", label).split("\n").filter(Boolean);
+      if (ids.length) docker("rm", "-f", ...ids);
+      const images = docker("images", "-q", "--filter", label).split("\n").filter(Boolean);
+      if (images.length) docker("rmi", "-f", ...new Set(images));
+    }
     await t?.close();
   });
 
-  it("removes labelled containers and snapshots the store does not know, at start", () => {
+  it("removes its own store's containers and snapshots the store does not know, at start; never another install's", () => {
     assert.equal(docker("ps", "-aq", "--filter", "name=ocs-uhost-stray001"), "");
     assert.equal(docker("images", "-q", "opencompshare-snapshot:uhost-stray002"), "");
-    assert.notEqual(docker("images", "-q", IMAGE as string), "", "the image it was tagged from stays");
+    assert.notEqual(
+      docker("ps", "-aq", "--filter", "name=ocs-uhost-foreign01"),
+      "",
+      "another install's stays",
+    );
+    assert.notEqual(docker("images", "-q", IMAGE as string), "", "the runtime image stays");
   });
 
   it("instance = labelled container; data volume survives stop/start, the system disk survives stop/start but not reinstall", async () => {
@@ -304,6 +331,8 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
       `opencompshare.instance=${s.id}`,
       "--label",
       "opencompshare.gpus=0",
+      "--label",
+      `opencompshare.store=${DRIVER_STORE}`,
       snapshot,
       "sh",
       "-c",

@@ -134,6 +134,12 @@ export const MIGRATIONS: Array<{ id: number; name: string; sql: string[] }> = [
       "ALTER TABLE instances ADD COLUMN access_port BIGINT",
     ],
   },
+  {
+    id: 5,
+    name: "store-meta",
+    // Facts about the store itself, such as the id that scopes what a driver made for it.
+    sql: ["CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"],
+  },
 ];
 
 /** Advisory-lock key for migrations and start-up recovery ("ocs" in ASCII). */

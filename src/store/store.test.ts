@@ -7,6 +7,7 @@ import { createPgDatabase, pgSkip, sampleInstance } from "../../test/helpers.js"
 import type { Db } from "./db.js";
 import { SqliteDb } from "./db.js";
 import { instancesRepo as repo } from "./instances-repo.js";
+import { storeId } from "./meta-repo.js";
 import { MIGRATION_LOCK, migrate } from "./migrations.js";
 import { PgDb } from "./pg.js";
 
@@ -35,8 +36,16 @@ function suite(name: string, open: () => Promise<Db | undefined>, opts: { skip?:
       const rows = await db.all("SELECT id FROM schema_migrations ORDER BY id");
       assert.deepEqual(
         rows.map((r) => Number(r.id)),
-        [1, 2, 3, 4],
+        [1, 2, 3, 4, 5],
       );
+    });
+
+    it("the store id is made once and then always read back", async () => {
+      const db = await fresh();
+      const made = await Promise.all([storeId(db, () => "store-a"), storeId(db, () => "store-b")]);
+      assert.equal(made[0], made[1], "two replicas starting together agree");
+      assert.match(made[0], /^store-[ab]$/);
+      assert.equal(await storeId(db, () => "store-c"), made[0]);
     });
 
     it("a transaction that throws leaves nothing behind", async () => {
@@ -171,7 +180,7 @@ describe("PostgreSQL migrations under a lock", pgSkip(), () => {
         a.withLock(MIGRATION_LOCK, () => migrate(a)),
         b.withLock(MIGRATION_LOCK, () => migrate(b)),
       ]);
-      assert.deepEqual([...ra, ...rb].sort(), [1, 2, 3, 4]);
+      assert.deepEqual([...ra, ...rb].sort(), [1, 2, 3, 4, 5]);
     } finally {
       await a.close();
       await b.close();

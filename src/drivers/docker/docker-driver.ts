@@ -7,6 +7,8 @@ import { containerEnv, gpuWiring } from "./gpus.js";
 export const LABEL = "opencompshare.instance";
 const GPUS_LABEL = "opencompshare.gpus";
 const DISK_LABEL = "opencompshare.disk";
+/** The store this install's containers, volumes and snapshots belong to (see store/meta-repo.ts). */
+const STORE_LABEL = "opencompshare.store";
 /** Keeps a container without its own long-running process alive; exits at once on SIGTERM. */
 const KEEPALIVE = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 1; done"];
 
@@ -19,6 +21,12 @@ export interface DockerOptions {
   hostIp: string;
   /** Docker network (`bridge` or a user-defined one); SSH is not published on none/host/container:. */
   network: string;
+  /**
+   * The store's id: everything this driver makes is labelled with it and it only ever lists, watches
+   * or garbage-collects its own, so another install on the same engine (a second server, the GPU
+   * smoke script, a test run) never has its containers taken for strays.
+   */
+  storeId: string;
   /** Layers a snapshot may stack before it is flattened (overlay2 refuses more than 125). */
   maxLayers?: number;
 }
@@ -56,8 +64,11 @@ export class DockerDriver implements Driver {
   readonly name = "docker";
   readonly engine: Engine;
 
+  private readonly storeLabel: string;
+
   constructor(readonly opts: DockerOptions) {
     this.engine = new Engine(opts.socketPath);
+    this.storeLabel = `${STORE_LABEL}=${opts.storeId}`;
   }
 
   async create(spec: RuntimeSpec): Promise<void> {
@@ -138,7 +149,7 @@ export class DockerDriver implements Driver {
   }
 
   async list(): Promise<string[]> {
-    const filters = encodeURIComponent(JSON.stringify({ label: [LABEL] }));
+    const filters = encodeURIComponent(JSON.stringify({ label: [LABEL, this.storeLabel] }));
     const rows = await this.engine.call<Array<{ Labels: Record<string, string> }>>(
       "GET",
       `/containers/json?all=1&filters=${filters}`,
@@ -149,7 +160,7 @@ export class DockerDriver implements Driver {
 
   /** Data volumes this driver made, by disk id. */
   async volumes(): Promise<string[]> {
-    const filters = encodeURIComponent(JSON.stringify({ label: [DISK_LABEL] }));
+    const filters = encodeURIComponent(JSON.stringify({ label: [DISK_LABEL, this.storeLabel] }));
     const r = await this.engine.call<{ Volumes: Array<{ Labels: Record<string, string> }> | null }>(
       "GET",
       `/volumes?filters=${filters}`,
@@ -164,7 +175,7 @@ export class DockerDriver implements Driver {
   /** Instance ids with a snapshot image. */
   async snapshots(): Promise<string[]> {
     const [repo] = snapshotImage("").split(":") as [string];
-    const filters = encodeURIComponent(JSON.stringify({ reference: [repo] }));
+    const filters = encodeURIComponent(JSON.stringify({ reference: [repo], label: [this.storeLabel] }));
     const rows = await this.engine.call<Array<{ RepoTags: string[] | null }>>(
       "GET",
       `/images/json?filters=${filters}`,
@@ -202,7 +213,8 @@ export class DockerDriver implements Driver {
 
   /** Container deaths and removals, for the reconciler. */
   watch(onGone: (id: string, why: string) => void): () => void {
-    return this.engine.events({ label: [LABEL], type: ["container"], event: ["die", "destroy"] }, (e) => {
+    const filters = { label: [LABEL, this.storeLabel], type: ["container"], event: ["die", "destroy"] };
+    return this.engine.events(filters, (e) => {
       const id = e.Actor.Attributes[LABEL];
       if (!id) return;
       onGone(
@@ -233,9 +245,11 @@ export class DockerDriver implements Driver {
     const layers = (await this.inspectImage(c.Image))?.RootFS?.Layers?.length ?? 0;
     if (layers + 1 > (this.opts.maxLayers ?? 100)) {
       // Every commit stacks a layer and overlay2 stops at 125: export + import flattens to one.
+      // An import has no labels of its own (a commit keeps the container's): the store's is added.
+      const label = encodeURIComponent(`LABEL ${STORE_LABEL}=${this.opts.storeId}`);
       await this.engine.pipe(
         `/containers/${name}/export`,
-        `/images/create?fromSrc=-&repo=${repo}&tag=${tag}`,
+        `/images/create?fromSrc=-&repo=${repo}&tag=${tag}&changes=${label}`,
       );
     } else {
       await this.engine.call("POST", `/commit?container=${name}&repo=${repo}&tag=${tag}`);
@@ -273,7 +287,7 @@ export class DockerDriver implements Driver {
       WorkingDir: own?.Config?.WorkingDir || undefined,
       User: own?.Config?.User || undefined,
       Hostname: spec.id.slice(0, 63),
-      Labels: { [LABEL]: spec.id, [GPUS_LABEL]: gpus.join(",") },
+      Labels: { [LABEL]: spec.id, [GPUS_LABEL]: gpus.join(","), [STORE_LABEL]: this.opts.storeId },
       Env: containerEnv(own?.Config?.Env ?? [], snapshot?.Config?.Env ?? [], wiring.Env),
       ExposedPorts: publish ? { "22/tcp": {} } : undefined,
       HostConfig: {
@@ -295,7 +309,7 @@ export class DockerDriver implements Driver {
   private async ensureVolume(instanceId: string, diskId: string): Promise<void> {
     await this.engine.call("POST", "/volumes/create", {
       Name: volumeName(diskId),
-      Labels: { [DISK_LABEL]: diskId, [LABEL]: instanceId },
+      Labels: { [DISK_LABEL]: diskId, [LABEL]: instanceId, [STORE_LABEL]: this.opts.storeId },
     });
   }
 
