@@ -79,6 +79,20 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
         "true",
       );
     }
+    for (const [disk, store] of [
+      ["bsm-stray003", storeId],
+      ["bsm-foreign02", "another-install"],
+    ] as const) {
+      docker(
+        "volume",
+        "create",
+        "--label",
+        `opencompshare.disk=${disk}`,
+        "--label",
+        `opencompshare.store=${store}`,
+        `ocs-${disk}`,
+      );
+    }
     // A commit keeps the container's labels: a snapshot of this store's, of an unknown instance.
     docker("commit", "ocs-uhost-stray001", "opencompshare-snapshot:uhost-stray002");
     t = await startTestServer(env);
@@ -88,14 +102,18 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
       const label = `label=opencompshare.store=${store}`;
       const ids = docker("ps", "-aq", "--filter", label).split("\n").filter(Boolean);
       if (ids.length) docker("rm", "-f", ...ids);
+      const volumes = docker("volume", "ls", "-q", "--filter", label).split("\n").filter(Boolean);
+      if (volumes.length) docker("volume", "rm", "-f", ...volumes);
       const images = docker("images", "-q", "--filter", label).split("\n").filter(Boolean);
       if (images.length) docker("rmi", "-f", ...new Set(images));
     }
     await t?.close();
   });
 
-  it("removes its own store's containers and snapshots the store does not know, at start; never another install's", () => {
+  it("removes its own store's containers, volumes and snapshots the store does not know, at start; never another install's", () => {
     assert.equal(docker("ps", "-aq", "--filter", "name=ocs-uhost-stray001"), "");
+    assert.equal(docker("volume", "ls", "-q", "--filter", "name=ocs-bsm-stray003"), "");
+    assert.equal(docker("volume", "ls", "-q", "--filter", "name=ocs-bsm-foreign02"), "ocs-bsm-foreign02");
     assert.equal(docker("images", "-q", "opencompshare-snapshot:uhost-stray002"), "");
     assert.notEqual(
       docker("ps", "-aq", "--filter", "name=ocs-uhost-foreign01"),
