@@ -1,6 +1,6 @@
 import { cpus, totalmem } from "node:os";
 import type { Access, Driver, Observed, RuntimeSpec } from "../driver.js";
-import { Engine, EngineError } from "./engine.js";
+import { Engine, unless } from "./engine.js";
 import type { DriverFiles, GpuMode, HostGpu } from "./gpus.js";
 import { containerEnv, gpuWiring } from "./gpus.js";
 
@@ -48,7 +48,9 @@ const containerName = (id: string) => `ocs-${id}`;
 /** The container a GPU-set change is replacing, kept under this name until its successor exists. */
 const retiredName = (id: string) => `ocs-${id}-old`;
 const volumeName = (diskId: string) => `ocs-${diskId}`;
-const snapshotImage = (id: string) => `opencompshare-snapshot:${id}`;
+const SNAPSHOTS = "opencompshare-snapshot";
+/** An instance's snapshot: the repository above, tagged with the instance id. */
+const snapshotImage = (id: string) => `${SNAPSHOTS}:${id}`;
 
 /** Thrown when the image cannot do what was asked (no chpasswd, say); the action reports it. */
 export class UnsupportedByImage extends Error {}
@@ -97,11 +99,7 @@ export class DockerDriver implements Driver {
         await this.engine.call("POST", `/containers/${containerName(spec.id)}/update`, want);
       }
     }
-    try {
-      await this.engine.call("POST", `/containers/${containerName(spec.id)}/start`);
-    } catch (e) {
-      if (!(e instanceof EngineError && e.status === 304)) throw e;
-    }
+    await unless(this.engine.call("POST", `/containers/${containerName(spec.id)}/start`), 304);
     // The password given at Create, or reset while Stopped, is the login from this start on. An
     // image without chpasswd has no password login to set: not an error here (a reset says so).
     if (spec.password) {
@@ -115,12 +113,8 @@ export class DockerDriver implements Driver {
   }
 
   async stop(id: string): Promise<void> {
-    try {
-      await this.engine.call("POST", `/containers/${containerName(id)}/stop?t=10`);
-    } catch (e) {
-      // 304: already stopped; 404: gone (the reconciler deals with that).
-      if (!(e instanceof EngineError && (e.status === 304 || e.status === 404))) throw e;
-    }
+    // 304: already stopped; 404: gone (the reconciler deals with that).
+    await unless(this.engine.call("POST", `/containers/${containerName(id)}/stop?t=10`), 304, 404);
   }
 
   async reboot(id: string): Promise<void> {
@@ -174,14 +168,15 @@ export class DockerDriver implements Driver {
 
   /** Instance ids with a snapshot image. */
   async snapshots(): Promise<string[]> {
-    const [repo] = snapshotImage("").split(":") as [string];
-    const filters = encodeURIComponent(JSON.stringify({ reference: [repo], label: [this.storeLabel] }));
+    const filters = encodeURIComponent(JSON.stringify({ reference: [SNAPSHOTS], label: [this.storeLabel] }));
     const rows = await this.engine.call<Array<{ RepoTags: string[] | null }>>(
       "GET",
       `/images/json?filters=${filters}`,
     );
     return rows.flatMap((r) =>
-      (r.RepoTags ?? []).filter((t) => t.startsWith(`${repo}:`)).map((t) => t.slice(repo.length + 1)),
+      (r.RepoTags ?? [])
+        .filter((t) => t.startsWith(`${SNAPSHOTS}:`))
+        .map((t) => t.slice(SNAPSHOTS.length + 1)),
     );
   }
 
@@ -241,7 +236,6 @@ export class DockerDriver implements Driver {
   ): Promise<void> {
     const name = containerName(spec.id);
     if (c.State.Running) await this.stop(spec.id);
-    const [repo, tag] = snapshotImage(spec.id).split(":") as [string, string];
     const layers = (await this.inspectImage(c.Image))?.RootFS?.Layers?.length ?? 0;
     if (layers + 1 > (this.opts.maxLayers ?? 100)) {
       // Every commit stacks a layer and overlay2 stops at 125: export + import flattens to one.
@@ -249,10 +243,10 @@ export class DockerDriver implements Driver {
       const label = encodeURIComponent(`LABEL ${STORE_LABEL}=${this.opts.storeId}`);
       await this.engine.pipe(
         `/containers/${name}/export`,
-        `/images/create?fromSrc=-&repo=${repo}&tag=${tag}&changes=${label}`,
+        `/images/create?fromSrc=-&repo=${SNAPSHOTS}&tag=${spec.id}&changes=${label}`,
       );
     } else {
-      await this.engine.call("POST", `/commit?container=${name}&repo=${repo}&tag=${tag}`);
+      await this.engine.call("POST", `/commit?container=${name}&repo=${SNAPSHOTS}&tag=${spec.id}`);
     }
     await this.engine.call("POST", `/containers/${name}/rename?name=${retiredName(spec.id)}`);
     await this.createContainer(spec, gpus, snapshotImage(spec.id));
@@ -319,32 +313,28 @@ export class DockerDriver implements Driver {
     return port ? { ip: this.opts.hostIp, sshPort: Number(port) } : { ip: this.opts.hostIp, sshPort: 22 };
   }
 
-  private async inspectContainer(id: string, name = containerName(id)) {
-    try {
-      return await this.engine.call<{
+  private inspectContainer(id: string, name = containerName(id)) {
+    return unless(
+      this.engine.call<{
         Image: string;
         State: { Running: boolean; StartedAt: string };
         HostConfig: { NanoCpus: number; Memory: number };
         Config: { Image: string; Labels: Record<string, string> };
         NetworkSettings?: { Ports?: Record<string, Array<{ HostPort: string }> | null> };
-      }>("GET", `/containers/${name}/json`);
-    } catch (e) {
-      if (e instanceof EngineError && e.status === 404) return undefined;
-      throw e;
-    }
+      }>("GET", `/containers/${name}/json`),
+      404,
+    );
   }
 
-  private async inspectImage(ref: string) {
-    try {
-      return await this.engine.call<{
+  private inspectImage(ref: string) {
+    return unless(
+      this.engine.call<{
         RepoTags: string[] | null;
         RootFS?: { Layers?: string[] };
         Config?: { Env?: string[] | null; Entrypoint?: string[] | null; WorkingDir?: string; User?: string };
-      }>("GET", `/images/${encodeURIComponent(ref)}/json`);
-    } catch (e) {
-      if (e instanceof EngineError && e.status === 404) return undefined;
-      throw e;
-    }
+      }>("GET", `/images/${encodeURIComponent(ref)}/json`),
+      404,
+    );
   }
 
   /**
@@ -354,34 +344,18 @@ export class DockerDriver implements Driver {
   private async removeIfDangling(imageId: string): Promise<void> {
     const im = await this.inspectImage(imageId);
     if (!im || (im.RepoTags ?? []).some((t) => t !== "<none>:<none>")) return;
-    try {
-      await this.engine.call("DELETE", `/images/${encodeURIComponent(imageId)}`);
-    } catch (e) {
-      if (!(e instanceof EngineError && (e.status === 404 || e.status === 409))) throw e;
-    }
+    await unless(this.engine.call("DELETE", `/images/${encodeURIComponent(imageId)}`), 404, 409);
   }
 
   private async removeContainer(name: string): Promise<void> {
-    try {
-      await this.engine.call("DELETE", `/containers/${name}?force=1`);
-    } catch (e) {
-      if (!(e instanceof EngineError && e.status === 404)) throw e;
-    }
+    await unless(this.engine.call("DELETE", `/containers/${name}?force=1`), 404);
   }
 
   private async removeImage(ref: string): Promise<void> {
-    try {
-      await this.engine.call("DELETE", `/images/${encodeURIComponent(ref)}?force=1`);
-    } catch (e) {
-      if (!(e instanceof EngineError && e.status === 404)) throw e;
-    }
+    await unless(this.engine.call("DELETE", `/images/${encodeURIComponent(ref)}?force=1`), 404);
   }
 
   private async removeVolume(name: string): Promise<void> {
-    try {
-      await this.engine.call("DELETE", `/volumes/${name}?force=1`);
-    } catch (e) {
-      if (!(e instanceof EngineError && e.status === 404)) throw e;
-    }
+    await unless(this.engine.call("DELETE", `/volumes/${name}?force=1`), 404);
   }
 }

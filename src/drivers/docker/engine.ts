@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import type { IncomingMessage } from "node:http";
 
 /** An error from Docker Engine, with its HTTP status (404 = no such container/image, 409 = conflict). */
 export class EngineError extends Error {
@@ -20,6 +21,29 @@ function engineError(status: number, text: string): EngineError {
     /* plain text */
   }
   return new EngineError(status, message || `HTTP ${status}`);
+}
+
+/**
+ * The call's result, or undefined where the engine answers with one of `statuses` (404: no such
+ * thing, 304: already so, 409: still in use), the answers that mean there is nothing left to do.
+ */
+export async function unless<T>(call: Promise<T>, ...statuses: number[]): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (e) {
+    if (e instanceof EngineError && statuses.includes(e.status)) return undefined;
+    throw e;
+  }
+}
+
+/** A whole response body as text. */
+function readText(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on("data", (c: Buffer) => chunks.push(c));
+    res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    res.on("error", reject);
+  });
 }
 
 /**
@@ -52,33 +76,22 @@ export class Engine {
           timeout: opts.timeoutMs ?? 120_000,
         },
         (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
+          readText(res).then((text) => {
             const status = res.statusCode ?? 0;
-            if (status >= 400) {
-              reject(engineError(status, text));
-              return;
+            if (status >= 400) return reject(engineError(status, text));
+            if (opts.raw || text.length === 0) return resolve(text as T);
+            try {
+              resolve(JSON.parse(text) as T);
+            } catch {
+              resolve(text as T);
             }
-            if (opts.raw || text.length === 0) resolve(text as T);
-            else {
-              try {
-                resolve(JSON.parse(text) as T);
-              } catch {
-                resolve(text as T);
-              }
-            }
-          });
+          }, reject);
         },
       );
       req.on("timeout", () =>
         req.destroy(new Error(`Docker Engine did not answer ${method} ${path} in time`)),
       );
-      req.on("error", (e: NodeJS.ErrnoException) => {
-        const hint = e.code === "ENOENT" || e.code === "ECONNREFUSED" ? " (is dockerd running?)" : "";
-        reject(new EngineError(0, `Docker Engine unreachable at ${this.socketPath}: ${e.message}${hint}`));
-      });
+      req.on("error", (e) => reject(this.unreachable(e)));
       if (payload !== undefined) req.write(payload);
       req.end();
     });
@@ -91,17 +104,13 @@ export class Engine {
    */
   pipe(fromPath: string, toPath: string, contentType = "application/x-tar"): Promise<void> {
     const v = this.version;
-    const unreachable = (e: NodeJS.ErrnoException) =>
-      new EngineError(0, `Docker Engine unreachable at ${this.socketPath}: ${e.message}`);
     return new Promise<void>((resolve, reject) => {
       const src = request({ socketPath: this.socketPath, path: `/${v}${fromPath}`, method: "GET" });
-      src.on("error", (e) => reject(unreachable(e)));
+      src.on("error", (e) => reject(this.unreachable(e)));
       src.on("response", (res) => {
         const status = res.statusCode ?? 0;
         if (status >= 400) {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => reject(engineError(status, Buffer.concat(chunks).toString("utf8"))));
+          readText(res).then((text) => reject(engineError(status, text)), reject);
           return;
         }
         const dst = request(
@@ -112,10 +121,7 @@ export class Engine {
             headers: { "Content-Type": contentType },
           },
           (out) => {
-            const chunks: Buffer[] = [];
-            out.on("data", (c: Buffer) => chunks.push(c));
-            out.on("end", () => {
-              const text = Buffer.concat(chunks).toString("utf8");
+            readText(out).then((text) => {
               const st = out.statusCode ?? 0;
               if (st >= 400) return reject(engineError(st, text));
               for (const line of text.split("\n")) {
@@ -127,12 +133,12 @@ export class Engine {
                 }
               }
               resolve();
-            });
+            }, reject);
           },
         );
         dst.on("error", (e) => {
           res.destroy();
-          reject(unreachable(e));
+          reject(this.unreachable(e));
         });
         res.on("error", (e) => dst.destroy(e));
         res.pipe(dst);
@@ -200,5 +206,10 @@ export class Engine {
       if (timer) clearTimeout(timer);
       req?.destroy();
     };
+  }
+
+  private unreachable(e: NodeJS.ErrnoException): EngineError {
+    const hint = e.code === "ENOENT" || e.code === "ECONNREFUSED" ? " (is dockerd running?)" : "";
+    return new EngineError(0, `Docker Engine unreachable at ${this.socketPath}: ${e.message}${hint}`);
   }
 }
