@@ -6,12 +6,11 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { loadConfig } from "../dist/src/config.js";
-import { DEFAULT_CATALOG } from "../dist/src/core/catalog.js";
+import { DEFAULT_CATALOG } from "../dist/src/core/catalog/catalog.js";
 import { SecretBox, loadOrCreateMasterKey } from "../dist/src/core/secrets.js";
 import { silentLogger } from "../dist/src/log.js";
 import { signedForm } from "../dist/src/protocol/encode.js";
 import { createServer } from "../dist/src/server.js";
-import { instancesRepo } from "../dist/src/store/instances-repo.js";
 import { ROOT, createParams, sampleInstance } from "../dist/test/helpers.js";
 import { startProcess } from "../dist/test/processes.js";
 
@@ -52,18 +51,17 @@ export async function seed(dataDir, catalogPath, n, opts = {}) {
     dataDir,
   );
   const server = await createServer(config, { log: silentLogger });
-  const db = server.app.db;
-  const root = (await server.app.accounts.listAccounts()).find((a) => a.isRoot);
-  const project = (await server.app.accounts.projectsOf(root.id))[0];
+  const store = server.internals.store;
+  const root = (await server.services.accounts.listAccounts()).find((a) => a.isRoot);
+  const project = (await server.services.accounts.projectsOf(root.id))[0];
   const sealed = new SecretBox(loadOrCreateMasterKey(dataDir)).seal("Bench-Passw0rd");
   const now = Date.now();
   const batch = 2000;
   for (let start = 0; start < n; start += batch) {
-    await db.tx(async (tx) => {
+    await store.tx(async (r) => {
       for (let i = start; i < Math.min(n, start + batch); i++) {
         const id = `uhost-b${String(i).padStart(7, "0")}`;
-        await instancesRepo.insert(
-          tx,
+        await r.instances.insert(
           sampleInstance(id, now, {
             accountId: root.id,
             projectId: project.id,
@@ -77,7 +75,7 @@ export async function seed(dataDir, catalogPath, n, opts = {}) {
             schedulerStopAt: opts.stopAt ?? null,
           }),
         );
-        await instancesRepo.insertDisk(tx, {
+        await r.disks.insert({
           id: `bsm-b${i}`,
           accountId: root.id,
           instanceId: id,
@@ -90,8 +88,7 @@ export async function seed(dataDir, catalogPath, n, opts = {}) {
           createdAt: now,
         });
         if (opts.stopAt) {
-          await instancesRepo.insertTask(
-            tx,
+          await r.tasks.insert(
             { id: `task-b${i}`, kind: "scheduled-stop", instanceId: id, dueAt: opts.stopAt, payload: {} },
             now,
           );

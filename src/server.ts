@@ -1,20 +1,31 @@
-import { createServer as createHttpServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { FaultTable } from "./actions/emulator/faults.js";
 import { actionMap } from "./actions/registry.js";
-import type { AppDeps } from "./actions/types.js";
+import type { GatewayDeps } from "./api/gateway.js";
+import { createHttpServer } from "./api/http.js";
+import { Metrics } from "./api/metrics.js";
 import type { Config } from "./config.js";
-import { ConfigError } from "./config.js";
-import { AccountService } from "./core/accounts.js";
-import { CatalogIndex, DEFAULT_CATALOG, loadCatalog, validateCatalog } from "./core/catalog.js";
-import type { Catalog } from "./core/catalog.js";
-import { OffsetClock } from "./core/clock.js";
-import { randomId, randomIds } from "./core/ids.js";
-import type { IdGen } from "./core/ids.js";
-import { DEFAULT_TIMINGS, InstanceService } from "./core/instances.js";
-import type { LifecycleTimings } from "./core/instances.js";
+import { ConfigError, sqlitePath } from "./config.js";
+import { AccountService } from "./core/accounts/accounts.js";
+import { CatalogIndex, DEFAULT_CATALOG, loadCatalog, validateCatalog } from "./core/catalog/catalog.js";
+import { SpecRules } from "./core/catalog/spec-rules.js";
+import { EmulatorService } from "./core/emulator/emulator.js";
+import { FaultTable } from "./core/emulator/faults.js";
+import { OperationEngine } from "./core/instances/engine.js";
+import { InstanceService } from "./core/instances/instances.js";
+import { InstanceReconciliation } from "./core/instances/reconcile.js";
+import { recoverAtStart, syncHosts } from "./core/instances/recovery.js";
+import { InstanceTimers } from "./core/instances/timers.js";
+import type { LifecycleTimings } from "./core/instances/timings.js";
+import { DEFAULT_TIMINGS } from "./core/instances/timings.js";
 import { SecretBox, loadOrCreateMasterKey } from "./core/secrets.js";
+import type { Services } from "./core/services.js";
+import { TaskQueue } from "./core/tasks.js";
+import type { TaskHandlers } from "./core/tasks.js";
+import type { Catalog } from "./domain/catalog.js";
+import { OffsetClock } from "./domain/clock.js";
+import { randomId, randomIds } from "./domain/ids.js";
+import type { IdGen } from "./domain/ids.js";
 import { DockerDriver } from "./drivers/docker/docker-driver.js";
 import { discoverGpus, findDriverFiles } from "./drivers/docker/gpus.js";
 import type { HostGpu } from "./drivers/docker/gpus.js";
@@ -22,14 +33,9 @@ import type { Driver } from "./drivers/driver.js";
 import { SimDriver } from "./drivers/sim/sim-driver.js";
 import type { Logger } from "./log.js";
 import { createLogger } from "./log.js";
-import { Metrics } from "./metrics.js";
-import { handleApi } from "./protocol/gateway.js";
-import type { GatewayDeps } from "./protocol/gateway.js";
 import type { Db } from "./store/db.js";
-import { instancesRepo } from "./store/instances-repo.js";
-import { storeId } from "./store/meta-repo.js";
-import { openDb } from "./store/open.js";
-import { recoverAtStart } from "./store/recovery.js";
+import type { Store } from "./store/store.js";
+import { openStore } from "./store/store.js";
 import { Reconciler } from "./worker/reconciler.js";
 import { DEFAULT_WORKER_OPTIONS, Worker } from "./worker/worker.js";
 import type { WorkerOptions } from "./worker/worker.js";
@@ -42,26 +48,29 @@ export interface ServerOptions {
   worker?: Partial<WorkerOptions>;
 }
 
+/** The parts of a running server that tests and benchmarks inspect or drive directly. */
+export interface Internals {
+  store: Store;
+  /** The raw SQL handle, for tests that check the tables themselves. */
+  db: Db;
+  clock: OffsetClock;
+  worker: Worker;
+  driver: Driver;
+  /** Present with the sim driver. */
+  sim?: SimDriver;
+}
+
 export interface OcsServer {
-  app: AppDeps;
+  services: Services;
   gateway: GatewayDeps;
   http: Server;
   config: Config;
+  log: Logger;
+  internals: Internals;
   /** Set on the first start when no root keys were configured: print once, never stored in clear. */
   generatedRootKeys?: { publicKey: string; privateKey: string };
   listen(): Promise<{ host: string; port: number }>;
   close(): Promise<void>;
-}
-
-/** Brings the instances' GPUs and CPU/memory in the store in line with the catalog's hosts. */
-async function syncHosts(db: Db, catalog: Catalog): Promise<void> {
-  await db.tx(async (tx) => {
-    for (const h of catalog.hosts) await instancesRepo.upsertHost(tx, h);
-    await instancesRepo.retireHostsNotIn(
-      tx,
-      catalog.hosts.map((h) => h.id),
-    );
-  });
 }
 
 /**
@@ -102,8 +111,8 @@ function dockerDriver(config: Config, catalog: Catalog, storeId: string): Docker
 }
 
 /**
- * The composition root: config → store → driver → worker → HTTP app. Nothing here is global, so a
- * test builds a whole server in-process (with `port: 0`).
+ * The composition root: config → store → driver → core services → worker → HTTP. Nothing here is
+ * global, so a test builds a whole server in-process (with `port: 0`).
  */
 export async function createServer(config: Config, opts: ServerOptions = {}): Promise<OcsServer> {
   const log = opts.log ?? createLogger({ level: config.logLevel });
@@ -113,54 +122,83 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       ? loadCatalog(config.catalogPath)
       : DEFAULT_CATALOG;
   const index = new CatalogIndex(catalog);
+  const rules = new SpecRules(index);
   const secrets = new SecretBox(loadOrCreateMasterKey(config.dataDir, config.masterKey));
   const clock = new OffsetClock();
   const ids = opts.ids ?? randomIds;
-  const rootKeys =
-    config.rootPublicKey && config.rootPrivateKey
-      ? { publicKey: config.rootPublicKey, privateKey: config.rootPrivateKey }
-      : undefined;
-  let root: Awaited<ReturnType<AccountService["ensureRoot"]>> | undefined;
-  // Start-up runs under the migration lock on PostgreSQL, so replicas starting together take turns.
-  const db = await openDb(config, async (d) => {
-    await syncHosts(d, catalog);
-    const repaired = await recoverAtStart(d, catalog, {
-      releaseAllClaims: d.dialect === "sqlite",
-      now: Date.now(),
-    });
-    if (Object.values(repaired).some((n) => n > 0))
-      log.warn("start-up recovery repaired the store", repaired);
-    // Under the same lock: two replicas starting on an empty store create one root account.
-    root = await new AccountService(d, secrets, clock, ids).ensureRoot(rootKeys);
-  });
-  const accounts = new AccountService(db, secrets, clock, ids);
-
-  const sim = config.driver === "sim" ? new SimDriver(config.simLatencyMs) : undefined;
-  const docker =
-    config.driver === "docker"
-      ? dockerDriver(config, catalog, await storeId(db, () => randomId("store", 12)))
-      : undefined;
-  const driver: Driver = (sim ?? docker) as Driver;
-  const workerRef: { current?: Worker } = {};
   const timings: LifecycleTimings = {
     ...DEFAULT_TIMINGS,
     recycleRetentionMs: config.recycleRetentionHours * 3600_000,
     ...opts.timings,
   };
-  const instances = new InstanceService(db, index, clock, ids, secrets, timings, () =>
-    workerRef.current?.kick(),
-  );
-  const worker = new Worker(db, instances, driver, index, clock, log.child({ component: "worker" }), {
-    ...DEFAULT_WORKER_OPTIONS,
-    claimMs: config.workerClaimSeconds * 1000,
-    ...opts.worker,
+  const rootKeys =
+    config.rootPublicKey && config.rootPrivateKey
+      ? { publicKey: config.rootPublicKey, privateKey: config.rootPrivateKey }
+      : undefined;
+  const workerRef: { current?: Worker } = {};
+  const kick = () => workerRef.current?.kick();
+  const engineFor = (store: Store) =>
+    new OperationEngine({ store, catalog: index, rules, clock, ids, secrets, timings, kick });
+
+  let root: Awaited<ReturnType<AccountService["ensureRoot"]>> | undefined;
+  // Start-up runs under the migration lock on PostgreSQL, so replicas starting together take turns.
+  const store = await openStore(storeLocation(config), async (s) => {
+    await syncHosts(s, catalog);
+    const repaired = await recoverAtStart(s, catalog, engineFor(s), {
+      releaseAllClaims: s.dialect === "sqlite",
+      now: Date.now(),
+    });
+    if (Object.values(repaired).some((n) => n > 0))
+      log.warn("start-up recovery repaired the store", repaired);
+    // Under the same lock: two replicas starting on an empty store create one root account.
+    root = await new AccountService(s, secrets, clock, ids).ensureRoot(rootKeys);
   });
+
+  const sim = config.driver === "sim" ? new SimDriver(config.simLatencyMs) : undefined;
+  const docker =
+    config.driver === "docker"
+      ? dockerDriver(config, catalog, await store.meta.storeId(() => randomId("store", 12)))
+      : undefined;
+  const driver: Driver = (sim ?? docker) as Driver;
+
+  const engine = engineFor(store);
+  const accounts = new AccountService(store, secrets, clock, ids);
+  const instances = new InstanceService({
+    store,
+    engine,
+    catalog: index,
+    rules,
+    clock,
+    ids,
+    secrets,
+    timings,
+    driver,
+    kick,
+  });
+  const timers = new InstanceTimers(store, engine, clock);
+  const handlers: TaskHandlers = {
+    transition: (task, d) => engine.runTask(task, d),
+    "scheduled-stop": (task) => timers.scheduledStop(task),
+    release: (task) => timers.release(task),
+    purge: (task, d) => timers.purge(task, d),
+  };
+  const worker = new Worker(
+    new TaskQueue(store),
+    handlers,
+    driver,
+    clock,
+    log.child({ component: "worker" }),
+    {
+      ...DEFAULT_WORKER_OPTIONS,
+      claimMs: config.workerClaimSeconds * 1000,
+      ...opts.worker,
+    },
+  );
   workerRef.current = worker;
 
   // The simulator's world lives in memory; after a restart it is rebuilt from the store.
-  for (const row of sim ? await db.all("SELECT id, state FROM instances WHERE in_recycle = 0") : []) {
-    const state = String(row.state);
-    sim?.instances.set(String(row.id), {
+  for (const { id, state } of sim ? await store.instances.liveStates() : []) {
+    sim?.instances.set(id, {
       running: state === "Running" || state === "Rebooting" || state === "Stopping",
       gpus: [],
       systemDiskGeneration: 1,
@@ -168,67 +206,48 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   }
 
   const reconciler = docker
-    ? new Reconciler(docker, instances, log.child({ component: "reconciler" }), docker)
+    ? new Reconciler(
+        docker,
+        new InstanceReconciliation(store, engine, clock),
+        log.child({ component: "reconciler" }),
+        docker,
+      )
     : undefined;
   const faults = new FaultTable();
-  const app: AppDeps = {
-    db,
-    catalog: index,
-    clock,
-    accounts,
-    instances,
-    driver,
-    worker,
-    faults,
-    sim,
-    log,
-    reset: async () => {
-      await worker.stop();
-      await db.tx(async (tx) => {
-        await tx.run("DELETE FROM tasks");
-        await tx.run("DELETE FROM disks");
-        await tx.run("UPDATE host_gpus SET instance_id = NULL");
-        await tx.run("DELETE FROM instances");
-        await tx.run("UPDATE hosts SET cpu_used = 0, memory_used = 0");
-      });
-      clock.reset();
-      sim?.reset();
-      if (sim) sim.latencyMs = config.simLatencyMs;
-      faults.clear();
-      worker.start();
-    },
-  };
-  const metrics = new Metrics();
-  const gateway: GatewayDeps = { app, actions: actionMap(), metrics, log };
-
-  const http = createHttpServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (req.method === "GET" && path === "/healthz") {
-      res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ status: "ok", driver: driver.name }));
-      return;
-    }
-    if (req.method === "GET" && path === "/metrics") {
-      res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
-      res.end(metrics.render());
-      return;
-    }
-    handleApi(gateway, req, res).catch((e) => {
-      log.error("unhandled", { err: String(e) });
-      if (!res.headersSent) res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ Action: "Response", RetCode: 130, Message: "Internal error" }));
-    });
-  });
-  http.keepAliveTimeout = 65_000;
-  http.headersTimeout = 66_000;
-  http.requestTimeout = 60_000;
+  const emulator = sim
+    ? new EmulatorService({
+        clock,
+        sim,
+        faults,
+        kick,
+        reset: async () => {
+          await worker.stop();
+          await store.tx(async (r) => {
+            await r.tasks.removeAll();
+            await r.disks.removeAll();
+            await r.hosts.releaseAll();
+            await r.instances.removeAll();
+          });
+          clock.reset();
+          sim.reset();
+          sim.latencyMs = config.simLatencyMs;
+          faults.clear();
+          worker.start();
+        },
+      })
+    : undefined;
+  const services: Services = { clock, catalog: index, rules, accounts, instances, emulator };
+  const gateway: GatewayDeps = { services, faults, actions: actionMap(), metrics: new Metrics(), log };
+  const http = createHttpServer({ gateway, log, driverName: driver.name });
 
   let closed = false;
   return {
-    app,
+    services,
     gateway,
     http,
     config,
+    log,
+    internals: { store, db: store.db, clock, worker, driver, sim },
     generatedRootKeys: root?.generated,
     async listen() {
       await new Promise<void>((resolveListen, reject) => {
@@ -249,7 +268,29 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       });
       reconciler?.stop();
       await worker.stop();
-      await db.close();
+      await store.close();
     },
+  };
+}
+
+/** Where the configured store lives. */
+function storeLocation(config: Config) {
+  return config.databaseUrl?.startsWith("postgres")
+    ? { postgres: config.databaseUrl }
+    : { sqlite: sqlitePath(config) };
+}
+
+/**
+ * The configured store's accounts, for `ocs admin` (which works on the store directly, also while
+ * a server runs on it).
+ */
+export async function openAdmin(
+  config: Config,
+): Promise<{ accounts: AccountService; close(): Promise<void> }> {
+  const store = await openStore(storeLocation(config));
+  const secrets = new SecretBox(loadOrCreateMasterKey(config.dataDir, config.masterKey));
+  return {
+    accounts: new AccountService(store, secrets, new OffsetClock(), randomIds),
+    close: () => store.close(),
   };
 }

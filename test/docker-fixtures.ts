@@ -11,8 +11,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Catalog } from "../src/core/catalog.js";
-import { DEFAULT_CATALOG } from "../src/core/catalog.js";
+import { DEFAULT_CATALOG } from "../src/core/catalog/catalog.js";
+import type { Catalog } from "../src/domain/catalog.js";
 import type { DriverFiles, HostGpu } from "../src/drivers/docker/gpus.js";
 
 /**

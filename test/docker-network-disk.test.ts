@@ -96,7 +96,9 @@ describe("docker driver: SSH on a bridge network, and a full disk", { ...skip, t
         `ocs-${id}`,
         "the old container is kept, under its own name",
       );
-      const held = await t.server.app.db.all("SELECT gpu_index FROM host_gpus WHERE instance_id = ?", [id]);
+      const held = await t.server.internals.db.all("SELECT gpu_index FROM host_gpus WHERE instance_id = ?", [
+        id,
+      ]);
       assert.deepEqual(held, [], "the failed start gave its GPU back");
     } finally {
       engine.freeDisk();

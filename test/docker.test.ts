@@ -56,7 +56,7 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
     };
     // A first start makes the store and its id; the strays are made before a second start.
     const first = await startTestServer(env);
-    storeId = String((await first.server.app.db.all("SELECT value FROM store_meta"))[0]?.value);
+    storeId = String((await first.server.internals.db.all("SELECT value FROM store_meta"))[0]?.value);
     await first.close();
     for (const [id, store] of [
       ["uhost-stray001", storeId],
@@ -210,7 +210,7 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
     );
     assert.equal(docker("volume", "ls", "-q", "--filter", `name=ocs-${dataDisk}`), `ocs-${dataDisk}`);
     // The container goes a moment before Terminate's lock is released: wait for the operation to end.
-    const db = t.server.app.db;
+    const db = t.server.internals.db;
     const deadline = Date.now() + 20_000;
     while ((await db.all("SELECT operation FROM instances WHERE id = ?", [id]))[0]?.operation !== null) {
       if (Date.now() > deadline) throw new Error("Terminate did not finish");
@@ -268,7 +268,9 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
     docker("kill", `ocs-${id}`);
     const u = await t.waitState(id, "Stopped", 30_000);
     assert.match(String(u.Remark), /container exited|found stopped/);
-    const held = await t.server.app.db.all("SELECT gpu_index FROM host_gpus WHERE instance_id = ?", [id]);
+    const held = await t.server.internals.db.all("SELECT gpu_index FROM host_gpus WHERE instance_id = ?", [
+      id,
+    ]);
     assert.deepEqual(held, []);
     await t.call("StartCompShareInstance", { ...Z, UHostId: id });
     await t.waitState(id, "Running", 30_000);

@@ -19,15 +19,15 @@ before(async () => {
   t = await startTestServer();
   // A few instances so ids in the fuzz can hit real rows.
   for (let i = 0; i < 3; i++) await t.call("CreateCompShareInstance", createParams());
-  await t.server.app.worker.drain();
-  await t.server.app.worker.stop();
+  await t.server.internals.worker.drain();
+  await t.server.internals.worker.stop();
 });
 after(async () => {
   await t.close();
 });
 
 async function snapshot(): Promise<string> {
-  const db = t.server.app.db;
+  const db = t.server.internals.db;
   const parts = await Promise.all([
     db.all("SELECT * FROM instances ORDER BY id"),
     db.all("SELECT * FROM disks ORDER BY id"),

@@ -82,7 +82,7 @@ describe("gateway", () => {
   });
 
   it("a project of another account is 292", async () => {
-    const other = await t.server.app.accounts.createAccount("other-account");
+    const other = await t.server.services.accounts.createAccount("other-account");
     const r = await t.call("DescribeCompShareInstance", { Region: "cn-wlcb", ProjectId: other.project.id });
     assert.equal(r.RetCode, 292);
     const own = await t.call(

@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../src/config.js";
 import { loadConfig } from "../src/config.js";
+import type { InstanceRecord } from "../src/domain/records.js";
 import { silentLogger } from "../src/log.js";
 import type { ParamValue } from "../src/protocol/encode.js";
 import { signedForm } from "../src/protocol/encode.js";
 import type { OcsServer, ServerOptions } from "../src/server.js";
 import { createServer } from "../src/server.js";
 import type { Db } from "../src/store/db.js";
-import type { InstanceRecord } from "../src/store/instances-repo.js";
 
 export const ROOT = { publicKey: "test-root-public-key", privateKey: "test-root-private-key" };
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DEFAULT_CATALOG } from "../src/core/catalog.js";
-import type { Catalog } from "../src/core/catalog.js";
+import { DEFAULT_CATALOG } from "../src/core/catalog/catalog.js";
+import type { Catalog } from "../src/domain/catalog.js";
 import { assertSettled, createParams, startTestServer } from "./helpers.js";
 
 /**
@@ -87,7 +87,7 @@ describe("soak with driver faults", { timeout: 120_000 }, () => {
       await Promise.all(Array.from({ length: 16 }, worker));
       assert.ok((codes.get(0) ?? 0) > 200, `too little accepted work: ${JSON.stringify([...codes])}`);
       await t.call("EmulatorClearFaults");
-      const db = t.server.app.db;
+      const db = t.server.internals.db;
       const settleBy = Date.now() + 30_000;
       while ((await db.all("SELECT id FROM tasks WHERE kind = 'transition'")).length > 0) {
         if (Date.now() > settleBy) throw new Error("transitions did not drain");

@@ -25,8 +25,11 @@ import terminateCompShareInstance from "./instances/terminate-comp-share-instanc
 import updateCompShareStopScheduler from "./instances/update-comp-share-stop-scheduler.js";
 import type { ActionDef } from "./types.js";
 
-/** Wire name → Action. The README's action table lists exactly these. */
-export const ACTIONS: ActionDef[] = [
+/**
+ * Every Action the server implements. The README's action table lists exactly these (a test
+ * checks it), and the TypeScript SDK's typed methods are derived from this list's types.
+ */
+export const ACTIONS = [
   getProjectList,
   getRegion,
   describeCompShareSupportZone,
@@ -57,8 +60,9 @@ export const ACTIONS: ActionDef[] = [
   emulator.clearFaults,
   emulator.reset,
   emulator.status,
-] as unknown as ActionDef[];
+] as const;
 
+/** Wire name → Action, for the gateway. */
 export function actionMap(): Map<string, ActionDef> {
-  return new Map(ACTIONS.map((a) => [a.name, a]));
+  return new Map(ACTIONS.map((a) => [a.name, a as unknown as ActionDef]));
 }

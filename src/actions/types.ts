@@ -1,34 +1,12 @@
-import type { AccountService, Principal } from "../core/accounts.js";
-import type { CatalogIndex } from "../core/catalog.js";
-import type { OffsetClock } from "../core/clock.js";
-import type { InstanceService, Scope } from "../core/instances.js";
-import type { Driver } from "../drivers/driver.js";
-import type { SimDriver } from "../drivers/sim/sim-driver.js";
+import type { Principal } from "../core/accounts/accounts.js";
+import type { Scope } from "../core/instances/scope.js";
+import type { Services } from "../core/services.js";
 import type { Logger } from "../log.js";
 import type { InferSchema, Schema } from "../protocol/schema.js";
-import type { Db } from "../store/db.js";
-import type { Worker } from "../worker/worker.js";
-import type { FaultTable } from "./emulator/faults.js";
 
-/** Everything an action may use; built once in src/server.ts. */
-export interface AppDeps {
-  db: Db;
-  catalog: CatalogIndex;
-  clock: OffsetClock;
-  accounts: AccountService;
-  instances: InstanceService;
-  driver: Driver;
-  worker: Worker;
-  faults: FaultTable;
-  /** Present when the driver is the simulator: the emulator controls work on it. */
-  sim?: SimDriver;
-  /** Resets all state (emulator only). */
-  reset?: () => Promise<void>;
-  log: Logger;
-}
-
+/** What one call of an Action sees: the domain services, who calls, where, and a request logger. */
 export interface ActionContext {
-  deps: AppDeps;
+  services: Services;
   principal: Principal;
   /** Region of the request (the caller's or the catalog default where the action allows none). */
   region: string;
@@ -45,10 +23,11 @@ export interface ActionContext {
  * and Zone stand, and the handler. The response object is merged into the envelope.
  */
 export interface ActionDef<
+  N extends string = string,
   S extends Schema = Schema,
   R extends Record<string, unknown> = Record<string, unknown>,
 > {
-  name: string;
+  name: N;
   schema: S;
   region: "required" | "optional";
   zone: "required" | "optional";
@@ -58,16 +37,25 @@ export interface ActionDef<
 }
 
 /**
- * Declares an action; its parameter and response types are inferred from the schema and the
- * handler, and the TypeScript SDK derives its typed methods from them (type-only imports).
+ * Declares an action; its name, parameter and response types are inferred, and the TypeScript
+ * SDK derives its typed methods from them (type-only imports of the registry).
  */
-export function defineAction<S extends Schema, R extends Record<string, unknown>>(
-  def: ActionDef<S, R>,
-): ActionDef<S, R> {
-  return def;
+export function defineAction<N extends string, S, R extends Record<string, unknown>>(
+  def: Omit<ActionDef<N, AsSchema<S>, R>, "schema"> & { schema: S },
+): ActionDef<N, AsSchema<S>, R> {
+  return def as ActionDef<N, AsSchema<S>, R>;
 }
 
+/**
+ * `S` is left unconstrained in defineAction on purpose: a constraint would become the contextual
+ * type of the schema literal, and nested `f.obj(...)` calls would then infer the bare `Schema`
+ * instead of their own fields (losing the types of `Disks.N.Size` and the like).
+ */
+type AsSchema<S> = S extends Schema ? S : never;
+
 /** Request parameters of an action definition, as the SDK sends them. */
-export type ParamsOf<D> = D extends ActionDef<infer S, Record<string, unknown>> ? InferSchema<S> : never;
+export type ParamsOf<D> = D extends ActionDef<string, infer S, Record<string, unknown>>
+  ? InferSchema<S>
+  : never;
 /** Response fields of an action definition, besides Action and RetCode. */
-export type ResultOf<D> = D extends ActionDef<Schema, infer R> ? R : never;
+export type ResultOf<D> = D extends ActionDef<string, Schema, infer R> ? R : never;

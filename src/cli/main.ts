@@ -1,13 +1,8 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig, sqlitePath } from "../config.js";
-import { AccountService } from "../core/accounts.js";
-import { CatalogError } from "../core/catalog.js";
-import { OffsetClock } from "../core/clock.js";
-import { randomIds } from "../core/ids.js";
-import { SecretBox, loadOrCreateMasterKey } from "../core/secrets.js";
+import { CatalogError } from "../core/catalog/catalog.js";
 import { computeSignature } from "../protocol/signature.js";
-import { createServer } from "../server.js";
-import { openDb } from "../store/open.js";
+import { createServer, openAdmin } from "../server.js";
 import { USER_COMMANDS, runUserCommand, userHelp } from "./user.js";
 
 const HELP = `ocs — opencompshare
@@ -36,8 +31,8 @@ async function serve(): Promise<void> {
   const server = await createServer(config);
   const { host, port } = await server.listen();
   const url = `http://${host}:${port}`;
-  const rootAccount = (await server.app.accounts.listAccounts()).find((a) => a.isRoot);
-  const keys = rootAccount ? await server.app.accounts.keyPairsOf(rootAccount.id) : [];
+  const rootAccount = (await server.services.accounts.listAccounts()).find((a) => a.isRoot);
+  const keys = rootAccount ? await server.services.accounts.keyPairsOf(rootAccount.id) : [];
   const lines = [
     "",
     `opencompshare listening on ${url}  (driver: ${config.driver}, store: ${config.databaseUrl ?? sqlitePath(config)})`,
@@ -80,12 +75,12 @@ async function serve(): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    server.app.log.info("shutting down", { signal });
+    server.log.info("shutting down", { signal });
     server
       .close()
       .then(() => process.exit(0))
       .catch((e) => {
-        server.app.log.error("shutdown failed", { err: String(e) });
+        server.log.error("shutdown failed", { err: String(e) });
         process.exit(1);
       });
   };
@@ -94,14 +89,7 @@ async function serve(): Promise<void> {
 }
 
 async function admin(args: string[]): Promise<void> {
-  const config = loadConfig();
-  const db = await openDb(config);
-  const accounts = new AccountService(
-    db,
-    new SecretBox(loadOrCreateMasterKey(config.dataDir, config.masterKey)),
-    new OffsetClock(),
-    randomIds,
-  );
+  const { accounts, close } = await openAdmin(loadConfig());
   const [noun, verb, ...rest] = args;
   const byName = async (name: string | undefined) => {
     if (!name) fail("name the account");
@@ -153,7 +141,7 @@ async function admin(args: string[]): Promise<void> {
         fail(`unknown admin command "${args.join(" ")}"\n\n${HELP}`, 2);
     }
   } finally {
-    await db.close();
+    await close();
   }
 }
 

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline/promises";
-import type { CompShareInstance } from "../core/instance-view.js";
+import type { CompShareInstance } from "../sdk/index.js";
 import { CompShareClient, CompShareError, DEFAULT_BASE_URL } from "../sdk/index.js";
 import type { Args } from "./args.js";
 import { UsageError, bool, formatTime, int, parseArgs, parseTime, str, table } from "./args.js";

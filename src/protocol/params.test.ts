@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ApiError } from "./errors.js";
+import { ApiError } from "../domain/errors.js";
 import { decodeParams, parseUrlEncoded } from "./params.js";
 
 /** The tree uses null-prototype objects; compare as plain JSON. */
@@ -77,5 +77,11 @@ describe("parameter decoding", () => {
 
   it("decodes + as space and UTF-8 escapes", () => {
     assert.deepEqual(parseUrlEncoded("Name=%E4%BD%A0%E5%A5%BD+x", "q"), [["Name", "你好 x"]]);
+  });
+
+  it("keeps a raw character outside the BMP next to a percent-escape (not two U+FFFD)", () => {
+    assert.deepEqual(parseUrlEncoded("Name=😀%20x", "q"), [["Name", "😀 x"]]);
+    assert.deepEqual(parseUrlEncoded("Name=a%F0%9F%98%80😀", "q"), [["Name", "a😀😀"]]);
+    assert.deepEqual(parseUrlEncoded(Buffer.from("Name=%41😀", "utf8"), "q"), [["Name", "A😀"]]);
   });
 });

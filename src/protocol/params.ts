@@ -1,4 +1,4 @@
-import { badParam } from "./errors.js";
+import { badParam } from "../domain/errors.js";
 import type { WireValue } from "./signature.js";
 
 /** Hard limits on what one request may carry; past them the request is refused with 230. */
@@ -51,17 +51,21 @@ function percentDecode(s: string, where: string, key: string): string {
   const plus = s.replace(/\+/g, " ");
   if (!plus.includes("%")) return plus;
   const bytes: number[] = [];
-  for (let i = 0; i < plus.length; i++) {
-    const c = plus.charCodeAt(i);
-    if (c === 0x25) {
+  for (let i = 0; i < plus.length; ) {
+    if (plus.charCodeAt(i) === 0x25) {
       const hex = plus.slice(i + 1, i + 3);
       if (!/^[0-9a-fA-F]{2}$/.test(hex)) {
         throw badParam(key || where, `malformed percent-escape "%${hex}"`);
       }
       bytes.push(Number.parseInt(hex, 16));
-      i += 2;
+      i += 3;
     } else {
-      for (const b of Buffer.from(plus[i] as string, "utf8")) bytes.push(b);
+      // A whole code point: a character outside the BMP is two UTF-16 units, and encoding each
+      // half alone would give two U+FFFD.
+      const cp = plus.codePointAt(i) as number;
+      const ch = String.fromCodePoint(cp);
+      for (const b of Buffer.from(ch, "utf8")) bytes.push(b);
+      i += ch.length;
     }
   }
   try {

@@ -1,4 +1,4 @@
-import { badParam, missingParam } from "./errors.js";
+import { badParam, missingParam } from "../domain/errors.js";
 import type { WireValue } from "./signature.js";
 
 /**

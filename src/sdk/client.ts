@@ -1,8 +1,7 @@
-import type { CompShareInstance } from "../core/instance-view.js";
+import type { CompShareInstance } from "../actions/instances/render-instance.js";
 import type { ParamValue } from "../protocol/encode.js";
 import { signedForm } from "../protocol/encode.js";
 import type { ActionName, ActionTypes } from "./actions.js";
-import { ACTION_NAMES } from "./actions.js";
 
 const SETTLED = ["Running", "Stopped", "Install Fail"];
 
@@ -69,7 +68,10 @@ type Typed = {
   ) => Promise<ActionTypes[K]["result"] & Envelope>;
 };
 
-/** Typed methods (`client.stopCompShareInstance({...})`), one per Action, merged into the class. */
+/**
+ * Typed methods (`client.stopCompShareInstance({...})`), one per Action of the server's registry,
+ * merged into the class; at run time a lowerCamel name calls the Action of the same name.
+ */
 export interface CompShareClient extends Typed {}
 
 /**
@@ -77,7 +79,7 @@ export interface CompShareClient extends Typed {}
  * official SDKs do it (form body, SHA1 signature), Go-SDK retry rules, a timeout per call.
  * No dependencies beyond Node's fetch and crypto.
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the typed methods are installed on the prototype below.
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the typed methods are answered by the proxy the constructor returns.
 export class CompShareClient {
   readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;
@@ -87,6 +89,19 @@ export class CompShareClient {
     this.baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
     this.fetchImpl = options.fetch ?? fetch;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    // No list of Actions is kept here (the types come from the registry): any lowerCamel name that
+    // is not a member maps to its Action, so a new Action needs no SDK change.
+    // biome-ignore lint/correctness/noConstructorReturn: the proxy is the instance.
+    return new Proxy(this, {
+      get(target, prop, receiver) {
+        if (typeof prop === "string" && !(prop in target) && isActionMethod(prop)) {
+          const action = prop.charAt(0).toUpperCase() + prop.slice(1);
+          return (params: Record<string, ParamValue> = {}, opts?: CallOptions) =>
+            target.invoke(action, params, opts);
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    });
   }
 
   /** Calls any Action with any parameters; nested arrays/objects are flattened to `Name.N.Field`. */
@@ -205,13 +220,10 @@ export class CompShareClient {
   }
 }
 
-for (const name of ACTION_NAMES) {
-  const method = name.charAt(0).toLowerCase() + name.slice(1);
-  Object.defineProperty(CompShareClient.prototype, method, {
-    value(this: CompShareClient, params: Record<string, ParamValue> = {}, opts?: CallOptions) {
-      return this.invoke(name, params, opts);
-    },
-    writable: true,
-    configurable: true,
-  });
+/**
+ * Action method names are lowerCamel with at least two words (`getRegion`), which keeps promise and
+ * serialisation probes (`then`, `toJSON`) from being taken for Actions.
+ */
+function isActionMethod(name: string): boolean {
+  return /^[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*$/.test(name) && !/^to[A-Z]/.test(name);
 }

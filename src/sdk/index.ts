@@ -2,11 +2,10 @@
  * opencompshare/sdk — a TypeScript client for the CompShare (UCloud 优云智算) GPU-instance API,
  * usable against opencompshare and against the real gateway (https://api.compshare.cn).
  */
-export type { CompShareInstance } from "../core/instance-view.js";
+export type { CompShareInstance } from "../actions/instances/render-instance.js";
 export { computeSignature } from "../protocol/signature.js";
 export { flatten, signedForm } from "../protocol/encode.js";
 export type { ParamValue } from "../protocol/encode.js";
 export type { ActionName, ActionTypes } from "./actions.js";
-export { ACTION_NAMES } from "./actions.js";
 export { CompShareClient, CompShareError, DEFAULT_BASE_URL } from "./client.js";
 export type { CallOptions, ClientOptions, CommonParams, Envelope } from "./client.js";

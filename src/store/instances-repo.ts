@@ -1,74 +1,6 @@
-import type { ChargeType } from "../core/catalog.js";
-import type { Operation, State } from "../core/states.js";
+import type { InstanceRecord } from "../domain/records.js";
+import type { State } from "../domain/states.js";
 import type { Db, Param, Row } from "./db.js";
-
-export interface InstanceRecord {
-  id: string;
-  accountId: string;
-  projectId: string;
-  region: string;
-  zone: string;
-  name: string;
-  tag: string;
-  remark: string;
-  state: State;
-  operation: Operation | null;
-  operationExpiresAt: number | null;
-  instanceType: "UHost" | "Container";
-  machineType: string;
-  gpuType: string;
-  gpu: number;
-  cpu: number;
-  memory: number;
-  cpuPlatform: string;
-  withoutGpu: boolean;
-  hostId: string | null;
-  holdsCompute: boolean;
-  chargeType: ChargeType;
-  imageId: string;
-  passwordSealed: string;
-  makingImage: boolean;
-  inRecycle: boolean;
-  recycledAt: number | null;
-  releaseUdisk: boolean;
-  createdAt: number;
-  updatedAt: number;
-  startedAt: number | null;
-  stoppedAt: number | null;
-  expireAt: number | null;
-  schedulerStopAt: number | null;
-  releaseAt: number | null;
-  lastError: string | null;
-  /** Where the driver says the instance is reached over SSH (null until its first start). */
-  accessHost: string | null;
-  accessPort: number | null;
-}
-
-export interface DiskRecord {
-  id: string;
-  accountId: string;
-  instanceId: string | null;
-  zone: string;
-  isBoot: boolean;
-  diskType: string;
-  sizeGB: number;
-  drive: string;
-  state: "InUse" | "Available";
-  createdAt: number;
-}
-
-export type TaskKind = "transition" | "scheduled-stop" | "release" | "purge";
-
-export interface TaskRecord {
-  id: string;
-  kind: TaskKind;
-  instanceId: string;
-  dueAt: number;
-  claimedBy: string | null;
-  claimExpiresAt: number | null;
-  attempts: number;
-  payload: Record<string, unknown>;
-}
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -114,7 +46,7 @@ const COLUMNS: Array<[keyof InstanceRecord, string, "s" | "n" | "b" | "ns" | "nn
   ["accessPort", "access_port", "nn"],
 ];
 
-export function instanceFromRow(r: Row): InstanceRecord {
+function instanceFromRow(r: Row): InstanceRecord {
   const out: Record<string, unknown> = {};
   for (const [field, col, t] of COLUMNS) {
     const v = r[col];
@@ -141,7 +73,7 @@ function toParam(v: unknown, t: string): Param {
 }
 
 /** Turns a partial record into `col = ?` assignments. */
-export function assignments(patch: Partial<InstanceRecord>): { sql: string; params: Param[] } {
+function assignments(patch: Partial<InstanceRecord>): { sql: string; params: Param[] } {
   const parts: string[] = [];
   const params: Param[] = [];
   for (const [field, col, t] of COLUMNS) {
@@ -153,46 +85,14 @@ export function assignments(patch: Partial<InstanceRecord>): { sql: string; para
   return { sql: parts.join(", "), params };
 }
 
-const diskFromRow = (r: Row): DiskRecord => ({
-  id: String(r.id),
-  accountId: String(r.account_id),
-  instanceId: r.instance_id == null ? null : String(r.instance_id),
-  zone: String(r.zone),
-  isBoot: Number(r.is_boot) === 1,
-  diskType: String(r.disk_type),
-  sizeGB: Number(r.size_gb),
-  drive: String(r.drive),
-  state: String(r.state) as DiskRecord["state"],
-  createdAt: Number(r.created_at),
-});
-
-const taskFromRow = (r: Row): TaskRecord => ({
-  id: String(r.id),
-  kind: String(r.kind) as TaskKind,
-  instanceId: String(r.instance_id),
-  dueAt: Number(r.due_at),
-  claimedBy: r.claimed_by == null ? null : String(r.claimed_by),
-  claimExpiresAt: num(r.claim_expires_at),
-  attempts: Number(r.attempts),
-  payload: JSON.parse(String(r.payload ?? "{}")) as Record<string, unknown>,
-});
-
-/** Hosts with their free GPUs (GPUs beyond a shrunk gpu_count are not free). */
-const HOST_SELECT =
-  "SELECT h.*, (SELECT COUNT(*) FROM host_gpus g WHERE g.host_id = h.id AND g.instance_id IS NULL AND g.gpu_index < h.gpu_count) AS gpus_free FROM hosts h";
-
-const hostFromRow = (r: Row) => ({
-  id: String(r.id),
-  zone: String(r.zone),
-  gpuType: String(r.gpu_type),
-  gpuCount: Number(r.gpu_count),
-  gpusFree: Number(r.gpus_free),
-  cpuTotal: Number(r.cpu_total),
-  cpuUsed: Number(r.cpu_used),
-  memoryTotal: Number(r.memory_total),
-  memoryUsed: Number(r.memory_used),
-  retired: Number(r.retired) === 1,
-});
+/** What the compare-and-swap checks besides the id (see {@link InstancesRepo.cas}). */
+export interface CasGuard {
+  states?: readonly State[];
+  inRecycle?: boolean;
+  now: number;
+  /** Absent: no live lock may be held. A name: only that operation's lock. "any": lock not checked. */
+  lockedBy?: string;
+}
 
 export interface DescribeFilter {
   projectId: string;
@@ -205,32 +105,29 @@ export interface DescribeFilter {
   limit: number;
 }
 
-/** Instances, disks, GPUs, hosts and tasks: the only place their SQL lives. */
-export const instancesRepo = {
-  async insert(db: Db, rec: InstanceRecord): Promise<void> {
+/** The instances table: the only place its SQL lives. */
+export class InstancesRepo {
+  constructor(private readonly db: Db) {}
+
+  async insert(rec: InstanceRecord): Promise<void> {
     const cols = COLUMNS.map(([, c]) => c);
-    await db.run(
+    await this.db.run(
       `INSERT INTO instances (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`,
       COLUMNS.map(([f, , t]) => toParam(rec[f], t)),
     );
-  },
+  }
 
-  async get(db: Db, id: string): Promise<InstanceRecord | undefined> {
-    const rows = await db.all("SELECT * FROM instances WHERE id = ?", [id]);
+  async get(id: string): Promise<InstanceRecord | undefined> {
+    const rows = await this.db.all("SELECT * FROM instances WHERE id = ?", [id]);
     return rows[0] ? instanceFromRow(rows[0]) : undefined;
-  },
+  }
 
   /**
    * The compare-and-swap every mutation goes through: the patch applies only if the instance is in
    * one of `states` (when given), is (or is not) in the recycle bin, and holds no live lock (unless
    * `lockedBy` names the operation that holds it). Returns whether the row changed.
    */
-  async cas(
-    db: Db,
-    id: string,
-    guard: { states?: readonly State[]; inRecycle?: boolean; now: number; lockedBy?: Operation | "any" },
-    patch: Partial<InstanceRecord>,
-  ): Promise<boolean> {
+  async cas(id: string, guard: CasGuard, patch: Partial<InstanceRecord>): Promise<boolean> {
     const a = assignments(patch);
     const where: string[] = ["id = ?"];
     const params: Param[] = [...a.params, id];
@@ -249,10 +146,10 @@ export const instancesRepo = {
       where.push("operation = ?");
       params.push(guard.lockedBy);
     }
-    return (await db.run(`UPDATE instances SET ${a.sql} WHERE ${where.join(" AND ")}`, params)) === 1;
-  },
+    return (await this.db.run(`UPDATE instances SET ${a.sql} WHERE ${where.join(" AND ")}`, params)) === 1;
+  }
 
-  async describe(db: Db, f: DescribeFilter): Promise<{ total: number; rows: InstanceRecord[] }> {
+  async describe(f: DescribeFilter): Promise<{ total: number; rows: InstanceRecord[] }> {
     const where = ["project_id = ?", "in_recycle = 0"];
     const params: Param[] = [f.projectId];
     if (f.zone) {
@@ -273,262 +170,103 @@ export const instancesRepo = {
       params.push(...f.ids);
     }
     const w = where.join(" AND ");
-    const total = Number((await db.all(`SELECT COUNT(*) AS n FROM instances WHERE ${w}`, params))[0]?.n ?? 0);
+    const total = Number(
+      (await this.db.all(`SELECT COUNT(*) AS n FROM instances WHERE ${w}`, params))[0]?.n ?? 0,
+    );
     // Stable order: newest first, id as the tie-breaker, so pages never overlap or skip.
-    const rows = await db.all(
+    const rows = await this.db.all(
       `SELECT * FROM instances WHERE ${w} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
       [...params, f.limit, f.offset],
     );
     return { total, rows: rows.map(instanceFromRow) };
-  },
+  }
 
-  async recycled(db: Db, projectId: string, offset: number, limit: number) {
+  async recycled(
+    projectId: string,
+    offset: number,
+    limit: number,
+  ): Promise<{ total: number; rows: InstanceRecord[] }> {
     const total = Number(
       (
-        await db.all("SELECT COUNT(*) AS n FROM instances WHERE project_id = ? AND in_recycle = 1", [
+        await this.db.all("SELECT COUNT(*) AS n FROM instances WHERE project_id = ? AND in_recycle = 1", [
           projectId,
         ])
       )[0]?.n ?? 0,
     );
-    const rows = await db.all(
+    const rows = await this.db.all(
       "SELECT * FROM instances WHERE project_id = ? AND in_recycle = 1 ORDER BY recycled_at DESC, id DESC LIMIT ? OFFSET ?",
       [projectId, limit, offset],
     );
     return { total, rows: rows.map(instanceFromRow) };
-  },
+  }
 
-  async countActive(db: Db, accountId: string): Promise<number> {
-    const rows = await db.all("SELECT COUNT(*) AS n FROM instances WHERE account_id = ? AND in_recycle = 0", [
-      accountId,
-    ]);
+  /** Instances an account holds outside the recycle bin (its quota counts these). */
+  async countActive(accountId: string): Promise<number> {
+    const rows = await this.db.all(
+      "SELECT COUNT(*) AS n FROM instances WHERE account_id = ? AND in_recycle = 0",
+      [accountId],
+    );
     return Number(rows[0]?.n ?? 0);
-  },
+  }
 
-  async remove(db: Db, id: string): Promise<void> {
-    await db.run("DELETE FROM instances WHERE id = ?", [id]);
-  },
+  async countInProject(projectId: string): Promise<number> {
+    const rows = await this.db.all(
+      "SELECT COUNT(*) AS n FROM instances WHERE project_id = ? AND in_recycle = 0",
+      [projectId],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
 
-  // ---- disks
-  async insertDisk(db: Db, d: DiskRecord): Promise<void> {
-    await db.run(
-      "INSERT INTO disks (id, account_id, instance_id, zone, is_boot, disk_type, size_gb, drive, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      [
-        d.id,
-        d.accountId,
-        d.instanceId,
-        d.zone,
-        d.isBoot ? 1 : 0,
-        d.diskType,
-        d.sizeGB,
-        d.drive,
-        d.state,
-        d.createdAt,
-      ],
-    );
-  },
-  async disksOf(db: Db, instanceIds: string[]): Promise<DiskRecord[]> {
-    if (instanceIds.length === 0) return [];
-    const rows = await db.all(
-      `SELECT * FROM disks WHERE instance_id IN (${instanceIds.map(() => "?").join(", ")}) ORDER BY is_boot DESC, drive`,
-      instanceIds,
-    );
-    return rows.map(diskFromRow);
-  },
-  async disk(db: Db, id: string): Promise<DiskRecord | undefined> {
-    const rows = await db.all("SELECT * FROM disks WHERE id = ?", [id]);
-    return rows[0] ? diskFromRow(rows[0]) : undefined;
-  },
-  async resizeDisk(db: Db, id: string, sizeGB: number): Promise<void> {
-    await db.run("UPDATE disks SET size_gb = ? WHERE id = ?", [sizeGB, id]);
-  },
-  async detachDataDisks(db: Db, instanceId: string): Promise<void> {
-    await db.run(
-      "UPDATE disks SET instance_id = NULL, state = 'Available' WHERE instance_id = ? AND is_boot = 0",
-      [instanceId],
-    );
-  },
-  async deleteDisks(db: Db, instanceId: string, bootOnly: boolean): Promise<void> {
-    await db.run(`DELETE FROM disks WHERE instance_id = ?${bootOnly ? " AND is_boot = 1" : ""}`, [
-      instanceId,
-    ]);
-  },
+  async remove(id: string): Promise<void> {
+    await this.db.run("DELETE FROM instances WHERE id = ?", [id]);
+  }
 
-  // ---- hosts and GPUs
-  async upsertHost(
-    db: Db,
-    h: { id: string; zone: string; gpuType: string; gpus: number; cpu: number; memoryMB: number },
-  ): Promise<void> {
-    const existing = await db.all("SELECT id FROM hosts WHERE id = ?", [h.id]);
-    if (existing.length === 0) {
-      await db.run(
-        "INSERT INTO hosts (id, zone, gpu_type, gpu_count, cpu_total, memory_total, cpu_used, memory_used, retired) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0)",
-        [h.id, h.zone, h.gpuType, h.gpus, h.cpu, h.memoryMB],
-      );
-    } else {
-      await db.run(
-        "UPDATE hosts SET zone = ?, gpu_type = ?, gpu_count = ?, cpu_total = ?, memory_total = ?, retired = 0 WHERE id = ?",
-        [h.zone, h.gpuType, h.gpus, h.cpu, h.memoryMB, h.id],
-      );
-    }
-    for (let i = 0; i < h.gpus; i++) {
-      const row = await db.all("SELECT gpu_index FROM host_gpus WHERE host_id = ? AND gpu_index = ?", [
-        h.id,
-        i,
-      ]);
-      if (row.length === 0)
-        await db.run("INSERT INTO host_gpus (host_id, gpu_index, instance_id) VALUES (?, ?, NULL)", [
-          h.id,
-          i,
-        ]);
-    }
-    // GPUs beyond the new count go only if free; held ones stay until their instance lets go.
-    await db.run("DELETE FROM host_gpus WHERE host_id = ? AND gpu_index >= ? AND instance_id IS NULL", [
-      h.id,
-      h.gpus,
-    ]);
-  },
-  async retireHostsNotIn(db: Db, ids: string[]): Promise<void> {
-    if (ids.length === 0) {
-      await db.run("UPDATE hosts SET retired = 1");
-      return;
-    }
-    await db.run(`UPDATE hosts SET retired = 1 WHERE id NOT IN (${ids.map(() => "?").join(", ")})`, ids);
-  },
-  /**
-   * Locks the rows of every host of a zone and GPU type, in id order (so two lockers cannot
-   * deadlock), for the rest of the transaction. Placement reads free capacity only after this, so
-   * concurrent creates on PostgreSQL queue up instead of racing for the same best-fit host.
-   * SQLite transactions are already exclusive.
-   */
-  async lockHosts(db: Db, zone: string, gpuType: string): Promise<void> {
-    if (db.dialect === "postgres") {
-      await db.all("SELECT id FROM hosts WHERE zone = ? AND gpu_type = ? ORDER BY id FOR UPDATE", [
-        zone,
-        gpuType,
-      ]);
-    }
-  },
-  async hostsFor(db: Db, zone: string, gpuType: string) {
-    const rows = await db.all(
-      `${HOST_SELECT} WHERE h.zone = ? AND h.gpu_type = ? AND h.retired = 0 ORDER BY h.id`,
-      [zone, gpuType],
+  /** Every id the store knows (not purged), for garbage collection of runtimes. */
+  async allIds(): Promise<string[]> {
+    return (await this.db.all("SELECT id FROM instances")).map((r) => String(r.id));
+  }
+
+  /** Running instances with no operation in flight (the reconciler's sweep). */
+  async runningIdle(): Promise<string[]> {
+    const rows = await this.db.all(
+      "SELECT id FROM instances WHERE state = 'Running' AND in_recycle = 0 AND operation IS NULL",
     );
-    return rows.map(hostFromRow).map((h) => ({
-      id: h.id,
-      gpusFree: h.gpusFree,
-      gpuCount: h.gpuCount,
-      cpuFree: h.cpuTotal - h.cpuUsed,
-      memoryFree: h.memoryTotal - h.memoryUsed,
+    return rows.map((r) => String(r.id));
+  }
+
+  /** Id and state of every instance outside the recycle bin (rebuilding the simulator's world). */
+  async liveStates(): Promise<Array<{ id: string; state: State }>> {
+    const rows = await this.db.all("SELECT id, state FROM instances WHERE in_recycle = 0");
+    return rows.map((r) => ({ id: String(r.id), state: String(r.state) as State }));
+  }
+
+  /** What each instance holding compute holds, for recomputing hosts' usage at start. */
+  async holdingCompute(): Promise<
+    Array<{ hostId: string; gpuType: string; cpu: number; memory: number; withoutGpu: boolean }>
+  > {
+    const rows = await this.db.all(
+      "SELECT host_id, gpu_type, cpu, memory, without_gpu FROM instances WHERE holds_compute = 1 AND host_id IS NOT NULL",
+    );
+    return rows.map((r) => ({
+      hostId: String(r.host_id),
+      gpuType: String(r.gpu_type),
+      cpu: Number(r.cpu),
+      memory: Number(r.memory),
+      withoutGpu: Number(r.without_gpu) === 1,
     }));
-  },
-  async allHosts(db: Db) {
-    return (await db.all(`${HOST_SELECT} ORDER BY h.id`)).map(hostFromRow);
-  },
-  async host(db: Db, id: string) {
-    const rows = await db.all(`${HOST_SELECT} WHERE h.id = ?`, [id]);
-    return rows[0] ? hostFromRow(rows[0]) : undefined;
-  },
-  /** Reserves CPU/memory on a host with a guarded update; false when it does not fit. */
-  async reserveCompute(db: Db, hostId: string, cpu: number, memory: number): Promise<boolean> {
-    const n = await db.run(
-      "UPDATE hosts SET cpu_used = cpu_used + ?, memory_used = memory_used + ? WHERE id = ? AND retired = 0 AND cpu_used + ? <= cpu_total AND memory_used + ? <= memory_total",
-      [cpu, memory, hostId, cpu, memory],
-    );
-    return n === 1;
-  },
-  async releaseCompute(db: Db, hostId: string, cpu: number, memory: number): Promise<void> {
-    await db.run("UPDATE hosts SET cpu_used = cpu_used - ?, memory_used = memory_used - ? WHERE id = ?", [
-      cpu,
-      memory,
-      hostId,
-    ]);
-  },
-  async freeGpuIndexes(db: Db, hostId: string, limit: number): Promise<number[]> {
-    const rows = await db.all(
-      `SELECT g.gpu_index FROM host_gpus g JOIN hosts h ON h.id = g.host_id
-       WHERE g.host_id = ? AND g.instance_id IS NULL AND g.gpu_index < h.gpu_count ORDER BY g.gpu_index LIMIT ?`,
-      [hostId, limit],
-    );
-    return rows.map((r) => Number(r.gpu_index));
-  },
-  /** Takes one GPU with a guarded update; false when another instance got it first. */
-  async takeGpu(db: Db, hostId: string, index: number, instanceId: string): Promise<boolean> {
-    return (
-      (await db.run(
-        "UPDATE host_gpus SET instance_id = ? WHERE host_id = ? AND gpu_index = ? AND instance_id IS NULL",
-        [instanceId, hostId, index],
-      )) === 1
-    );
-  },
-  /** GPU indexes held by each of `instanceIds`, in one query. */
-  async gpusOfMany(db: Db, instanceIds: string[]): Promise<Map<string, number[]>> {
-    const out = new Map<string, number[]>(instanceIds.map((id) => [id, []]));
-    if (instanceIds.length === 0) return out;
-    const rows = await db.all(
-      `SELECT instance_id, gpu_index FROM host_gpus WHERE instance_id IN (${instanceIds.map(() => "?").join(", ")}) ORDER BY gpu_index`,
-      instanceIds,
-    );
-    for (const r of rows) out.get(String(r.instance_id))?.push(Number(r.gpu_index));
-    return out;
-  },
-  async gpusOf(db: Db, instanceId: string): Promise<number[]> {
-    const rows = await db.all("SELECT gpu_index FROM host_gpus WHERE instance_id = ? ORDER BY gpu_index", [
-      instanceId,
-    ]);
-    return rows.map((r) => Number(r.gpu_index));
-  },
-  async releaseGpus(db: Db, instanceId: string): Promise<void> {
-    await db.run("UPDATE host_gpus SET instance_id = NULL WHERE instance_id = ?", [instanceId]);
-  },
+  }
 
-  // ---- tasks
-  async insertTask(
-    db: Db,
-    t: Omit<TaskRecord, "claimedBy" | "claimExpiresAt" | "attempts">,
-    now: number,
-  ): Promise<void> {
-    await db.run(
-      "INSERT INTO tasks (id, kind, instance_id, due_at, claimed_by, claim_expires_at, attempts, payload, created_at) VALUES (?, ?, ?, ?, NULL, NULL, 0, ?, ?)",
-      [t.id, t.kind, t.instanceId, t.dueAt, JSON.stringify(t.payload), now],
+  /** Instances holding a lock without a transition task (only a hand-edited store has them). */
+  async operationsWithoutTask(): Promise<Array<{ id: string; operation: string }>> {
+    const rows = await this.db.all(
+      `SELECT id, operation FROM instances i WHERE operation IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.instance_id = i.id AND t.kind = 'transition')`,
     );
-  },
-  async deleteTasks(db: Db, instanceId: string, kind: TaskKind): Promise<void> {
-    await db.run("DELETE FROM tasks WHERE instance_id = ? AND kind = ?", [instanceId, kind]);
-  },
-  async deleteTask(db: Db, id: string): Promise<void> {
-    await db.run("DELETE FROM tasks WHERE id = ?", [id]);
-  },
-  async tasksOf(db: Db, instanceId: string): Promise<TaskRecord[]> {
-    return (await db.all("SELECT * FROM tasks WHERE instance_id = ? ORDER BY due_at", [instanceId])).map(
-      taskFromRow,
-    );
-  },
-  /**
-   * Claims due tasks with one guarded update. The claim condition is repeated in the outer WHERE so
-   * that on PostgreSQL a row another replica claimed meanwhile is re-checked and skipped.
-   */
-  async claimDue(db: Db, worker: string, now: number, claimMs: number, limit: number): Promise<TaskRecord[]> {
-    const rows = await db.all(
-      `UPDATE tasks SET claimed_by = ?, claim_expires_at = ?, attempts = attempts + 1
-       WHERE id IN (SELECT id FROM tasks WHERE due_at <= ? AND (claimed_by IS NULL OR claim_expires_at < ?) ORDER BY due_at, id LIMIT ?)
-         AND due_at <= ? AND (claimed_by IS NULL OR claim_expires_at < ?)
-       RETURNING *`,
-      [worker, now + claimMs, now, now, limit, now, now],
-    );
-    return rows.map(taskFromRow);
-  },
-  /** Gives a task back with a new due time (a lock it must wait out, a transient failure). */
-  async postpone(db: Db, id: string, worker: string, dueAt: number): Promise<void> {
-    await db.run(
-      "UPDATE tasks SET claimed_by = NULL, claim_expires_at = NULL, due_at = ? WHERE id = ? AND claimed_by = ?",
-      [dueAt, id, worker],
-    );
-  },
-  async completeTask(db: Db, id: string, worker: string): Promise<void> {
-    await db.run("DELETE FROM tasks WHERE id = ? AND claimed_by = ?", [id, worker]);
-  },
-  async nextDue(db: Db): Promise<number | null> {
-    const rows = await db.all("SELECT MIN(due_at) AS d FROM tasks WHERE claimed_by IS NULL");
-    return num(rows[0]?.d);
-  },
-};
+    return rows.map((r) => ({ id: String(r.id), operation: String(r.operation) }));
+  }
+
+  /** Emulator reset: every instance goes. */
+  async removeAll(): Promise<void> {
+    await this.db.run("DELETE FROM instances");
+  }
+}

@@ -6,10 +6,9 @@ import { after, describe, it } from "node:test";
 import { createPgDatabase, pgSkip, sampleInstance } from "../../test/helpers.js";
 import type { Db } from "./db.js";
 import { SqliteDb } from "./db.js";
-import { instancesRepo as repo } from "./instances-repo.js";
-import { storeId } from "./meta-repo.js";
 import { MIGRATION_LOCK, migrate } from "./migrations.js";
 import { PgDb } from "./pg.js";
+import { Store } from "./store.js";
 
 /**
  * One conformance suite for every SQL dialect: the guarded updates the lifecycle relies on must
@@ -42,10 +41,11 @@ function suite(name: string, open: () => Promise<Db | undefined>, opts: { skip?:
 
     it("the store id is made once and then always read back", async () => {
       const db = await fresh();
-      const made = await Promise.all([storeId(db, () => "store-a"), storeId(db, () => "store-b")]);
+      const meta = new Store(db).meta;
+      const made = await Promise.all([meta.storeId(() => "store-a"), meta.storeId(() => "store-b")]);
       assert.equal(made[0], made[1], "two replicas starting together agree");
       assert.match(made[0], /^store-[ab]$/);
-      assert.equal(await storeId(db, () => "store-c"), made[0]);
+      assert.equal(await meta.storeId(() => "store-c"), made[0]);
     });
 
     it("a transaction that throws leaves nothing behind", async () => {
@@ -61,16 +61,15 @@ function suite(name: string, open: () => Promise<Db | undefined>, opts: { skip?:
     });
 
     it("the instance compare-and-swap checks state, recycle bin and lock", async () => {
-      const db = await fresh();
+      const repo = new Store(await fresh()).instances;
       const now = 1_000_000;
-      await repo.insert(db, sampleInstance("i1", now));
+      await repo.insert(sampleInstance("i1", now));
       assert.equal(
-        await repo.cas(db, "i1", { states: ["Stopped"], inRecycle: false, now }, { state: "Starting" }),
+        await repo.cas("i1", { states: ["Stopped"], inRecycle: false, now }, { state: "Starting" }),
         false,
       );
       assert.equal(
         await repo.cas(
-          db,
           "i1",
           { states: ["Running"], inRecycle: false, now },
           { state: "Stopping", operation: "Stop", operationExpiresAt: now + 10 },
@@ -78,31 +77,30 @@ function suite(name: string, open: () => Promise<Db | undefined>, opts: { skip?:
         true,
       );
       assert.equal(
-        await repo.cas(db, "i1", { states: ["Stopping"], now }, { state: "Stopped" }),
+        await repo.cas("i1", { states: ["Stopping"], now }, { state: "Stopped" }),
         false,
         "lock held",
       );
       assert.equal(
-        await repo.cas(db, "i1", { states: ["Stopping"], now: now + 11 }, { name: "x" }),
+        await repo.cas("i1", { states: ["Stopping"], now: now + 11 }, { name: "x" }),
         true,
         "expired lock",
       );
-      assert.equal(await repo.cas(db, "i1", { lockedBy: "Start", now }, { operation: null }), false);
+      assert.equal(await repo.cas("i1", { lockedBy: "Start", now }, { operation: null }), false);
       assert.equal(
-        await repo.cas(db, "i1", { lockedBy: "Stop", now }, { operation: null, state: "Stopped" }),
+        await repo.cas("i1", { lockedBy: "Stop", now }, { operation: null, state: "Stopped" }),
         true,
       );
-      const back = await repo.get(db, "i1");
+      const back = await repo.get("i1");
       assert.equal(back?.state, "Stopped");
       assert.equal(back?.operation, null);
       assert.equal(back?.name, "x");
     });
 
     it("concurrent claims never hand one task to two workers", async () => {
-      const db = await fresh();
+      const repo = new Store(await fresh()).tasks;
       for (let i = 0; i < 200; i++) {
-        await repo.insertTask(
-          db,
+        await repo.insert(
           {
             id: `t${String(i).padStart(3, "0")}`,
             kind: "transition",
@@ -118,7 +116,7 @@ function suite(name: string, open: () => Promise<Db | undefined>, opts: { skip?:
           (async () => {
             const mine: string[] = [];
             for (;;) {
-              const got = await repo.claimDue(db, `w${w}`, 100, 60_000, 7);
+              const got = await repo.claimDue(`w${w}`, 100, 60_000, 7);
               if (got.length === 0) return mine;
               mine.push(...got.map((t) => t.id));
             }
@@ -129,18 +127,19 @@ function suite(name: string, open: () => Promise<Db | undefined>, opts: { skip?:
       assert.equal(all.length, 200);
       assert.equal(new Set(all).size, 200);
       // An expired claim is taken over.
-      assert.equal((await repo.claimDue(db, "late", 100, 10, 1000)).length, 0);
-      assert.equal((await repo.claimDue(db, "late", 70_000, 10, 1000)).length, 200);
+      assert.equal((await repo.claimDue("late", 100, 10, 1000)).length, 0);
+      assert.equal((await repo.claimDue("late", 70_000, 10, 1000)).length, 200);
     });
 
     it("concurrent GPU takes and CPU reservations never over-allocate", async () => {
       const db = await fresh();
+      const store = new Store(db);
       const takes = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => db.tx((tx) => repo.takeGpu(tx, "h1", 0, `inst${i}`))),
+        Array.from({ length: 20 }, (_, i) => store.tx((r) => r.hosts.takeGpu("h1", 0, `inst${i}`))),
       );
       assert.equal(takes.filter(Boolean).length, 1);
       const reserves = await Promise.all(
-        Array.from({ length: 40 }, () => db.tx((tx) => repo.reserveCompute(tx, "h1", 4, 1024))),
+        Array.from({ length: 40 }, () => store.tx((r) => r.hosts.reserveCompute("h1", 4, 1024))),
       );
       assert.equal(reserves.filter(Boolean).length, 16, "64 CPU / 4 each");
       assert.equal(Number((await db.all("SELECT cpu_used FROM hosts WHERE id = 'h1'"))[0]?.cpu_used), 64);
@@ -149,8 +148,10 @@ function suite(name: string, open: () => Promise<Db | undefined>, opts: { skip?:
 }
 
 async function seed(db: Db): Promise<void> {
+  await new Store(db).tx((r) =>
+    r.hosts.upsert({ id: "h1", zone: "z", gpuType: "4090", gpus: 8, cpu: 64, memoryMB: 65536 }),
+  );
   await db.tx(async (tx) => {
-    await repo.upsertHost(tx, { id: "h1", zone: "z", gpuType: "4090", gpus: 8, cpu: 64, memoryMB: 65536 });
     await tx.run(
       "INSERT INTO accounts (id, name, is_root, instance_quota, created_at) VALUES ('a', 'a', 0, 10, 0)",
     );

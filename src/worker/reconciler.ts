@@ -1,4 +1,4 @@
-import type { InstanceService } from "../core/instances.js";
+import type { InstanceReconciliation } from "../core/instances/reconcile.js";
 import type { Driver } from "../drivers/driver.js";
 import type { Logger } from "../log.js";
 
@@ -23,7 +23,7 @@ export class Reconciler {
 
   constructor(
     private readonly driver: Driver,
-    private readonly instances: InstanceService,
+    private readonly instances: InstanceReconciliation,
     private readonly log: Logger,
     private readonly inventory?: Inventory,
     private readonly sweepMs = 10_000,
@@ -32,14 +32,12 @@ export class Reconciler {
   async start(): Promise<void> {
     // An engine that is down at start must not keep the API down: transitions fail with the reason
     // until it is back, and the next sweep catches up.
-    await this.collectGarbage().catch((e) =>
-      this.log.warn("could not list runtimes at start", { err: String(e) }),
-    );
+    await this.collectGarbage().catch((e) => this.log.warn("could not list runtimes at start", { err: e }));
     this.stopWatch = this.driver.watch?.((id, why) => {
-      this.observe(id, why).catch((e) => this.log.warn("reconcile failed", { instance: id, err: String(e) }));
+      this.observe(id, why).catch((e) => this.log.warn("reconcile failed", { instance: id, err: e }));
     });
     this.timer = setInterval(() => {
-      this.sweep().catch((e) => this.log.warn("reconcile sweep failed", { err: String(e) }));
+      this.sweep().catch((e) => this.log.warn("reconcile sweep failed", { err: e }));
     }, this.sweepMs);
     this.timer.unref();
   }

@@ -95,7 +95,7 @@ describe("official Python SDK (ucloud-sdk-python3)", skipUnless(PY, "Python"), (
     const typed = await py("typed", { method: "describe_comp_share_instance", params: { UHostIds: [id] } });
     assert.equal(typed.ok, true, JSON.stringify(typed));
 
-    const now = Math.floor(t.server.app.clock.now() / 1000);
+    const now = Math.floor(t.server.internals.clock.now() / 1000);
     // The typed method requires ProjectId (the SDK model marks it required): the seeds' way to get one.
     const projectId = (await py("project_id")).resp?.ProjectId;
     const sched = await py("typed", {
@@ -227,7 +227,7 @@ describe("official Go SDK (ucloud-sdk-go)", skipUnless(GO, "Go"), () => {
       const seed = await go("describe-seed", { json, uhost_id: id });
       assert.equal(seed.resp?.TotalCount, 1);
     }
-    const now = Math.floor(t.server.app.clock.now() / 1000);
+    const now = Math.floor(t.server.internals.clock.now() / 1000);
     assert.equal(
       (await go("stop-scheduler-typed", { uhost_id: id, stop_time: now + 3600, zone: "cn-wlcb-01" })).ok,
       true,

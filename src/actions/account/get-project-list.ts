@@ -1,4 +1,4 @@
-import { unixSeconds } from "../../core/clock.js";
+import { unixSeconds } from "../../domain/clock.js";
 import { f } from "../../protocol/schema.js";
 import { defineAction } from "../types.js";
 
@@ -9,7 +9,7 @@ export default defineAction({
   region: "optional",
   zone: "optional",
   async handler(ctx) {
-    const projects = await ctx.deps.accounts.projectsOf(ctx.principal.account.id);
+    const projects = await ctx.services.accounts.projectsOf(ctx.principal.account.id);
     const set = await Promise.all(
       projects.map(async (p) => ({
         ProjectId: p.id,
@@ -17,7 +17,7 @@ export default defineAction({
         CreateTime: unixSeconds(p.createdAt),
         IsDefault: p.isDefault,
         MemberCount: 1,
-        ResourceCount: await ctx.deps.accounts.resourceCount(p.id),
+        ResourceCount: await ctx.services.instances.countInProject(p.id),
         ParentId: "",
         ParentName: "",
       })),

@@ -7,7 +7,7 @@ export default defineAction({
   region: "optional",
   zone: "optional",
   async handler(ctx) {
-    const regions = ctx.deps.catalog.catalog.regions.flatMap((r) =>
+    const regions = ctx.services.catalog.catalog.regions.flatMap((r) =>
       r.zones.map((z) => ({
         Region: r.region,
         Zone: z.zone,

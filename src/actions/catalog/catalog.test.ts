@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { TestServer } from "../../../test/helpers.js";
 import { createParams, createRunning, startTestServer } from "../../../test/helpers.js";
-import { CatalogError, DEFAULT_CATALOG, loadCatalog, validateCatalog } from "../../core/catalog.js";
-import type { Catalog } from "../../core/catalog.js";
+import { CatalogError, DEFAULT_CATALOG, loadCatalog, validateCatalog } from "../../core/catalog/catalog.js";
+import type { Catalog } from "../../domain/catalog.js";
 
 type Obj = Record<string, unknown>;
 let t: TestServer;
@@ -263,7 +263,7 @@ describe("capacity, SoldOut and Create's placement agree", () => {
         [true, true, true, true],
       );
       const id = await createRunning(s2, { GPU: 8, CPU: 128, Memory: 524288 });
-      const host = await s2.server.app.db.all("SELECT host_id FROM instances WHERE id = ?", [id]);
+      const host = await s2.server.internals.db.all("SELECT host_id FROM instances WHERE id = ?", [id]);
       assert.equal(host[0]?.host_id, "second");
     } finally {
       await s2.close();

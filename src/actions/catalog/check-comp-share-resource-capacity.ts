@@ -1,10 +1,10 @@
-import { badParam, missingParam } from "../../protocol/errors.js";
 import { f } from "../../protocol/schema.js";
 import { defineAction } from "../types.js";
 
 /**
  * CheckCompShareResourceCapacity (docs only, in no SDK): for every GPU/CPU/memory combination of the
- * type, whether Create would find room now. `Mem` is in GB.
+ * type, whether Create would find room now. The request is checked by the same rules as Create's;
+ * `Mem` is in GB.
  */
 export default defineAction({
   name: "CheckCompShareResourceCapacity",
@@ -19,35 +19,22 @@ export default defineAction({
   region: "required",
   zone: "required",
   async handler(ctx, p) {
-    const { catalog, instances } = ctx.deps;
+    const { rules, instances } = ctx.services;
     const zone = ctx.zone as string;
-    const g = catalog.gpuType(p.GpuType);
-    if (!g || !g.zones.includes(zone)) throw badParam("GpuType", `${p.GpuType} is not sold in ${zone}`);
-    if (p.CompShareImageId !== undefined && !catalog.image(p.CompShareImageId)) {
-      throw badParam("CompShareImageId", `image ${p.CompShareImageId} does not exist`);
-    }
-    if (p.ChargeType !== undefined) {
-      const offered = catalog.zone(zone)?.chargeTypes ?? [];
-      if (!offered.includes(p.ChargeType as never))
-        throw badParam("ChargeType", `${p.ChargeType} is not offered in ${zone}`);
-      if (p.ChargeType === "Spot" && !g.spot)
-        throw badParam("ChargeType", `Spot is not offered for GPU type ${g.name}`);
-    }
-    if (p.MinimalCpuPlatform !== undefined && p.MinimalCpuPlatform !== "Auto") {
-      const vendor = p.MinimalCpuPlatform.split("/")[0];
-      if (!g.cpuPlatforms.some((x) => x === p.MinimalCpuPlatform || x.startsWith(`${vendor}/`))) {
-        throw badParam(
-          "MinimalCpuPlatform",
-          `not offered for ${g.name}; choose one of Auto, ${g.cpuPlatforms.join(", ")}`,
-        );
-      }
-    }
-    (p.Disks ?? []).forEach((d, i) => {
-      if (d.Type === undefined) throw missingParam(`Disks.${i}.Type`);
-      const limits = d.IsBoot ? g.bootDisk : g.dataDisk;
-      if (!limits.types.includes(d.Type as string))
-        throw badParam(`Disks.${i}.Type`, `choose one of ${limits.types.join(", ")}`);
-    });
+    const g = rules.gpuType(zone, p.GpuType);
+    if (p.ChargeType !== undefined) rules.chargeType(zone, g, p.ChargeType);
+    rules.platform(g, p.MinimalCpuPlatform);
+    if (p.CompShareImageId !== undefined) rules.image(p.CompShareImageId);
+    rules.disks(
+      g,
+      (p.Disks ?? []).map((d, i) => ({
+        isBoot: d.IsBoot === true,
+        type: d.Type,
+        size: d.Size,
+        param: `Disks.${i}`,
+      })),
+      { exactlyOneBoot: false },
+    );
     const specs = [];
     for (const s of g.sizes) {
       for (const mem of s.memory) {

@@ -1,4 +1,4 @@
-import type { GpuTypeSpec } from "../../core/catalog.js";
+import type { GpuTypeSpec } from "../../domain/catalog.js";
 import { f } from "../../protocol/schema.js";
 import type { ActionContext } from "../types.js";
 import { defineAction } from "../types.js";
@@ -41,7 +41,7 @@ export function renderType(g: GpuTypeSpec, zone: string, status: string, instanc
 /** The zones an availability answer covers: the requested one, else every zone of the region. */
 export function zonesOf(ctx: ActionContext): string[] {
   if (ctx.zone) return [ctx.zone];
-  return ctx.deps.catalog.region(ctx.region)?.zones.map((z) => z.zone) ?? [];
+  return ctx.services.catalog.region(ctx.region)?.zones.map((z) => z.zone) ?? [];
 }
 
 /**
@@ -54,7 +54,7 @@ export default defineAction({
   region: "optional",
   zone: "optional",
   async handler(ctx, p) {
-    const { catalog, instances } = ctx.deps;
+    const { catalog, instances } = ctx.services;
     const kind = p.InstanceType ?? "uhost";
     const out: Array<ReturnType<typeof renderType>> = [];
     if (p.MachineTypes && !p.MachineTypes.includes("G"))

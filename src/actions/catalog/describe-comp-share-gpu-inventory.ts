@@ -1,4 +1,4 @@
-import { unixSeconds } from "../../core/clock.js";
+import { unixSeconds } from "../../domain/clock.js";
 import { defineAction } from "../types.js";
 import { zonesOf } from "./describe-available-comp-share-instance-types.js";
 
@@ -12,7 +12,7 @@ export default defineAction({
   region: "required",
   zone: "optional",
   async handler(ctx) {
-    const { catalog, instances, clock } = ctx.deps;
+    const { catalog, instances, clock } = ctx.services;
     const zones = new Set(zonesOf(ctx));
     const exclusive: Record<string, Record<string, number>> = {};
     const spot: Record<string, Record<string, number>> = {};

@@ -1,5 +1,5 @@
-import type { ImageSpec } from "../../core/catalog.js";
-import { badParam } from "../../protocol/errors.js";
+import { MAX_LIMIT, pageOf, paginate } from "../../core/paging.js";
+import type { ImageSpec } from "../../domain/catalog.js";
 import { f } from "../../protocol/schema.js";
 import { defineAction } from "../types.js";
 
@@ -52,14 +52,14 @@ export default defineAction({
     Author: f.str({ maxLength: 128 }),
     Tag: f.str({ maxLength: 64 }),
     Offset: f.int({ min: 0 }),
-    Limit: f.int({ min: 1, max: 100 }),
+    Limit: f.int({ min: 1, max: MAX_LIMIT }),
   },
   region: "optional",
   zone: "optional",
   async handler(ctx, p) {
     const type = p.CompShareImageId ? undefined : (p.ImageType ?? "System");
     const name = p.Name?.toLowerCase();
-    const all = ctx.deps.catalog.catalog.images.filter(
+    const matching = ctx.services.catalog.catalog.images.filter(
       (im) =>
         (p.CompShareImageId === undefined || im.id === p.CompShareImageId) &&
         (type === undefined || im.type === type) &&
@@ -67,9 +67,7 @@ export default defineAction({
         (p.Author === undefined || im.author === p.Author) &&
         (p.Tag === undefined || im.tags.includes(p.Tag)),
     );
-    const offset = p.Offset ?? 0;
-    if (offset > all.length)
-      throw badParam("Offset", `${offset} is beyond the total of ${all.length} images`);
-    return { TotalCount: all.length, ImageSet: all.slice(offset, offset + (p.Limit ?? 20)).map(renderImage) };
+    const { total, items } = paginate(matching, pageOf(p), "images", "error");
+    return { TotalCount: total, ImageSet: items.map(renderImage) };
   },
 });

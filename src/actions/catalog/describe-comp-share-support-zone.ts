@@ -7,7 +7,7 @@ export default defineAction({
   region: "required",
   zone: "optional",
   async handler(ctx) {
-    const region = ctx.deps.catalog.region(ctx.region);
+    const region = ctx.services.catalog.region(ctx.region);
     return {
       ZoneInfo: (region?.zones ?? []).map((z) => ({
         Region: ctx.region,

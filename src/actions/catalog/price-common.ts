@@ -1,7 +1,6 @@
-import type { ChargeType } from "../../core/catalog.js";
-import { checkSpec } from "../../core/instances.js";
-import { quote } from "../../core/pricing.js";
-import { badParam } from "../../protocol/errors.js";
+import { quote } from "../../core/catalog/pricing.js";
+import type { ChargeType } from "../../domain/catalog.js";
+import { badParam } from "../../domain/errors.js";
 import { f } from "../../protocol/schema.js";
 import type { InferSchema } from "../../protocol/schema.js";
 import type { ActionContext } from "../types.js";
@@ -42,50 +41,35 @@ const r4 = (n: number) => Math.round(n * 10000) / 10000;
 
 /** Prices per charge type from the same quote() Describe uses, so the two never disagree. */
 export async function priceHandler(ctx: ActionContext, p: PriceParams) {
-  const { catalog, clock } = ctx.deps;
+  const { catalog, clock, rules } = ctx.services;
   const region = catalog.region(ctx.region);
   const zone = ctx.zone ?? region?.zones.find((z) => z.isDefault)?.zone ?? region?.zones[0]?.zone ?? "";
-  const zoneSpec = catalog.zone(zone);
-  const typesHere = catalog.catalog.gpuTypes.filter((g) => g.zones.includes(zone));
-  const g = p.GpuType === undefined ? typesHere[0] : catalog.gpuType(p.GpuType);
-  if (!g || !g.zones.includes(zone)) {
-    throw badParam(
-      "GpuType",
-      `${p.GpuType} is not sold in ${zone}; choose one of ${typesHere.map((x) => x.name).join(", ")}`,
-    );
-  }
+  // Omitted values default to the type's first size: 1 GPU with its CPU and memory.
+  const g = rules.gpuType(zone, p.GpuType ?? rules.typesIn(zone)[0]?.name);
   const gpu = one(p, "Gpu", "GPU") ?? 1;
   const sizes = g.sizes.filter((s) => s.gpu === gpu);
   const cpu = one(p, "Cpu", "CPU") ?? sizes[0]?.cpu ?? 0;
   const memory = p.Memory ?? sizes.find((s) => s.cpu === cpu)?.memory[0] ?? 0;
-  checkSpec(g, gpu, cpu, memory, { gpu: "Gpu", cpu: "Cpu", memory: "Memory" });
-  if (p.CompShareImageId !== undefined && !catalog.image(p.CompShareImageId)) {
-    throw badParam("CompShareImageId", `image ${p.CompShareImageId} does not exist`);
-  }
-  const offered = (zoneSpec?.chargeTypes ?? []).filter((ct) => ct !== "Spot" || g.spot);
-  let chargeTypes: ChargeType[] = offered;
-  if (p.ChargeType !== undefined) {
-    if (!offered.includes(p.ChargeType as ChargeType)) {
-      throw badParam(
-        "ChargeType",
-        `${p.ChargeType} is not offered for ${g.name} in ${zone}; choose one of ${offered.join(", ")}`,
-      );
-    }
-    chargeTypes = [p.ChargeType as ChargeType];
-  }
-  const disks = [
-    ...(p.Disks ?? []).map((d) => ({
+  rules.size(g, gpu, cpu, memory, { gpu: "Gpu", cpu: "Cpu", memory: "Memory" });
+  if (p.CompShareImageId !== undefined) rules.image(p.CompShareImageId);
+  const chargeTypes: ChargeType[] =
+    p.ChargeType === undefined ? rules.chargeTypesFor(zone, g) : [rules.chargeType(zone, g, p.ChargeType)];
+  const asked = [
+    ...(p.Disks ?? []).map((d, i) => ({
       isBoot: d.IsBoot === true,
       type: d.Type as string,
-      sizeGB: d.Size as number,
+      size: d.Size as number,
+      param: `Disks.${i}`,
     })),
-    ...(p.Volumes ?? []).map((v) => ({ isBoot: false, type: v.Type as string, sizeGB: v.Size as number })),
+    ...(p.Volumes ?? []).map((v, i) => ({
+      isBoot: false,
+      type: v.Type as string,
+      size: v.Size as number,
+      param: `Volumes.${i}`,
+    })),
   ];
-  disks.forEach((d, i) => {
-    const limits = d.isBoot ? g.bootDisk : g.dataDisk;
-    if (!limits.types.includes(d.type))
-      throw badParam(`Disks.${i}.Type`, `choose one of ${limits.types.join(", ")}`);
-  });
+  rules.disks(g, asked, { exactlyOneBoot: false });
+  const disks = asked.map((d) => ({ isBoot: d.isBoot, type: d.type, sizeGB: d.size }));
   const qty = p.Quantity ?? 1;
   const now = clock.now();
   const rows = chargeTypes.map((ct) => {

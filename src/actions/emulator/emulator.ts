@@ -1,5 +1,7 @@
-import { unixSeconds } from "../../core/clock.js";
-import { ApiError, badParam } from "../../protocol/errors.js";
+import type { EmulatorService } from "../../core/emulator/emulator.js";
+import { SIM_OPS } from "../../core/emulator/emulator.js";
+import { unixSeconds } from "../../domain/clock.js";
+import { ApiError, badParam } from "../../domain/errors.js";
 import { f } from "../../protocol/schema.js";
 import type { ActionContext } from "../types.js";
 import { defineAction } from "../types.js";
@@ -8,10 +10,10 @@ import { defineAction } from "../types.js";
  * Emulator controls (extensions, root key only, simulated driver only): for users testing their own
  * CompShare automation. They are signed Actions on the same endpoint, so any SDK's `invoke` reaches them.
  */
-function sim(ctx: ActionContext) {
-  if (!ctx.deps.sim)
-    throw new ApiError("PermissionDenied", { reason: "emulator controls need OCS_DRIVER=sim" });
-  return ctx.deps.sim;
+function emulator(ctx: ActionContext): EmulatorService {
+  const e = ctx.services.emulator;
+  if (!e) throw new ApiError("PermissionDenied", { reason: "emulator controls need OCS_DRIVER=sim" });
+  return e;
 }
 
 export const advanceClock = defineAction({
@@ -21,13 +23,9 @@ export const advanceClock = defineAction({
   zone: "optional",
   rootOnly: true,
   async handler(ctx, p) {
-    sim(ctx);
-    ctx.deps.clock.advance(p.Seconds * 1000);
-    ctx.deps.worker.kick();
-    return {
-      Now: unixSeconds(ctx.deps.clock.now()),
-      OffsetSeconds: Math.floor(ctx.deps.clock.offset / 1000),
-    };
+    const e = emulator(ctx);
+    e.advanceClock(p.Seconds);
+    return { Now: unixSeconds(e.now()), OffsetSeconds: Math.floor(e.offsetMs / 1000) };
   },
 });
 
@@ -38,7 +36,7 @@ export const setLatency = defineAction({
   zone: "optional",
   rootOnly: true,
   async handler(ctx, p) {
-    sim(ctx).latencyMs = p.Milliseconds;
+    emulator(ctx).setLatency(p.Milliseconds);
     return { Milliseconds: p.Milliseconds };
   },
 });
@@ -48,7 +46,7 @@ export const injectFault = defineAction({
   schema: {
     Target: f.str({ oneOf: ["Api", "Driver"] }),
     FaultAction: f.str(),
-    Operation: f.str({ oneOf: ["create", "start", "stop", "reboot", "reinstall", "destroy"] }),
+    Operation: f.str({ oneOf: SIM_OPS }),
     RetCode: f.int({ min: 1, max: 999_999 }),
     Message: f.str({ required: true, maxLength: 500 }),
     Count: f.int({ min: 1, max: 1_000_000 }),
@@ -58,13 +56,13 @@ export const injectFault = defineAction({
   zone: "optional",
   rootOnly: true,
   async handler(ctx, p) {
-    const s = sim(ctx);
+    const e = emulator(ctx);
     if (p.Count === undefined && p.Probability === undefined)
       throw badParam("Count", "give Count or Probability");
     if ((p.Target ?? "Api") === "Api") {
       if (!p.FaultAction) throw badParam("FaultAction", "name the Action to fail");
       if (p.RetCode === undefined) throw badParam("RetCode", "give the RetCode to return");
-      ctx.deps.faults.add({
+      e.injectApiFault({
         action: p.FaultAction,
         retCode: p.RetCode,
         message: p.Message,
@@ -73,8 +71,8 @@ export const injectFault = defineAction({
       });
     } else {
       if (!p.Operation) throw badParam("Operation", "name the driver operation to fail");
-      s.injectFault({
-        op: p.Operation as "create",
+      e.injectDriverFault({
+        op: p.Operation as (typeof SIM_OPS)[number],
         message: p.Message,
         count: p.Count,
         probability: p.Probability,
@@ -91,8 +89,7 @@ export const clearFaults = defineAction({
   zone: "optional",
   rootOnly: true,
   async handler(ctx) {
-    sim(ctx).clearFaults();
-    ctx.deps.faults.clear();
+    emulator(ctx).clearFaults();
     return {};
   },
 });
@@ -104,8 +101,7 @@ export const reset = defineAction({
   zone: "optional",
   rootOnly: true,
   async handler(ctx) {
-    sim(ctx);
-    await ctx.deps.reset?.();
+    await emulator(ctx).reset();
     return {};
   },
 });
@@ -117,13 +113,13 @@ export const status = defineAction({
   zone: "optional",
   rootOnly: true,
   async handler(ctx) {
-    const s = sim(ctx);
+    const e = emulator(ctx);
     return {
-      Now: unixSeconds(ctx.deps.clock.now()),
-      OffsetSeconds: Math.floor(ctx.deps.clock.offset / 1000),
-      LatencyMs: s.latencyMs,
-      DriverCalls: { ...s.calls },
-      ApiFaults: ctx.deps.faults.list().map((x) => ({
+      Now: unixSeconds(e.now()),
+      OffsetSeconds: Math.floor(e.offsetMs / 1000),
+      LatencyMs: e.latencyMs,
+      DriverCalls: e.driverCalls,
+      ApiFaults: e.apiFaults().map((x) => ({
         Action: x.action,
         RetCode: x.retCode,
         Message: x.message,

@@ -35,7 +35,7 @@ export default defineAction({
   zone: "required",
   async handler(ctx, p) {
     const scope = await ctx.scope();
-    const ids = await ctx.deps.instances.create(scope, {
+    const ids = await ctx.services.instances.create(scope, {
       zone: ctx.zone as string,
       gpuType: p.GpuType,
       gpu: p.GPU,
@@ -44,11 +44,7 @@ export default defineAction({
       machineType: p.MachineType,
       minimalCpuPlatform: p.MinimalCpuPlatform,
       imageId: p.CompShareImageId,
-      disks: p.Disks?.map((d) => ({
-        isBoot: d.IsBoot as boolean,
-        type: d.Type as string,
-        size: d.Size as number,
-      })),
+      disks: p.Disks?.map((d, i) => ({ isBoot: d.IsBoot, type: d.Type, size: d.Size, param: `Disks.${i}` })),
       chargeType: p.ChargeType,
       quantity: p.Quantity,
       password: p.Password,

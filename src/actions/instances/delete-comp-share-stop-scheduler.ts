@@ -8,7 +8,7 @@ export default defineAction({
   region: "required",
   zone: "optional",
   async handler(ctx, p) {
-    await ctx.deps.instances.deleteStopScheduler(await ctx.scope(), p.UHostId);
+    await ctx.services.instances.deleteStopScheduler(await ctx.scope(), p.UHostId);
     return { UHostId: p.UHostId };
   },
 });

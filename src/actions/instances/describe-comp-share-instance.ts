@@ -1,7 +1,8 @@
-import { renderInstance, simAccess, subnetIdOf, vpcIdOf } from "../../core/instance-view.js";
-import { badParam } from "../../protocol/errors.js";
+import { MAX_LIMIT, pageOf } from "../../core/paging.js";
+import { SIM_SSH_PORT, privateIpOf } from "../../domain/addresses.js";
 import { f } from "../../protocol/schema.js";
 import { defineAction } from "../types.js";
+import { renderInstance } from "./render-instance.js";
 
 /**
  * DescribeCompShareInstance: Limit default 20, max 100; Offset past the total is an error;
@@ -11,7 +12,7 @@ export default defineAction({
   name: "DescribeCompShareInstance",
   schema: {
     UHostIds: f.arr(f.str(), { maxItems: 100 }),
-    Limit: f.int({ min: 1, max: 100 }),
+    Limit: f.int({ min: 1, max: MAX_LIMIT }),
     Offset: f.int({ min: 0 }),
     Tag: f.str(),
     VPCId: f.str(),
@@ -23,31 +24,16 @@ export default defineAction({
   zone: "optional",
   async handler(ctx, p) {
     const scope = await ctx.scope();
-    const { instances, catalog, clock } = ctx.deps;
-    const offset = p.Offset ?? 0;
-    const limit = p.Limit ?? 20;
-    // A project has one VPC and one subnet per zone: both filters narrow to a zone or to nothing.
-    let zone = ctx.zone;
-    const none = p.VPCId !== undefined && p.VPCId !== vpcIdOf(scope.project.id);
-    let noSubnet = false;
-    if (p.SubnetId !== undefined) {
-      const zones = catalog.catalog.regions.flatMap((r) => r.zones.map((z) => z.zone));
-      const match = zones.find((z) => subnetIdOf(scope.project.id, z) === p.SubnetId);
-      if (!match || (zone !== undefined && zone !== match)) noSubnet = true;
-      zone = match;
-    }
-    if (none || noSubnet) {
-      if (offset > 0) throw badParam("Offset", `${offset} is beyond the total of 0 instances`);
-      return { TotalCount: 0, UHostSet: [] };
-    }
+    const { instances, catalog, clock } = ctx.services;
     const result = await instances.describe(scope, {
-      zone,
+      zone: ctx.zone,
       ids: p.UHostIds,
       tag: p.Tag,
-      offset,
-      limit,
+      vpcId: p.VPCId,
+      subnetId: p.SubnetId,
       withoutGpu: p.WithoutGpu === true ? true : undefined,
       udiskId: p.UDiskIdForAttachment,
+      page: pageOf(p),
     });
     const now = clock.now();
     const set = result.rows.map((inst) =>
@@ -59,9 +45,10 @@ export default defineAction({
         gpus: result.gpus.get(inst.id) ?? [],
         password: instances.password(inst),
         now,
+        // Until a driver says where it is reached, an instance shows its private address.
         access: inst.accessHost
           ? { ip: inst.accessHost, sshPort: inst.accessPort ?? 22 }
-          : simAccess(inst.id),
+          : { ip: privateIpOf(inst.id), sshPort: SIM_SSH_PORT },
       }),
     );
     return { TotalCount: result.total, UHostSet: set };

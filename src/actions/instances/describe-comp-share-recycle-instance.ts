@@ -1,5 +1,5 @@
-import { unixSeconds } from "../../core/clock.js";
-import { badParam } from "../../protocol/errors.js";
+import { MAX_LIMIT, pageOf } from "../../core/paging.js";
+import { unixSeconds } from "../../domain/clock.js";
 import { f } from "../../protocol/schema.js";
 import { defineAction } from "../types.js";
 
@@ -9,15 +9,13 @@ import { defineAction } from "../types.js";
  */
 export default defineAction({
   name: "DescribeCompShareRecycleInstance",
-  schema: { Limit: f.int({ min: 1, max: 100 }), Offset: f.int({ min: 0 }) },
+  schema: { Limit: f.int({ min: 1, max: MAX_LIMIT }), Offset: f.int({ min: 0 }) },
   region: "required",
   zone: "optional",
   async handler(ctx, p) {
     const scope = await ctx.scope();
-    const offset = p.Offset ?? 0;
-    const { total, rows } = await ctx.deps.instances.recycled(scope, offset, p.Limit ?? 20);
-    if (offset > total) throw badParam("Offset", `${offset} is beyond the total of ${total} instances`);
-    const retention = ctx.deps.instances.timings.recycleRetentionMs;
+    const { total, rows } = await ctx.services.instances.recycled(scope, pageOf(p));
+    const retention = ctx.services.instances.timings.recycleRetentionMs;
     return {
       TotalCount: total,
       UHostSet: rows.map((r) => ({

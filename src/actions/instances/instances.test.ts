@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import type { TestServer } from "../../../test/helpers.js";
 import { createParams, createRunning, startTestServer } from "../../../test/helpers.js";
-import { DEFAULT_CATALOG } from "../../core/catalog.js";
-import type { Catalog } from "../../core/catalog.js";
+import { DEFAULT_CATALOG } from "../../core/catalog/catalog.js";
+import type { Catalog } from "../../domain/catalog.js";
 
 let t: TestServer;
 const Z = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
@@ -22,12 +22,12 @@ after(async () => {
   await t.close();
 });
 beforeEach(async () => {
-  await t.server.app.reset?.();
-  if (t.server.app.sim) t.server.app.sim.latencyMs = 0;
+  await t.server.services.emulator?.reset();
+  if (t.server.internals.sim) t.server.internals.sim.latencyMs = 0;
 });
 
 async function gpusHeld(): Promise<Array<{ gpu_index: unknown; instance_id: unknown }>> {
-  return (await t.server.app.db.all(
+  return (await t.server.internals.db.all(
     "SELECT gpu_index, instance_id FROM host_gpus WHERE instance_id IS NOT NULL ORDER BY gpu_index",
   )) as Array<{
     gpu_index: unknown;
@@ -143,7 +143,7 @@ describe("CreateCompShareInstance", () => {
   });
 
   it("enforces the account's instance quota", async () => {
-    const acct = await t.server.app.accounts.createAccount(`quota-${Date.now()}`, { instanceQuota: 1 });
+    const acct = await t.server.services.accounts.createAccount(`quota-${Date.now()}`, { instanceQuota: 1 });
     assert.equal((await t.call("CreateCompShareInstance", createParams(), acct.keyPair)).RetCode, 0);
     const r = await t.call("CreateCompShareInstance", createParams(), acct.keyPair);
     assert.equal(r.RetCode, 8046);
@@ -267,7 +267,7 @@ describe("Stop / Start", () => {
 
   it("holds the operation lock until the transition finishes; an expired lock never blocks", async () => {
     const id = await createRunning(t);
-    t.server.app.sim!.latencyMs = 300;
+    t.server.internals.sim!.latencyMs = 300;
     assert.equal((await t.call("StopCompShareInstance", { ...Z, UHostId: id })).RetCode, 0);
     const busy = await t.call("StartCompShareInstance", { ...Z, UHostId: id });
     assert.equal(busy.RetCode, 8040);
@@ -275,28 +275,28 @@ describe("Stop / Start", () => {
     const rename = await t.call("ModifyCompShareInstanceName", { Region: "cn-wlcb", UHostId: id, Name: "x" });
     assert.match(String(rename.Message), /InstanceOperationInProgress/);
     await t.waitState(id, "Stopped");
-    t.server.app.sim!.latencyMs = 0;
+    t.server.internals.sim!.latencyMs = 0;
     // A lock left by a crashed worker expires after 10 minutes of (emulated) time.
-    await t.server.app.db.run(
+    await t.server.internals.db.run(
       "UPDATE instances SET operation = 'Start', operation_expires_at = ? WHERE id = ?",
-      [t.server.app.clock.now() + 600_000, id],
+      [t.server.internals.clock.now() + 600_000, id],
     );
     assert.equal((await t.call("StartCompShareInstance", { ...Z, UHostId: id })).RetCode, 8040);
-    t.server.app.clock.advance(600_001);
+    t.server.internals.clock.advance(600_001);
     assert.equal((await t.call("StartCompShareInstance", { ...Z, UHostId: id })).RetCode, 0);
     await t.waitState(id, "Running");
   });
 
   it("100 concurrent Stop calls on one instance: exactly one RetCode 0", async () => {
     const id = await createRunning(t);
-    t.server.app.sim!.latencyMs = 200;
+    t.server.internals.sim!.latencyMs = 200;
     const results = await Promise.all(
       Array.from({ length: 100 }, () => t.call("StopCompShareInstance", { ...Z, UHostId: id })),
     );
     assert.equal(results.filter((r) => r.RetCode === 0).length, 1);
     assert.ok(results.every((r) => r.RetCode === 0 || r.RetCode === 8040 || r.RetCode === 8041));
     await t.waitState(id, "Stopped");
-    assert.equal(t.server.app.sim!.calls.stop, 1);
+    assert.equal(t.server.internals.sim!.calls.stop, 1);
   });
 
   it("Start needs free GPUs on the instance's own host, else points to WithoutGpu=true", async () => {
@@ -329,7 +329,7 @@ describe("Stop / Start", () => {
     assert.match(String(r.Message), /Force=true/);
     assert.equal((await t.call("StopCompShareInstance", { ...Z, UHostId: spot, Force: true })).RetCode, 0);
     const other = await createRunning(t);
-    await t.server.app.db.run("UPDATE instances SET making_image = 1 WHERE id = ?", [other]);
+    await t.server.internals.db.run("UPDATE instances SET making_image = 1 WHERE id = ?", [other]);
     const img = await t.call("StopCompShareInstance", { ...Z, UHostId: other });
     assert.equal(img.RetCode, 8044);
   });
@@ -340,7 +340,7 @@ describe("Reboot / Reinstall / Resize", () => {
     const id = await createRunning(t);
     assert.equal((await t.call("RebootCompShareInstance", { ...Z, UHostId: id })).RetCode, 0);
     await t.waitState(id, "Running");
-    assert.equal(t.server.app.sim!.calls.reboot, 1);
+    assert.equal(t.server.internals.sim!.calls.reboot, 1);
     await stopped(id);
     assert.equal((await t.call("RebootCompShareInstance", { ...Z, UHostId: id })).RetCode, 8041);
   });
@@ -382,7 +382,7 @@ describe("Reboot / Reinstall / Resize", () => {
     const u = await t.waitState(id, "Stopped");
     assert.equal(u.CompShareImageId, "compshareImage-cuda124");
     assert.equal(u.Password, b64("NewPass123"));
-    assert.equal(t.server.app.sim!.calls.reinstall, 1);
+    assert.equal(t.server.internals.sim!.calls.reinstall, 1);
   });
 
   it("Resize: a legal spec or a disk grow, never both; stays Stopped", async () => {
@@ -468,7 +468,7 @@ describe("Password / Name", () => {
       0,
     );
     assert.equal((await t.describeOne(id))?.Password, b64("Abcdefgh1"));
-    const row = await t.server.app.db.all("SELECT password_sealed FROM instances WHERE id = ?", [id]);
+    const row = await t.server.internals.db.all("SELECT password_sealed FROM instances WHERE id = ?", [id]);
     assert.ok(!String(row[0]?.password_sealed).includes("Abcdefgh1"), "stored encrypted");
   });
 
@@ -528,8 +528,10 @@ describe("Terminate, recycle bin, Recover", () => {
       (bin.UHostSet as Array<{ UHostId: string }>).map((u) => u.UHostId),
       [id],
     );
-    await t.server.app.worker.drain();
-    const disks = await t.server.app.db.all("SELECT is_boot, state FROM disks WHERE instance_id = ?", [id]);
+    await t.server.internals.worker.drain();
+    const disks = await t.server.internals.db.all("SELECT is_boot, state FROM disks WHERE instance_id = ?", [
+      id,
+    ]);
     assert.deepEqual(
       disks.map((d) => [Number(d.is_boot), d.state]),
       [[0, "Available"]],
@@ -546,8 +548,11 @@ describe("Terminate, recycle bin, Recover", () => {
       (await t.call("TerminateCompShareInstance", { ...Z, UHostId: id, ReleaseUDisk: true })).RetCode,
       0,
     );
-    await t.server.app.worker.drain();
-    assert.equal((await t.server.app.db.all("SELECT id FROM disks WHERE instance_id = ?", [id])).length, 0);
+    await t.server.internals.worker.drain();
+    assert.equal(
+      (await t.server.internals.db.all("SELECT id FROM disks WHERE instance_id = ?", [id])).length,
+      0,
+    );
   });
 
   it("the bin is purged after the retention (clock advanced)", async () => {
@@ -555,7 +560,7 @@ describe("Terminate, recycle bin, Recover", () => {
     await stopped(id);
     await t.call("TerminateCompShareInstance", { ...Z, UHostId: id });
     await t.call("EmulatorAdvanceClock", { Seconds: 72 * 3600 + 1 });
-    await t.server.app.worker.drain();
+    await t.server.internals.worker.drain();
     const bin = await t.call("DescribeCompShareRecycleInstance", { Region: "cn-wlcb" });
     assert.equal(bin.TotalCount, 0);
     assert.equal(
@@ -568,7 +573,7 @@ describe("Terminate, recycle bin, Recover", () => {
 describe("Scheduled stop and Postpay release", () => {
   it("Update/Delete: ≥ now+300 s, not for spot, shown on Describe, fires when the clock reaches it", async () => {
     const id = await createRunning(t);
-    const now = Math.floor(t.server.app.clock.now() / 1000);
+    const now = Math.floor(t.server.internals.clock.now() / 1000);
     const soon = await t.call("UpdateCompShareStopScheduler", {
       Region: "cn-wlcb",
       UHostId: id,
@@ -610,26 +615,27 @@ describe("Scheduled stop and Postpay release", () => {
 
   it("a manual stop clears the schedule; a held lock is waited out, never skipped", async () => {
     const a = await createRunning(t);
-    const now = Math.floor(t.server.app.clock.now() / 1000);
+    const now = Math.floor(t.server.internals.clock.now() / 1000);
     await t.call("UpdateCompShareStopScheduler", { Region: "cn-wlcb", UHostId: a, StopTime: now + 600 });
     await stopped(a);
     assert.equal((await t.describeOne(a))?.StopTime, 0);
     assert.equal(
       (
-        await t.server.app.db.all("SELECT id FROM tasks WHERE instance_id = ? AND kind = 'scheduled-stop'", [
-          a,
-        ])
+        await t.server.internals.db.all(
+          "SELECT id FROM tasks WHERE instance_id = ? AND kind = 'scheduled-stop'",
+          [a],
+        )
       ).length,
       0,
     );
 
     const b = await createRunning(t);
     await t.call("UpdateCompShareStopScheduler", { Region: "cn-wlcb", UHostId: b, StopTime: now + 600 });
-    t.server.app.sim!.latencyMs = 400;
+    t.server.internals.sim!.latencyMs = 400;
     assert.equal((await t.call("RebootCompShareInstance", { ...Z, UHostId: b })).RetCode, 0);
     await t.call("EmulatorAdvanceClock", { Seconds: 601 });
     await t.waitState(b, "Stopped", 8000);
-    assert.equal(t.server.app.sim!.calls.reboot, 1);
+    assert.equal(t.server.internals.sim!.calls.reboot, 1);
   });
 
   it("a stopped Postpay instance shows ReleaseTime = stop + 7 days and is released then", async () => {
@@ -665,14 +671,14 @@ describe("races: two concurrent calls of each mutating action", () => {
       ["RecoverCompShareInstance", {}, "recycled"],
     ];
     for (const [action, extra, from] of cases) {
-      await t.server.app.reset?.();
+      await t.server.services.emulator?.reset();
       const id = await createRunning(t);
       if (from !== "Running") await stopped(id);
       if (from === "recycled") {
         await t.call("TerminateCompShareInstance", { ...Z, UHostId: id });
-        await t.server.app.worker.drain();
+        await t.server.internals.worker.drain();
       }
-      t.server.app.sim!.latencyMs = 200;
+      t.server.internals.sim!.latencyMs = 200;
       const [a, b] = await Promise.all([0, 1].map(() => t.call(action, { ...Z, UHostId: id, ...extra })));
       const codes = [a?.RetCode, b?.RetCode].sort();
       assert.equal(codes[0], 0, `${action}: ${JSON.stringify([a, b])}`);
@@ -681,8 +687,8 @@ describe("races: two concurrent calls of each mutating action", () => {
         [8039, 8040, 8041, 8047].includes(codes[1] as number),
         `${action}: ${JSON.stringify([a, b])}`,
       );
-      t.server.app.sim!.latencyMs = 0;
-      await t.server.app.worker.drain();
+      t.server.internals.sim!.latencyMs = 0;
+      await t.server.internals.worker.drain();
     }
   });
 });
@@ -707,7 +713,7 @@ describe("Describe: UDiskIdForAttachment", () => {
     );
     await stopped(a);
     await t.call("TerminateCompShareInstance", { ...Z, UHostId: a });
-    await t.server.app.worker.drain();
+    await t.server.internals.worker.drain();
     const r = await t.call("DescribeCompShareInstance", {
       Region: "cn-wlcb",
       UDiskIdForAttachment: dataDisk,
@@ -726,7 +732,7 @@ describe("Describe: UDiskIdForAttachment", () => {
 
 describe("emulator controls", () => {
   it("root only; inject API and driver faults; the failure reason shows in Remark", async () => {
-    const acct = await t.server.app.accounts.createAccount(`emu-${Date.now()}`);
+    const acct = await t.server.services.accounts.createAccount(`emu-${Date.now()}`);
     assert.equal((await t.call("EmulatorAdvanceClock", { Seconds: 1 }, acct.keyPair)).RetCode, 299);
     await t.call("EmulatorInjectFault", {
       FaultAction: "StartCompShareInstance",

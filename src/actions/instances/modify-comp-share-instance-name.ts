@@ -8,7 +8,7 @@ export default defineAction({
   region: "required",
   zone: "optional",
   async handler(ctx, p) {
-    await ctx.deps.instances.rename(await ctx.scope(), p.UHostId, p.Name);
+    await ctx.services.instances.rename(await ctx.scope(), p.UHostId, p.Name);
     return { UHostId: p.UHostId };
   },
 });

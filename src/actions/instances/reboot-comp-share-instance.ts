@@ -8,7 +8,7 @@ export default defineAction({
   region: "required",
   zone: "required",
   async handler(ctx, p) {
-    await ctx.deps.instances.reboot(await ctx.scope(), p.UHostId);
+    await ctx.services.instances.operate(await ctx.scope(), p.UHostId, "Reboot", {});
     return { UHostId: p.UHostId };
   },
 });

@@ -13,7 +13,7 @@ export default defineAction({
   region: "required",
   zone: "required",
   async handler(ctx, p) {
-    await ctx.deps.instances.reinstall(await ctx.scope(), p.UHostId, p.CompShareImageId, p.Password);
+    await ctx.services.instances.reinstall(await ctx.scope(), p.UHostId, p.CompShareImageId, p.Password);
     return { UHostId: p.UHostId };
   },
 });

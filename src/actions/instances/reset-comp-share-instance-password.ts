@@ -1,11 +1,9 @@
-import { UnsupportedByImage } from "../../drivers/docker/docker-driver.js";
-import { ApiError } from "../../protocol/errors.js";
 import { f } from "../../protocol/schema.js";
 import { defineAction } from "../types.js";
 
 /**
  * ResetCompShareInstancePassword: Password is base64; VM instances only when Stopped; a running
- * container instance gets it applied inside by the driver (or a clear error when the image cannot).
+ * container instance gets it applied inside (or a clear error when its image cannot take it).
  */
 export default defineAction({
   name: "ResetCompShareInstancePassword",
@@ -13,19 +11,7 @@ export default defineAction({
   region: "required",
   zone: "required",
   async handler(ctx, p) {
-    const driver = ctx.deps.driver;
-    const apply = driver.setPassword
-      ? async (id: string, plain: string) => {
-          try {
-            await driver.setPassword?.(id, plain);
-          } catch (e) {
-            if (e instanceof UnsupportedByImage)
-              throw new ApiError("PasswordNotApplicable", { uhostId: id, reason: e.message });
-            throw new ApiError("DriverFailed", { uhostId: id, reason: (e as Error).message });
-          }
-        }
-      : undefined;
-    await ctx.deps.instances.resetPassword(await ctx.scope(), p.UHostId, p.Password, apply);
+    await ctx.services.instances.resetPassword(await ctx.scope(), p.UHostId, p.Password);
     return { UHostId: p.UHostId };
   },
 });

@@ -19,7 +19,7 @@ export default defineAction({
   region: "required",
   zone: "required",
   async handler(ctx, p) {
-    await ctx.deps.instances.resize(await ctx.scope(), p.UHostId, {
+    await ctx.services.instances.resize(await ctx.scope(), p.UHostId, {
       cpu: p.Cpu,
       memory: p.Memory,
       gpu: p.Gpu,

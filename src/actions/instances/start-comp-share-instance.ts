@@ -8,7 +8,9 @@ export default defineAction({
   region: "required",
   zone: "required",
   async handler(ctx, p) {
-    await ctx.deps.instances.start(await ctx.scope(), p.UHostId, { withoutGpu: p.WithoutGpu ?? false });
+    await ctx.services.instances.operate(await ctx.scope(), p.UHostId, "Start", {
+      withoutGpu: p.WithoutGpu ?? false,
+    });
     return { UHostId: p.UHostId };
   },
 });

@@ -8,7 +8,7 @@ export default defineAction({
   region: "required",
   zone: "required",
   async handler(ctx, p) {
-    await ctx.deps.instances.stop(await ctx.scope(), p.UHostId, { force: p.Force ?? false });
+    await ctx.services.instances.operate(await ctx.scope(), p.UHostId, "Stop", { force: p.Force ?? false });
     return { UHostId: p.UHostId };
   },
 });

@@ -11,7 +11,7 @@ export default defineAction({
   region: "required",
   zone: "required",
   async handler(ctx, p) {
-    await ctx.deps.instances.terminate(await ctx.scope(), p.UHostId, {
+    await ctx.services.instances.operate(await ctx.scope(), p.UHostId, "Terminate", {
       releaseUDisk: p.ReleaseUDisk ?? false,
     });
     return { UHostId: p.UHostId, InRecycle: "Yes" };

@@ -1,4 +1,4 @@
-import { badParam, missingParam } from "../../protocol/errors.js";
+import { badParam, missingParam } from "../../domain/errors.js";
 import { f } from "../../protocol/schema.js";
 import { defineAction } from "../types.js";
 
@@ -21,7 +21,7 @@ export default defineAction({
     }
     const at = p.StopTime ?? p.SchedulerStopTime;
     if (at === undefined) throw missingParam("StopTime");
-    await ctx.deps.instances.updateStopScheduler(await ctx.scope(), p.UHostId, at);
+    await ctx.services.instances.updateStopScheduler(await ctx.scope(), p.UHostId, at);
     return { UHostId: p.UHostId };
   },
 });

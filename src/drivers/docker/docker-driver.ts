@@ -1,4 +1,5 @@
 import { cpus, totalmem } from "node:os";
+import { UnsupportedByRuntime } from "../../domain/errors.js";
 import type { Access, Driver, Observed, RuntimeSpec } from "../driver.js";
 import { Engine, unless } from "./engine.js";
 import type { DriverFiles, GpuMode, HostGpu } from "./gpus.js";
@@ -52,9 +53,6 @@ const SNAPSHOTS = "opencompshare-snapshot";
 /** An instance's snapshot: the repository above, tagged with the instance id. */
 const snapshotImage = (id: string) => `${SNAPSHOTS}:${id}`;
 
-/** Thrown when the image cannot do what was asked (no chpasswd, say); the action reports it. */
-export class UnsupportedByImage extends Error {}
-
 /**
  * One instance = one labelled container on the local Docker Engine. System disk = the container's
  * own filesystem (kept across stop/start, erased by reinstall and terminate); each data disk = a
@@ -106,7 +104,7 @@ export class DockerDriver implements Driver {
       try {
         await this.setPassword(spec.id, spec.password);
       } catch (e) {
-        if (!(e instanceof UnsupportedByImage)) throw e;
+        if (!(e instanceof UnsupportedByRuntime)) throw e;
       }
     }
     return this.access(spec.id);
@@ -199,7 +197,7 @@ export class DockerDriver implements Driver {
     await this.engine.call("POST", `/exec/${exec.Id}/start`, { Detach: false, Tty: false }, { raw: true });
     const result = await this.engine.call<{ ExitCode: number }>("GET", `/exec/${exec.Id}/json`);
     if (result.ExitCode === 127)
-      throw new UnsupportedByImage(
+      throw new UnsupportedByRuntime(
         "the instance's image has no chpasswd, so its password cannot be set from outside",
       );
     if (result.ExitCode !== 0)

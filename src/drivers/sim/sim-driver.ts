@@ -1,4 +1,4 @@
-import { simAccess } from "../../core/instance-view.js";
+import { SIM_SSH_PORT, privateIpOf } from "../../domain/addresses.js";
 import type { Access, Driver, DriverOp, Observed, RuntimeSpec } from "../driver.js";
 
 interface SimInstance {
@@ -77,7 +77,7 @@ export class SimDriver implements Driver {
     inst.running = true;
     inst.gpus = [...gpus];
     this.instances.set(spec.id, inst);
-    return simAccess(spec.id);
+    return { ip: privateIpOf(spec.id), sshPort: SIM_SSH_PORT };
   }
 
   async stop(id: string): Promise<void> {

@@ -1,108 +1,15 @@
 import { readFileSync } from "node:fs";
-
-export const CHARGE_TYPES = ["Month", "Day", "Dynamic", "Postpay", "Spot"] as const;
-export type ChargeType = (typeof CHARGE_TYPES)[number];
-
-export interface CatalogZone {
-  zone: string;
-  zoneId: number;
-  name: string;
-  isDefault?: boolean;
-  chargeTypes: ChargeType[];
-}
-
-export interface CatalogRegion {
-  region: string;
-  regionId: number;
-  name: string;
-  isDefault?: boolean;
-  zones: CatalogZone[];
-}
-
-export interface MachineSize {
-  gpu: number;
-  cpu: number;
-  /** Legal memory sizes in MB for this GPU/CPU pair. */
-  memory: number[];
-}
-
-export interface DiskLimits {
-  types: string[];
-  minGB: number;
-  maxGB: number;
-}
-
-export interface GpuTypeSpec {
-  name: string;
-  zones: string[];
-  graphicsMemoryGB: number;
-  performanceTflops: number;
-  cpuPlatforms: string[];
-  spot: boolean;
-  sizes: MachineSize[];
-  bootDisk: DiskLimits;
-  dataDisk: DiskLimits;
-  /** The no-GPU spec an instance of this type runs with when started WithoutGpu. */
-  withoutGpu: { cpu: number; memory: number };
-}
-
-export interface HostSpec {
-  id: string;
-  zone: string;
-  gpuType: string;
-  gpus: number;
-  cpu: number;
-  memoryMB: number;
-}
-
-export interface ImageSpec {
-  id: string;
-  name: string;
-  type: "System" | "App";
-  osType: "Linux" | "Windows";
-  osName: string;
-  sizeMB: number;
-  /** Container images give `cpod-` instances whose password may be reset while running. */
-  container: boolean;
-  author: string;
-  description: string;
-  tags: string[];
-  /** For real drivers: the runtime image (e.g. a Docker reference) this image maps to. */
-  runtimeImage?: string;
-  /**
-   * For the docker driver: the container's command (e.g. `["/usr/sbin/sshd", "-D"]`), passed to the
-   * image's ENTRYPOINT when it has one. Left out, a keep-alive loop runs, so any image stays up.
-   */
-  runtimeCommand?: string[];
-}
-
-export interface PriceTable {
-  /** Price per GPU, per charge-type unit: hour (Dynamic/Postpay/Spot), day (Day), month (Month). */
-  gpu: Record<string, Partial<Record<ChargeType, number>>>;
-  /** Price per CPU core per hour while started without GPU. */
-  withoutGpuPerCpuHour: number;
-  /** Disk price per GB per hour, by disk type. */
-  diskPerGbHour: Record<string, number>;
-  /** Optional night discount (DiscountType 1) on hourly charge types, hours in `utcOffsetHours`. */
-  nightDiscount?: { fromHour: number; toHour: number; rate: number; utcOffsetHours: number };
-}
-
-export interface Catalog {
-  regions: CatalogRegion[];
-  gpuTypes: GpuTypeSpec[];
-  hosts: HostSpec[];
-  images: ImageSpec[];
-  prices: PriceTable;
-}
-
-/** Hours in one charge-type unit, for turning hourly disk prices into per-unit prices. */
-export const UNIT_HOURS: Record<ChargeType, number> = {
-  Month: 720,
-  Day: 24,
-  Dynamic: 1,
-  Postpay: 1,
-  Spot: 1,
-};
+import type {
+  Catalog,
+  CatalogRegion,
+  CatalogZone,
+  DiskLimits,
+  GpuTypeSpec,
+  HostSpec,
+  ImageSpec,
+  MachineSize,
+} from "../../domain/catalog.js";
+import { CHARGE_TYPES } from "../../domain/catalog.js";
 
 function sizes(perGpuCpu: number, perGpuMemGB: number, counts: number[]): MachineSize[] {
   return counts.map((g) => ({ gpu: g, cpu: perGpuCpu * g, memory: [perGpuMemGB * g * 1024] }));
@@ -401,6 +308,10 @@ export class CatalogIndex {
   }
   image(id: string): ImageSpec | undefined {
     return this.catalog.images.find((i) => i.id === id);
+  }
+  /** Every zone of every region, in catalog order. */
+  allZones(): string[] {
+    return this.catalog.regions.flatMap((r) => r.zones.map((z) => z.zone));
   }
   defaultRegion(): CatalogRegion {
     return this.catalog.regions.find((r) => r.isDefault) ?? (this.catalog.regions[0] as CatalogRegion);

@@ -90,6 +90,28 @@ function renderMessage(template: string, params: Record<string, string | number>
   );
 }
 
+/**
+ * Internal: a guarded update lost a race. Never rendered; the transaction is retried (placement)
+ * or the task postponed (worker).
+ */
+export class Conflict extends Error {
+  constructor() {
+    super("conflict");
+    this.name = "Conflict";
+  }
+}
+
+/**
+ * A runtime cannot do what was asked because of what the instance's image lacks (no chpasswd, say).
+ * Drivers throw it; core turns it into the matching row of the table.
+ */
+export class UnsupportedByRuntime extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UnsupportedByRuntime";
+  }
+}
+
 /** Shorthand for the most common validation error. */
 export function badParam(param: string, reason: string): ApiError {
   return new ApiError("ParamsNotAvailable", { param, reason });

@@ -1,20 +1,23 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ActionContext, ActionDef, AppDeps } from "../actions/types.js";
+import type { ActionContext, ActionDef } from "../actions/types.js";
+import type { FaultTable } from "../core/emulator/faults.js";
+import type { Services } from "../core/services.js";
+import { ApiError, badParam, missingParam } from "../domain/errors.js";
 import type { Logger } from "../log.js";
-import type { Metrics } from "../metrics.js";
-import { ApiError, badParam, missingParam } from "./errors.js";
-import { LIMITS, decodeParams } from "./params.js";
-import type { ParamTree } from "./params.js";
-import { coerce } from "./schema.js";
-import { computeSignature, signatureMatches } from "./signature.js";
-import type { WireValue } from "./signature.js";
+import { LIMITS, decodeParams } from "../protocol/params.js";
+import type { ParamTree } from "../protocol/params.js";
+import { coerce } from "../protocol/schema.js";
+import { computeSignature, signatureMatches } from "../protocol/signature.js";
+import type { Metrics } from "./metrics.js";
 
 /** Parameters every Action accepts; the gateway consumes them before the Action's schema runs. */
 const COMMON = new Set(["Action", "PublicKey", "Signature", "Region", "Zone", "ProjectId"]);
 
 export interface GatewayDeps {
-  app: AppDeps;
+  services: Services;
+  /** API faults the emulator injected (consulted before an Action runs). */
+  faults: FaultTable;
   actions: Map<string, ActionDef>;
   metrics: Metrics;
   log: Logger;
@@ -99,32 +102,32 @@ export async function dispatch(
     if (signature === undefined || signature === "")
       throw new ApiError("MissingSignature", { param: "Signature" });
     if (typeof signature !== "string") throw badParam("Signature", "must be a string");
-    const key = await deps.app.accounts.resolveKey(publicKey);
+    const key = await deps.services.accounts.resolveKey(publicKey);
     if (!key) throw new ApiError("UserNotExists");
     if (!signatureMatches(signature, computeSignature(p, key.privateKey)))
       throw new ApiError("SignatureError");
-    const account = await deps.app.accounts.account(key.accountId);
+    const account = await deps.services.accounts.account(key.accountId);
     if (!account) throw new ApiError("UserNotExists");
     if (action.rootOnly && !account.isRoot) {
       throw new ApiError("PermissionDenied", { reason: `${action.name} needs the root key pair` });
     }
 
-    const fault = deps.app.faults.take(action.name);
+    const fault = deps.faults.take(action.name);
     if (fault) throw new ApiError("FaultInjected", { message: fault.message }, fault.retCode);
 
     const log = deps.log.child({ requestId, action: action.name, account: account.id });
-    const { region, zone } = resolveLocation(deps.app, action, decoded.tree);
+    const { region, zone } = resolveLocation(deps.services, action, decoded.tree);
     const projectId = stringParam(decoded.tree, "ProjectId");
     let scopePromise: ReturnType<ActionContext["scope"]> | undefined;
     const ctx: ActionContext = {
-      deps: deps.app,
+      services: deps.services,
       principal: { account, publicKey },
       region,
       zone,
       requestId,
       log,
       scope: () => {
-        scopePromise ??= deps.app.accounts
+        scopePromise ??= deps.services.accounts
           .resolveProject(account.id, projectId)
           .then((project) => ({ account, project, region, zone }));
         return scopePromise;
@@ -157,7 +160,7 @@ function stringParam(tree: ParamTree, name: string): string | undefined {
 
 /** Region and Zone are common parameters: checked once here against the catalog. */
 function resolveLocation(
-  app: AppDeps,
+  services: Services,
   action: ActionDef,
   tree: ParamTree,
 ): { region: string; zone?: string } {
@@ -166,25 +169,20 @@ function resolveLocation(
   if (regionParam === undefined && action.region === "required") throw missingParam("Region");
   const region =
     regionParam ??
-    (zone ? app.catalog.regionOf(zone)?.region : undefined) ??
-    app.catalog.defaultRegion().region;
-  const r = app.catalog.region(region);
+    (zone ? services.catalog.regionOf(zone)?.region : undefined) ??
+    services.catalog.defaultRegion().region;
+  const r = services.catalog.region(region);
   if (!r) {
     throw badParam(
       "Region",
-      `unknown region ${region}; choose one of ${app.catalog.catalog.regions.map((x) => x.region).join(", ")}`,
+      `unknown region ${region}; choose one of ${services.catalog.catalog.regions.map((x) => x.region).join(", ")}`,
     );
   }
   if (zone === undefined) {
     if (action.zone === "required") throw missingParam("Zone");
     return { region };
   }
-  if (!r.zones.some((z) => z.zone === zone)) {
-    throw badParam(
-      "Zone",
-      `unknown zone ${zone} in region ${region}; choose one of ${r.zones.map((z) => z.zone).join(", ")}`,
-    );
-  }
+  services.rules.zone(region, zone);
   return { region, zone };
 }
 
@@ -207,6 +205,3 @@ export function renderError(log: Logger, requestId: string, action: string, e: u
     body: { Action: `${safeAction}Response`, RetCode: err.retCode, Message: err.message },
   };
 }
-
-/** For callers that sign requests themselves (the TS SDK, tests): the values as the SDKs send them. */
-export type { WireValue };

@@ -1,27 +1,14 @@
-import { createHash } from "node:crypto";
-import type { Access } from "../drivers/driver.js";
-import type { DiskRecord, InstanceRecord } from "../store/instances-repo.js";
-import type { Catalog, GpuTypeSpec, ImageSpec } from "./catalog.js";
-import { unixSeconds } from "./clock.js";
-import { quote } from "./pricing.js";
+import { quote } from "../../core/catalog/pricing.js";
+import { computeOf } from "../../core/instances/compute.js";
+import { macOf, subnetIdOf, vpcIdOf } from "../../domain/addresses.js";
+import type { Catalog, GpuTypeSpec, ImageSpec } from "../../domain/catalog.js";
+import { unixSeconds } from "../../domain/clock.js";
+import type { DiskRecord, InstanceRecord } from "../../domain/records.js";
 
-/** How the sim driver says an instance is reached: deterministic addresses per instance (10.x private, one per instance). */
-export function simAccess(id: string): Access {
-  const h = createHash("sha1").update(id).digest();
-  return { ip: `10.${h[0]! % 250}.${h[1]! % 250}.${(h[2]! % 250) + 2}`, sshPort: 60022 };
-}
-
-function shortHash(s: string, n = 8): string {
-  return createHash("sha1").update(s).digest("hex").slice(0, n);
-}
-
-/** Each project has one VPC, with one subnet per zone; ids are derived, so they are stable. */
-export function vpcIdOf(projectId: string): string {
-  return `uvnet-${shortHash(projectId)}`;
-}
-
-export function subnetIdOf(projectId: string, zone: string): string {
-  return `subnet-${shortHash(projectId + zone)}`;
+/** How an instance is reached over SSH, as Describe shows it. */
+export interface AccessShown {
+  ip: string;
+  sshPort: number;
 }
 
 /**
@@ -39,17 +26,18 @@ export function renderInstance(
     gpus: number[];
     password: string;
     now: number;
-    access: Access;
+    access: AccessShown;
   },
 ) {
   const { type, image } = ctx;
   const noGpu = inst.withoutGpu;
+  const compute = computeOf(inst, type);
   const price = quote(
     ctx.catalog,
     {
       gpuType: inst.gpuType,
       gpu: inst.gpu,
-      cpu: noGpu && type ? type.withoutGpu.cpu : inst.cpu,
+      cpu: compute.cpu,
       chargeType: inst.chargeType,
       withoutGpu: noGpu,
       disks: ctx.disks.map((d) => ({ isBoot: d.isBoot, type: d.diskType, sizeGB: d.sizeGB })),
@@ -67,7 +55,7 @@ export function renderInstance(
       Type: "Private",
       Bandwidth: 0,
       Default: "true",
-      Mac: `52:54:00:${shortHash(inst.id, 6).match(/../g)?.join(":")}`,
+      Mac: macOf(inst.id),
       NetworkInterfaceId: "",
       SubnetId: subnet,
       VPCId: vpc,
@@ -103,8 +91,8 @@ export function renderInstance(
     State: inst.state,
     MachineType: inst.machineType,
     InstanceType: inst.instanceType,
-    CPU: noGpu ? withoutGpuSpec.Cpu : inst.cpu,
-    Memory: noGpu ? withoutGpuSpec.Memory : inst.memory,
+    CPU: compute.cpu,
+    Memory: compute.memory,
     GPU: noGpu ? 0 : inst.gpu,
     GpuType: inst.gpuType,
     GraphicsMemory: { Value: type?.graphicsMemoryGB ?? 0, Rate: 100 },

@@ -1,5 +1,5 @@
-import type { Catalog, ChargeType } from "./catalog.js";
-import { UNIT_HOURS } from "./catalog.js";
+import type { Catalog, ChargeType } from "../../domain/catalog.js";
+import { UNIT_HOURS } from "../../domain/catalog.js";
 
 export interface PriceInput {
   gpuType: string;

@@ -1,11 +1,10 @@
-import { ApiError } from "../protocol/errors.js";
-import type { AccountRecord, KeyPairRecord, ProjectRecord } from "../store/accounts-repo.js";
-import { accountsRepo } from "../store/accounts-repo.js";
-import type { Db } from "../store/db.js";
-import type { Clock } from "./clock.js";
-import type { IdGen } from "./ids.js";
-import { newKeyPair } from "./ids.js";
-import type { SecretBox } from "./secrets.js";
+import type { Clock } from "../../domain/clock.js";
+import { ApiError } from "../../domain/errors.js";
+import type { IdGen } from "../../domain/ids.js";
+import { newKeyPair } from "../../domain/ids.js";
+import type { AccountRecord, KeyPairRecord, ProjectRecord } from "../../domain/records.js";
+import type { Store } from "../../store/store.js";
+import type { SecretBox } from "../secrets.js";
 
 /** Instance quota of the root (operator) account. */
 export const ROOT_QUOTA = 1_000_000;
@@ -24,7 +23,7 @@ export class AccountService {
   private readonly keyCache = new Map<string, { privateKey: string; accountId: string }>();
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly secrets: SecretBox,
     private readonly clock: Clock,
     private readonly ids: IdGen,
@@ -61,11 +60,11 @@ export class AccountService {
       isDefault: true,
       createdAt: now,
     };
-    await this.db.tx(async (tx) => {
-      if (await accountsRepo.accountByName(tx, name)) throw new Error(`account ${name} already exists`);
-      await accountsRepo.insertAccount(tx, account);
-      await accountsRepo.insertProject(tx, project);
-      await accountsRepo.insertKeyPair(tx, {
+    await this.store.tx(async (tx) => {
+      if (await tx.accounts.accountByName(name)) throw new Error(`account ${name} already exists`);
+      await tx.accounts.insertAccount(account);
+      await tx.accounts.insertProject(project);
+      await tx.accounts.insertKeyPair({
         publicKey: keys.publicKey,
         accountId: account.id,
         privateKeySealed: this.secrets.seal(keys.privateKey),
@@ -77,9 +76,9 @@ export class AccountService {
 
   async createKeyPair(accountId: string): Promise<{ publicKey: string; privateKey: string }> {
     const keys = newKeyPair();
-    await this.db.tx(async (tx) => {
-      if (!(await accountsRepo.accountById(tx, accountId))) throw new Error(`account ${accountId} not found`);
-      await accountsRepo.insertKeyPair(tx, {
+    await this.store.tx(async (tx) => {
+      if (!(await tx.accounts.accountById(accountId))) throw new Error(`account ${accountId} not found`);
+      await tx.accounts.insertKeyPair({
         publicKey: keys.publicKey,
         accountId,
         privateKeySealed: this.secrets.seal(keys.privateKey),
@@ -97,9 +96,9 @@ export class AccountService {
       isDefault: false,
       createdAt: this.clock.now(),
     };
-    await this.db.tx(async (tx) => {
-      if (!(await accountsRepo.accountById(tx, accountId))) throw new Error(`account ${accountId} not found`);
-      await accountsRepo.insertProject(tx, project);
+    await this.store.tx(async (tx) => {
+      if (!(await tx.accounts.accountById(accountId))) throw new Error(`account ${accountId} not found`);
+      await tx.accounts.insertProject(project);
     });
     return project;
   }
@@ -112,7 +111,7 @@ export class AccountService {
     account: AccountRecord;
     generated?: { publicKey: string; privateKey: string };
   }> {
-    const existing = await accountsRepo.rootAccount(this.db);
+    const existing = await this.store.accounts.rootAccount();
     if (!existing) {
       // The operator's own account is not held to a user's instance quota.
       const created = await this.createAccount("root", {
@@ -123,13 +122,13 @@ export class AccountService {
       return { account: created.account, generated: configured ? undefined : created.keyPair };
     }
     if (configured) {
-      const kp = await accountsRepo.keyPair(this.db, configured.publicKey);
+      const kp = await this.store.accounts.keyPair(configured.publicKey);
       if (kp && kp.accountId !== existing.id) {
         throw new Error("OCS_ROOT_PUBLIC_KEY belongs to another account");
       }
-      await this.db.tx(async (tx) => {
-        await accountsRepo.deleteKeyPair(tx, configured.publicKey);
-        await accountsRepo.insertKeyPair(tx, {
+      await this.store.tx(async (tx) => {
+        await tx.accounts.deleteKeyPair(configured.publicKey);
+        await tx.accounts.insertKeyPair({
           publicKey: configured.publicKey,
           accountId: existing.id,
           privateKeySealed: this.secrets.seal(configured.privateKey),
@@ -145,7 +144,7 @@ export class AccountService {
   async resolveKey(publicKey: string): Promise<{ privateKey: string; accountId: string } | undefined> {
     const cached = this.keyCache.get(publicKey);
     if (cached) return cached;
-    const kp: KeyPairRecord | undefined = await accountsRepo.keyPair(this.db, publicKey);
+    const kp: KeyPairRecord | undefined = await this.store.accounts.keyPair(publicKey);
     if (!kp) return undefined;
     const entry = { privateKey: this.secrets.open(kp.privateKeySealed), accountId: kp.accountId };
     if (this.keyCache.size > 10_000) this.keyCache.clear();
@@ -154,36 +153,33 @@ export class AccountService {
   }
 
   async account(id: string): Promise<AccountRecord | undefined> {
-    return accountsRepo.accountById(this.db, id);
+    return this.store.accounts.accountById(id);
   }
 
   /** The project a request acts in: the given one if the account owns it, else its default. */
   async resolveProject(accountId: string, projectId: string | undefined): Promise<ProjectRecord> {
     if (projectId) {
-      const p = await accountsRepo.project(this.db, projectId);
+      const p = await this.store.accounts.project(projectId);
       if (!p || p.accountId !== accountId) throw new ApiError("ProjectNotExists", { projectId });
       return p;
     }
-    const all = await accountsRepo.projectsOf(this.db, accountId);
+    const all = await this.store.accounts.projectsOf(accountId);
     const p = all.find((x) => x.isDefault) ?? all[0];
     if (!p) throw new ApiError("ProjectNotExists", { projectId: "(default)" });
     return p;
   }
 
   listAccounts(): Promise<AccountRecord[]> {
-    return accountsRepo.listAccounts(this.db);
+    return this.store.accounts.listAccounts();
   }
   projectsOf(accountId: string): Promise<ProjectRecord[]> {
-    return accountsRepo.projectsOf(this.db, accountId);
+    return this.store.accounts.projectsOf(accountId);
   }
   keyPairsOf(accountId: string): Promise<KeyPairRecord[]> {
-    return accountsRepo.keyPairsOf(this.db, accountId);
+    return this.store.accounts.keyPairsOf(accountId);
   }
   accountByName(name: string): Promise<AccountRecord | undefined> {
-    return accountsRepo.accountByName(this.db, name);
-  }
-  resourceCount(projectId: string): Promise<number> {
-    return accountsRepo.projectResourceCount(this.db, projectId);
+    return this.store.accounts.accountByName(name);
   }
 
   /** Forgets cached keys (emulator reset). */

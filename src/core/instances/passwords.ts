@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import { badParam } from "../protocol/errors.js";
+import { badParam } from "../../domain/errors.js";
 
 const SPECIAL = "()`~!@#$%^&*-+=_|{}[]:;'<>,.?/";
 const ALLOWED = new RegExp(`^[A-Za-z0-9${SPECIAL.replace(/[\]\\^-]/g, "\\$&")}]+$`);

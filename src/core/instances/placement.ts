@@ -1,10 +1,4 @@
-/** A host's free capacity as the store reports it. */
-export interface HostRoom {
-  id: string;
-  gpusFree: number;
-  cpuFree: number;
-  memoryFree: number;
-}
+import type { HostRoom } from "../../domain/records.js";
 
 export interface Demand {
   gpu: number;

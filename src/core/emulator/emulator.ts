@@ -1,0 +1,78 @@
+import type { OffsetClock } from "../../domain/clock.js";
+import type { ApiFault, FaultTable } from "./faults.js";
+
+/** Driver operations the simulator can be told to fail. */
+export const SIM_OPS = ["create", "start", "stop", "reboot", "reinstall", "destroy"] as const;
+export type SimOp = (typeof SIM_OPS)[number];
+
+/** The controls the simulated driver offers (it satisfies this shape; core never imports it). */
+export interface SimulatorControls {
+  latencyMs: number;
+  readonly calls: Readonly<Record<SimOp, number>>;
+  injectFault(fault: { op: SimOp; message: string; count?: number; probability?: number }): void;
+  clearFaults(): void;
+}
+
+export interface EmulatorDeps {
+  clock: OffsetClock;
+  sim: SimulatorControls;
+  faults: FaultTable;
+  /** Wakes the worker: timers due by a moved clock fire at once. */
+  kick: () => void;
+  /** Deletes every instance, disk and task and resets the simulator (accounts stay). */
+  reset: () => Promise<void>;
+}
+
+/**
+ * The emulator's controls (extensions for users testing their own CompShare automation): a clock
+ * that only moves forward, driver latency, API and driver faults, and a reset.
+ */
+export class EmulatorService {
+  constructor(private readonly d: EmulatorDeps) {}
+
+  now(): number {
+    return this.d.clock.now();
+  }
+
+  get offsetMs(): number {
+    return this.d.clock.offset;
+  }
+
+  advanceClock(seconds: number): void {
+    this.d.clock.advance(seconds * 1000);
+    this.d.kick();
+  }
+
+  setLatency(ms: number): void {
+    this.d.sim.latencyMs = ms;
+  }
+
+  get latencyMs(): number {
+    return this.d.sim.latencyMs;
+  }
+
+  get driverCalls(): Record<SimOp, number> {
+    return { ...this.d.sim.calls };
+  }
+
+  injectApiFault(fault: ApiFault): void {
+    this.d.faults.add(fault);
+  }
+
+  injectDriverFault(fault: { op: SimOp; message: string; count?: number; probability?: number }): void {
+    this.d.sim.injectFault(fault);
+  }
+
+  apiFaults(): ApiFault[] {
+    return this.d.faults.list();
+  }
+
+  clearFaults(): void {
+    this.d.sim.clearFaults();
+    this.d.faults.clear();
+  }
+
+  reset(): Promise<void> {
+    return this.d.reset();
+  }
+}

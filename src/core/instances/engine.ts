@@ -1,0 +1,249 @@
+import type { Clock } from "../../domain/clock.js";
+import { ApiError } from "../../domain/errors.js";
+import type { IdGen } from "../../domain/ids.js";
+import type { InstanceRecord, TaskKind, TaskRecord } from "../../domain/records.js";
+import type { State } from "../../domain/states.js";
+import type { Access, Driver, RuntimeSpec } from "../../drivers/driver.js";
+import type { Repos, Store } from "../../store/store.js";
+import type { CatalogIndex } from "../catalog/catalog.js";
+import type { SpecRules } from "../catalog/spec-rules.js";
+import type { SecretBox } from "../secrets.js";
+import type { TaskResult } from "../tasks.js";
+import { computeOf } from "./compute.js";
+import type { DriverJob, OperationDef, OperationEnv } from "./operation.js";
+import type { InputOf, OperationName } from "./operations.js";
+import { OPERATIONS, operationOf } from "./operations.js";
+import type { Origin, Scope } from "./scope.js";
+import { visibleOrThrow } from "./scope.js";
+import type { LifecycleTimings } from "./timings.js";
+
+export interface EngineDeps {
+  store: Store;
+  catalog: CatalogIndex;
+  rules: SpecRules;
+  clock: Clock;
+  ids: IdGen;
+  secrets: SecretBox;
+  timings: LifecycleTimings;
+  /** Wakes the worker (a task was queued). */
+  kick: () => void;
+}
+
+/**
+ * Runs the operation table. `begin` takes an instance's lock with one compare-and-swap and applies
+ * the entry's checks, patch and reservations with the worker's task in the same transaction;
+ * `runTask` (the worker's `transition` task) calls the driver outside any transaction and then
+ * finishes or rolls back with a guarded update that only the lock holder can make. A crash at any
+ * point leaves either all of a step or none of it, and the task row to finish it.
+ */
+export class OperationEngine {
+  constructor(private readonly deps: EngineDeps) {}
+
+  /** The environment an entry's hooks see, at one instant. */
+  env(now: number): OperationEnv {
+    const { catalog, rules, timings, secrets, ids } = this.deps;
+    return {
+      now,
+      catalog,
+      rules,
+      timings,
+      secrets,
+      newId: (prefix) => ids.next(prefix),
+      schedule: (r, kind, instanceId, dueAt, payload) =>
+        this.schedule(r, kind, instanceId, dueAt, now, payload),
+      releaseCompute: (r, inst) => this.releaseCompute(r, inst),
+    };
+  }
+
+  /** Queues a worker task in the caller's transaction. */
+  async schedule(
+    r: Repos,
+    kind: TaskKind,
+    instanceId: string,
+    dueAt: number,
+    now: number,
+    payload: Record<string, unknown> = {},
+  ): Promise<void> {
+    await r.tasks.insert({ id: this.deps.ids.next("task", 12), kind, instanceId, dueAt, payload }, now);
+  }
+
+  /** Queues the task that finishes `op` (Create takes its lock by inserting the row). */
+  enqueue(r: Repos, id: string, op: OperationName, now: number): Promise<void> {
+    return this.schedule(r, "transition", id, now, now, { operation: op });
+  }
+
+  /**
+   * Starts an operation: read, the entry's checks, one CAS that sets the transitional state and
+   * the lock, the entry's patch and reservations, and the worker task, all in one transaction.
+   */
+  async begin<K extends OperationName>(
+    scope: Scope,
+    id: string,
+    op: K,
+    input: InputOf<K>,
+    origin: Origin = "user",
+  ): Promise<void> {
+    const def = OPERATIONS[op] as OperationDef<InputOf<K>>;
+    const now = this.deps.clock.now();
+    const env = this.env(now);
+    const inRecycle = def.inRecycle ?? false;
+    await this.deps.store.tx(async (r) => {
+      const current = visibleOrThrow(await r.instances.get(id), id, scope, inRecycle);
+      def.check?.(current, input, origin, env);
+      const patch: Partial<InstanceRecord> = {
+        ...def.begin?.(current, input, env),
+        state: def.during,
+        operation: op,
+        operationExpiresAt: now + this.deps.timings.lockTtlMs,
+        updatedAt: now,
+        lastError: null,
+      };
+      if (!(await r.instances.cas(id, { states: def.from, inRecycle, now }, patch))) {
+        throw explain((await r.instances.get(id)) ?? current, def.action, def.from, now);
+      }
+      await def.reserve?.(r, { ...current, ...patch }, input, env);
+      await this.enqueue(r, id, op, now);
+    });
+    this.deps.kick();
+  }
+
+  /**
+   * A change that finishes at once (rename, password, schedule): checked against the lock and the
+   * allowed states in the same compare-and-swap, never taking the lock.
+   */
+  async instant(
+    scope: Scope,
+    id: string,
+    action: string,
+    allowed: readonly State[],
+    patch: (inst: InstanceRecord) => Partial<InstanceRecord>,
+    inTx?: (r: Repos, inst: InstanceRecord, now: number) => Promise<void>,
+  ): Promise<void> {
+    const now = this.deps.clock.now();
+    await this.deps.store.tx(async (r) => {
+      const current = visibleOrThrow(await r.instances.get(id), id, scope);
+      const p = { ...patch(current), updatedAt: now };
+      if (!(await r.instances.cas(id, { states: allowed, inRecycle: false, now }, p))) {
+        throw explain((await r.instances.get(id)) ?? current, action, allowed, now);
+      }
+      await inTx?.(r, { ...current, ...p }, now);
+    });
+  }
+
+  /**
+   * The worker's `transition` task: the entry's driver step, retried with backoff on failure up to
+   * `driverAttempts`, then finished (or rolled back with the reason in Remark).
+   */
+  async runTask(task: TaskRecord, driver: Driver): Promise<TaskResult> {
+    const name = String(task.payload.operation);
+    const def = operationOf(name);
+    const inst = await this.deps.store.instances.get(task.instanceId);
+    // Stale: the lock expired and another operation took over, or the instance is gone.
+    if (!def || !inst || inst.operation !== name) return { done: true };
+    let access: Access | undefined;
+    try {
+      access = await def.drive(driver, this.job(inst));
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      if (task.attempts < this.deps.timings.driverAttempts)
+        return { retryInMs: 200 * 2 ** task.attempts, reason: `${name}: ${reason}` };
+      await this.finish(task, name, def, { ok: false, reason });
+      return { done: true, note: `${name} failed: ${reason}` };
+    }
+    await this.finish(task, name, def, { ok: true, access });
+    return { done: true };
+  }
+
+  private async finish(
+    task: TaskRecord,
+    name: string,
+    def: OperationDef<never>,
+    outcome: { ok: true; access?: Access } | { ok: false; reason: string },
+  ): Promise<void> {
+    const now = this.deps.clock.now();
+    const env = this.env(now);
+    await this.deps.store.tx(async (r) => {
+      const inst = await r.instances.get(task.instanceId);
+      if (!inst || inst.operation !== name) return;
+      let patch: Partial<InstanceRecord> = { operation: null, operationExpiresAt: null, updatedAt: now };
+      if (outcome.ok) {
+        patch.state = def.to;
+        patch.lastError = null;
+        if (outcome.access) {
+          patch.accessHost = outcome.access.ip;
+          patch.accessPort = outcome.access.sshPort;
+        }
+        if (def.releasesOnDone) Object.assign(patch, await this.releaseCompute(r, inst));
+        patch = { ...patch, ...(await def.done?.(r, inst, env)) };
+      } else {
+        patch.state = def.onFail;
+        patch.lastError = outcome.reason.slice(0, 500);
+        if (def.releasesOnFail) Object.assign(patch, await this.releaseCompute(r, inst));
+      }
+      await r.instances.cas(inst.id, { lockedBy: name, now }, patch);
+      await r.tasks.delete(task.id);
+    });
+  }
+
+  /** Gives back what an instance holds on its host; the patch records that it holds nothing. */
+  async releaseCompute(r: Repos, inst: InstanceRecord): Promise<Partial<InstanceRecord>> {
+    const type = this.deps.catalog.gpuType(inst.gpuType);
+    if (inst.holdsCompute && inst.hostId && type) {
+      const spec = computeOf(inst, type);
+      await r.hosts.releaseCompute(inst.hostId, spec.cpu, spec.memory);
+    }
+    await r.hosts.releaseGpus(inst.id);
+    return { holdsCompute: false };
+  }
+
+  /** Lazy reads for a driver step. */
+  job(inst: InstanceRecord): DriverJob {
+    const { store, catalog, secrets } = this.deps;
+    return {
+      inst,
+      gpus: async () => (inst.withoutGpu ? [] : store.hosts.gpusOf(inst.id)),
+      dataDiskIds: async () =>
+        (await store.disks.ofInstances([inst.id])).filter((d) => !d.isBoot).map((d) => d.id),
+      spec: async (): Promise<RuntimeSpec> => {
+        const image = catalog.image(inst.imageId);
+        const disks = await store.disks.ofInstances([inst.id]);
+        const compute = computeOf(inst, catalog.gpuType(inst.gpuType));
+        return {
+          id: inst.id,
+          image: image?.runtimeImage ?? inst.imageId,
+          command: image?.runtimeCommand,
+          imageId: inst.imageId,
+          cpu: compute.cpu,
+          memoryMB: compute.memory,
+          hostId: inst.hostId ?? "",
+          dataDisks: disks
+            .filter((d) => !d.isBoot && d.state === "InUse")
+            .map((d) => ({ id: d.id, sizeGB: d.sizeGB })),
+          password: secrets.open(inst.passwordSealed),
+        };
+      },
+    };
+  }
+}
+
+/** After a failed CAS: the lock wins over the state, because that is what the caller can wait for. */
+export function explain(
+  inst: InstanceRecord,
+  action: string,
+  allowed: readonly State[],
+  now: number,
+): ApiError {
+  if (inst.operation && (inst.operationExpiresAt ?? 0) >= now) {
+    return new ApiError("InstanceOperationInProgress", {
+      uhostId: inst.id,
+      operation: inst.operation,
+      until: new Date(inst.operationExpiresAt ?? 0).toISOString(),
+    });
+  }
+  return new ApiError("InvalidInstanceState", {
+    uhostId: inst.id,
+    state: inst.state,
+    action,
+    allowed: allowed.join(", "),
+  });
+}

@@ -1,0 +1,82 @@
+import type { TaskKind } from "../../domain/records.js";
+import type { InstanceRecord } from "../../domain/records.js";
+import type { State } from "../../domain/states.js";
+import type { Access, Driver, RuntimeSpec } from "../../drivers/driver.js";
+import type { Repos } from "../../store/store.js";
+import type { CatalogIndex } from "../catalog/catalog.js";
+import type { SpecRules } from "../catalog/spec-rules.js";
+import type { SecretBox } from "../secrets.js";
+import type { Origin } from "./scope.js";
+import type { LifecycleTimings } from "./timings.js";
+
+/** What an operation's hooks may use; the engine builds one per transaction. */
+export interface OperationEnv {
+  readonly now: number;
+  readonly catalog: CatalogIndex;
+  readonly rules: SpecRules;
+  readonly timings: LifecycleTimings;
+  readonly secrets: SecretBox;
+  newId(prefix: string): string;
+  /** Queues a task in the caller's transaction, so the task exists iff the change does. */
+  schedule(
+    r: Repos,
+    kind: TaskKind,
+    instanceId: string,
+    dueAt: number,
+    payload?: Record<string, unknown>,
+  ): Promise<void>;
+  /** Gives back the GPUs and CPU/memory the instance holds on its host (sets holdsCompute false). */
+  releaseCompute(r: Repos, inst: InstanceRecord): Promise<Partial<InstanceRecord>>;
+}
+
+/** What the driver step of an operation gets: the instance and lazy reads of what it needs. */
+export interface DriverJob {
+  readonly inst: InstanceRecord;
+  /** The runtime spec (image, command, compute, data disks, password). */
+  spec(): Promise<RuntimeSpec>;
+  /** The GPU indexes the instance holds on its host (none when started without GPU). */
+  gpus(): Promise<number[]>;
+  /** Ids of its data disks. */
+  dataDiskIds(): Promise<string[]>;
+}
+
+/**
+ * One long-running operation as data: where it may start, what it shows while it runs, what the
+ * driver does, where it ends and where it rolls back to, and what it reserves and releases. The
+ * engine applies `check`, `begin` and `reserve` with the lock in one transaction; the worker runs
+ * `drive` outside any transaction; the engine then applies `done` (or the rollback) with a guarded
+ * update only the lock holder can make.
+ */
+export interface OperationDef<I = Record<string, never>> {
+  /** The wire Action, named in wrong-state errors. */
+  action: string;
+  /** States it may start from (checked in the compare-and-swap). */
+  from: readonly State[];
+  /** Shown while it runs. */
+  during: State;
+  /** Once the driver has done its part. */
+  to: State;
+  /** If the driver fails for good; the reason goes to Remark. */
+  onFail: State;
+  /** Acts on an instance in the recycle bin (and takes it out). */
+  inRecycle?: boolean;
+  /** Refusals that depend on the instance (image in progress, spot needs Force, spec rules). */
+  check?(inst: InstanceRecord, input: I, origin: Origin, env: OperationEnv): void;
+  /** Fields set together with the lock. */
+  begin?(inst: InstanceRecord, input: I, env: OperationEnv): Partial<InstanceRecord>;
+  /** Reservations and task changes in the same transaction (`inst` already carries `begin`'s patch). */
+  reserve?(r: Repos, inst: InstanceRecord, input: I, env: OperationEnv): Promise<void>;
+  /** The driver's part; says how the instance is reached when it starts it. */
+  drive(driver: Driver, job: DriverJob): Promise<Access | undefined>;
+  /** Changes made when the driver succeeded, in the finishing transaction. */
+  done?(r: Repos, inst: InstanceRecord, env: OperationEnv): Promise<Partial<InstanceRecord> | undefined>;
+  /** Success gives back the host's GPUs and CPU/memory (a stop). */
+  releasesOnDone?: boolean;
+  /** Failure gives back what `reserve` took (a create or a start). */
+  releasesOnFail?: boolean;
+}
+
+/** Declares an entry of the operation table with its input type. */
+export function defineOperation<I>(def: OperationDef<I>): OperationDef<I> {
+  return def;
+}

@@ -1,0 +1,307 @@
+import { ApiError, Conflict, badParam } from "../../domain/errors.js";
+import type { InstanceRecord } from "../../domain/records.js";
+import type { Repos } from "../../store/store.js";
+import { DEFAULT_BOOT_GB } from "../catalog/spec-rules.js";
+import { computeOf } from "./compute.js";
+import type { OperationDef } from "./operation.js";
+import { defineOperation } from "./operation.js";
+import { generatePassword } from "./passwords.js";
+
+/**
+ * Create's lock is taken by inserting the row (see InstanceService.create), so it has no `from`;
+ * the driver provisions and starts it.
+ */
+const create = defineOperation<Record<string, never>>({
+  action: "CreateCompShareInstance",
+  from: [],
+  during: "Install",
+  to: "Running",
+  onFail: "Install Fail",
+  releasesOnFail: true,
+  async drive(driver, job) {
+    const spec = await job.spec();
+    await driver.create(spec);
+    return driver.start(spec, await job.gpus());
+  },
+  async done(_r, _inst, env) {
+    return { startedAt: env.now };
+  },
+});
+
+/** Start re-acquires GPUs on the instance's own host (its disks live there), or runs without. */
+const start = defineOperation<{ withoutGpu: boolean }>({
+  action: "StartCompShareInstance",
+  from: ["Stopped"],
+  during: "Starting",
+  to: "Running",
+  onFail: "Stopped",
+  releasesOnFail: true,
+  begin: (_inst, input) => ({ withoutGpu: input.withoutGpu, holdsCompute: true, releaseAt: null }),
+  async reserve(r, inst, input, env) {
+    const type = env.catalog.gpuType(inst.gpuType);
+    if (!inst.hostId || !type)
+      throw new ApiError("ResourceSoldOut", { detail: "the instance's host is gone" });
+    // GPUs first, so the error says "GPUs" when that is what is missing.
+    if (!input.withoutGpu) {
+      const free = await r.hosts.freeGpuIndexes(inst.hostId, inst.gpu);
+      if (free.length < inst.gpu)
+        throw new ApiError("NotEnoughGpuOnHost", {
+          gpuType: inst.gpuType,
+          need: inst.gpu,
+          free: free.length,
+        });
+    }
+    const spec = computeOf(inst, type);
+    if (!(await r.hosts.reserveCompute(inst.hostId, spec.cpu, spec.memory)))
+      throw new ApiError("HostResourceNotEnough", { reason: `need ${spec.cpu} CPU and ${spec.memory} MB` });
+    if (!input.withoutGpu) await takeGpus(r, inst);
+    await r.tasks.deleteOf(inst.id, "release");
+  },
+  drive: async (driver, job) => driver.start(await job.spec(), await job.gpus()),
+  async done(_r, _inst, env) {
+    return { startedAt: env.now };
+  },
+});
+
+/** Stop gives the GPUs back; a stopped Postpay instance is released 7 days later (docs). */
+const stop = defineOperation<{ force: boolean }>({
+  action: "StopCompShareInstance",
+  from: ["Running"],
+  during: "Stopping",
+  to: "Stopped",
+  onFail: "Running",
+  releasesOnDone: true,
+  check(inst, input, origin) {
+    if (inst.chargeType === "Spot" && !input.force && origin === "user")
+      throw new ApiError("SpotStopNeedsForce", { uhostId: inst.id });
+    if (inst.makingImage) throw new ApiError("ImageInProgress", { uhostId: inst.id, action: "Stop" });
+  },
+  // A stop of any origin clears the schedule: the docs' "a manual stop clears it".
+  begin: () => ({ schedulerStopAt: null }),
+  async reserve(r, inst) {
+    await r.tasks.deleteOf(inst.id, "scheduled-stop");
+  },
+  async drive(driver, job) {
+    await driver.stop(job.inst.id);
+    return undefined;
+  },
+  async done(r, inst, env) {
+    if (inst.chargeType !== "Postpay") return { stoppedAt: env.now };
+    const releaseAt = env.now + env.timings.postpayReleaseMs;
+    await r.tasks.deleteOf(inst.id, "release");
+    await env.schedule(r, "release", inst.id, releaseAt);
+    return { stoppedAt: env.now, releaseAt };
+  },
+});
+
+const reboot = defineOperation<Record<string, never>>({
+  action: "RebootCompShareInstance",
+  from: ["Running"],
+  during: "Rebooting",
+  to: "Running",
+  onFail: "Running",
+  check(inst) {
+    if (inst.makingImage) throw new ApiError("ImageInProgress", { uhostId: inst.id, action: "Reboot" });
+  },
+  async drive(driver, job) {
+    await driver.reboot(job.inst.id);
+    return undefined;
+  },
+});
+
+/** Terminate moves the instance into the recycle bin at once; the driver erases its system disk. */
+const terminate = defineOperation<{ releaseUDisk: boolean }>({
+  action: "TerminateCompShareInstance",
+  from: ["Stopped", "Install Fail"],
+  during: "Stopped",
+  to: "Stopped",
+  onFail: "Stopped",
+  check(inst, _input, origin) {
+    if (inst.makingImage && origin === "user")
+      throw new ApiError("ImageInProgress", { uhostId: inst.id, action: "Terminate" });
+  },
+  begin: (_inst, input, env) => ({
+    inRecycle: true,
+    recycledAt: env.now,
+    releaseUdisk: input.releaseUDisk,
+    schedulerStopAt: null,
+    releaseAt: null,
+  }),
+  async reserve(r, inst, _input, env) {
+    await r.tasks.deleteOf(inst.id, "scheduled-stop");
+    await r.tasks.deleteOf(inst.id, "release");
+    await env.schedule(r, "purge", inst.id, env.now + env.timings.recycleRetentionMs);
+  },
+  async drive(driver, job) {
+    await driver.destroy(job.inst.id, {
+      releaseDataDisks: job.inst.releaseUdisk,
+      dataDiskIds: await job.dataDiskIds(),
+    });
+    return undefined;
+  },
+  async done(r, inst) {
+    await r.disks.deleteOf(inst.id, true);
+    if (inst.releaseUdisk) await r.disks.deleteOf(inst.id, false);
+    else await r.disks.setDataState(inst.id, "InUse", "Available");
+    return undefined;
+  },
+});
+
+/** Reinstall: a new system disk from the image; the password is kept unless given (docs). */
+const reinstall = defineOperation<{ imageId: string; password?: string }>({
+  action: "ReinstallCompShareInstance",
+  from: ["Stopped", "Install Fail"],
+  during: "Install",
+  to: "Stopped",
+  onFail: "Stopped",
+  begin(inst, input, env) {
+    const image = env.rules.image(input.imageId);
+    const patch: Partial<InstanceRecord> = {
+      imageId: image.id,
+      instanceType: image.container ? "Container" : "UHost",
+    };
+    // Docs: the password is kept, except from a VM image to a container image, where it is new.
+    const toContainer = inst.instanceType === "UHost" && image.container;
+    if (input.password !== undefined) patch.passwordSealed = env.secrets.seal(input.password);
+    else if (toContainer) patch.passwordSealed = env.secrets.seal(generatePassword());
+    return patch;
+  },
+  async drive(driver, job) {
+    await driver.reinstall(await job.spec());
+    return undefined;
+  },
+});
+
+export interface ResizeInput {
+  cpu?: number;
+  memory?: number;
+  gpu?: number;
+  diskId?: string;
+  diskSpace?: number;
+}
+
+const isCompute = (input: ResizeInput) =>
+  input.cpu !== undefined || input.memory !== undefined || input.gpu !== undefined;
+
+/** Resize of a stopped instance: a new legal spec that fits its host, or a disk grown. */
+const resize = defineOperation<ResizeInput>({
+  action: "ResizeCompShareInstance",
+  from: ["Stopped"],
+  during: "Resizing",
+  to: "Stopped",
+  onFail: "Stopped",
+  check(inst, input, _origin, env) {
+    if (!isCompute(input)) return;
+    const type = env.catalog.gpuType(inst.gpuType);
+    if (!type) throw badParam("Gpu", `GPU type ${inst.gpuType} is no longer in the catalog`);
+    env.rules.size(type, input.gpu ?? inst.gpu, input.cpu ?? inst.cpu, input.memory ?? inst.memory, {
+      gpu: "Gpu",
+      cpu: "Cpu",
+      memory: "Memory",
+    });
+  },
+  begin: (inst, input) =>
+    isCompute(input)
+      ? { gpu: input.gpu ?? inst.gpu, cpu: input.cpu ?? inst.cpu, memory: input.memory ?? inst.memory }
+      : {},
+  async reserve(r, inst, input, env) {
+    if (isCompute(input)) {
+      // The disks live on this host, so the new spec must fit the host itself.
+      const host = inst.hostId ? await r.hosts.get(inst.hostId) : undefined;
+      if (!host || host.gpuCount < inst.gpu || host.cpuTotal < inst.cpu || host.memoryTotal < inst.memory) {
+        throw new ApiError("HostResourceNotEnough", {
+          reason: `host has ${host?.gpuCount ?? 0} GPUs, ${host?.cpuTotal ?? 0} CPU, ${host?.memoryTotal ?? 0} MB`,
+        });
+      }
+      return;
+    }
+    const d = await r.disks.get(input.diskId as string);
+    if (!d || d.instanceId !== inst.id || d.state !== "InUse") {
+      throw badParam("DiskId", `disk ${input.diskId} is not attached to ${inst.id}`);
+    }
+    const type = env.catalog.gpuType(inst.gpuType);
+    const limits = d.isBoot ? type?.bootDisk : type?.dataDisk;
+    const size = input.diskSpace as number;
+    if (size <= d.sizeGB) throw badParam("DiskSpace", `disks only grow: ${d.id} is ${d.sizeGB} GB`);
+    if (limits && size > limits.maxGB) throw badParam("DiskSpace", `must be at most ${limits.maxGB} GB`);
+    await r.disks.resize(d.id, size);
+  },
+  // Only a Stopped instance is resized: the driver applies the new limits at its next start.
+  drive: async () => undefined,
+});
+
+/** Extension: back from the recycle bin, same id, Stopped, a fresh system disk, data disks back. */
+const recover = defineOperation<{ quota: number }>({
+  action: "RecoverCompShareInstance",
+  from: ["Stopped", "Install Fail"],
+  during: "Install",
+  to: "Stopped",
+  onFail: "Stopped",
+  inRecycle: true,
+  begin: () => ({ inRecycle: false, recycledAt: null }),
+  async reserve(r, inst, input, env) {
+    const count = await r.instances.countActive(inst.accountId);
+    if (count > input.quota) throw new ApiError("QuotaExceeded", { quota: input.quota, count: count - 1 });
+    await r.tasks.deleteOf(inst.id, "purge");
+    // The system disk was erased at terminate: a fresh one of the usual size.
+    const type = env.catalog.gpuType(inst.gpuType);
+    await r.disks.insert({
+      id: env.newId("bsm"),
+      accountId: inst.accountId,
+      instanceId: inst.id,
+      zone: inst.zone,
+      isBoot: true,
+      diskType: type?.bootDisk.types[0] ?? "CLOUD_SSD",
+      sizeGB: DEFAULT_BOOT_GB,
+      drive: "/dev/vda",
+      state: "InUse",
+      createdAt: env.now,
+    });
+    await r.disks.setDataState(inst.id, "Available", "InUse");
+  },
+  async drive(driver, job) {
+    await driver.create(await job.spec());
+    return undefined;
+  },
+});
+
+/** Takes the instance's GPUs on its host, or fails with the not-enough-GPU error. */
+export async function takeGpus(
+  r: Repos,
+  inst: Pick<InstanceRecord, "id" | "hostId" | "gpu" | "gpuType">,
+): Promise<void> {
+  if (inst.gpu === 0 || !inst.hostId) return;
+  const free = await r.hosts.freeGpuIndexes(inst.hostId, inst.gpu);
+  if (free.length < inst.gpu)
+    throw new ApiError("NotEnoughGpuOnHost", { gpuType: inst.gpuType, need: inst.gpu, free: free.length });
+  for (const idx of free) {
+    if (!(await r.hosts.takeGpu(inst.hostId, idx, inst.id))) throw new Conflict();
+  }
+}
+
+/**
+ * The operation table. Adding an operation: one entry here, one driver method, one action file
+ * (and its line in the registry).
+ */
+export const OPERATIONS = {
+  Create: create,
+  Start: start,
+  Stop: stop,
+  Reboot: reboot,
+  Terminate: terminate,
+  Reinstall: reinstall,
+  Resize: resize,
+  Recover: recover,
+} satisfies Record<string, OperationDef<never>>;
+
+export type OperationName = keyof typeof OPERATIONS;
+export type InputOf<K extends OperationName> = (typeof OPERATIONS)[K] extends OperationDef<infer I>
+  ? I
+  : never;
+
+/** The entry of an operation stored in an instance's lock (undefined for an unknown name). */
+export function operationOf(name: string | null): OperationDef<never> | undefined {
+  return name !== null && Object.hasOwn(OPERATIONS, name)
+    ? (OPERATIONS[name as OperationName] as OperationDef<never>)
+    : undefined;
+}

@@ -1,0 +1,20 @@
+import type { Clock } from "../domain/clock.js";
+import type { AccountService } from "./accounts/accounts.js";
+import type { CatalogIndex } from "./catalog/catalog.js";
+import type { SpecRules } from "./catalog/spec-rules.js";
+import type { EmulatorService } from "./emulator/emulator.js";
+import type { InstanceService } from "./instances/instances.js";
+
+/**
+ * The domain services an Action may use, and nothing else: no database, no driver, no worker.
+ * Built once by the composition root (src/server.ts).
+ */
+export interface Services {
+  clock: Clock;
+  catalog: CatalogIndex;
+  rules: SpecRules;
+  accounts: AccountService;
+  instances: InstanceService;
+  /** Present with the sim driver: the emulator's controls. */
+  emulator?: EmulatorService;
+}

@@ -1,0 +1,122 @@
+import type { ChargeType } from "./catalog.js";
+import type { State } from "./states.js";
+
+/** One instance as the store keeps it; every layer reads this shape, only the store writes it. */
+export interface InstanceRecord {
+  id: string;
+  accountId: string;
+  projectId: string;
+  region: string;
+  zone: string;
+  name: string;
+  tag: string;
+  remark: string;
+  state: State;
+  /** The long-running operation holding the instance's lock (an entry of core's operation table). */
+  operation: string | null;
+  operationExpiresAt: number | null;
+  instanceType: "UHost" | "Container";
+  machineType: string;
+  gpuType: string;
+  gpu: number;
+  cpu: number;
+  memory: number;
+  cpuPlatform: string;
+  withoutGpu: boolean;
+  hostId: string | null;
+  holdsCompute: boolean;
+  chargeType: ChargeType;
+  imageId: string;
+  passwordSealed: string;
+  makingImage: boolean;
+  inRecycle: boolean;
+  recycledAt: number | null;
+  releaseUdisk: boolean;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  stoppedAt: number | null;
+  expireAt: number | null;
+  schedulerStopAt: number | null;
+  releaseAt: number | null;
+  lastError: string | null;
+  /** Where the driver says the instance is reached over SSH (null until its first start). */
+  accessHost: string | null;
+  accessPort: number | null;
+}
+
+export interface DiskRecord {
+  id: string;
+  accountId: string;
+  instanceId: string | null;
+  zone: string;
+  isBoot: boolean;
+  diskType: string;
+  sizeGB: number;
+  drive: string;
+  state: "InUse" | "Available";
+  createdAt: number;
+}
+
+/**
+ * Task kinds: `transition` finishes a long-running operation; the others are timers. Core owns
+ * their handlers; the worker only claims and runs them.
+ */
+export type TaskKind = "transition" | "scheduled-stop" | "release" | "purge";
+
+export interface TaskRecord {
+  id: string;
+  kind: TaskKind;
+  instanceId: string;
+  dueAt: number;
+  claimedBy: string | null;
+  claimExpiresAt: number | null;
+  attempts: number;
+  payload: Record<string, unknown>;
+}
+
+/** A GPU host with its capacity and what is taken. */
+export interface HostRecord {
+  id: string;
+  zone: string;
+  gpuType: string;
+  gpuCount: number;
+  gpusFree: number;
+  cpuTotal: number;
+  cpuUsed: number;
+  memoryTotal: number;
+  memoryUsed: number;
+  retired: boolean;
+}
+
+/** A host's free capacity, as placement sees it. */
+export interface HostRoom {
+  id: string;
+  gpuCount: number;
+  gpusFree: number;
+  cpuFree: number;
+  memoryFree: number;
+}
+
+export interface AccountRecord {
+  id: string;
+  name: string;
+  isRoot: boolean;
+  instanceQuota: number;
+  createdAt: number;
+}
+
+export interface ProjectRecord {
+  id: string;
+  accountId: string;
+  name: string;
+  isDefault: boolean;
+  createdAt: number;
+}
+
+export interface KeyPairRecord {
+  publicKey: string;
+  accountId: string;
+  privateKeySealed: string;
+  createdAt: number;
+}

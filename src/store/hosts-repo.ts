@@ -1,0 +1,191 @@
+import type { HostRecord, HostRoom } from "../domain/records.js";
+import type { Db, Row } from "./db.js";
+
+/** Hosts with their free GPUs (GPUs beyond a shrunk gpu_count are not free). */
+const HOST_SELECT =
+  "SELECT h.*, (SELECT COUNT(*) FROM host_gpus g WHERE g.host_id = h.id AND g.instance_id IS NULL AND g.gpu_index < h.gpu_count) AS gpus_free FROM hosts h";
+
+const hostFromRow = (r: Row): HostRecord => ({
+  id: String(r.id),
+  zone: String(r.zone),
+  gpuType: String(r.gpu_type),
+  gpuCount: Number(r.gpu_count),
+  gpusFree: Number(r.gpus_free),
+  cpuTotal: Number(r.cpu_total),
+  cpuUsed: Number(r.cpu_used),
+  memoryTotal: Number(r.memory_total),
+  memoryUsed: Number(r.memory_used),
+  retired: Number(r.retired) === 1,
+});
+
+/** Hosts and their GPUs: the only place their SQL lives. */
+export class HostsRepo {
+  constructor(private readonly db: Db) {}
+
+  async upsert(h: {
+    id: string;
+    zone: string;
+    gpuType: string;
+    gpus: number;
+    cpu: number;
+    memoryMB: number;
+  }): Promise<void> {
+    const existing = await this.db.all("SELECT id FROM hosts WHERE id = ?", [h.id]);
+    if (existing.length === 0) {
+      await this.db.run(
+        "INSERT INTO hosts (id, zone, gpu_type, gpu_count, cpu_total, memory_total, cpu_used, memory_used, retired) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0)",
+        [h.id, h.zone, h.gpuType, h.gpus, h.cpu, h.memoryMB],
+      );
+    } else {
+      await this.db.run(
+        "UPDATE hosts SET zone = ?, gpu_type = ?, gpu_count = ?, cpu_total = ?, memory_total = ?, retired = 0 WHERE id = ?",
+        [h.zone, h.gpuType, h.gpus, h.cpu, h.memoryMB, h.id],
+      );
+    }
+    for (let i = 0; i < h.gpus; i++) {
+      const row = await this.db.all("SELECT gpu_index FROM host_gpus WHERE host_id = ? AND gpu_index = ?", [
+        h.id,
+        i,
+      ]);
+      if (row.length === 0)
+        await this.db.run("INSERT INTO host_gpus (host_id, gpu_index, instance_id) VALUES (?, ?, NULL)", [
+          h.id,
+          i,
+        ]);
+    }
+    // GPUs beyond the new count go only if free; held ones stay until their instance lets go.
+    await this.db.run("DELETE FROM host_gpus WHERE host_id = ? AND gpu_index >= ? AND instance_id IS NULL", [
+      h.id,
+      h.gpus,
+    ]);
+  }
+
+  async retireAllBut(ids: string[]): Promise<void> {
+    if (ids.length === 0) {
+      await this.db.run("UPDATE hosts SET retired = 1");
+      return;
+    }
+    await this.db.run(`UPDATE hosts SET retired = 1 WHERE id NOT IN (${ids.map(() => "?").join(", ")})`, ids);
+  }
+
+  /**
+   * Locks the rows of every host of a zone and GPU type, in id order (so two lockers cannot
+   * deadlock), for the rest of the transaction. Placement reads free capacity only after this, so
+   * concurrent creates on PostgreSQL queue up instead of racing for the same best-fit host.
+   * SQLite transactions are already exclusive.
+   */
+  async lockFor(zone: string, gpuType: string): Promise<void> {
+    if (this.db.dialect === "postgres") {
+      await this.db.all("SELECT id FROM hosts WHERE zone = ? AND gpu_type = ? ORDER BY id FOR UPDATE", [
+        zone,
+        gpuType,
+      ]);
+    }
+  }
+
+  /** Locks every host row (start-up recovery recomputes usage with no allocation interleaving). */
+  async lockAll(): Promise<void> {
+    if (this.db.dialect === "postgres") await this.db.all("SELECT id FROM hosts ORDER BY id FOR UPDATE");
+  }
+
+  /** Live hosts of a zone and GPU type with their free room. */
+  async roomFor(zone: string, gpuType: string): Promise<HostRoom[]> {
+    const rows = await this.db.all(
+      `${HOST_SELECT} WHERE h.zone = ? AND h.gpu_type = ? AND h.retired = 0 ORDER BY h.id`,
+      [zone, gpuType],
+    );
+    return rows.map(hostFromRow).map((h) => ({
+      id: h.id,
+      gpusFree: h.gpusFree,
+      gpuCount: h.gpuCount,
+      cpuFree: h.cpuTotal - h.cpuUsed,
+      memoryFree: h.memoryTotal - h.memoryUsed,
+    }));
+  }
+
+  async all(): Promise<HostRecord[]> {
+    return (await this.db.all(`${HOST_SELECT} ORDER BY h.id`)).map(hostFromRow);
+  }
+
+  async get(id: string): Promise<HostRecord | undefined> {
+    const rows = await this.db.all(`${HOST_SELECT} WHERE h.id = ?`, [id]);
+    return rows[0] ? hostFromRow(rows[0]) : undefined;
+  }
+
+  /** Reserves CPU/memory on a host with a guarded update; false when it does not fit. */
+  async reserveCompute(hostId: string, cpu: number, memory: number): Promise<boolean> {
+    const n = await this.db.run(
+      "UPDATE hosts SET cpu_used = cpu_used + ?, memory_used = memory_used + ? WHERE id = ? AND retired = 0 AND cpu_used + ? <= cpu_total AND memory_used + ? <= memory_total",
+      [cpu, memory, hostId, cpu, memory],
+    );
+    return n === 1;
+  }
+
+  async releaseCompute(hostId: string, cpu: number, memory: number): Promise<void> {
+    await this.db.run(
+      "UPDATE hosts SET cpu_used = cpu_used - ?, memory_used = memory_used - ? WHERE id = ?",
+      [cpu, memory, hostId],
+    );
+  }
+
+  async setUsage(hostId: string, cpu: number, memory: number): Promise<void> {
+    await this.db.run("UPDATE hosts SET cpu_used = ?, memory_used = ? WHERE id = ?", [cpu, memory, hostId]);
+  }
+
+  async freeGpuIndexes(hostId: string, limit: number): Promise<number[]> {
+    const rows = await this.db.all(
+      `SELECT g.gpu_index FROM host_gpus g JOIN hosts h ON h.id = g.host_id
+       WHERE g.host_id = ? AND g.instance_id IS NULL AND g.gpu_index < h.gpu_count ORDER BY g.gpu_index LIMIT ?`,
+      [hostId, limit],
+    );
+    return rows.map((r) => Number(r.gpu_index));
+  }
+
+  /** Takes one GPU with a guarded update; false when another instance got it first. */
+  async takeGpu(hostId: string, index: number, instanceId: string): Promise<boolean> {
+    return (
+      (await this.db.run(
+        "UPDATE host_gpus SET instance_id = ? WHERE host_id = ? AND gpu_index = ? AND instance_id IS NULL",
+        [instanceId, hostId, index],
+      )) === 1
+    );
+  }
+
+  /** GPU indexes held by each of `instanceIds`, in one query. */
+  async gpusOfMany(instanceIds: string[]): Promise<Map<string, number[]>> {
+    const out = new Map<string, number[]>(instanceIds.map((id) => [id, []]));
+    if (instanceIds.length === 0) return out;
+    const rows = await this.db.all(
+      `SELECT instance_id, gpu_index FROM host_gpus WHERE instance_id IN (${instanceIds.map(() => "?").join(", ")}) ORDER BY gpu_index`,
+      instanceIds,
+    );
+    for (const r of rows) out.get(String(r.instance_id))?.push(Number(r.gpu_index));
+    return out;
+  }
+
+  async gpusOf(instanceId: string): Promise<number[]> {
+    const rows = await this.db.all(
+      "SELECT gpu_index FROM host_gpus WHERE instance_id = ? ORDER BY gpu_index",
+      [instanceId],
+    );
+    return rows.map((r) => Number(r.gpu_index));
+  }
+
+  async releaseGpus(instanceId: string): Promise<void> {
+    await this.db.run("UPDATE host_gpus SET instance_id = NULL WHERE instance_id = ?", [instanceId]);
+  }
+
+  /** GPUs held by instances that no longer hold compute with GPUs (start-up repair); returns how many. */
+  async releaseGpusNotHeld(): Promise<number> {
+    return this.db.run(
+      `UPDATE host_gpus SET instance_id = NULL WHERE instance_id IS NOT NULL AND instance_id NOT IN
+         (SELECT id FROM instances WHERE holds_compute = 1 AND without_gpu = 0)`,
+    );
+  }
+
+  /** Emulator reset: every GPU free, no CPU or memory used. */
+  async releaseAll(): Promise<void> {
+    await this.db.run("UPDATE host_gpus SET instance_id = NULL");
+    await this.db.run("UPDATE hosts SET cpu_used = 0, memory_used = 0");
+  }
+}

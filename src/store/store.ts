@@ -1,0 +1,107 @@
+import { AccountsRepo } from "./accounts-repo.js";
+import type { Db } from "./db.js";
+import { SqliteDb } from "./db.js";
+import { DisksRepo } from "./disks-repo.js";
+import { HostsRepo } from "./hosts-repo.js";
+import { InstancesRepo } from "./instances-repo.js";
+import { MetaRepo } from "./meta-repo.js";
+import { MIGRATION_LOCK, migrate } from "./migrations.js";
+import { PgDb } from "./pg.js";
+import { TasksRepo } from "./tasks-repo.js";
+
+/** Every repository, bound to one handle (the pool, or one transaction). */
+export interface Repos {
+  readonly instances: InstancesRepo;
+  readonly disks: DisksRepo;
+  readonly hosts: HostsRepo;
+  readonly tasks: TasksRepo;
+  readonly accounts: AccountsRepo;
+  readonly meta: MetaRepo;
+}
+
+/** Repositories made on first use, so a transaction pays only for the ones it touches. */
+class BoundRepos implements Repos {
+  #instances?: InstancesRepo;
+  #disks?: DisksRepo;
+  #hosts?: HostsRepo;
+  #tasks?: TasksRepo;
+  #accounts?: AccountsRepo;
+  #meta?: MetaRepo;
+  constructor(protected readonly handle: Db) {}
+  get instances(): InstancesRepo {
+    this.#instances ??= new InstancesRepo(this.handle);
+    return this.#instances;
+  }
+  get disks(): DisksRepo {
+    this.#disks ??= new DisksRepo(this.handle);
+    return this.#disks;
+  }
+  get hosts(): HostsRepo {
+    this.#hosts ??= new HostsRepo(this.handle);
+    return this.#hosts;
+  }
+  get tasks(): TasksRepo {
+    this.#tasks ??= new TasksRepo(this.handle);
+    return this.#tasks;
+  }
+  get accounts(): AccountsRepo {
+    this.#accounts ??= new AccountsRepo(this.handle);
+    return this.#accounts;
+  }
+  get meta(): MetaRepo {
+    this.#meta ??= new MetaRepo(this.handle);
+    return this.#meta;
+  }
+}
+
+/**
+ * The store: repositories over the pool (each call its own statement) and `tx`, which runs `fn`
+ * in one transaction with repositories bound to it. Core sees only this; SQL stays in src/store/.
+ */
+export class Store extends BoundRepos {
+  /** The raw handle, for tests and benchmarks that inspect or seed the tables directly. */
+  get db(): Db {
+    return this.handle;
+  }
+
+  get dialect(): Db["dialect"] {
+    return this.handle.dialect;
+  }
+
+  tx<T>(fn: (r: Repos) => Promise<T>): Promise<T> {
+    return this.handle.tx((tx) => fn(new BoundRepos(tx)));
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+/** Where the store lives: PostgreSQL by URL, else a SQLite file (or `:memory:`). */
+export type StoreLocation = { postgres: string } | { sqlite: string };
+
+/**
+ * Opens the store and brings its schema up to date. On PostgreSQL the migrations and `startup`
+ * run under an advisory lock, so replicas starting together take turns.
+ */
+export async function openStore(where: StoreLocation, startup?: (s: Store) => Promise<void>): Promise<Store> {
+  if ("postgres" in where) {
+    const db = new PgDb(where.postgres);
+    const store = new Store(db);
+    try {
+      await db.withLock(MIGRATION_LOCK, async () => {
+        await migrate(db);
+        await startup?.(store);
+      });
+    } catch (e) {
+      await db.close();
+      throw new Error(`OCS_DATABASE_URL: cannot open PostgreSQL: ${(e as Error).message}`);
+    }
+    return store;
+  }
+  const db = new SqliteDb(where.sqlite);
+  const store = new Store(db);
+  await migrate(db);
+  await startup?.(store);
+  return store;
+}

@@ -1,0 +1,96 @@
+import type { TaskKind, TaskRecord } from "../domain/records.js";
+import type { Db, Row } from "./db.js";
+
+const taskFromRow = (r: Row): TaskRecord => ({
+  id: String(r.id),
+  kind: String(r.kind) as TaskKind,
+  instanceId: String(r.instance_id),
+  dueAt: Number(r.due_at),
+  claimedBy: r.claimed_by == null ? null : String(r.claimed_by),
+  claimExpiresAt: r.claim_expires_at == null ? null : Number(r.claim_expires_at),
+  attempts: Number(r.attempts),
+  payload: JSON.parse(String(r.payload ?? "{}")) as Record<string, unknown>,
+});
+
+/** The tasks table (work rows with a claim and an expiry): the only place its SQL lives. */
+export class TasksRepo {
+  constructor(private readonly db: Db) {}
+
+  async insert(t: Omit<TaskRecord, "claimedBy" | "claimExpiresAt" | "attempts">, now: number): Promise<void> {
+    await this.db.run(
+      "INSERT INTO tasks (id, kind, instance_id, due_at, claimed_by, claim_expires_at, attempts, payload, created_at) VALUES (?, ?, ?, ?, NULL, NULL, 0, ?, ?)",
+      [t.id, t.kind, t.instanceId, t.dueAt, JSON.stringify(t.payload), now],
+    );
+  }
+
+  async deleteOf(instanceId: string, kind?: TaskKind): Promise<void> {
+    if (kind === undefined) await this.db.run("DELETE FROM tasks WHERE instance_id = ?", [instanceId]);
+    else await this.db.run("DELETE FROM tasks WHERE instance_id = ? AND kind = ?", [instanceId, kind]);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.run("DELETE FROM tasks WHERE id = ?", [id]);
+  }
+
+  async of(instanceId: string): Promise<TaskRecord[]> {
+    return (await this.db.all("SELECT * FROM tasks WHERE instance_id = ? ORDER BY due_at", [instanceId])).map(
+      taskFromRow,
+    );
+  }
+
+  /**
+   * Claims due tasks with one guarded update. The claim condition is repeated in the outer WHERE so
+   * that on PostgreSQL a row another replica claimed meanwhile is re-checked and skipped.
+   */
+  async claimDue(worker: string, now: number, claimMs: number, limit: number): Promise<TaskRecord[]> {
+    const rows = await this.db.all(
+      `UPDATE tasks SET claimed_by = ?, claim_expires_at = ?, attempts = attempts + 1
+       WHERE id IN (SELECT id FROM tasks WHERE due_at <= ? AND (claimed_by IS NULL OR claim_expires_at < ?) ORDER BY due_at, id LIMIT ?)
+         AND due_at <= ? AND (claimed_by IS NULL OR claim_expires_at < ?)
+       RETURNING *`,
+      [worker, now + claimMs, now, now, limit, now, now],
+    );
+    return rows.map(taskFromRow);
+  }
+
+  /** Keeps a running task's claim alive (a slow driver call must not lose it to another replica). */
+  async extendClaim(id: string, worker: string, until: number): Promise<void> {
+    await this.db.run("UPDATE tasks SET claim_expires_at = ? WHERE id = ? AND claimed_by = ?", [
+      until,
+      id,
+      worker,
+    ]);
+  }
+
+  /** Gives a task back with a new due time (a lock it must wait out, a transient failure). */
+  async postpone(id: string, worker: string, dueAt: number): Promise<void> {
+    await this.db.run(
+      "UPDATE tasks SET claimed_by = NULL, claim_expires_at = NULL, due_at = ? WHERE id = ? AND claimed_by = ?",
+      [dueAt, id, worker],
+    );
+  }
+
+  async complete(id: string, worker: string): Promise<void> {
+    await this.db.run("DELETE FROM tasks WHERE id = ? AND claimed_by = ?", [id, worker]);
+  }
+
+  /** Hands back every claim of one worker (SIGTERM), or of every worker (SQLite start: one process). */
+  async releaseClaims(worker?: string): Promise<number> {
+    if (worker === undefined)
+      return this.db.run(
+        "UPDATE tasks SET claimed_by = NULL, claim_expires_at = NULL WHERE claimed_by IS NOT NULL",
+      );
+    return this.db.run("UPDATE tasks SET claimed_by = NULL, claim_expires_at = NULL WHERE claimed_by = ?", [
+      worker,
+    ]);
+  }
+
+  /** Whether any task is due (claimed or not). */
+  async anyDue(now: number): Promise<boolean> {
+    return (await this.db.all("SELECT id FROM tasks WHERE due_at <= ? LIMIT 1", [now])).length > 0;
+  }
+
+  async removeAll(): Promise<void> {
+    await this.db.run("DELETE FROM tasks");
+  }
+}
