@@ -1,15 +1,47 @@
 import { request } from "node:http";
-import type { IncomingMessage } from "node:http";
+import type { ClientRequest, IncomingMessage } from "node:http";
 
-/** An error from Docker Engine, with its HTTP status (404 = no such container/image, 409 = conflict). */
+/**
+ * Why a call failed: `engine`, the engine answered with an error; `unreachable`, nothing listens on
+ * the socket (engine down); `timeout`, it is there but did not finish in time (engine slow or stuck).
+ */
+export type EngineErrorKind = "engine" | "unreachable" | "timeout";
+
+/**
+ * An error from Docker Engine, with its HTTP status (404 = no such container/image, 409 = conflict;
+ * 0 where no answer came, and then `kind` says why).
+ */
 export class EngineError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly kind: EngineErrorKind = "engine",
   ) {
     super(message);
     this.name = "EngineError";
   }
+}
+
+/** Options of {@link Engine.pipe}. */
+export interface PipeOptions {
+  /** The whole transfer's limit; a large container's export can take many minutes (default 30 min). */
+  timeoutMs?: number;
+  /** How long neither side may move a byte before the transfer is given up (default 5 min). */
+  idleMs?: number;
+}
+
+/** Options of {@link Engine.events}. */
+export interface EventsOptions {
+  /** The first wait before following the stream again (default 1 s); doubled while it keeps failing. */
+  retryMs?: number;
+  /** The longest wait between tries while the engine keeps failing (default 30 s). */
+  maxRetryMs?: number;
+  /** Hears each failure to follow the stream (error answer, socket error), so the caller can log it. */
+  onError?: (err: EngineError) => void;
+}
+
+function timedOut(what: string, ms: number, why: string): EngineError {
+  return new EngineError(0, `Docker Engine timed out on ${what}: ${why} ${ms / 1000} s`, "timeout");
 }
 
 /** An error answer's JSON `message`, or its text. */
@@ -63,6 +95,7 @@ export class Engine {
     opts: { timeoutMs?: number; raw?: boolean } = {},
   ): Promise<T> {
     const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+    const timeoutMs = opts.timeoutMs ?? 120_000;
     return new Promise<T>((resolve, reject) => {
       const req = request(
         {
@@ -73,7 +106,7 @@ export class Engine {
             payload === undefined
               ? {}
               : { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) },
-          timeout: opts.timeoutMs ?? 120_000,
+          timeout: timeoutMs,
         },
         (res) => {
           readText(res).then((text) => {
@@ -88,9 +121,11 @@ export class Engine {
           }, reject);
         },
       );
-      req.on("timeout", () =>
-        req.destroy(new Error(`Docker Engine did not answer ${method} ${path} in time`)),
-      );
+      // Settled before the destroy, whose socket error would otherwise read as "unreachable".
+      req.on("timeout", () => {
+        reject(timedOut(`${method} ${path}`, timeoutMs, "nothing received for"));
+        req.destroy();
+      });
       req.on("error", (e) => reject(this.unreachable(e)));
       if (payload !== undefined) req.write(payload);
       req.end();
@@ -100,48 +135,72 @@ export class Engine {
   /**
    * Streams one call's response body into another's request body (a container export into an image
    * import) without holding it in memory. Engines report failures inside a 200 progress stream as
-   * `{"error": ...}` lines, so those are read too.
+   * `{"error": ...}` lines, so those are read too. A transfer that runs past `timeoutMs`, or moves no
+   * byte for `idleMs`, has both requests aborted and rejects with a `timeout` EngineError.
    */
-  pipe(fromPath: string, toPath: string, contentType = "application/x-tar"): Promise<void> {
+  pipe(
+    fromPath: string,
+    toPath: string,
+    contentType = "application/x-tar",
+    opts: PipeOptions = {},
+  ): Promise<void> {
     const v = this.version;
+    const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
+    const idleMs = opts.idleMs ?? 5 * 60_000;
+    const what = `GET ${fromPath} piped into POST ${toPath}`;
     return new Promise<void>((resolve, reject) => {
+      let dst: ClientRequest | undefined;
+      let done = false;
+      const settle = (err?: Error) => {
+        if (done) return;
+        done = true;
+        clearTimeout(total);
+        clearTimeout(idle);
+        if (!err) return resolve();
+        src.destroy();
+        dst?.destroy();
+        reject(err);
+      };
+      const total = setTimeout(() => settle(timedOut(what, timeoutMs, "not done in")), timeoutMs);
+      const idle = setTimeout(() => settle(timedOut(what, idleMs, "nothing moved for")), idleMs);
+      const progress = () => idle.refresh();
       const src = request({ socketPath: this.socketPath, path: `/${v}${fromPath}`, method: "GET" });
-      src.on("error", (e) => reject(this.unreachable(e)));
+      src.on("error", (e) => settle(this.unreachable(e)));
       src.on("response", (res) => {
         const status = res.statusCode ?? 0;
         if (status >= 400) {
-          readText(res).then((text) => reject(engineError(status, text)), reject);
+          readText(res).then((text) => settle(engineError(status, text)), settle);
           return;
         }
-        const dst = request(
+        res.on("data", progress);
+        const out = request(
           {
             socketPath: this.socketPath,
             path: `/${v}${toPath}`,
             method: "POST",
             headers: { "Content-Type": contentType },
           },
-          (out) => {
-            readText(out).then((text) => {
-              const st = out.statusCode ?? 0;
-              if (st >= 400) return reject(engineError(st, text));
+          (answer) => {
+            answer.on("data", progress);
+            readText(answer).then((text) => {
+              const st = answer.statusCode ?? 0;
+              if (st >= 400) return settle(engineError(st, text));
               for (const line of text.split("\n")) {
                 try {
                   const m = JSON.parse(line) as { error?: string };
-                  if (m.error) return reject(new EngineError(500, m.error));
+                  if (m.error) return settle(new EngineError(500, m.error));
                 } catch {
                   /* progress text */
                 }
               }
-              resolve();
-            }, reject);
+              settle();
+            }, settle);
           },
         );
-        dst.on("error", (e) => {
-          res.destroy();
-          reject(this.unreachable(e));
-        });
-        res.on("error", (e) => dst.destroy(e));
-        res.pipe(dst);
+        dst = out;
+        out.on("error", (e) => settle(this.unreachable(e)));
+        res.on("error", (e) => out.destroy(e));
+        res.pipe(out);
       });
       src.end();
     });
@@ -149,24 +208,38 @@ export class Engine {
 
   /**
    * Follows the event stream; returns a function that stops it. The stream ends when dockerd
-   * restarts, so it is followed again (after `retryMs`) until stopped; the reconciler's sweep
-   * covers what happened in between.
+   * restarts, so it is followed again until stopped; the reconciler's sweep covers what happened in
+   * between. An error answer or socket error goes to `onError` and the wait before the next try
+   * doubles, up to `maxRetryMs`, so a broken engine is neither hammered nor silent. A number as
+   * `opts` is `retryMs`.
    */
   events(
     filters: Record<string, string[]>,
     onEvent: (e: { Action: string; Actor: { Attributes: Record<string, string> } }) => void,
-    retryMs = 1000,
+    opts: number | EventsOptions = {},
   ): () => void {
+    const {
+      retryMs = 1000,
+      maxRetryMs = 30_000,
+      onError,
+    } = typeof opts === "number" ? { retryMs: opts } : opts;
     let stopped = false;
-    let req: ReturnType<typeof request> | undefined;
+    let req: ClientRequest | undefined;
     let timer: NodeJS.Timeout | undefined;
+    let wait = retryMs;
     const again = () => {
       if (stopped || timer) return;
       timer = setTimeout(() => {
         timer = undefined;
         follow();
-      }, retryMs);
+      }, wait);
       timer.unref();
+      wait = Math.min(wait * 2, Math.max(maxRetryMs, retryMs));
+    };
+    const failed = (err: EngineError) => {
+      if (stopped) return;
+      onError?.(err);
+      again();
     };
     const follow = () => {
       if (stopped) return;
@@ -178,6 +251,13 @@ export class Engine {
       });
       req = r;
       r.on("response", (res) => {
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          readText(res).then((text) => failed(engineError(status, text)), again);
+          return;
+        }
+        // The engine answers: the next end is a restart, not a fault, so it is followed again soon.
+        wait = retryMs;
         res.on("data", (c: Buffer) => {
           buf += c.toString("utf8");
           let nl = buf.indexOf("\n");
@@ -197,7 +277,7 @@ export class Engine {
         res.on("end", again);
         res.on("error", again);
       });
-      r.on("error", again);
+      r.on("error", (e) => failed(this.unreachable(e)));
       r.end();
     };
     follow();
@@ -210,6 +290,10 @@ export class Engine {
 
   private unreachable(e: NodeJS.ErrnoException): EngineError {
     const hint = e.code === "ENOENT" || e.code === "ECONNREFUSED" ? " (is dockerd running?)" : "";
-    return new EngineError(0, `Docker Engine unreachable at ${this.socketPath}: ${e.message}${hint}`);
+    return new EngineError(
+      0,
+      `Docker Engine unreachable at ${this.socketPath}: ${e.message}${hint}`,
+      "unreachable",
+    );
   }
 }
