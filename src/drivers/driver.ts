@@ -45,8 +45,11 @@ export interface Driver {
   list(): Promise<string[]>;
   /** Applies a new root password inside a running instance, where the driver can. */
   setPassword?(id: string, password: string): Promise<void>;
-  /** Reports instances that died or vanished out of band (the reconciler listens). */
-  watch?(onGone: (id: string, why: string) => void): () => void;
+  /**
+   * Reports instances that died or vanished out of band (the reconciler listens); `onError` hears
+   * why the watch itself is failing (it keeps retrying).
+   */
+  watch?(onGone: (id: string, why: string) => void, onError?: (e: Error) => void): () => void;
 }
 
 export type DriverOp = "create" | "start" | "stop" | "reboot" | "reinstall" | "destroy";

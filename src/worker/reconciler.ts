@@ -33,9 +33,13 @@ export class Reconciler {
     // An engine that is down at start must not keep the API down: transitions fail with the reason
     // until it is back, and the next sweep catches up.
     await this.collectGarbage().catch((e) => this.log.warn("could not list runtimes at start", { err: e }));
-    this.stopWatch = this.driver.watch?.((id, why) => {
-      this.observe(id, why).catch((e) => this.log.warn("reconcile failed", { instance: id, err: e }));
-    });
+    this.stopWatch = this.driver.watch?.(
+      (id, why) => {
+        this.observe(id, why).catch((e) => this.log.warn("reconcile failed", { instance: id, err: e }));
+      },
+      // The sweep still catches what the stream misses; the log says why the stream is failing.
+      (e) => this.log.warn("watching the runtime failed; retrying", { err: e }),
+    );
     this.timer = setInterval(() => {
       this.sweep().catch((e) => this.log.warn("reconcile sweep failed", { err: e }));
     }, this.sweepMs);

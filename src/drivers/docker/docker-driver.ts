@@ -205,18 +205,22 @@ export class DockerDriver implements Driver {
   }
 
   /** Container deaths and removals, for the reconciler. */
-  watch(onGone: (id: string, why: string) => void): () => void {
+  watch(onGone: (id: string, why: string) => void, onError?: (e: Error) => void): () => void {
     const filters = { label: [LABEL, this.storeLabel], type: ["container"], event: ["die", "destroy"] };
-    return this.engine.events(filters, (e) => {
-      const id = e.Actor.Attributes[LABEL];
-      if (!id) return;
-      onGone(
-        id,
-        e.Action === "destroy"
-          ? "container removed outside opencompshare"
-          : `container exited (code ${e.Actor.Attributes.exitCode ?? "?"})`,
-      );
-    });
+    return this.engine.events(
+      filters,
+      (e) => {
+        const id = e.Actor.Attributes[LABEL];
+        if (!id) return;
+        onGone(
+          id,
+          e.Action === "destroy"
+            ? "container removed outside opencompshare"
+            : `container exited (code ${e.Actor.Attributes.exitCode ?? "?"})`,
+        );
+      },
+      { onError },
+    );
   }
 
   // ---------------------------------------------------------------- internals
