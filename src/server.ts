@@ -69,6 +69,9 @@ export interface OcsServer {
   internals: Internals;
   /** Set on the first start when no root keys were configured: print once, never stored in clear. */
   generatedRootKeys?: { publicKey: string; privateKey: string };
+  /** Starts the worker and the reconciler without HTTP (in-process tests dispatch directly). */
+  start(): Promise<void>;
+  /** Starts everything and listens. */
   listen(): Promise<{ host: string; port: number }>;
   close(): Promise<void>;
 }
@@ -241,6 +244,13 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const http = createHttpServer({ gateway, log, driverName: driver.name });
 
   let closed = false;
+  let started = false;
+  const start = async () => {
+    if (started) return;
+    started = true;
+    worker.start();
+    await reconciler?.start();
+  };
   return {
     services,
     gateway,
@@ -249,23 +259,24 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     log,
     internals: { store, db: store.db, clock, worker, driver, sim },
     generatedRootKeys: root?.generated,
+    start,
     async listen() {
       await new Promise<void>((resolveListen, reject) => {
         http.once("error", reject);
         http.listen(config.port, config.host, () => resolveListen());
       });
-      worker.start();
-      await reconciler?.start();
+      await start();
       const addr = http.address() as AddressInfo;
       return { host: config.host, port: addr.port };
     },
     async close() {
       if (closed) return;
       closed = true;
-      await new Promise<void>((r) => {
-        http.close(() => r());
-        http.closeIdleConnections();
-      });
+      if (http.listening)
+        await new Promise<void>((r) => {
+          http.close(() => r());
+          http.closeIdleConnections();
+        });
       reconciler?.stop();
       await worker.stop();
       await store.close();

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { dispatch } from "../src/api/gateway.js";
 import type { Config } from "../src/config.js";
 import { loadConfig } from "../src/config.js";
 import type { InstanceRecord } from "../src/domain/records.js";
@@ -16,9 +18,13 @@ export const ROOT = { publicKey: "test-root-public-key", privateKey: "test-root-
 
 export interface TestServer {
   server: OcsServer;
+  /** The server's URL; empty for an in-process server (no socket). */
   url: string;
   dataDir: string;
-  /** Signed form POST as the Python SDK sends it; returns the parsed envelope. */
+  /**
+   * A signed form POST as the Python SDK sends it; returns the parsed envelope. Over HTTP, or
+   * straight into the gateway's dispatch for an in-process server.
+   */
   call(
     action: string,
     params?: Record<string, ParamValue>,
@@ -30,10 +36,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A whole server in-process on a free port, with its own temporary data dir. */
+/**
+ * A whole server in-process with its own temporary data dir: on a free port, or with `http: false`
+ * no socket at all (calls go straight to the gateway's dispatch, where the wire is not the point).
+ */
 export async function startTestServer(
   env: Record<string, string> = {},
   opts: ServerOptions = {},
+  how: { http?: boolean } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "ocs-test-"));
   // OCS_TEST_STORE=postgres runs any suite against the run's PostgreSQL server instead of SQLite.
@@ -52,10 +62,22 @@ export async function startTestServer(
     dataDir,
   );
   const server = await createServer(config, { log: silentLogger, worker: { pollMs: 20 }, ...opts });
-  const { port } = await server.listen();
-  const url = `http://127.0.0.1:${port}`;
+  const http = how.http ?? true;
+  const url = http ? `http://127.0.0.1:${(await server.listen()).port}` : "";
+  if (!http) await server.start();
   const call: TestServer["call"] = async (action, params = {}, keys = ROOT) => {
     const body = signedForm({ Action: action, ...params }, keys.publicKey, keys.privateKey);
+    if (!http) {
+      const r = await dispatch(
+        server.gateway,
+        randomUUID(),
+        "POST",
+        "",
+        Buffer.from(body.toString()),
+        "application/x-www-form-urlencoded",
+      );
+      return r.body;
+    }
     const res = await fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },

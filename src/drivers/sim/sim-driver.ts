@@ -32,6 +32,7 @@ export class SimDriver implements Driver {
     destroy: 0,
   };
   private faults: DriverFault[] = [];
+  private readonly gates = new Map<DriverOp, { opened: Promise<void>; open: () => void; waiting: number }>();
 
   constructor(
     public latencyMs = 0,
@@ -46,7 +47,30 @@ export class SimDriver implements Driver {
     this.faults = [];
   }
 
+  /**
+   * Holds every call of `op` until the returned `release` is called: a test opens an operation's
+   * lock window for exactly as long as it needs, instead of guessing with latency and sleeps.
+   * `waiting()` says how many calls are held.
+   */
+  hold(op: DriverOp): { release: () => void; waiting: () => number } {
+    let open = () => {};
+    const opened = new Promise<void>((r) => {
+      open = r;
+    });
+    const gate = { opened, open, waiting: 0 };
+    this.gates.set(op, gate);
+    return {
+      release: () => {
+        if (this.gates.get(op) === gate) this.gates.delete(op);
+        gate.open();
+      },
+      waiting: () => gate.waiting,
+    };
+  }
+
   reset(): void {
+    for (const g of this.gates.values()) g.open();
+    this.gates.clear();
     this.instances.clear();
     this.clearFaults();
     for (const k of Object.keys(this.calls) as DriverOp[]) this.calls[k] = 0;
@@ -54,6 +78,12 @@ export class SimDriver implements Driver {
 
   private async step(op: DriverOp): Promise<void> {
     this.calls[op]++;
+    const gate = this.gates.get(op);
+    if (gate) {
+      gate.waiting++;
+      await gate.opened;
+      gate.waiting--;
+    }
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     const fault = this.faults.find((f) => f.op === op);
     if (!fault) return;
