@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { TestServer } from "../../test/helpers.js";
 import { ROOT, startTestServer } from "../../test/helpers.js";
-import { parseTime } from "./args.js";
+import { parseTime } from "./helpers.js";
 
 /** `ocs instance create` for one 1 × 4090 instance of the default catalog. */
 const CREATE = [
