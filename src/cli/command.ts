@@ -35,10 +35,11 @@ export class OcsCommand extends Command {
   }
 
   /**
-   * Every usage error ends here (commander's own and {@link UsageError}s from actions, see
-   * {@link action}). An unknown subcommand is followed by the group's help, which lists the right
-   * ones; anything else by a pointer to the command's help. Exit code 2 is set by the caller, which
-   * sees the thrown `CommanderError` (the root has `exitOverride`).
+   * Usage errors end here (commander's own and {@link UsageError}s from actions, see {@link action});
+   * only a group named without a subcommand is not one of them: commander prints the group's help
+   * for that itself. An unknown subcommand is followed by the group's help, which lists the right
+   * ones; anything else by a pointer to the command's help. The exit code (2) is set by whoever
+   * catches the thrown `CommanderError` (the root has `exitOverride`).
    */
   override error(message: string, options?: ErrorOptions): never {
     this.showHelpAfterError(

@@ -162,4 +162,10 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
+// `ocs … | head` closes the pipe early; what is left to write has no reader, which is no error (help
+// in particular comes in several writes).
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code !== "EPIPE") throw e;
+  process.exit(process.exitCode ?? 0);
+});
 process.exitCode = await run(process.argv.slice(2));

@@ -277,6 +277,7 @@ function addInstanceCommands(program: Command): void {
       "Creates an instance. The password is base64-encoded for you.",
       "ocs instance create --gpu-type 4090 --gpu 1 --cpu 16 --memory 65536 --image compshareImage-ubuntu2204 --charge-type Postpay --wait",
     )
+      .usage("--gpu-type T --gpu N --cpu N --memory MB --image ID [options]")
       .option("--gpu-type <T>", "GPU type, such as 4090 (required)")
       .addOption(numberOption("--gpu <N>", "GPUs (required)"))
       .addOption(numberOption("--cpu <N>", "CPU cores (required)"))
@@ -378,7 +379,10 @@ function addInstanceCommands(program: Command): void {
     "ocs instance reinstall uhost-abc123de --image compshareImage-cuda124 --wait",
     (cmd) =>
       waitFlags(
-        cmd.option("--image <ID>", "image id (required)").option("--password <PLAIN>", "new login password"),
+        cmd
+          .usage("<UHostId> --image ID [options]")
+          .option("--image <ID>", "image id (required)")
+          .option("--password <PLAIN>", "new login password"),
         "Stopped",
       ),
     async (c, id, f) => {
@@ -400,6 +404,7 @@ function addInstanceCommands(program: Command): void {
     (cmd) =>
       waitFlags(
         cmd
+          .usage("<UHostId> (--gpu N --cpu N --memory MB | --disk-id ID --disk-size GB) [options]")
           .addOption(numberOption("--gpu <N>", "GPUs"))
           .addOption(numberOption("--cpu <N>", "CPU cores"))
           .addOption(numberOption("--memory <MB>", "memory in MB"))
@@ -571,6 +576,7 @@ function addCatalogCommands(program: Command): void {
     "Shows which sizes of a GPU type can be created now. Each GPU/CPU/memory combination, yes or no.",
     "ocs capacity --gpu-type 4090 --zone cn-wlcb-01",
   )
+    .usage("--gpu-type T [options]")
     .option("--gpu-type <T>", "GPU type (required)")
     .action(
       action(async (cmd) => {
@@ -595,6 +601,7 @@ function addCatalogCommands(program: Command): void {
     "Shows the prices of a GPU type, for each charge type.",
     "ocs price --gpu-type 4090 --gpu 2",
   )
+    .usage("--gpu-type T [options]")
     .option("--gpu-type <T>", "GPU type (required)")
     .addOption(numberOption("--gpu <N>", "GPUs"))
     .addOption(numberOption("--cpu <N>", "CPU cores"))
