@@ -81,4 +81,28 @@ describe("ocs CLI", () => {
     await assert.rejects(ocs(["admin", "account", "create", "alice"], env), /already exists/);
     assert.match((await ocs(["--help"], env)).stdout, /ocs admin account create <name>/);
   });
+
+  it("admin: the same parser — unknown subcommand or flag is exit 2, user flags refused, -- honoured", async () => {
+    const env = { OCS_DATA_DIR: mkdtempSync(join(tmpdir(), "ocs-cli-")) };
+    const usage = (args: string[], stderr: RegExp) =>
+      assert.rejects(ocs(args, env), (e: { stderr: string; code: number }) => {
+        assert.equal(e.code, 2);
+        assert.match(e.stderr, stderr);
+        return true;
+      });
+    // An unknown subcommand is followed by the help of its group, which lists the right ones.
+    await usage(
+      ["admin", "frobnicate"],
+      /unknown command 'frobnicate'[\s\S]*Usage: ocs admin[\s\S]*account\s/,
+    );
+    await usage(["admin", "account", "remove", "alice"], /unknown command 'remove'[\s\S]*create <name>/);
+    await usage(["admin"], /Usage: ocs admin/);
+    await usage(["admin", "account", "list", "--bogus"], /unknown option '--bogus'/);
+    await usage(["admin", "account", "create"], /missing required argument 'name'/);
+    await usage(["--json", "admin", "account", "list"], /--json is for the user commands/);
+    await usage(["serve", "--base-url", "http://x"], /--base-url is for the user commands/);
+    assert.match((await ocs(["admin", "account", "create", "--", "--ops"], env)).stdout, /account --ops /);
+    assert.match((await ocs(["admin", "account", "list"], env)).stdout, /\t--ops\t/);
+    assert.match((await ocs(["admin", "key", "list", "--help"], env)).stdout, /Example: ocs admin key list/);
+  });
 });

@@ -1,30 +1,21 @@
 #!/usr/bin/env node
+import { CommanderError } from "commander";
 import { ConfigError, loadConfig, sqlitePath } from "../config.js";
 import { CatalogError } from "../core/catalog/catalog.js";
 import { computeSignature } from "../protocol/signature.js";
-import { createServer, openAdmin } from "../server.js";
-import { USER_COMMANDS, runUserCommand, userHelp } from "./user.js";
-
-const HELP = `ocs — opencompshare
-
-Usage:
-  ocs serve                                   start the API server (configuration: OCS_* environment)
-  ocs admin account create <name>             create an account (prints its key pair and default project)
-  ocs admin account list                      list accounts
-  ocs admin key create <account>              add a key pair to an account (prints it once)
-  ocs admin key list <account>                list an account's public keys
-  ocs admin project create <account> <name>   add a project to an account
-  ocs admin project list <account>            list an account's projects
-
-Examples:
-  OCS_PORT=9000 ocs serve
-  ocs admin account create alice
-`;
-
-function fail(message: string, code = 1): never {
-  process.stderr.write(`ocs: ${message}\n`);
-  process.exit(code);
-}
+import { CompShareError } from "../sdk/index.js";
+import { createServer } from "../server.js";
+import { addAdminCommands } from "./admin.js";
+import {
+  type GlobalFlags,
+  OcsCommand,
+  addGlobalFlags,
+  example,
+  pathOf,
+  refuseGlobalFlags,
+  wantsJson,
+} from "./command.js";
+import { addUserCommands } from "./user.js";
 
 async function serve(): Promise<void> {
   const config = loadConfig();
@@ -88,88 +79,93 @@ async function serve(): Promise<void> {
   process.on("SIGINT", () => shutdown("SIGINT"));
 }
 
-async function admin(args: string[]): Promise<void> {
-  const { accounts, close } = await openAdmin(loadConfig());
-  const [noun, verb, ...rest] = args;
-  const byName = async (name: string | undefined) => {
-    if (!name) fail("name the account");
-    const a = (await accounts.accountByName(name)) ?? (await accounts.account(name));
-    if (!a) fail(`account ${name} not found`);
-    return a;
-  };
-  try {
-    switch (`${noun} ${verb}`) {
-      case "account create": {
-        const name = rest[0] ?? fail("usage: ocs admin account create <name>");
-        const r = await accounts.createAccount(name);
-        process.stdout.write(
-          `account ${r.account.name} (${r.account.id})\n  default project: ${r.project.id}\n  PublicKey:  ${r.keyPair.publicKey}\n  PrivateKey: ${r.keyPair.privateKey}\n`,
-        );
-        break;
-      }
-      case "account list":
-        for (const a of await accounts.listAccounts()) {
-          process.stdout.write(`${a.id}\t${a.name}${a.isRoot ? "\t(root)" : ""}\tquota ${a.instanceQuota}\n`);
-        }
-        break;
-      case "key create": {
-        const a = await byName(rest[0]);
-        const k = await accounts.createKeyPair(a.id);
-        process.stdout.write(`PublicKey:  ${k.publicKey}\nPrivateKey: ${k.privateKey}\n`);
-        break;
-      }
-      case "key list": {
-        const a = await byName(rest[0]);
-        for (const k of await accounts.keyPairsOf(a.id))
-          process.stdout.write(`${k.publicKey}\t${new Date(k.createdAt).toISOString()}\n`);
-        break;
-      }
-      case "project create": {
-        const a = await byName(rest[0]);
-        const name = rest[1] ?? fail("usage: ocs admin project create <account> <name>");
-        const p = await accounts.createProject(a.id, name);
-        process.stdout.write(`${p.id}\t${p.name}\n`);
-        break;
-      }
-      case "project list": {
-        const a = await byName(rest[0]);
-        for (const p of await accounts.projectsOf(a.id))
-          process.stdout.write(`${p.id}\t${p.name}${p.isDefault ? "\t(default)" : ""}\n`);
-        break;
-      }
-      default:
-        fail(`unknown admin command "${args.join(" ")}"\n\n${HELP}`, 2);
+/** Every leaf command with its arguments and the first sentence of its description, aligned. */
+function listing(root: OcsCommand): string {
+  const rows: Array<[string, string]> = [];
+  const walk = (cmd: OcsCommand) => {
+    if (cmd.commands.length === 0) {
+      const args = cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`));
+      rows.push([[pathOf(cmd), ...args].join(" "), cmd.description().split(/(?<=\.) /)[0] ?? ""]);
     }
-  } finally {
-    await close();
-  }
+    for (const sub of cmd.commands) walk(sub as OcsCommand);
+  };
+  walk(root);
+  const width = Math.max(...rows.map(([usage]) => usage.length));
+  return rows.map(([usage, what]) => `  ${usage.padEnd(width)}  ${what}`).join("\n");
 }
 
-async function main(): Promise<void> {
-  const [cmd, ...rest] = process.argv.slice(2);
-  switch (cmd) {
-    case "serve":
-      return serve();
-    case "admin":
-      return admin(rest);
-    case undefined:
-    case "help":
-    case "--help":
-    case "-h":
-      process.stdout.write(
-        `${HELP}\nUser commands (against opencompshare or the real CompShare gateway):\n${userHelp()}`,
+/** The whole `ocs` command tree, parsed by one parser. */
+function program(): OcsCommand {
+  // Settings made before `.command()` are inherited by every subcommand: errors are thrown (exit
+  // codes are ours, see run) and come out as "ocs: …", like the errors of the commands themselves.
+  const root = new OcsCommand("ocs")
+    .description("opencompshare: a self-hostable server for the CompShare GPU-instance API, and its client")
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, "ocs: ")) })
+    .configureHelp({ showGlobalOptions: true });
+  addGlobalFlags(root);
+
+  example(
+    root.command("serve").description("Starts the API server (configuration: OCS_* environment)."),
+    "OCS_PORT=9000 ocs serve",
+  )
+    .configureHelp({ showGlobalOptions: false })
+    .hook("preAction", (serveCommand) => refuseGlobalFlags(serveCommand))
+    .action(() => serve());
+  addAdminCommands(root);
+  addUserCommands(root);
+
+  // The root's help lists every command to the leaves (below) instead of commander's list of the
+  // top level. Set now that the subcommands are made: they keep the configuration they inherited.
+  root.configureHelp({ ...root.configureHelp(), visibleCommands: () => [] });
+  root.addHelpText(
+    "after",
+    () =>
+      `\nCommands (the user commands work against opencompshare or the real CompShare gateway):\n${listing(root)}\n\n` +
+      "Global options go before or after the command; `--` ends the options (what follows is arguments).\n" +
+      "ocs <command> --help shows its options and an example.\n\n" +
+      "Examples:\n  OCS_PORT=9000 ocs serve\n  ocs admin account create alice\n  ocs --output json instance list\n",
+  );
+  return root;
+}
+
+/**
+ * Runs `ocs` with `argv` (the words after `ocs`); returns the exit code: 0 done, 1 the work failed
+ * (API error with its RetCode, store or configuration error), 2 usage error.
+ */
+async function run(argv: string[]): Promise<number> {
+  const root = program();
+  if (argv.length === 0) {
+    root.outputHelp();
+    return 0;
+  }
+  try {
+    await root.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (e) {
+    // Commander has printed its message (and help) already; it ends with exit code 0 only for help.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof CompShareError) {
+      if (wantsJson(root.opts<GlobalFlags>()))
+        process.stdout.write(
+          `${JSON.stringify({ RetCode: e.retCode, Message: e.message, Action: e.action, RequestId: e.requestId })}\n`,
+        );
+      process.stderr.write(
+        `ocs: error: RetCode ${e.retCode}: ${e.message.replace(/^\w+: RetCode -?\d+: /, "")}${e.requestId ? ` (request ${e.requestId})` : ""}\n`,
       );
-      return;
-    default:
-      if (USER_COMMANDS.has(cmd)) {
-        process.exitCode = await runUserCommand(process.argv.slice(2));
-        return;
-      }
-      fail(`unknown command "${cmd}"\n\n${HELP}`, 2);
+      return 1;
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    const configuration = e instanceof ConfigError || e instanceof CatalogError;
+    process.stderr.write(`ocs: ${configuration ? "configuration error: " : ""}${message}\n`);
+    return 1;
   }
 }
 
-main().catch((e) => {
-  if (e instanceof ConfigError || e instanceof CatalogError) fail(`configuration error: ${e.message}`);
-  fail(e instanceof Error ? e.message : String(e));
+// `ocs … | head` closes the pipe early; what is left to write has no reader, which is no error (help
+// in particular comes in several writes).
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code !== "EPIPE") throw e;
+  process.exit(process.exitCode ?? 0);
 });
+process.exitCode = await run(process.argv.slice(2));

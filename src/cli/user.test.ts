@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { TestServer } from "../../test/helpers.js";
 import { ROOT, startTestServer } from "../../test/helpers.js";
-import { parseTime } from "./args.js";
+import { parseTime } from "./helpers.js";
 
 /** `ocs instance create` for one 1 × 4090 instance of the default catalog. */
 const CREATE = [
@@ -153,6 +153,51 @@ describe("ocs user commands against a running server", () => {
     const notFound = await ocs(["instance", "get", "uhost-nothere1"]);
     assert.equal(notFound.code, 1);
     assert.match(notFound.err, /RetCode 8039/);
+  });
+
+  it("parsing: global flags before the command, unknown flags, a missing value, --", async () => {
+    // No profile: endpoint and keys come only from flags, written before the command words.
+    const bare = { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), "ocs-xdg-")) };
+    const keys = ["--public-key", ROOT.publicKey, "--private-key", ROOT.privateKey];
+    const before = await ocs(["--base-url", t.url, ...keys, "--output", "json", "project", "list"], bare);
+    assert.equal(before.code, 0, before.err);
+    assert.equal(JSON.parse(before.out)[0].ProjectName, "Default");
+    const mixed = await ocs(["--base-url", t.url, "project", "list", ...keys, "--json"], bare);
+    assert.equal(mixed.code, 0, mixed.err);
+    assert.equal(JSON.parse(mixed.out)[0].ProjectName, "Default");
+
+    const unknown = await ocs(["instance", "list", "--limt", "5"]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /unknown option '--limt'/);
+    assert.equal(unknown.out, "");
+    assert.equal((await ocs(["--verbose", "instance", "list"])).code, 2);
+    // The old parser took an unknown flag's next word as its value: here the UHostId.
+    const typo = await ocs(["instance", "stop", "--forse", "uhost-abc123de"]);
+    assert.equal(typo.code, 2);
+    assert.match(typo.err, /unknown option '--forse'[\s\S]*Did you mean --force\?/);
+
+    // A flag whose value is missing does not take the next flag as its value, in the middle or at the end.
+    const gap = await ocs(["image", "list", "--name", "--type", "System"]);
+    assert.equal(gap.code, 2);
+    assert.match(gap.err, /option '--name <TEXT>' argument missing \(found '--type' in its place\)/);
+    assert.equal(gap.out, "");
+    const end = await ocs(["instance", "list", "--limit"]);
+    assert.equal(end.code, 2);
+    assert.match(end.err, /option '--limit <N>' argument missing/);
+    const attached = await ocs(["image", "list", "--name=--type"]);
+    assert.equal(attached.code, 0, attached.err);
+    assert.match(attached.out, /^IMAGE\s+NAME\s+TYPE\s+KIND\s+SIZE\n$/);
+
+    // After `--` every word is an argument, even one that looks like a flag.
+    const created = await ocs([...CREATE, "--wait", "--json"]);
+    const id = JSON.parse(created.out).UHostId as string;
+    const renamed = await ocs(["instance", "rename", id, "--", "--odd-name"]);
+    assert.equal(renamed.code, 0, renamed.err);
+    assert.equal(JSON.parse((await ocs(["instance", "get", "--json", "--", id])).out).Name, "--odd-name");
+    const literal = await ocs(["instance", "get", "--", "--json"]);
+    assert.equal(literal.code, 1);
+    assert.match(literal.err, /RetCode 8039: UHostId \[--json\] not found/);
+    assert.equal(literal.out, "");
   });
 
   it("catalog commands", async () => {

@@ -1,55 +1,5 @@
-/** Parsed command line: positional words and `--flag value` / `--flag=value` / boolean `--flag`. */
-export interface Args {
-  positional: string[];
-  flags: Map<string, string | true>;
-}
-
-/** Flags that never take a value. */
-const BOOLEAN = new Set(["wait", "without-gpu", "force", "release-disk", "help", "json", "no-wait"]);
-
+/** A usage error found after parsing (a missing flag, an unreadable time): exit 2, like a parse error. */
 export class UsageError extends Error {}
-
-export function parseArgs(argv: string[]): Args {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === "-h") {
-      flags.set("help", true);
-    } else if (a.startsWith("--")) {
-      const eq = a.indexOf("=");
-      const name = eq === -1 ? a.slice(2) : a.slice(2, eq);
-      if (eq !== -1) flags.set(name, a.slice(eq + 1));
-      else if (BOOLEAN.has(name)) flags.set(name, true);
-      else {
-        const v = argv[i + 1];
-        if (v === undefined || v.startsWith("--")) throw new UsageError(`--${name} needs a value`);
-        flags.set(name, v);
-        i++;
-      }
-    } else {
-      positional.push(a);
-    }
-  }
-  return { positional, flags };
-}
-
-export function str(args: Args, name: string): string | undefined {
-  const v = args.flags.get(name);
-  if (v === true) throw new UsageError(`--${name} needs a value`);
-  return v;
-}
-
-export function int(args: Args, name: string): number | undefined {
-  const v = str(args, name);
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a whole number, got "${v}"`);
-  return Number(v);
-}
-
-export function bool(args: Args, name: string): boolean {
-  return args.flags.get(name) === true || args.flags.get(name) === "true";
-}
 
 /**
  * A stop time: Unix seconds, an ISO date-time, or relative (`+2h`, `in 90m`, `30s`).
