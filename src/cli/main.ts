@@ -15,7 +15,7 @@ import {
   refuseGlobalFlags,
   wantsJson,
 } from "./command.js";
-import { addUserCommands } from "./user.js";
+import { addUserCommands } from "./user/index.js";
 
 async function serve(): Promise<void> {
   const config = loadConfig();
