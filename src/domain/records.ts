@@ -120,3 +120,23 @@ export interface KeyPairRecord {
   privateKeySealed: string;
   createdAt: number;
 }
+
+/** What an event is about. */
+export type EventResourceType = "instance" | "image" | "disk";
+
+/**
+ * One change, as the outbox keeps it: written in the same transaction as the change, so nothing
+ * is announced that did not commit and nothing committed goes unannounced. `seq` orders events
+ * in commit order.
+ */
+export interface EventRecord {
+  seq: number;
+  at: number;
+  accountId: string;
+  projectId: string;
+  resourceType: EventResourceType;
+  resourceId: string;
+  /** e.g. `operation.started`, `operation.failed`, `gpus.released`, `schedule.fired`. */
+  kind: string;
+  data: Record<string, unknown>;
+}

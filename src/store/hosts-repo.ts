@@ -171,8 +171,13 @@ export class HostsRepo {
     return rows.map((r) => Number(r.gpu_index));
   }
 
-  async releaseGpus(instanceId: string): Promise<void> {
-    await this.db.run("UPDATE host_gpus SET instance_id = NULL WHERE instance_id = ?", [instanceId]);
+  /** Frees an instance's GPUs; returns the indexes it held. */
+  async releaseGpus(instanceId: string): Promise<number[]> {
+    const rows = await this.db.all(
+      "UPDATE host_gpus SET instance_id = NULL WHERE instance_id = ? RETURNING gpu_index",
+      [instanceId],
+    );
+    return rows.map((r) => Number(r.gpu_index)).sort((a, b) => a - b);
   }
 
   /** GPUs held by instances that no longer hold compute with GPUs (start-up repair); returns how many. */

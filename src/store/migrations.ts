@@ -5,7 +5,14 @@ import type { Db } from "./db.js";
  * and counters), DOUBLE PRECISION; booleans are 0/1 integers. Never edit a shipped migration;
  * append a new one.
  */
-export const MIGRATIONS: Array<{ id: number; name: string; sql: string[] }> = [
+export interface Migration {
+  id: number;
+  name: string;
+  /** Portable statements, or one list per dialect where their DDL differs. */
+  sql: string[] | { sqlite: string[]; postgres: string[] };
+}
+
+export const MIGRATIONS: Migration[] = [
   {
     id: 1,
     name: "accounts-keys-projects",
@@ -140,6 +147,41 @@ export const MIGRATIONS: Array<{ id: number; name: string; sql: string[] }> = [
     // Facts about the store itself, such as the id that scopes what a driver made for it.
     sql: ["CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"],
   },
+  {
+    id: 6,
+    name: "events",
+    // The outbox every state change writes in its own transaction. `seq` orders events as they
+    // committed (writers serialise on it, see EventsRepo), so a reader resuming after a seq never
+    // misses one; the dialects spell an auto-increment key differently.
+    sql: {
+      sqlite: [
+        `CREATE TABLE events (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          at BIGINT NOT NULL,
+          account_id TEXT NOT NULL,
+          project_id TEXT NOT NULL,
+          resource_type TEXT NOT NULL,
+          resource_id TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          data TEXT NOT NULL DEFAULT '{}')`,
+        "CREATE INDEX events_account ON events(account_id, seq)",
+        "CREATE INDEX events_at ON events(at)",
+      ],
+      postgres: [
+        `CREATE TABLE events (
+          seq BIGSERIAL PRIMARY KEY,
+          at BIGINT NOT NULL,
+          account_id TEXT NOT NULL,
+          project_id TEXT NOT NULL,
+          resource_type TEXT NOT NULL,
+          resource_id TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          data TEXT NOT NULL DEFAULT '{}')`,
+        "CREATE INDEX events_account ON events(account_id, seq)",
+        "CREATE INDEX events_at ON events(at)",
+      ],
+    },
+  },
 ];
 
 /** Advisory-lock key for migrations and start-up recovery ("ocs" in ASCII). */
@@ -158,7 +200,8 @@ export async function migrate(db: Db): Promise<number[]> {
     const done = await db.tx(async (tx) => {
       const rows = await tx.all("SELECT id FROM schema_migrations WHERE id = ?", [m.id]);
       if (rows.length > 0) return false;
-      for (const stmt of m.sql) await tx.run(stmt);
+      const statements = Array.isArray(m.sql) ? m.sql : m.sql[tx.dialect];
+      for (const stmt of statements) await tx.run(stmt);
       await tx.run("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)", [
         m.id,
         m.name,

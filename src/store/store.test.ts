@@ -35,7 +35,7 @@ function suite(name: string, open: () => Promise<Db | undefined>, opts: { skip?:
       const rows = await db.all("SELECT id FROM schema_migrations ORDER BY id");
       assert.deepEqual(
         rows.map((r) => Number(r.id)),
-        [1, 2, 3, 4, 5],
+        [1, 2, 3, 4, 5, 6],
       );
     });
 
@@ -181,7 +181,7 @@ describe("PostgreSQL migrations under a lock", pgSkip(), () => {
         a.withLock(MIGRATION_LOCK, () => migrate(a)),
         b.withLock(MIGRATION_LOCK, () => migrate(b)),
       ]);
-      assert.deepEqual([...ra, ...rb].sort(), [1, 2, 3, 4, 5]);
+      assert.deepEqual([...ra, ...rb].sort(), [1, 2, 3, 4, 5, 6]);
     } finally {
       await a.close();
       await b.close();

@@ -2,6 +2,7 @@ import { AccountsRepo } from "./accounts-repo.js";
 import type { Db } from "./db.js";
 import { SqliteDb } from "./db.js";
 import { DisksRepo } from "./disks-repo.js";
+import { EventsRepo } from "./events-repo.js";
 import { HostsRepo } from "./hosts-repo.js";
 import { InstancesRepo } from "./instances-repo.js";
 import { MetaRepo } from "./meta-repo.js";
@@ -17,6 +18,7 @@ export interface Repos {
   readonly tasks: TasksRepo;
   readonly accounts: AccountsRepo;
   readonly meta: MetaRepo;
+  readonly events: EventsRepo;
 }
 
 /** Repositories made on first use, so a transaction pays only for the ones it touches. */
@@ -27,7 +29,11 @@ class BoundRepos implements Repos {
   #tasks?: TasksRepo;
   #accounts?: AccountsRepo;
   #meta?: MetaRepo;
-  constructor(protected readonly handle: Db) {}
+  #events?: EventsRepo;
+  constructor(
+    protected readonly handle: Db,
+    private readonly inTx = false,
+  ) {}
   get instances(): InstancesRepo {
     this.#instances ??= new InstancesRepo(this.handle);
     return this.#instances;
@@ -52,6 +58,14 @@ class BoundRepos implements Repos {
     this.#meta ??= new MetaRepo(this.handle);
     return this.#meta;
   }
+  get events(): EventsRepo {
+    this.#events ??= new EventsRepo(this.handle, this.inTx);
+    return this.#events;
+  }
+  /** Writes the events the transaction recorded, as its last statements. */
+  async flushEvents(): Promise<void> {
+    await this.#events?.flush();
+  }
 }
 
 /**
@@ -69,7 +83,12 @@ export class Store extends BoundRepos {
   }
 
   tx<T>(fn: (r: Repos) => Promise<T>): Promise<T> {
-    return this.handle.tx((tx) => fn(new BoundRepos(tx)));
+    return this.handle.tx(async (tx) => {
+      const repos = new BoundRepos(tx, true);
+      const out = await fn(repos);
+      await repos.flushEvents();
+      return out;
+    });
   }
 
   close(): Promise<void> {

@@ -7,6 +7,8 @@ import type { Access, Driver, RuntimeSpec } from "../../drivers/driver.js";
 import type { Repos, Store } from "../../store/store.js";
 import type { CatalogIndex } from "../catalog/catalog.js";
 import type { SpecRules } from "../catalog/spec-rules.js";
+import type { InstanceEventKind } from "../events.js";
+import { recordInstanceEvent } from "../events.js";
 import type { SecretBox } from "../secrets.js";
 import type { TaskResult } from "../tasks.js";
 import { computeOf } from "./compute.js";
@@ -103,6 +105,15 @@ export class OperationEngine {
       }
       await def.reserve?.(r, { ...current, ...patch }, input, env);
       await this.enqueue(r, id, op, now);
+      await recordInstanceEvent(r, current, "operation.started", now, {
+        operation: op,
+        origin,
+        from: current.state,
+        state: def.during,
+      });
+      // A scheduled stop that fires is announced with the stop, in the same transaction.
+      if (origin === "scheduler")
+        await recordInstanceEvent(r, current, "schedule.fired", now, { at: current.schedulerStopAt });
     });
     this.deps.kick();
   }
@@ -127,6 +138,9 @@ export class OperationEngine {
         throw explain((await r.instances.get(id)) ?? current, action, allowed, now);
       }
       await inTx?.(r, { ...current, ...p }, now);
+      const event = INSTANT_EVENTS[action];
+      if (event)
+        await recordInstanceEvent(r, current, event.kind, now, event.data?.({ ...current, ...p }) ?? {});
     });
   }
 
@@ -182,6 +196,15 @@ export class OperationEngine {
       }
       await r.instances.cas(inst.id, { lockedBy: name, now }, patch);
       await r.tasks.delete(task.id);
+      await recordInstanceEvent(
+        r,
+        inst,
+        outcome.ok ? "operation.finished" : "operation.failed",
+        now,
+        outcome.ok
+          ? { operation: name, state: patch.state }
+          : { operation: name, state: patch.state, reason: patch.lastError },
+      );
     });
   }
 
@@ -192,7 +215,12 @@ export class OperationEngine {
       const spec = computeOf(inst, type);
       await r.hosts.releaseCompute(inst.hostId, spec.cpu, spec.memory);
     }
-    await r.hosts.releaseGpus(inst.id);
+    const gpus = await r.hosts.releaseGpus(inst.id);
+    if (gpus.length > 0)
+      await recordInstanceEvent(r, inst, "gpus.released", this.deps.clock.now(), {
+        hostId: inst.hostId,
+        gpus,
+      });
     return { holdsCompute: false };
   }
 
@@ -225,6 +253,17 @@ export class OperationEngine {
     };
   }
 }
+
+/** The event each instant change records (by the Action that makes it). */
+const INSTANT_EVENTS: Record<
+  string,
+  { kind: InstanceEventKind; data?: (inst: InstanceRecord) => Record<string, unknown> }
+> = {
+  ModifyCompShareInstanceName: { kind: "instance.renamed", data: (i) => ({ name: i.name }) },
+  ResetCompShareInstancePassword: { kind: "instance.password-reset" },
+  UpdateCompShareStopScheduler: { kind: "schedule.set", data: (i) => ({ at: i.schedulerStopAt }) },
+  DeleteCompShareStopScheduler: { kind: "schedule.cleared" },
+};
 
 /** After a failed CAS: the lock wins over the state, because that is what the caller can wait for. */
 export function explain(

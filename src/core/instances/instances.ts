@@ -10,6 +10,7 @@ import type { Driver } from "../../drivers/driver.js";
 import type { Repos, Store } from "../../store/store.js";
 import type { CatalogIndex } from "../catalog/catalog.js";
 import type { DiskAsked, SpecRules } from "../catalog/spec-rules.js";
+import { recordInstanceEvent } from "../events.js";
 import type { Page, PastTheEnd } from "../paging.js";
 import { checkOffset } from "../paging.js";
 import type { SecretBox } from "../secrets.js";
@@ -130,7 +131,18 @@ export class InstanceService {
         if (count >= scope.account.instanceQuota) {
           throw new ApiError("QuotaExceeded", { quota: scope.account.instanceQuota, count });
         }
-        const hostId = await this.place(r, id, input.zone, type, input);
+        const owner = { id, accountId: scope.account.id, projectId: scope.project.id };
+        await recordInstanceEvent(r, owner, "instance.created", now, {
+          name,
+          zone: input.zone,
+          state: "Install",
+        });
+        await recordInstanceEvent(r, owner, "operation.started", now, {
+          operation: "Create",
+          origin: "user",
+          state: "Install",
+        });
+        const hostId = await this.place(r, owner, input.zone, type, input, now);
         await r.instances.insert({
           id,
           accountId: scope.account.id,
@@ -199,10 +211,11 @@ export class InstanceService {
    */
   private async place(
     r: Repos,
-    instanceId: string,
+    owner: { id: string; accountId: string; projectId: string },
     zone: string,
     type: GpuTypeSpec,
     demand: { gpu: number; cpu: number; memory: number },
+    now: number,
   ): Promise<string> {
     await r.hosts.lockFor(zone, type.name);
     const host = pickHost(await r.hosts.roomFor(zone, type.name), demand);
@@ -215,7 +228,7 @@ export class InstanceService {
     // reserved on this host without the zone lock), the whole placement is retried, not reported.
     if (!(await r.hosts.reserveCompute(host.id, demand.cpu, demand.memory))) throw new Conflict();
     if ((await r.hosts.freeGpuIndexes(host.id, demand.gpu)).length < demand.gpu) throw new Conflict();
-    await takeGpus(r, { id: instanceId, hostId: host.id, gpu: demand.gpu, gpuType: type.name });
+    await takeGpus(r, { ...owner, hostId: host.id, gpu: demand.gpu, gpuType: type.name }, now);
     return host.id;
   }
 

@@ -2,6 +2,7 @@ import { ApiError, Conflict, badParam } from "../../domain/errors.js";
 import type { InstanceRecord } from "../../domain/records.js";
 import type { Repos } from "../../store/store.js";
 import { DEFAULT_BOOT_GB } from "../catalog/spec-rules.js";
+import { recordInstanceEvent } from "../events.js";
 import { computeOf } from "./compute.js";
 import type { OperationDef } from "./operation.js";
 import { defineOperation } from "./operation.js";
@@ -54,7 +55,7 @@ const start = defineOperation<{ withoutGpu: boolean }>({
     const spec = computeOf(inst, type);
     if (!(await r.hosts.reserveCompute(inst.hostId, spec.cpu, spec.memory)))
       throw new ApiError("HostResourceNotEnough", { reason: `need ${spec.cpu} CPU and ${spec.memory} MB` });
-    if (!input.withoutGpu) await takeGpus(r, inst);
+    if (!input.withoutGpu) await takeGpus(r, inst, env.now);
     await r.tasks.deleteOf(inst.id, "release");
   },
   drive: async (driver, job) => driver.start(await job.spec(), await job.gpus()),
@@ -268,7 +269,8 @@ const recover = defineOperation<{ quota: number }>({
 /** Takes the instance's GPUs on its host, or fails with the not-enough-GPU error. */
 export async function takeGpus(
   r: Repos,
-  inst: Pick<InstanceRecord, "id" | "hostId" | "gpu" | "gpuType">,
+  inst: Pick<InstanceRecord, "id" | "accountId" | "projectId" | "hostId" | "gpu" | "gpuType">,
+  now: number,
 ): Promise<void> {
   if (inst.gpu === 0 || !inst.hostId) return;
   const free = await r.hosts.freeGpuIndexes(inst.hostId, inst.gpu);
@@ -277,6 +279,7 @@ export async function takeGpus(
   for (const idx of free) {
     if (!(await r.hosts.takeGpu(inst.hostId, idx, inst.id))) throw new Conflict();
   }
+  await recordInstanceEvent(r, inst, "gpus.taken", now, { hostId: inst.hostId, gpus: free });
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Clock } from "../../domain/clock.js";
 import type { InstanceRecord } from "../../domain/records.js";
 import type { Store } from "../../store/store.js";
+import { recordInstanceEvent } from "../events.js";
 import type { OperationEngine } from "./engine.js";
 
 /**
@@ -47,6 +48,10 @@ export class InstanceReconciliation {
       if (!(await r.instances.cas(id, { states: ["Running"], inRecycle: false, now }, patch))) return false;
       await this.engine.releaseCompute(r, inst);
       await r.tasks.deleteOf(id, "scheduled-stop");
+      await recordInstanceEvent(r, inst, "instance.stopped-out-of-band", now, {
+        state: "Stopped",
+        reason: why,
+      });
       return true;
     });
   }

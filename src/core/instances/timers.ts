@@ -3,6 +3,7 @@ import { ApiError, Conflict } from "../../domain/errors.js";
 import type { TaskRecord } from "../../domain/records.js";
 import type { Driver } from "../../drivers/driver.js";
 import type { Store } from "../../store/store.js";
+import { recordInstanceEvent } from "../events.js";
 import type { TaskResult } from "../tasks.js";
 import type { OperationEngine } from "./engine.js";
 import { systemScope } from "./scope.js";
@@ -77,6 +78,7 @@ export class InstanceTimers {
       await r.hosts.releaseGpus(found.id);
       await r.tasks.deleteOf(found.id);
       await r.instances.remove(found.id);
+      await recordInstanceEvent(r, found, "instance.purged", this.clock.now());
       return found;
     });
     if (!inst) return { done: true };

@@ -1,0 +1,117 @@
+import type { EventRecord } from "../domain/records.js";
+import type { Db, Param, Row } from "./db.js";
+
+/** Advisory-lock key that serialises event writers on PostgreSQL ("evt" in ASCII). */
+const EVENTS_LOCK = 0x657674;
+/** The channel replicas LISTEN on to hear of new events at once. */
+export const EVENTS_CHANNEL = "ocs_events";
+
+const eventFromRow = (r: Row): EventRecord => ({
+  seq: Number(r.seq),
+  at: Number(r.at),
+  accountId: String(r.account_id),
+  projectId: String(r.project_id),
+  resourceType: String(r.resource_type) as EventRecord["resourceType"],
+  resourceId: String(r.resource_id),
+  kind: String(r.kind),
+  data: JSON.parse(String(r.data ?? "{}")) as Record<string, unknown>,
+});
+
+/** Which events a reader may see. */
+export interface EventFilter {
+  /** Absent: every account's (the operator). */
+  accountId?: string;
+  projectIds?: string[];
+  resourceIds?: string[];
+}
+
+/**
+ * The event outbox. Inside a transaction, `record` buffers and the store writes the buffer just
+ * before COMMIT (`flush`); on PostgreSQL the writers take one advisory lock for that moment, so
+ * sequence numbers are handed out in commit order and a reader that resumes after a seq cannot
+ * miss a later-committing lower one. SQLite transactions are serialised already.
+ */
+export class EventsRepo {
+  private pending: Array<Omit<EventRecord, "seq">> = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly inTx: boolean,
+  ) {}
+
+  async record(e: Omit<EventRecord, "seq">): Promise<void> {
+    if (this.inTx) this.pending.push(e);
+    else await this.db.tx((tx) => new EventsRepo(tx, true).write([e]));
+  }
+
+  /** Writes what this transaction recorded (the store calls it before COMMIT). */
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    await this.write(batch);
+  }
+
+  private async write(batch: Array<Omit<EventRecord, "seq">>): Promise<void> {
+    if (this.db.dialect === "postgres") await this.db.all("SELECT pg_advisory_xact_lock(?)", [EVENTS_LOCK]);
+    for (const e of batch) {
+      await this.db.run(
+        "INSERT INTO events (at, account_id, project_id, resource_type, resource_id, kind, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [e.at, e.accountId, e.projectId, e.resourceType, e.resourceId, e.kind, JSON.stringify(e.data)],
+      );
+    }
+    // Delivered when the transaction commits, never for one that rolls back.
+    if (this.db.dialect === "postgres") await this.db.all(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`);
+  }
+
+  /** Events after `seq` that the filter allows, oldest first. */
+  async since(seq: number, filter: EventFilter, limit: number): Promise<EventRecord[]> {
+    const where = ["seq > ?"];
+    const params: Param[] = [seq];
+    if (filter.accountId !== undefined) {
+      where.push("account_id = ?");
+      params.push(filter.accountId);
+    }
+    if (filter.projectIds) {
+      if (filter.projectIds.length === 0) return [];
+      where.push(`project_id IN (${filter.projectIds.map(() => "?").join(", ")})`);
+      params.push(...filter.projectIds);
+    }
+    if (filter.resourceIds) {
+      if (filter.resourceIds.length === 0) return [];
+      where.push(`resource_id IN (${filter.resourceIds.map(() => "?").join(", ")})`);
+      params.push(...filter.resourceIds);
+    }
+    const rows = await this.db.all(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`, [
+      ...params,
+      limit,
+    ]);
+    return rows.map(eventFromRow);
+  }
+
+  /** The newest events of one resource, newest first (an instance's history). */
+  async ofResource(resourceId: string, limit: number): Promise<EventRecord[]> {
+    const rows = await this.db.all("SELECT * FROM events WHERE resource_id = ? ORDER BY seq DESC LIMIT ?", [
+      resourceId,
+      limit,
+    ]);
+    return rows.map(eventFromRow);
+  }
+
+  /** The highest seq written so far (0 for none). */
+  async lastSeq(): Promise<number> {
+    const rows = await this.db.all("SELECT MAX(seq) AS s FROM events");
+    return Number(rows[0]?.s ?? 0);
+  }
+
+  /** The oldest seq still kept (0 for none): a resume from before it has lost events. */
+  async firstSeq(): Promise<number> {
+    const rows = await this.db.all("SELECT MIN(seq) AS s FROM events");
+    return Number(rows[0]?.s ?? 0);
+  }
+
+  /** Retention: drops events older than `at`; returns how many. */
+  async deleteBefore(at: number): Promise<number> {
+    return this.db.run("DELETE FROM events WHERE at < ?", [at]);
+  }
+}
