@@ -6,7 +6,7 @@ import { after, describe, it } from "node:test";
 import { createPgDatabase, pgSkip, sampleInstance } from "../../test/helpers.js";
 import type { Db } from "./db.js";
 import { SqliteDb } from "./db.js";
-import { MIGRATION_LOCK, migrate } from "./migrations.js";
+import { MIGRATIONS, MIGRATION_LOCK, migrate } from "./migrations.js";
 import { PgDb } from "./pg.js";
 import { Store } from "./store.js";
 
@@ -35,7 +35,7 @@ function suite(name: string, open: () => Promise<Db | undefined>, opts: { skip?:
       const rows = await db.all("SELECT id FROM schema_migrations ORDER BY id");
       assert.deepEqual(
         rows.map((r) => Number(r.id)),
-        [1, 2, 3, 4, 5, 6],
+        MIGRATIONS.map((m) => m.id),
       );
     });
 
@@ -181,7 +181,10 @@ describe("PostgreSQL migrations under a lock", pgSkip(), () => {
         a.withLock(MIGRATION_LOCK, () => migrate(a)),
         b.withLock(MIGRATION_LOCK, () => migrate(b)),
       ]);
-      assert.deepEqual([...ra, ...rb].sort(), [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(
+        [...ra, ...rb].sort((x, y) => x - y),
+        MIGRATIONS.map((m) => m.id),
+      );
     } finally {
       await a.close();
       await b.close();
