@@ -326,6 +326,48 @@ describe("Worker", () => {
   );
 
   it(
+    "a round waits for every task of its batch, even when one task's bookkeeping fails",
+    { timeout: 5000 },
+    async () => {
+      const slow = gate();
+      const entered = gate();
+      const { queue, worker, lines } = rig(async (task) => {
+        if (task.id !== "a-slow") throw new Error("boom");
+        entered.open();
+        await slow.promise;
+        return { done: true };
+      });
+      queue.add({ id: "a-slow" });
+      queue.add({ id: "b-broken" });
+      // b-broken's handler fails and so does the postpone after it (the store went away).
+      queue.failing.add("b-broken");
+      worker.start();
+      await entered.promise;
+      await turns();
+      let stopped = false;
+      const stopping = worker.stop().then(() => {
+        stopped = true;
+      });
+      try {
+        await turns();
+        assert.equal(stopped, false, "stop() waits for the slow task, though its batch-mate failed");
+        assert.equal(
+          queue.tasks.get("a-slow")?.claimedBy,
+          worker.id,
+          "no claim is handed back while it runs",
+        );
+      } finally {
+        // Its heartbeat interval would otherwise keep the test process alive.
+        slow.open();
+      }
+      await stopping;
+      assert.ok(!queue.tasks.has("a-slow"));
+      assert.equal(queue.tasks.get("b-broken")?.claimedBy, null, "the failed task's claim is handed back");
+      assert.ok(lines.some((l) => l.msg === "worker round failed"));
+    },
+  );
+
+  it(
     "kick() during a round schedules another round; without it the task waits for the poll",
     { timeout: 5000 },
     async () => {
