@@ -57,7 +57,11 @@ function sourceFiles(dir: string): string[] {
   return out;
 }
 
-const isTest = (p: string) => p.endsWith(".test.ts");
+/**
+ * Tests and their support modules (`*.test-support.ts`: shared fixtures that the runner must not
+ * run as a test file) are not part of the layers: they may reach test/helpers.ts and any layer.
+ */
+const isTest = (p: string) => p.endsWith(".test.ts") || p.endsWith(".test-support.ts");
 
 interface Import {
   spec: string;

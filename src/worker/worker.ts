@@ -119,7 +119,11 @@ export class Worker {
   async runOnce(): Promise<boolean> {
     const tasks = await this.queue.claimDue(this.id, this.clock.now(), this.opts.claimMs, this.opts.batch);
     if (tasks.length === 0) return false;
-    await Promise.all(tasks.map((t) => this.run(t)));
+    // Every task of the batch is waited for, even when one fails to record its outcome: a round
+    // that ended early would let stop() hand back the claims of tasks still running.
+    const results = await Promise.allSettled(tasks.map((t) => this.run(t)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
     return true;
   }
 

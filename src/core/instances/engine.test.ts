@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { TestServer } from "../../../test/helpers.js";
+import { createParams, startTestServer } from "../../../test/helpers.js";
+import { randomIds } from "../../domain/ids.js";
+import type { SimDriver } from "../../drivers/sim/sim-driver.js";
+import { SecretBox, loadOrCreateMasterKey } from "../secrets.js";
+import { TaskQueue } from "../tasks.js";
+import { OperationEngine } from "./engine.js";
+
+const Z = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
+/** Not the default (3): the rule must follow the configured number. */
+const ATTEMPTS = 4;
+
+let t: TestServer;
+let engine: OperationEngine;
+let queue: TaskQueue;
+let sim: SimDriver;
+
+before(async () => {
+  t = await startTestServer({}, { timings: { driverAttempts: ATTEMPTS } }, { http: false });
+  const { store, clock } = t.server.internals;
+  const { services } = t.server;
+  sim = t.server.internals.sim as SimDriver;
+  // The server's own engine is not exposed: one over the same store, catalog, clock and key.
+  engine = new OperationEngine({
+    store,
+    catalog: services.catalog,
+    rules: services.rules,
+    clock,
+    ids: randomIds,
+    secrets: new SecretBox(loadOrCreateMasterKey(t.dataDir, t.server.config.masterKey)),
+    timings: services.instances.timings,
+    kick: () => {},
+  });
+  queue = new TaskQueue(store);
+});
+after(async () => {
+  await t.close();
+});
+
+/** A stopped instance, made through the server's own worker, which is then stopped: the test plays it. */
+async function stoppedInstance(): Promise<string> {
+  const { worker } = t.server.internals;
+  await t.server.services.emulator?.reset();
+  const r = await t.call("CreateCompShareInstance", createParams());
+  const id = (r.UHostIds as string[])[0] as string;
+  await worker.drain();
+  assert.equal((await t.call("StopCompShareInstance", { ...Z, UHostId: id })).RetCode, 0);
+  await worker.drain();
+  assert.equal((await t.describeOne(id))?.State, "Stopped");
+  await worker.stop();
+  return id;
+}
+
+describe("OperationEngine.runTask", () => {
+  it("retries a failing driver step up to driverAttempts with backoff 200·2^attempts, then rolls back to onFail with the reason in Remark", async () => {
+    const { store, clock, db } = t.server.internals;
+    const id = await stoppedInstance();
+    sim.injectFault({ op: "start", message: "engine exploded", count: ATTEMPTS });
+    assert.equal((await t.call("StartCompShareInstance", { ...Z, UHostId: id })).RetCode, 0);
+    const startsBefore = sim.calls.start;
+    for (let attempt = 1; attempt < ATTEMPTS; attempt++) {
+      const [task] = await queue.claimDue("engine-test", clock.now(), 60_000, 10);
+      assert.ok(task, `attempt ${attempt} is due`);
+      assert.equal(task.attempts, attempt, "each claim counts one attempt");
+      const result = await engine.runTask(task, sim);
+      assert.deepEqual(result, { retryInMs: 200 * 2 ** attempt, reason: "Start: engine exploded" });
+      const inst = await store.instances.get(id);
+      assert.deepEqual(
+        [inst?.state, inst?.operation, inst?.lastError],
+        ["Starting", "Start", null],
+        "still locked, nothing rolled back yet",
+      );
+      await queue.postpone(task.id, "engine-test", clock.now() + 200 * 2 ** attempt);
+      clock.advance(200 * 2 ** attempt);
+    }
+    const [last] = await queue.claimDue("engine-test", clock.now(), 60_000, 10);
+    assert.equal(last?.attempts, ATTEMPTS);
+    assert.deepEqual(await engine.runTask(last!, sim), { done: true, note: "Start failed: engine exploded" });
+    assert.equal(sim.calls.start - startsBefore, ATTEMPTS, "one driver call per attempt, no more");
+    const inst = await store.instances.get(id);
+    // Start's entry: onFail Stopped, and what it reserved is given back.
+    assert.deepEqual(
+      [inst?.state, inst?.operation, inst?.lastError, inst?.holdsCompute],
+      ["Stopped", null, "engine exploded", false],
+    );
+    assert.deepEqual(await db.all("SELECT gpu_index FROM host_gpus WHERE instance_id = ?", [id]), []);
+    assert.deepEqual(await store.tasks.of(id), [], "the task is finished in the same transaction");
+    assert.match(String((await t.describeOne(id))?.Remark), /last operation failed: engine exploded/);
+  });
+
+  it("a task whose lock was taken over is dropped without a driver call", async () => {
+    const { clock, db } = t.server.internals;
+    const id = await stoppedInstance();
+    assert.equal((await t.call("StartCompShareInstance", { ...Z, UHostId: id })).RetCode, 0);
+    // The lock expired and another operation holds it now.
+    await db.run("UPDATE instances SET operation = 'Resize' WHERE id = ?", [id]);
+    const [task] = await queue.claimDue("engine-test", clock.now(), 60_000, 10);
+    const starts = sim.calls.start;
+    assert.deepEqual(await engine.runTask(task!, sim), { done: true });
+    assert.equal(sim.calls.start, starts);
+  });
+});

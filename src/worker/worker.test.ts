@@ -1,0 +1,409 @@
+import assert from "node:assert/strict";
+import { afterEach, describe, it, mock } from "node:test";
+import type { TaskHandler, TaskHandlers, TaskQueue } from "../core/tasks.js";
+import type { Clock } from "../domain/clock.js";
+import { Conflict } from "../domain/errors.js";
+import type { TaskRecord } from "../domain/records.js";
+import { SimDriver } from "../drivers/sim/sim-driver.js";
+import { createLogger } from "../log.js";
+import type { WorkerOptions } from "./worker.js";
+import { Worker } from "./worker.js";
+
+/**
+ * core's TaskQueue in memory, with the tasks repository's semantics: a claim sets the claimant and
+ * its expiry and counts an attempt; extend, postpone and complete act only for the claimant.
+ * `calls` records every call in order; `claimGate` holds claimDue after it has chosen its tasks.
+ */
+class FakeQueue implements Pick<TaskQueue, keyof TaskQueue> {
+  readonly tasks = new Map<string, TaskRecord>();
+  readonly calls: string[] = [];
+  claimGate: (() => Promise<void>) | undefined;
+  /** Task ids whose complete and postpone fail (a database that went away mid-round). */
+  readonly failing = new Set<string>();
+
+  add(t: Partial<TaskRecord> & { id: string }): void {
+    this.tasks.set(t.id, {
+      kind: "transition",
+      instanceId: `uhost-${t.id}`,
+      dueAt: 0,
+      claimedBy: null,
+      claimExpiresAt: null,
+      attempts: 0,
+      payload: {},
+      ...t,
+    });
+  }
+
+  private claimable(t: TaskRecord, now: number): boolean {
+    return t.dueAt <= now && (t.claimedBy === null || (t.claimExpiresAt ?? 0) < now);
+  }
+
+  private owned(id: string, worker: string): TaskRecord | undefined {
+    const t = this.tasks.get(id);
+    return t?.claimedBy === worker ? t : undefined;
+  }
+
+  async claimDue(worker: string, now: number, claimMs: number, limit: number): Promise<TaskRecord[]> {
+    this.calls.push(`claimDue ${worker}`);
+    const due = [...this.tasks.values()]
+      .filter((t) => this.claimable(t, now))
+      .sort((a, b) => a.dueAt - b.dueAt || a.id.localeCompare(b.id))
+      .slice(0, limit);
+    for (const t of due) {
+      t.claimedBy = worker;
+      t.claimExpiresAt = now + claimMs;
+      t.attempts++;
+    }
+    await this.claimGate?.();
+    return due.map((t) => ({ ...t, payload: { ...t.payload } }));
+  }
+
+  async extendClaim(id: string, worker: string, until: number): Promise<void> {
+    this.calls.push(`extendClaim ${id} ${until}`);
+    const t = this.owned(id, worker);
+    if (t) t.claimExpiresAt = until;
+  }
+
+  async postpone(id: string, worker: string, dueAt: number): Promise<void> {
+    this.calls.push(`postpone ${id}`);
+    if (this.failing.has(id)) throw new Error("connection lost");
+    const t = this.owned(id, worker);
+    if (!t) return;
+    t.claimedBy = null;
+    t.claimExpiresAt = null;
+    t.dueAt = dueAt;
+  }
+
+  async complete(id: string, worker: string): Promise<void> {
+    this.calls.push(`complete ${id}`);
+    if (this.failing.has(id)) throw new Error("connection lost");
+    if (this.owned(id, worker)) this.tasks.delete(id);
+  }
+
+  async releaseClaims(worker: string): Promise<number> {
+    this.calls.push(`releaseClaims ${worker}`);
+    let n = 0;
+    for (const t of this.tasks.values()) {
+      if (t.claimedBy !== worker) continue;
+      t.claimedBy = null;
+      t.claimExpiresAt = null;
+      n++;
+    }
+    return n;
+  }
+
+  async anyDue(now: number): Promise<boolean> {
+    return [...this.tasks.values()].some((t) => t.dueAt <= now);
+  }
+}
+
+/** A clock the test moves by hand. */
+class ManualClock implements Clock {
+  constructor(public t = 1_000_000) {}
+  now(): number {
+    return this.t;
+  }
+}
+
+/** A promise and the function that settles it: a gate a fake handler waits on. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open = () => {};
+  const promise = new Promise<void>((r) => {
+    open = r;
+  });
+  return { promise, open };
+}
+
+/** Lets pending promise callbacks and I/O-free async steps run (setImmediate is never mocked here). */
+async function turns(n = 5): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+}
+
+interface Rig {
+  queue: FakeQueue;
+  clock: ManualClock;
+  worker: Worker;
+  driver: SimDriver;
+  lines: Array<Record<string, unknown>>;
+}
+
+const workers: Worker[] = [];
+
+// Tests that wait on a gate carry a timeout: a worker that never gets there fails, not hangs.
+
+/** A worker on a fake queue and a hand-moved clock; every kind of task runs `handler`. */
+function rig(handler: TaskHandler, opts: Partial<WorkerOptions> = {}): Rig {
+  const queue = new FakeQueue();
+  const clock = new ManualClock();
+  const driver = new SimDriver(0);
+  const lines: Array<Record<string, unknown>> = [];
+  const log = createLogger({ level: "debug", write: (line) => lines.push(JSON.parse(line)) });
+  const handlers: TaskHandlers = {
+    transition: handler,
+    "scheduled-stop": handler,
+    release: handler,
+    purge: handler,
+  };
+  // TaskQueue is a class with a private store: the fake has its public shape, not its nominal type.
+  const worker = new Worker(queue as unknown as TaskQueue, handlers, driver, clock, log, {
+    claimMs: 30_000,
+    // Long enough that no idle poll runs during a test: only start() and kick() wake the worker.
+    pollMs: 3_600_000,
+    batch: 32,
+    ...opts,
+  });
+  workers.push(worker);
+  return { queue, clock, worker, driver, lines };
+}
+
+afterEach(async () => {
+  mock.timers.reset();
+  for (const w of workers.splice(0)) await w.stop();
+});
+
+describe("Worker", () => {
+  it("a handler's { retryInMs } postpones the task by exactly that, on the worker's clock", async () => {
+    const seen: Array<[TaskRecord, unknown]> = [];
+    const { queue, clock, worker, driver, lines } = rig(async (task, d) => {
+      seen.push([task, d]);
+      return { retryInMs: 1234, reason: "driver busy" };
+    });
+    queue.add({ id: "t1" });
+    clock.t = 5_000_000;
+    assert.equal(await worker.runOnce(), true);
+    const t = queue.tasks.get("t1");
+    assert.deepEqual([t?.dueAt, t?.claimedBy, t?.attempts], [5_001_234, null, 1]);
+    assert.equal(seen[0]?.[0].attempts, 1, "the handler sees the attempt its claim counted");
+    assert.equal(seen[0]?.[1], driver, "the handler gets the worker's driver");
+    const warn = lines.find((l) => l.msg === "will retry");
+    assert.deepEqual(
+      [warn?.level, warn?.task, warn?.attempt, warn?.reason],
+      ["warn", "t1", 1, "driver busy"],
+    );
+    assert.equal(await worker.runOnce(), false, "not due again before its time");
+    clock.t += 1234;
+    assert.equal(await worker.runOnce(), true);
+    assert.equal(queue.tasks.get("t1")?.attempts, 2);
+  });
+
+  it("{ done: true } completes the task; a note is logged as a warning", async () => {
+    const { queue, worker, lines } = rig(async (task) =>
+      task.id === "noted" ? { done: true, note: "driver destroy failed" } : { done: true },
+    );
+    queue.add({ id: "plain" });
+    queue.add({ id: "noted" });
+    assert.equal(await worker.runOnce(), true);
+    assert.equal(queue.tasks.size, 0);
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.msg, l.task]),
+      [["warn", "driver destroy failed", "noted"]],
+    );
+    assert.equal(await worker.runOnce(), false);
+  });
+
+  it("a thrown Conflict postpones by 1000 ms and is not logged as a failure", async () => {
+    const { queue, clock, worker, lines } = rig(async () => {
+      throw new Conflict();
+    });
+    queue.add({ id: "t1", attempts: 4 });
+    assert.equal(await worker.runOnce(), true);
+    const t = queue.tasks.get("t1");
+    assert.deepEqual([t?.dueAt, t?.claimedBy], [clock.now() + 1000, null]);
+    assert.deepEqual(lines, []);
+  });
+
+  it("another error postpones with backoff min(60 s, 1000·2^attempts) and is logged", async () => {
+    const { queue, clock, worker, lines } = rig(async () => {
+      throw new Error("boom");
+    });
+    // attempts before the claim → after it (the claim counts one): 1, 2, 5, 6, 10.
+    const before = { a: 0, b: 1, c: 4, d: 5, e: 9 };
+    for (const [id, attempts] of Object.entries(before)) queue.add({ id, attempts });
+    assert.equal(await worker.runOnce(), true);
+    const backoff = Object.keys(before).map((id) => (queue.tasks.get(id)?.dueAt ?? 0) - clock.now());
+    assert.deepEqual(backoff, [2000, 4000, 32_000, 60_000, 60_000]);
+    const failed = lines.filter((l) => l.msg === "task failed");
+    assert.equal(failed.length, 5);
+    assert.deepEqual(
+      failed.map((l) => [l.level, l.task, l.kind, l.instance, (l.err as { message?: string }).message]),
+      Object.keys(before).map((id) => ["error", id, "transition", `uhost-${id}`, "boom"]),
+    );
+  });
+
+  it("a task of a kind with no handler fails the same way, with the kind named", async () => {
+    const { queue, clock, worker, lines } = rig(async () => ({ done: true }));
+    queue.add({ id: "t1", kind: "unknown-kind" as TaskRecord["kind"] });
+    assert.equal(await worker.runOnce(), true);
+    assert.equal(queue.tasks.get("t1")?.dueAt, clock.now() + 2000);
+    assert.match(
+      String((lines[0]?.err as { message?: string }).message),
+      /no handler for task kind unknown-kind/,
+    );
+  });
+
+  it(
+    "the heartbeat extends the claim while a slow handler runs, and stops with it",
+    { timeout: 5000 },
+    async () => {
+      mock.timers.enable({ apis: ["setInterval"] });
+      const slow = gate();
+      const entered = gate();
+      const { queue, clock, worker } = rig(
+        async () => {
+          entered.open();
+          await slow.promise;
+          return { done: true };
+        },
+        { claimMs: 300 },
+      );
+      queue.add({ id: "t1" });
+      const round = worker.runOnce();
+      await entered.promise;
+      const claimedUntil = clock.now() + 300;
+      assert.equal(queue.tasks.get("t1")?.claimExpiresAt, claimedUntil);
+      // Every claimMs/3 (100 ms here) the claim is pushed to now + claimMs.
+      clock.t += 250;
+      mock.timers.tick(100);
+      await turns();
+      assert.equal(queue.tasks.get("t1")?.claimExpiresAt, clock.now() + 300);
+      clock.t += 250;
+      mock.timers.tick(100);
+      await turns();
+      assert.equal(queue.tasks.get("t1")?.claimExpiresAt, clock.now() + 300);
+      // Past the first claim's expiry, another replica still cannot take the task.
+      assert.ok(clock.now() > claimedUntil);
+      assert.deepEqual(await queue.claimDue("worker-other", clock.now(), 300, 10), []);
+      slow.open();
+      assert.equal(await round, true);
+      assert.equal(queue.tasks.size, 0);
+      const extensions = queue.calls.filter((c) => c.startsWith("extendClaim")).length;
+      assert.equal(extensions, 2);
+      mock.timers.tick(1000);
+      await turns();
+      assert.equal(queue.calls.filter((c) => c.startsWith("extendClaim")).length, extensions, "cleared");
+    },
+  );
+
+  it(
+    "stop() waits for the round in flight, then releases this worker's claims",
+    { timeout: 5000 },
+    async () => {
+      const slow = gate();
+      const entered = gate();
+      const { queue, clock, worker } = rig(async () => {
+        entered.open();
+        await slow.promise;
+        return { done: true };
+      });
+      queue.add({ id: "slow" });
+      // Claims left behind (a write that failed after the claim): this worker's, and another's.
+      const later = clock.now() + 60_000;
+      queue.add({ id: "mine", dueAt: later, claimedBy: worker.id, claimExpiresAt: later });
+      queue.add({ id: "theirs", dueAt: later, claimedBy: "worker-other", claimExpiresAt: later });
+      worker.start();
+      await entered.promise;
+      let stopped = false;
+      const stopping = worker.stop().then(() => {
+        stopped = true;
+      });
+      await turns();
+      assert.equal(stopped, false, "stop() waits for the handler in flight");
+      assert.ok(!queue.calls.some((c) => c.startsWith("releaseClaims")));
+      slow.open();
+      await stopping;
+      assert.ok(!queue.tasks.has("slow"), "the round in flight finished its task");
+      assert.deepEqual(queue.calls.slice(-2), ["complete slow", `releaseClaims ${worker.id}`]);
+      assert.equal(queue.tasks.get("mine")?.claimedBy, null);
+      assert.equal(queue.tasks.get("theirs")?.claimedBy, "worker-other");
+      // Stopped: a kick starts nothing.
+      queue.add({ id: "after" });
+      const claims = queue.calls.filter((c) => c.startsWith("claimDue")).length;
+      worker.kick();
+      await turns();
+      assert.equal(queue.calls.filter((c) => c.startsWith("claimDue")).length, claims);
+      assert.equal(queue.tasks.get("after")?.claimedBy, null);
+    },
+  );
+
+  it(
+    "a round waits for every task of its batch, even when one task's bookkeeping fails",
+    { timeout: 5000 },
+    async () => {
+      const slow = gate();
+      const entered = gate();
+      const { queue, worker, lines } = rig(async (task) => {
+        if (task.id !== "a-slow") throw new Error("boom");
+        entered.open();
+        await slow.promise;
+        return { done: true };
+      });
+      queue.add({ id: "a-slow" });
+      queue.add({ id: "b-broken" });
+      // b-broken's handler fails and so does the postpone after it (the store went away).
+      queue.failing.add("b-broken");
+      worker.start();
+      await entered.promise;
+      await turns();
+      let stopped = false;
+      const stopping = worker.stop().then(() => {
+        stopped = true;
+      });
+      try {
+        await turns();
+        assert.equal(stopped, false, "stop() waits for the slow task, though its batch-mate failed");
+        assert.equal(
+          queue.tasks.get("a-slow")?.claimedBy,
+          worker.id,
+          "no claim is handed back while it runs",
+        );
+      } finally {
+        // Its heartbeat interval would otherwise keep the test process alive.
+        slow.open();
+      }
+      await stopping;
+      assert.ok(!queue.tasks.has("a-slow"));
+      assert.equal(queue.tasks.get("b-broken")?.claimedBy, null, "the failed task's claim is handed back");
+      assert.ok(lines.some((l) => l.msg === "worker round failed"));
+    },
+  );
+
+  it(
+    "kick() during a round schedules another round; without it the task waits for the poll",
+    { timeout: 5000 },
+    async () => {
+      for (const kick of [true, false]) {
+        const claiming = gate();
+        const held = gate();
+        const ran = gate();
+        const { queue, worker } = rig(async () => {
+          ran.open();
+          return { done: true };
+        });
+        // The first claim finds nothing and is held there: the task and the kick arrive meanwhile.
+        queue.claimGate = async () => {
+          queue.claimGate = undefined;
+          claiming.open();
+          await held.promise;
+        };
+        worker.start();
+        await claiming.promise;
+        queue.add({ id: "late" });
+        if (kick) worker.kick();
+        held.open();
+        if (kick) {
+          await ran.promise;
+          assert.deepEqual(queue.calls.slice(0, 2), [`claimDue ${worker.id}`, `claimDue ${worker.id}`]);
+        } else {
+          await turns(20);
+          assert.deepEqual(
+            queue.calls,
+            [`claimDue ${worker.id}`],
+            "the round ended; the next is a poll away",
+          );
+          assert.equal(queue.tasks.get("late")?.claimedBy, null);
+        }
+        await worker.stop();
+      }
+    },
+  );
+});
