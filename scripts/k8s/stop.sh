@@ -17,24 +17,32 @@ ours() { # PID NAME: alive and still our binary? ("(deleted)": the cached binary
   [ "$(basename "${exe% (deleted)}")" = "$2" ]
 }
 
-# TERM them all at once (the data is thrown away, so no component has to outlive another), then
-# wait up to 5 s for each and KILL what is left
-left=()
-for name in $(tac "$RUN/pids/order" 2>/dev/null); do
-  pid=$(cat "$RUN/pids/$name.pid" 2>/dev/null) || continue
-  ours "$pid" "$name" || continue
-  kill -TERM "$pid" 2>/dev/null && left+=("$name:$pid")
-done
-for _ in $(seq 1 50); do
-  alive=()
-  for np in ${left[@]+"${left[@]}"}; do ours "${np#*:}" "${np%%:*}" && alive+=("$np"); done
-  [ ${#alive[@]} -eq 0 ] && break
-  sleep 0.1
-done
-for np in ${left[@]+"${left[@]}"}; do
-  ours "${np#*:}" "${np%%:*}" && { kill -KILL "${np#*:}" 2>/dev/null; log "killed ${np%%:*} (${np#*:})"; }
-done
-[ ${#left[@]} -gt 0 ] && log "stopped ${left[*]}"
+# TERM the given components at once, wait up to 5 s for them, KILL what is left
+stop_all() { # NAME...
+  local name pid np left=() alive
+  for name in "$@"; do
+    pid=$(cat "$RUN/pids/$name.pid" 2>/dev/null) || continue
+    ours "$pid" "$name" || continue
+    kill -TERM "$pid" 2>/dev/null && left+=("$name:$pid")
+  done
+  [ ${#left[@]} -gt 0 ] || return 0
+  for _ in $(seq 1 50); do
+    alive=0
+    for np in "${left[@]}"; do ours "${np#*:}" "${np%%:*}" && alive=1; done
+    [ $alive = 0 ] && break
+    sleep 0.1
+  done
+  for np in "${left[@]}"; do
+    if ours "${np#*:}" "${np%%:*}"; then kill -KILL "${np#*:}" 2>/dev/null; log "killed ${np%%:*} (${np#*:})"; fi
+  done
+  log "stopped ${left[*]}"
+}
+# Everything but etcd first, in parallel (none has to outlive another), then etcd: an API server
+# whose etcd is gone can hang in its shutdown until it is killed.
+clients=()
+while read -r name; do [ "$name" = etcd ] || clients+=("$name"); done < <(tac "$RUN/pids/order" 2>/dev/null)
+stop_all ${clients[@]+"${clients[@]}"}
+stop_all etcd
 if [ "${OCS_K8S_KEEP:-0}" != 1 ]; then
   rm -rf "$RUN"
   [ "$(readlink "$OCS_K8S_CACHE/last-run" 2>/dev/null)" = "$RUN" ] && rm -f "$OCS_K8S_CACHE/last-run"
