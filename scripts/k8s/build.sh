@@ -23,7 +23,7 @@ find_go() {
   # the official tarball's location, often not on PATH in non-login shells
   [ -x /usr/local/go/bin/go ] && { echo /usr/local/go/bin/go; return; }
   # exit status 3 tells scripts/k8s.mjs that go is what is missing
-  log "ERROR: go is not installed (it is needed once, to build the Kubernetes binaries from source; Go >= 1.25 from https://go.dev/dl or the distribution)"
+  log "ERROR: go is not installed (it is needed once, to build the Kubernetes binaries from source: Go >= 1.26, or an older go with GOTOOLCHAIN=auto, which fetches 1.26 through the module proxy; https://go.dev/dl)"
   exit 3
 }
 

@@ -71,9 +71,10 @@ free_port() { # VAR: set VAR to a free port (no subshell, so USED_PORTS remember
 
 start_proc() { # NAME ARGS...: start a cached binary in the background, log to the run dir
   local name=$1; shift
-  # etcd reads every ETCD_* environment variable as a flag (ETCD_VERSION=... in a CI image makes it
-  # refuse to start, and a stray ETCD_DATA_DIR would point it elsewhere): start everything without
-  # them. stdin/stdout/stderr are detached so a caller reading our output is not held open.
+  # etcd reads every ETCD_* environment variable as a flag: what a CI image or a developer's shell
+  # exports for another etcd (ETCD_CLIENT_CERT_AUTH, ETCD_LISTEN_METRICS_URLS, ETCD_DATA_DIR for
+  # the flags we leave out, ...) would change ours. Start everything without them.
+  # stdin/stdout/stderr are detached, so a caller reading our output is not held open by them.
   # shellcheck disable=SC2046  # one "-u NAME" pair per word, on purpose
   env $(env | sed -n 's/^\(ETCD_[A-Za-z0-9_]*\)=.*/-u \1/p') "$BIN/$name" "$@" \
     < /dev/null > "$RUN/$name.log" 2>&1 &
@@ -305,7 +306,8 @@ ENV
     rss=$((rss + kb))
   done
   log "cluster ready in $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s" \
-    "(etcd kube-apiserver $COMPONENTS, $NODES node(s); RSS $((rss / 1024)) MiB; run dir $RUN)"
+    "(etcd kube-apiserver${COMPONENTS:+ $COMPONENTS}; $(has kwok && echo "$NODES" || echo 0) node(s);" \
+    "RSS $((rss / 1024)) MiB; run dir $RUN)"
   cat "$RUN/env"
 }
 main "$@"
