@@ -14,8 +14,8 @@
 #   node.sh not-ready NAME
 #       Sets the annotation opencompshare.io/kwok-not-ready=true. Our kwok stage (see
 #       kwok-stages.yaml) then sets the node's Ready condition to False, like a kubelet reporting
-#       NotReady; the controller-manager taints it node.kubernetes.io/not-ready (NoSchedule, and
-#       NoExecute: pods without a toleration are evicted after their 300 s default toleration).
+#       NotReady; the controller-manager taints it node.kubernetes.io/not-ready (NoSchedule at
+#       once; NoExecute within ~5 s, which evicts pods after their 300 s default toleration).
 #       Patching the Ready condition directly does NOT work: kwok sets it back to True at once.
 #   node.sh ready NAME
 #       Removes that annotation; kwok makes the node Ready again and the taints go.
