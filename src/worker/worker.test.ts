@@ -144,8 +144,7 @@ function rig(handler: TaskHandler, opts: Partial<WorkerOptions> = {}): Rig {
     release: handler,
     purge: handler,
   };
-  // TaskQueue is a class with a private store: the fake has its public shape, not its nominal type.
-  const worker = new Worker(queue as unknown as TaskQueue, handlers, driver, clock, log, {
+  const worker = new Worker(queue, handlers, driver, clock, log, {
     claimMs: 30_000,
     // Long enough that no idle poll runs during a test: only start() and kick() wake the worker.
     pollMs: 3_600_000,
@@ -366,6 +365,32 @@ describe("Worker", () => {
       assert.ok(lines.some((l) => l.msg === "worker round failed"));
     },
   );
+
+  it("a slow task does not hold back a task that falls due while it runs", { timeout: 5000 }, async () => {
+    const slow = gate();
+    const entered = gate();
+    const quick = gate();
+    const { queue, worker } = rig(async (task) => {
+      if (task.id === "slow") {
+        entered.open();
+        await slow.promise;
+      } else quick.open();
+      return { done: true };
+    });
+    queue.add({ id: "slow" });
+    worker.start();
+    await entered.promise;
+    queue.add({ id: "quick" });
+    worker.kick();
+    try {
+      await quick.promise;
+      await turns();
+      assert.ok(queue.tasks.has("slow"), "the slow one is still running");
+      assert.ok(!queue.tasks.has("quick"), "the quick one ran and completed meanwhile");
+    } finally {
+      slow.open();
+    }
+  });
 
   it(
     "kick() during a round schedules another round; without it the task waits for the poll",

@@ -1,4 +1,10 @@
 import type { TaskHandlers, TaskQueue } from "../core/tasks.js";
+
+/** What the worker needs of the task queue (core's TaskQueue; tests give an in-memory one). */
+export type TaskRunnerQueue = Pick<
+  TaskQueue,
+  "claimDue" | "extendClaim" | "postpone" | "complete" | "releaseClaims" | "anyDue"
+>;
 import type { Clock } from "../domain/clock.js";
 import { Conflict } from "../domain/errors.js";
 import { randomId } from "../domain/ids.js";
@@ -11,7 +17,7 @@ export interface WorkerOptions {
   claimMs: number;
   /** Idle poll interval (a kick wakes the worker at once). */
   pollMs: number;
-  /** Tasks claimed per round, run concurrently. */
+  /** Tasks run at once (a freed slot claims the next due task). */
   batch: number;
 }
 
@@ -34,13 +40,14 @@ const MAX_BACKOFF_MS = 60_000;
 export class Worker {
   readonly id = randomId("worker", 10);
   private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private pumping: Promise<void> | undefined;
   private stopping = false;
   private again = false;
-  private inFlight: Promise<void> = Promise.resolve();
+  /** Tasks running now; a slot that frees claims the next due task at once. */
+  private readonly active = new Set<Promise<void>>();
 
   constructor(
-    private readonly queue: TaskQueue,
+    private readonly queue: TaskRunnerQueue,
     private readonly handlers: TaskHandlers,
     private readonly driver: Driver,
     private readonly clock: Clock,
@@ -53,10 +60,10 @@ export class Worker {
     this.schedule(0);
   }
 
-  /** Wakes the worker now (a new task was queued, or the clock moved). */
+  /** Wakes the worker now (a new task was queued, a slot freed, or the clock moved). */
   kick(): void {
     if (this.stopping) return;
-    if (this.running) {
+    if (this.pumping) {
       this.again = true;
       return;
     }
@@ -64,14 +71,15 @@ export class Worker {
   }
 
   /**
-   * Stops taking new work, waits for the round in flight, then hands back any claim still held so
+   * Stops taking new work, waits for every task in flight, then hands back any claim still held so
    * another replica takes it at once instead of waiting for the claim to expire (SIGTERM path).
    */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    await this.inFlight;
+    await this.pumping;
+    await Promise.allSettled([...this.active]);
     await this.queue.releaseClaims(this.id);
   }
 
@@ -80,7 +88,9 @@ export class Worker {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.inFlight = this.round();
+      this.pumping ??= this.pump().finally(() => {
+        this.pumping = undefined;
+      });
     }, ms);
   }
 
@@ -98,24 +108,40 @@ export class Worker {
     }
   }
 
-  private async round(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
+  /**
+   * Keeps up to `batch` tasks running: claims as many as there are free slots, starts each on its
+   * own, and claims again whenever one finishes (a kick), so one slow driver call (an image pull, a
+   * commit) never holds back the other due tasks of this replica.
+   */
+  private async pump(): Promise<void> {
     try {
-      let more = true;
-      while (more && !this.stopping) {
+      do {
         this.again = false;
-        more = (await this.runOnce()) || this.again;
-      }
+        while (!this.stopping && this.active.size < this.opts.batch) {
+          const free = this.opts.batch - this.active.size;
+          const tasks = await this.queue.claimDue(this.id, this.clock.now(), this.opts.claimMs, free);
+          if (tasks.length === 0) break;
+          for (const t of tasks) this.track(t);
+        }
+      } while (this.again && !this.stopping);
     } catch (e) {
       this.log.error("worker round failed", { err: e });
     } finally {
-      this.running = false;
       this.schedule(this.opts.pollMs);
     }
   }
 
-  /** One claim-and-run round; true when it did something. */
+  private track(task: TaskRecord): void {
+    const running: Promise<void> = this.run(task)
+      .catch((e) => this.log.error("worker round failed", { task: task.id, err: e }))
+      .finally(() => {
+        this.active.delete(running);
+        this.kick();
+      });
+    this.active.add(running);
+  }
+
+  /** One claim-and-run round that waits for its tasks; true when it did something. */
   async runOnce(): Promise<boolean> {
     const tasks = await this.queue.claimDue(this.id, this.clock.now(), this.opts.claimMs, this.opts.batch);
     if (tasks.length === 0) return false;
