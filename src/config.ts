@@ -28,6 +28,11 @@ export interface Config {
   workerClaimSeconds: number;
   /** Base64 32-byte key sealing private keys and passwords; absent = `<data dir>/master.key`. */
   masterKey?: string;
+  /**
+   * Refuse unknown parameters (RetCode 230) instead of ignoring them as the real gateway does: an
+   * emulator feature for users who want their own automation's typos caught.
+   */
+  strictParams: boolean;
 }
 
 /** Raised for bad configuration; the message names the key. Stops the server at start. */
@@ -53,6 +58,7 @@ const KEYS = [
   "OCS_DOCKER_HOST_IP",
   "OCS_DOCKER_NETWORK",
   "OCS_DOCKER_BIND_HOST_LOADER",
+  "OCS_STRICT_PARAMS",
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -116,9 +122,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!["devices", "nvidia-runtime", "none"].includes(gpuMode)) {
     throw new ConfigError(`OCS_DOCKER_GPU_MODE: must be devices, nvidia-runtime or none, got "${gpuMode}"`);
   }
-  const bindHostLoader = get("OCS_DOCKER_BIND_HOST_LOADER") ?? "false";
-  if (!["true", "false"].includes(bindHostLoader))
-    throw new ConfigError("OCS_DOCKER_BIND_HOST_LOADER: must be true or false");
+  const bool = (k: Key, def: boolean): boolean => {
+    const raw = get(k);
+    if (raw === undefined) return def;
+    if (raw !== "true" && raw !== "false") throw new ConfigError(`${k}: must be true or false, got "${raw}"`);
+    return raw === "true";
+  };
+  const bindHostLoader = bool("OCS_DOCKER_BIND_HOST_LOADER", false);
   const rootPublicKey = get("OCS_ROOT_PUBLIC_KEY");
   const rootPrivateKey = get("OCS_ROOT_PRIVATE_KEY");
   if ((rootPublicKey === undefined) !== (rootPrivateKey === undefined)) {
@@ -155,7 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       nvidiaSmi: get("OCS_DOCKER_NVIDIA_SMI") ?? "nvidia-smi",
       hostIp: get("OCS_DOCKER_HOST_IP") ?? "127.0.0.1",
       network: get("OCS_DOCKER_NETWORK") ?? "bridge",
-      bindHostLoader: bindHostLoader === "true",
+      bindHostLoader,
     },
     rootPublicKey,
     rootPrivateKey,
@@ -165,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: logLevel as Config["logLevel"],
     workerClaimSeconds: int("OCS_WORKER_CLAIM_SECONDS", 30, 1, 3600),
     masterKey: checkMasterKey(get("OCS_MASTER_KEY")),
+    strictParams: bool("OCS_STRICT_PARAMS", false),
   };
 }
 

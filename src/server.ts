@@ -240,7 +240,14 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       })
     : undefined;
   const services: Services = { clock, catalog: index, rules, accounts, instances, emulator };
-  const gateway: GatewayDeps = { services, faults, actions: actionMap(), metrics: new Metrics(), log };
+  const gateway: GatewayDeps = {
+    services,
+    faults,
+    actions: actionMap(),
+    metrics: new Metrics(),
+    log,
+    strictParams: config.strictParams,
+  };
   const http = createHttpServer({ gateway, log, driverName: driver.name });
 
   let closed = false;

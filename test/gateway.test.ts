@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { computeSignature } from "../src/protocol/signature.js";
 import type { TestServer } from "./helpers.js";
-import { ROOT, startTestServer } from "./helpers.js";
+import { ROOT, createParams, startTestServer } from "./helpers.js";
 
 let t: TestServer;
 before(async () => {
@@ -121,10 +121,15 @@ describe("gateway", () => {
       signedQuery({ Action: "DescribeCompShareInstance", Region: "cn-wlcb", Limit: "ten" }),
     );
     assert.match(String(wrongType.json.Message), /Params \[Limit\] not available: must be an integer/);
+    // Like the real gateway, an unknown parameter is accepted and ignored; a known one stays strict.
     const unknown = await raw(
       signedQuery({ Action: "DescribeCompShareInstance", Region: "cn-wlcb", Bogus: "1" }),
     );
-    assert.match(String(unknown.json.Message), /Params \[Bogus\] not available: unknown parameter/);
+    assert.equal(unknown.json.RetCode, 0);
+    const both = await raw(
+      signedQuery({ Action: "DescribeCompShareInstance", Region: "cn-wlcb", Bogus: "1", Limit: "ten" }),
+    );
+    assert.match(String(both.json.Message), /Params \[Limit\] not available: must be an integer/);
     const region = await raw(signedQuery({ Action: "DescribeCompShareInstance", Region: "mars-1" }));
     assert.match(String(region.json.Message), /Params \[Region\] not available: unknown region mars-1/);
     const missing = await raw(
@@ -137,6 +142,24 @@ describe("gateway", () => {
     assert.deepEqual([noRegion.json.RetCode, noRegion.json.Message], [210, "Missing params [Region]"]);
     const put = await raw("", "", "", "PUT");
     assert.equal(put.json.RetCode, 230);
+  });
+
+  it("OCS_STRICT_PARAMS=true refuses unknown parameters (230 naming them); /metrics counts the ignored ones", async () => {
+    const m = await (await fetch(`${t.url}/metrics`)).text();
+    assert.match(m, /ocs_ignored_params_total\{action="DescribeCompShareInstance",param="Bogus"\} [1-9]/);
+    const strict = await startTestServer({ OCS_STRICT_PARAMS: "true" }, {}, { http: false });
+    try {
+      const r = await strict.call("DescribeCompShareInstance", { Region: "cn-wlcb", Bogus: "1" });
+      assert.equal(r.RetCode, 230);
+      assert.match(String(r.Message), /Params \[Bogus\] not available: unknown parameter/);
+      const nested = await strict.call(
+        "CreateCompShareInstance",
+        createParams({ Disks: [{ IsBoot: true, Type: "CLOUD_SSD", Size: 50, Odd: 1 }] }),
+      );
+      assert.match(String(nested.Message), /Params \[Disks\.0\.Odd\] not available: unknown parameter/);
+    } finally {
+      await strict.close();
+    }
   });
 
   it("serves /healthz and Prometheus /metrics", async () => {

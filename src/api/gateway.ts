@@ -19,6 +19,8 @@ export interface GatewayDeps {
   /** API faults the emulator injected (consulted before an Action runs). */
   faults: FaultTable;
   actions: Map<string, ActionDef>;
+  /** Refuse unknown parameters (OCS_STRICT_PARAMS) instead of ignoring them as the real gateway does. */
+  strictParams: boolean;
   metrics: Metrics;
   log: Logger;
 }
@@ -138,7 +140,12 @@ export async function dispatch(
 
     const tree: ParamTree = Object.create(null);
     for (const [k, v] of Object.entries(decoded.tree)) if (!COMMON.has(k)) tree[k] = v;
-    const params = coerce(action.schema, tree);
+    const unknown: string[] | undefined = deps.strictParams ? undefined : [];
+    const params = coerce(action.schema, tree, { unknown });
+    if (unknown && unknown.length > 0) {
+      log.debug("ignored unknown parameters", { params: unknown });
+      for (const name of unknown) deps.metrics.ignoredParam(action.name, name);
+    }
     const data = await action.handler(ctx, params);
     log.info("ok");
     return {

@@ -62,6 +62,21 @@ describe("schema coercion", () => {
       /Missing params \[Disks\.0\.Size\]/,
     );
     assert.match(code(() => coerce(schema, { UHostId: "u", Bogus: "1" }))[1], /\[Bogus\].*unknown parameter/);
+  });
+
+  it("lenient: unknown parameters (at any depth) are collected, known ones checked as strictly", () => {
+    const unknown: string[] = [];
+    const p = coerce(
+      schema,
+      { UHostId: "u", MaxCount: "1", Disks: [{ IsBoot: "true", Size: "50", Extra: "x" }] },
+      { unknown },
+    );
+    assert.equal(p.UHostId, "u");
+    assert.deepEqual(unknown, ["MaxCount", "Disks.0.Extra"]);
+    assert.match(
+      code(() => coerce(schema, { UHostId: "u", Limit: "101", Bogus: "1" }, { unknown: [] }))[1],
+      /\[Limit\]/,
+    );
     assert.match(code(() => coerce(schema, { UHostId: { a: "b" } }))[1], /\[UHostId\].*must be a string/);
   });
 });

@@ -74,15 +74,21 @@ export const f = {
   }),
 };
 
-/** Coerces a parameter tree against a schema; unknown parameters are refused. */
+/**
+ * Coerces a parameter tree against a schema: known parameters are typed and checked exactly as
+ * declared; unknown ones are collected or refused (see {@link CoerceOptions}).
+ */
 export function coerce<S extends Schema>(
   schema: S,
   tree: Record<string, WireValue>,
+  opts: CoerceOptions = {},
   prefix = "",
 ): InferSchema<S> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(tree)) {
-    if (!Object.hasOwn(schema, key)) throw badParam(prefix + key, "unknown parameter");
+    if (Object.hasOwn(schema, key)) continue;
+    if (!opts.unknown) throw badParam(prefix + key, "unknown parameter");
+    opts.unknown.push(prefix + key);
   }
   for (const [key, field] of Object.entries(schema)) {
     const name = prefix + key;
@@ -91,12 +97,21 @@ export function coerce<S extends Schema>(
       if (field.required) throw missingParam(name);
       continue;
     }
-    out[key] = coerceValue(field, raw, name);
+    out[key] = coerceValue(field, raw, name, opts);
   }
   return out as InferSchema<S>;
 }
 
-function coerceValue(field: Field, raw: WireValue, name: string): unknown {
+/**
+ * How coercion treats parameters the schema does not know. The real gateway accepts and ignores
+ * them (the official CLI always sends some the SDK models lack), so by default their names are
+ * collected in `unknown` and nothing fails; without `unknown` they are refused (strict mode).
+ */
+export interface CoerceOptions {
+  unknown?: string[];
+}
+
+function coerceValue(field: Field, raw: WireValue, name: string, opts: CoerceOptions): unknown {
   switch (field.kind) {
     case "string": {
       if (typeof raw === "object") throw badParam(name, "must be a string");
@@ -140,12 +155,12 @@ function coerceValue(field: Field, raw: WireValue, name: string): unknown {
         throw badParam(name, `at most ${field.maxItems} items`);
       }
       if (field.required && items.length === 0) throw missingParam(`${name}.0`);
-      return items.map((item, i) => coerceValue(field.of, item, `${name}.${i}`));
+      return items.map((item, i) => coerceValue(field.of, item, `${name}.${i}`, opts));
     }
     case "object": {
       if (raw === null || typeof raw !== "object" || Array.isArray(raw))
         throw badParam(name, "must be an object");
-      return coerce(field.fields, raw, `${name}.`);
+      return coerce(field.fields, raw, opts, `${name}.`);
     }
   }
 }
