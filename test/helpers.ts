@@ -232,6 +232,8 @@ export function sampleInstance(
     memory: 65536,
     cpuPlatform: "Amd/Epyc2",
     withoutGpu: false,
+    withoutGpuSpec: null,
+    noGpuMode: null,
     hostId: "h1",
     holdsCompute: true,
     chargeType: "Postpay",

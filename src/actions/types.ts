@@ -10,6 +10,8 @@ export interface ActionContext {
   principal: Principal;
   /** Region of the request (the caller's or the catalog default where the action allows none). */
   region: string;
+  /** Whether the caller named a Region (reads without one answer for every region). */
+  regionAsked: boolean;
   /** Zone the caller sent, validated against the region. */
   zone?: string;
   /** The project the request acts in (ProjectId or the account's default). */

@@ -118,13 +118,14 @@ export async function dispatch(
     if (fault) throw new ApiError("FaultInjected", { message: fault.message }, fault.retCode);
 
     const log = deps.log.child({ requestId, action: action.name, account: account.id });
-    const { region, zone } = resolveLocation(deps.services, action, decoded.tree);
+    const { region, zone, regionAsked } = resolveLocation(deps.services, action, decoded.tree);
     const projectId = stringParam(decoded.tree, "ProjectId");
     let scopePromise: ReturnType<ActionContext["scope"]> | undefined;
     const ctx: ActionContext = {
       services: deps.services,
       principal: { account, publicKey },
       region,
+      regionAsked,
       zone,
       requestId,
       log,
@@ -170,7 +171,7 @@ function resolveLocation(
   services: Services,
   action: ActionDef,
   tree: ParamTree,
-): { region: string; zone?: string } {
+): { region: string; zone?: string; regionAsked: boolean } {
   const regionParam = stringParam(tree, "Region");
   const zone = stringParam(tree, "Zone");
   if (regionParam === undefined && action.region === "required") throw missingParam("Region");
@@ -185,12 +186,13 @@ function resolveLocation(
       `unknown region ${region}; choose one of ${services.catalog.catalog.regions.map((x) => x.region).join(", ")}`,
     );
   }
+  const regionAsked = regionParam !== undefined;
   if (zone === undefined) {
     if (action.zone === "required") throw missingParam("Zone");
-    return { region };
+    return { region, regionAsked };
   }
   services.rules.zone(region, zone);
-  return { region, zone };
+  return { region, zone, regionAsked };
 }
 
 /** The one renderer of error envelopes. Unknown errors are logged with the request id, never echoed. */

@@ -33,6 +33,8 @@ export interface DiskLimits {
 
 export interface GpuTypeSpec {
   name: string;
+  /** Shown as the family's and the type's Description (e.g. "NVIDIA GeForce RTX 4090"). */
+  description?: string;
   zones: string[];
   graphicsMemoryGB: number;
   performanceTflops: number;
@@ -41,8 +43,13 @@ export interface GpuTypeSpec {
   sizes: MachineSize[];
   bootDisk: DiskLimits;
   dataDisk: DiskLimits;
-  /** The no-GPU spec an instance of this type runs with when started WithoutGpu. */
+  /** The no-GPU spec an instance of this type runs with when started WithoutGpu (spec "A"). */
   withoutGpu: { cpu: number; memory: number };
+  /**
+   * Named no-GPU specs (`WithoutGpuSpec` on Start and Resize, as the official CLI sends "A" or "B").
+   * Absent: A is `withoutGpu` and B twice its CPU and memory.
+   */
+  withoutGpuSpecs?: Record<string, { cpu: number; memory: number }>;
 }
 
 export interface HostSpec {
@@ -57,7 +64,8 @@ export interface HostSpec {
 export interface ImageSpec {
   id: string;
   name: string;
-  type: "System" | "App";
+  /** Platform image kinds (the official CLI pages through all four). */
+  type: "System" | "App" | "Game" | "Other";
   osType: "Linux" | "Windows";
   osName: string;
   sizeMB: number;

@@ -23,6 +23,13 @@ export interface InstanceRecord {
   memory: number;
   cpuPlatform: string;
   withoutGpu: boolean;
+  /** The no-GPU spec it runs (or last ran) with when `withoutGpu` ("A" when null). */
+  withoutGpuSpec: string | null;
+  /**
+   * Set by a Resize into no-GPU mode (the spec's name): a Start that does not say otherwise runs
+   * without GPU with it. Cleared by a compute Resize back to a GPU spec.
+   */
+  noGpuMode: string | null;
   hostId: string | null;
   holdsCompute: boolean;
   chargeType: ChargeType;

@@ -25,6 +25,8 @@ const COLUMNS: Array<[keyof InstanceRecord, string, "s" | "n" | "b" | "ns" | "nn
   ["memory", "memory", "n"],
   ["cpuPlatform", "cpu_platform", "s"],
   ["withoutGpu", "without_gpu", "b"],
+  ["withoutGpuSpec", "without_gpu_spec", "ns"],
+  ["noGpuMode", "no_gpu_mode", "ns"],
   ["hostId", "host_id", "ns"],
   ["holdsCompute", "holds_compute", "b"],
   ["chargeType", "charge_type", "s"],
@@ -242,10 +244,17 @@ export class InstancesRepo {
 
   /** What each instance holding compute holds, for recomputing hosts' usage at start. */
   async holdingCompute(): Promise<
-    Array<{ hostId: string; gpuType: string; cpu: number; memory: number; withoutGpu: boolean }>
+    Array<{
+      hostId: string;
+      gpuType: string;
+      cpu: number;
+      memory: number;
+      withoutGpu: boolean;
+      withoutGpuSpec: string | null;
+    }>
   > {
     const rows = await this.db.all(
-      "SELECT host_id, gpu_type, cpu, memory, without_gpu FROM instances WHERE holds_compute = 1 AND host_id IS NOT NULL",
+      "SELECT host_id, gpu_type, cpu, memory, without_gpu, without_gpu_spec FROM instances WHERE holds_compute = 1 AND host_id IS NOT NULL",
     );
     return rows.map((r) => ({
       hostId: String(r.host_id),
@@ -253,6 +262,7 @@ export class InstancesRepo {
       cpu: Number(r.cpu),
       memory: Number(r.memory),
       withoutGpu: Number(r.without_gpu) === 1,
+      withoutGpuSpec: r.without_gpu_spec == null ? null : String(r.without_gpu_spec),
     }));
   }
 

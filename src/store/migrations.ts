@@ -182,6 +182,17 @@ export const MIGRATIONS: Migration[] = [
       ],
     },
   },
+  // Ids 7-11 are reserved for work landing in parallel (custom images, security, disks, kubernetes,
+  // console); a store applies every migration it has not yet, whatever the order they landed in.
+  {
+    id: 12,
+    name: "without-gpu-specs",
+    // Which named no-GPU spec an instance runs with, and the no-GPU mode a Resize put it in.
+    sql: [
+      "ALTER TABLE instances ADD COLUMN without_gpu_spec TEXT",
+      "ALTER TABLE instances ADD COLUMN no_gpu_mode TEXT",
+    ],
+  },
 ];
 
 /** Advisory-lock key for migrations and start-up recovery ("ocs" in ASCII). */

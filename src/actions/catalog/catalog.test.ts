@@ -32,7 +32,8 @@ describe("catalog actions", () => {
     assert.equal(t4090.Status, "Normal");
     assert.deepEqual((t4090.MachineSizes as Obj[])[0], {
       Gpu: 1,
-      Collection: [{ Cpu: 16, Memory: [65536], MinimalCpuPlatform: ["Amd/Epyc2"] }],
+      // Memory in GB (docs; the official CLI matches it against capacity's Mem in GB).
+      Collection: [{ Cpu: 16, Memory: [64], MinimalCpuPlatform: ["Amd/Epyc2"] }],
     });
     assert.deepEqual(t4090.CpuPlatforms, { Intel: [], Amd: ["Amd/Epyc2"], Ampere: [] });
     assert.deepEqual(t4090.GraphicsMemory, { Value: 24, Rate: 100 });
@@ -53,6 +54,26 @@ describe("catalog actions", () => {
       MachineTypes: ["X"],
     });
     assert.deepEqual(none.AvailableInstanceTypes, []);
+    // The official CLI's `instance search --gpu 4090` filters by GPU type name; "G" is every type.
+    const byName = await t.call("DescribeAvailableCompShareInstanceTypes", {
+      Region: "cn-wlcb",
+      MachineTypes: ["4090", "A800"],
+    });
+    assert.deepEqual(
+      (byName.AvailableInstanceTypes as Obj[]).map((x) => `${x.Name}@${x.Zone}`),
+      ["4090@cn-wlcb-01", "A800@cn-wlcb-01"],
+    );
+    const g = await t.call("DescribeAvailableCompShareInstanceTypes", {
+      Region: "cn-wlcb",
+      MachineTypes: ["G"],
+    });
+    assert.equal((g.AvailableInstanceTypes as Obj[]).length, types.length);
+    // No Region: every region's zones (the CLI's calls carry none).
+    const all = await t.call("DescribeAvailableCompShareInstanceTypes", { MachineTypes: ["4090"] });
+    assert.deepEqual(
+      (all.AvailableInstanceTypes as Obj[]).map((x) => x.Zone),
+      ["cn-wlcb-01", "cn-bj2-02", "cn-gd-02", "us-den-01"],
+    );
     assert.equal(
       (await t.call("DescribeAvailableCompShareInstanceTypes", { Region: "cn-wlcb", InstanceType: "vm" }))
         .RetCode,
@@ -96,7 +117,15 @@ describe("catalog actions", () => {
       ).length,
       1,
     );
-    assert.equal((await t.call("DescribeCompShareImages", { Region: "cn-wlcb", Offset: 3 })).RetCode, 230);
+    // Past the end is an empty page with the true total (the official CLI pages the four types
+    // with one running offset); Game and Other are types with no image in this catalog.
+    const past = await t.call("DescribeCompShareImages", { Region: "cn-wlcb", Offset: 3 });
+    assert.deepEqual([past.RetCode, past.TotalCount, (past.ImageSet as Obj[]).length], [0, 2, 0]);
+    for (const ImageType of ["Game", "Other"]) {
+      const r = await t.call("DescribeCompShareImages", { Region: "cn-wlcb", ImageType });
+      assert.deepEqual([r.RetCode, r.TotalCount, (r.ImageSet as Obj[]).length], [0, 0, 0], ImageType);
+    }
+    assert.equal((await t.call("DescribeCompShareImages", { ImageType: "Custom" })).RetCode, 230);
     assert.equal((await t.call("DescribeCompShareImages", { Region: "cn-wlcb", Limit: 101 })).RetCode, 230);
   });
 
@@ -193,7 +222,31 @@ describe("catalog actions", () => {
     assert.ok(parsed.Exclusive["cn-wlcb-01"]?.["4090"]! > 0);
     assert.equal(parsed.Spot["cn-wlcb-01"]?.A800, undefined);
     assert.deepEqual(inv.SpotUnsupportedGpuTypes, ["4090_48G", "A800"]);
-    assert.deepEqual((await t.call("DescribeCompShareMachineTypeFamilies", {})).MachineTypes, ["G"]);
+    // Objects, as the docs and the official CLI read them (the Go SDK model's []string is drift).
+    const fam = await t.call("DescribeCompShareMachineTypeFamilies", {});
+    const machineTypes = fam.MachineTypes as Array<{ Name: string; Description: string }>;
+    assert.deepEqual(
+      machineTypes.map((m) => m.Name),
+      ["4090", "5090", "3090", "3080Ti", "4090_48G", "A800"],
+    );
+    assert.equal(typeof machineTypes[0]?.Description, "string");
+    const map = fam.MachineTypesMap as Record<string, Array<{ Name: string }>>;
+    assert.deepEqual(
+      map["5"]?.map((m) => m.Name),
+      ["4090"],
+      "grouped by zone id (us-den-01 is zone 5)",
+    );
+    // No Region on SupportZone either: every region's zones, each naming its region.
+    const zones = await t.call("DescribeCompShareSupportZone", {});
+    assert.deepEqual(
+      (zones.ZoneInfo as Array<{ Region: string; Zone: string }>).map((z) => `${z.Region}/${z.Zone}`),
+      ["cn-wlcb/cn-wlcb-01", "cn-bj2/cn-bj2-02", "cn-sh2/cn-sh2-01", "cn-gd/cn-gd-02", "us-den/us-den-01"],
+    );
+    const one = await t.call("DescribeCompShareSupportZone", { Region: "cn-bj2" });
+    assert.deepEqual(
+      (one.ZoneInfo as Array<{ Zone: string }>).map((z) => z.Zone),
+      ["cn-bj2-02"],
+    );
   });
 });
 

@@ -9,7 +9,7 @@ import { zonesOf } from "./describe-available-comp-share-instance-types.js";
 export default defineAction({
   name: "DescribeCompShareGpuInventory",
   schema: {},
-  region: "required",
+  region: "optional",
   zone: "optional",
   async handler(ctx) {
     const { catalog, instances, clock } = ctx.services;

@@ -40,14 +40,15 @@ export function renderImage(im: ImageSpec) {
 }
 
 /**
- * DescribeCompShareImages: the catalog's images. ImageType defaults to System as in the SDK model;
+ * DescribeCompShareImages: the catalog's images. ImageType (System, App, Game, Other) defaults to
+ * System as in the SDK model;
  * Name is a case-insensitive substring match, Author exact, Tag one of the image's tags.
  */
 export default defineAction({
   name: "DescribeCompShareImages",
   schema: {
     CompShareImageId: f.str(),
-    ImageType: f.str({ oneOf: ["System", "App"] }),
+    ImageType: f.str({ oneOf: ["System", "App", "Game", "Other"] }),
     Name: f.str({ maxLength: 128 }),
     Author: f.str({ maxLength: 128 }),
     Tag: f.str({ maxLength: 64 }),
@@ -67,7 +68,9 @@ export default defineAction({
         (p.Author === undefined || im.author === p.Author) &&
         (p.Tag === undefined || im.tags.includes(p.Tag)),
     );
-    const { total, items } = paginate(matching, pageOf(p), "images", "error");
+    // An Offset past the total is an empty page: the official CLI pages through the four image
+    // types with one running offset (only Describe's instance list documents an error for it).
+    const { total, items } = paginate(matching, pageOf(p), "images", "empty");
     return { TotalCount: total, ImageSet: items.map(renderImage) };
   },
 });

@@ -1,6 +1,11 @@
 import { defineAction } from "../types.js";
+import { gpuTypeDescription, zonesOf } from "./describe-available-comp-share-instance-types.js";
 
-/** DescribeCompShareMachineTypeFamilies: CompShare sells one machine type family, G. */
+/**
+ * DescribeCompShareMachineTypeFamilies: the GPU types sold, as objects `{Name, Description}` plus
+ * `MachineTypesMap` (the same, grouped by zone id) — the shape of the docs, which the official CLI
+ * reads. The Go SDK models MachineTypes as strings: its typed call fails on this (README, SDK drift).
+ */
 export default defineAction({
   name: "DescribeCompShareMachineTypeFamilies",
   schema: {},
@@ -8,6 +13,18 @@ export default defineAction({
   zone: "optional",
   async handler(ctx) {
     await ctx.scope();
-    return { MachineTypes: ["G"] };
+    const { catalog } = ctx.services;
+    const zones = zonesOf(ctx);
+    const types = catalog.catalog.gpuTypes.filter((g) => g.zones.some((z) => zones.includes(z)));
+    const entry = (name: string) => {
+      const g = types.find((t) => t.name === name);
+      return { Name: name, Description: g ? gpuTypeDescription(g) : name };
+    };
+    const byZone: Record<string, Array<{ Name: string; Description: string }>> = {};
+    for (const z of zones) {
+      const id = String(catalog.zone(z)?.zoneId ?? z);
+      byZone[id] = types.filter((g) => g.zones.includes(z)).map((g) => entry(g.name));
+    }
+    return { MachineTypes: types.map((g) => entry(g.name)), MachineTypesMap: byZone };
   },
 });

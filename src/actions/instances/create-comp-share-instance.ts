@@ -1,7 +1,12 @@
+import { MAX_COUNT } from "../../core/instances/create.js";
+import { badParam } from "../../domain/errors.js";
 import { f } from "../../protocol/schema.js";
 import { defineAction } from "../types.js";
 
-/** CreateCompShareInstance (reference §3.1 "Create details"). Non-retryable in the Go SDK. */
+/**
+ * CreateCompShareInstance (reference §3.1 "Create details"). Non-retryable in the Go SDK.
+ * `MaxCount` identical instances are created in one transaction (all placed or none).
+ */
 export default defineAction({
   name: "CreateCompShareInstance",
   schema: {
@@ -27,13 +32,24 @@ export default defineAction({
     LoginMode: f.str({ oneOf: ["Password"] }),
     Password: f.str(),
     Name: f.str(),
+    // Accepted and not modelled (README): no firewalls (every published port is open), no coupons.
     SecurityGroupId: f.str(),
-    EnableUS3: f.bool(),
     CouponId: f.str(),
+    EnableUS3: f.bool(),
+    // The docs and the official CLI send these; the Go SDK model has neither.
+    Remark: f.str(),
+    MaxCount: f.int({ min: 1, max: MAX_COUNT }),
+    EnableCfs: f.bool(),
   },
   region: "required",
   zone: "required",
   async handler(ctx, p) {
+    // No object storage (US3) or cloud file storage (CFS) is offered here: asking for one is an
+    // error, not a silent no; asking for none is fine.
+    if (p.EnableUS3 === true)
+      throw badParam("EnableUS3", "US3 object storage is not offered by this service");
+    if (p.EnableCfs === true)
+      throw badParam("EnableCfs", "CFS cloud file storage is not offered by this service");
     const scope = await ctx.scope();
     const ids = await ctx.services.instances.create(scope, {
       zone: ctx.zone as string,
@@ -49,6 +65,8 @@ export default defineAction({
       quantity: p.Quantity,
       password: p.Password,
       name: p.Name,
+      remark: p.Remark,
+      maxCount: p.MaxCount,
     });
     return { UHostIds: ids };
   },

@@ -10,7 +10,7 @@ import { defineAction } from "../types.js";
 export default defineAction({
   name: "DescribeCompShareRecycleInstance",
   schema: { Limit: f.int({ min: 1, max: MAX_LIMIT }), Offset: f.int({ min: 0 }) },
-  region: "required",
+  region: "optional",
   zone: "optional",
   async handler(ctx, p) {
     const scope = await ctx.scope();

@@ -1,5 +1,5 @@
 import { quote } from "../../core/catalog/pricing.js";
-import { computeOf } from "../../core/instances/compute.js";
+import { DEFAULT_NO_GPU_SPEC, computeOf, noGpuSpec } from "../../core/instances/compute.js";
 import { macOf, subnetIdOf, vpcIdOf } from "../../domain/addresses.js";
 import type { Catalog, GpuTypeSpec, ImageSpec } from "../../domain/catalog.js";
 import { unixSeconds } from "../../domain/clock.js";
@@ -78,7 +78,11 @@ export function renderInstance(
     IsBoot: d.isBoot,
     Price: d.price,
   }));
-  const withoutGpuSpec = { Cpu: type?.withoutGpu.cpu ?? 0, Gpu: 0, Memory: type?.withoutGpu.memory ?? 0 };
+  // The spec a no-GPU start runs (or runs now) with: its own, or the one its no-GPU mode names.
+  const spec = type
+    ? noGpuSpec(type, inst.withoutGpuSpec ?? inst.noGpuMode ?? DEFAULT_NO_GPU_SPEC)
+    : undefined;
+  const withoutGpuSpec = { Cpu: spec?.cpu ?? 0, Gpu: 0, Memory: spec?.memory ?? 0 };
   const remark = inst.lastError
     ? `${inst.remark ? `${inst.remark}; ` : ""}last operation failed: ${inst.lastError}`
     : inst.remark;

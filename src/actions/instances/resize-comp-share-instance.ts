@@ -2,8 +2,9 @@ import { f } from "../../protocol/schema.js";
 import { defineAction } from "../types.js";
 
 /**
- * ResizeCompShareInstance: only Stopped; either Cpu/Memory/Gpu (a legal combination) or
- * DiskId + DiskSpace (grow only), never both. Stays Stopped. DiskSpace is a string in the Go SDK.
+ * ResizeCompShareInstance: only Stopped; one of Cpu/Memory/Gpu (a legal combination, which also
+ * leaves no-GPU mode), DiskId + DiskSpace (grow only), or WithoutGpuSpec (its next Start runs without
+ * GPU). Stays Stopped. DiskSpace is a string in the Go SDK.
  */
 export default defineAction({
   name: "ResizeCompShareInstance",
@@ -14,6 +15,9 @@ export default defineAction({
     Gpu: f.int({ min: 1 }),
     DiskId: f.str(),
     DiskSpace: f.int({ min: 1 }),
+    // No-GPU mode: the official CLI sends WithoutGpuSpec A|B, the docs a WithoutGpu boolean (= A).
+    WithoutGpuSpec: f.str({ maxLength: 16 }),
+    WithoutGpu: f.bool(),
     CouponId: f.str(),
   },
   region: "required",
@@ -25,6 +29,7 @@ export default defineAction({
       gpu: p.Gpu,
       diskId: p.DiskId,
       diskSpace: p.DiskSpace,
+      withoutGpuSpec: p.WithoutGpuSpec ?? (p.WithoutGpu === true ? "A" : undefined),
     });
     return { UHostId: p.UHostId };
   },

@@ -44,7 +44,7 @@ export function addCatalogCommands(program: Command): void {
             t.Status,
             `${t.GraphicsMemory.Value}G`,
             t.MachineSizes.flatMap((m) =>
-              m.Collection.map((c) => `${m.Gpu}/${c.Cpu}/${c.Memory.map((x) => x / 1024).join("|")}`),
+              m.Collection.map((c) => `${m.Gpu}/${c.Cpu}/${c.Memory.join("|")}`),
             ).join(" "),
           ]),
         ),

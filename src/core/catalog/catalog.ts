@@ -271,7 +271,8 @@ export function validateCatalog(c: unknown, where = "catalog"): Catalog {
     }
     if (imageIds.has(im.id)) fail(`images[${i}].id`, `duplicate image ${im.id}`);
     imageIds.add(im.id);
-    if (im.type !== "System" && im.type !== "App") fail(`images[${i}].type`, "must be System or App");
+    if (!["System", "App", "Game", "Other"].includes(im.type))
+      fail(`images[${i}].type`, "must be System, App, Game or Other");
     if (
       im.runtimeCommand !== undefined &&
       !(

@@ -1,44 +1,27 @@
 import { subnetIdOf, vpcIdOf } from "../../domain/addresses.js";
-import type { ChargeType, GpuTypeSpec, ImageSpec } from "../../domain/catalog.js";
+import type { ImageSpec } from "../../domain/catalog.js";
 import type { Clock } from "../../domain/clock.js";
-import { ApiError, Conflict, UnsupportedByRuntime, badParam } from "../../domain/errors.js";
+import { ApiError, UnsupportedByRuntime, badParam } from "../../domain/errors.js";
 import type { IdGen } from "../../domain/ids.js";
 import type { DiskRecord, InstanceRecord } from "../../domain/records.js";
 import { STATES } from "../../domain/states.js";
 import type { State } from "../../domain/states.js";
 import type { Driver } from "../../drivers/driver.js";
-import type { Repos, Store } from "../../store/store.js";
+import type { Store } from "../../store/store.js";
 import type { CatalogIndex } from "../catalog/catalog.js";
-import type { DiskAsked, SpecRules } from "../catalog/spec-rules.js";
-import { recordInstanceEvent } from "../events.js";
+import type { SpecRules } from "../catalog/spec-rules.js";
 import type { Page, PastTheEnd } from "../paging.js";
 import { checkOffset } from "../paging.js";
 import type { SecretBox } from "../secrets.js";
+import type { CreateInput } from "./create.js";
+import { checkName, createInstances } from "./create.js";
 import type { OperationEngine } from "./engine.js";
-import type { InputOf, OperationName, ResizeInput } from "./operations.js";
-import { takeGpus } from "./operations.js";
-import { decodePassword, generatePassword } from "./passwords.js";
+import type { InputOf, OperationName, ResizeInput, StartInput } from "./operations.js";
+import { decodePassword } from "./passwords.js";
 import { pickHost } from "./placement.js";
 import type { Origin, Scope } from "./scope.js";
 import { visibleOrThrow } from "./scope.js";
 import type { LifecycleTimings } from "./timings.js";
-
-export interface CreateInput {
-  zone: string;
-  gpuType: string;
-  gpu: number;
-  cpu: number;
-  memory: number;
-  machineType?: string;
-  minimalCpuPlatform?: string;
-  imageId: string;
-  disks?: DiskAsked[];
-  chargeType?: string;
-  quantity?: number;
-  /** Base64, as the wire carries it. */
-  password?: string;
-  name?: string;
-}
 
 export interface DescribeInput {
   zone?: string;
@@ -69,17 +52,6 @@ const INSTANT_ALLOWED = {
   DeleteStopScheduler: STATES,
 } as const satisfies Record<string, readonly State[]>;
 
-const NAME_RE = /^[\p{Script=Han}A-Za-z0-9_.,:\- ]+$/u;
-
-/** Docs: at most 63 characters of CJK, letters, digits and `_ . , : -`. */
-export function checkName(name: string, param: string): string {
-  if (name.length === 0) throw badParam(param, "must not be empty");
-  if ([...name].length > 63) throw badParam(param, "at most 63 characters");
-  if (!NAME_RE.test(name))
-    throw badParam(param, "only CJK characters, letters, digits and _ . , : - are allowed");
-  return name;
-}
-
 export interface InstanceServiceDeps {
   store: Store;
   engine: OperationEngine;
@@ -106,130 +78,9 @@ export class InstanceService {
 
   // ------------------------------------------------------------------ create
 
-  async create(scope: Scope, input: CreateInput): Promise<string[]> {
-    const { rules } = this.d;
-    rules.zone(scope.region, input.zone);
-    const type = rules.gpuType(input.zone, input.gpuType);
-    const chargeType = rules.chargeType(input.zone, type, input.chargeType ?? "Month");
-    rules.size(type, input.gpu, input.cpu, input.memory, { gpu: "GPU", cpu: "CPU", memory: "Memory" });
-    const machineType = input.machineType ?? "G";
-    if (machineType !== "G") throw badParam("MachineType", "only G is offered");
-    const platform = rules.platform(type, input.minimalCpuPlatform);
-    const image = rules.image(input.imageId);
-    const disks = input.disks ?? [{ ...rules.defaultBootDisk(type), param: "Disks.0" }];
-    rules.disks(type, disks, { exactlyOneBoot: true });
-    const password =
-      input.password !== undefined ? decodePassword(input.password, "Password") : generatePassword();
-    const name = input.name === undefined ? `${type.name}-instance` : checkName(input.name, "Name");
-    const quantity = input.quantity ?? 1;
-
-    const now = this.d.clock.now();
-    const id = this.d.ids.next(image.container ? "cpod" : "uhost");
-    await withConflictRetry(() =>
-      this.d.store.tx(async (r) => {
-        const count = await r.instances.countActive(scope.account.id);
-        if (count >= scope.account.instanceQuota) {
-          throw new ApiError("QuotaExceeded", { quota: scope.account.instanceQuota, count });
-        }
-        const owner = { id, accountId: scope.account.id, projectId: scope.project.id };
-        await recordInstanceEvent(r, owner, "instance.created", now, {
-          name,
-          zone: input.zone,
-          state: "Install",
-        });
-        await recordInstanceEvent(r, owner, "operation.started", now, {
-          operation: "Create",
-          origin: "user",
-          state: "Install",
-        });
-        const hostId = await this.place(r, owner, input.zone, type, input, now);
-        await r.instances.insert({
-          id,
-          accountId: scope.account.id,
-          projectId: scope.project.id,
-          region: scope.region,
-          zone: input.zone,
-          name,
-          tag: "Default",
-          remark: "",
-          state: "Install",
-          operation: "Create",
-          operationExpiresAt: now + this.d.timings.lockTtlMs,
-          instanceType: image.container ? "Container" : "UHost",
-          machineType,
-          gpuType: type.name,
-          gpu: input.gpu,
-          cpu: input.cpu,
-          memory: input.memory,
-          cpuPlatform: platform,
-          withoutGpu: false,
-          hostId,
-          holdsCompute: true,
-          chargeType,
-          imageId: image.id,
-          passwordSealed: this.d.secrets.seal(password),
-          makingImage: false,
-          inRecycle: false,
-          recycledAt: null,
-          releaseUdisk: false,
-          createdAt: now,
-          updatedAt: now,
-          startedAt: null,
-          stoppedAt: null,
-          expireAt: expireAt(chargeType, quantity, now),
-          schedulerStopAt: null,
-          releaseAt: null,
-          lastError: null,
-          accessHost: null,
-          accessPort: null,
-        });
-        let dataIndex = 0;
-        for (const disk of disks) {
-          await r.disks.insert({
-            id: this.d.ids.next(disk.isBoot ? "bsm" : "bs"),
-            accountId: scope.account.id,
-            instanceId: id,
-            zone: input.zone,
-            isBoot: disk.isBoot,
-            diskType: disk.type ?? (disk.isBoot ? type.bootDisk : type.dataDisk).types[0] ?? "CLOUD_SSD",
-            sizeGB: disk.size ?? (disk.isBoot ? type.bootDisk : type.dataDisk).minGB,
-            drive: disk.isBoot ? "/dev/vda" : `/dev/vd${String.fromCharCode(98 + dataIndex++)}`,
-            state: "InUse",
-            createdAt: now,
-          });
-        }
-        await this.d.engine.enqueue(r, id, "Create", now);
-      }),
-    );
-    this.d.kick();
-    return [id];
-  }
-
-  /**
-   * Picks a host with room and reserves CPU/memory and specific GPUs on it, with the zone's hosts
-   * locked so concurrent creates queue up instead of racing for the same best-fit host.
-   */
-  private async place(
-    r: Repos,
-    owner: { id: string; accountId: string; projectId: string },
-    zone: string,
-    type: GpuTypeSpec,
-    demand: { gpu: number; cpu: number; memory: number },
-    now: number,
-  ): Promise<string> {
-    await r.hosts.lockFor(zone, type.name);
-    const host = pickHost(await r.hosts.roomFor(zone, type.name), demand);
-    if (!host) {
-      throw new ApiError("ResourceSoldOut", {
-        detail: `no host in ${zone} has ${demand.gpu} free ${type.name} GPUs with ${demand.cpu} CPU and ${demand.memory} MB`,
-      });
-    }
-    // The hosts are locked, so these guarded updates cannot lose; if one ever does (a Start that
-    // reserved on this host without the zone lock), the whole placement is retried, not reported.
-    if (!(await r.hosts.reserveCompute(host.id, demand.cpu, demand.memory))) throw new Conflict();
-    if ((await r.hosts.freeGpuIndexes(host.id, demand.gpu)).length < demand.gpu) throw new Conflict();
-    await takeGpus(r, { ...owner, hostId: host.id, gpu: demand.gpu, gpuType: type.name }, now);
-    return host.id;
+  /** Creates `MaxCount` identical instances in one transaction: all placed, or none. */
+  create(scope: Scope, input: CreateInput): Promise<string[]> {
+    return createInstances(this.d, scope, input);
   }
 
   /** Whether Create would find a host for this demand right now (same rule, same data). */
@@ -269,13 +120,25 @@ export class InstanceService {
     return this.operate(scope, id, "Reinstall", { imageId, password: plain });
   }
 
+  start(scope: Scope, id: string, input: StartInput): Promise<void> {
+    if (input.withoutGpu === false && input.spec !== undefined)
+      throw badParam("WithoutGpuSpec", "a no-GPU spec with WithoutGpu=false; send one of them");
+    return this.operate(scope, id, "Start", input);
+  }
+
   resize(scope: Scope, id: string, input: ResizeInput): Promise<void> {
     const compute = input.cpu !== undefined || input.memory !== undefined || input.gpu !== undefined;
     const disk = input.diskId !== undefined || input.diskSpace !== undefined;
+    const noGpu = input.withoutGpuSpec !== undefined;
     if (compute && disk)
       throw badParam("DiskId", "a compute resize (Cpu/Memory/Gpu) and a disk resize cannot be combined");
-    if (!compute && !disk)
-      throw new ApiError("MissingParams", { param: "Cpu|Memory|Gpu or DiskId+DiskSpace" });
+    if (noGpu && (compute || disk))
+      throw badParam(
+        "WithoutGpuSpec",
+        "a move to no-GPU mode is sent alone, without Cpu/Memory/Gpu or a disk",
+      );
+    if (!compute && !disk && !noGpu)
+      throw new ApiError("MissingParams", { param: "Cpu|Memory|Gpu, DiskId+DiskSpace or WithoutGpuSpec" });
     if (disk && (input.diskId === undefined || input.diskSpace === undefined)) {
       throw new ApiError("MissingParams", { param: input.diskId === undefined ? "DiskId" : "DiskSpace" });
     }
@@ -433,37 +296,5 @@ export class InstanceService {
   /** Instances of a project outside the recycle bin (GetProjectList's ResourceCount). */
   countInProject(projectId: string): Promise<number> {
     return this.d.store.instances.countInProject(projectId);
-  }
-}
-
-/** PostgreSQL may let two replicas race for one GPU; the loser's guarded update fails and we retry. */
-async function withConflictRetry<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (!(e instanceof Conflict)) throw e;
-      if (attempt >= 4)
-        throw new ApiError("ResourceSoldOut", { detail: "GPUs were taken concurrently; retry" });
-    }
-  }
-}
-
-function expireAt(chargeType: ChargeType, quantity: number, now: number): number | null {
-  const day = 24 * 3600_000;
-  switch (chargeType) {
-    case "Month": {
-      if (quantity === 0) {
-        const d = new Date(now);
-        return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-      }
-      return now + quantity * 30 * day;
-    }
-    case "Day":
-      return now + Math.max(1, quantity) * day;
-    case "Dynamic":
-    case "Postpay":
-    case "Spot":
-      return null;
   }
 }

@@ -3,8 +3,8 @@ import type { InstanceRecord } from "../../domain/records.js";
 import type { Repos } from "../../store/store.js";
 import { DEFAULT_BOOT_GB } from "../catalog/spec-rules.js";
 import { recordInstanceEvent } from "../events.js";
-import { computeOf } from "./compute.js";
-import type { OperationDef } from "./operation.js";
+import { DEFAULT_NO_GPU_SPEC, computeOf, noGpuSpec, noGpuSpecs } from "./compute.js";
+import type { OperationDef, OperationEnv } from "./operation.js";
 import { defineOperation } from "./operation.js";
 import { generatePassword } from "./passwords.js";
 
@@ -29,21 +29,54 @@ const create = defineOperation<Record<string, never>>({
   },
 });
 
+export interface StartInput {
+  /** `WithoutGpu`: true = without GPU, false = with, absent = as the instance's mode says. */
+  withoutGpu?: boolean;
+  /** `WithoutGpuSpec`: start without GPU with this named spec. */
+  spec?: string;
+}
+
+/**
+ * Whether a Start runs without GPU and with which spec: what the call says, else the no-GPU mode a
+ * Resize put the instance in, else with its GPUs.
+ */
+function startMode(inst: InstanceRecord, input: StartInput): { withoutGpu: boolean; spec: string | null } {
+  const withoutGpu = input.withoutGpu ?? (input.spec !== undefined || inst.noGpuMode !== null);
+  return { withoutGpu, spec: withoutGpu ? (input.spec ?? inst.noGpuMode ?? DEFAULT_NO_GPU_SPEC) : null };
+}
+
+/** The named no-GPU spec must be one the instance's type offers. */
+function checkNoGpuSpec(inst: InstanceRecord, name: string, env: OperationEnv): void {
+  const type = env.catalog.gpuType(inst.gpuType);
+  if (type && noGpuSpec(type, name) === undefined)
+    throw badParam(
+      "WithoutGpuSpec",
+      `${name} is not a no-GPU spec of ${inst.gpuType}; choose one of ${Object.keys(noGpuSpecs(type)).join(", ")}`,
+    );
+}
+
 /** Start re-acquires GPUs on the instance's own host (its disks live there), or runs without. */
-const start = defineOperation<{ withoutGpu: boolean }>({
+const start = defineOperation<StartInput>({
   action: "StartCompShareInstance",
   from: ["Stopped"],
   during: "Starting",
   to: "Running",
   onFail: "Stopped",
   releasesOnFail: true,
-  begin: (_inst, input) => ({ withoutGpu: input.withoutGpu, holdsCompute: true, releaseAt: null }),
-  async reserve(r, inst, input, env) {
+  check(inst, input, _origin, env) {
+    const mode = startMode(inst, input);
+    if (mode.spec !== null) checkNoGpuSpec(inst, mode.spec, env);
+  },
+  begin: (inst, input) => {
+    const mode = startMode(inst, input);
+    return { withoutGpu: mode.withoutGpu, withoutGpuSpec: mode.spec, holdsCompute: true, releaseAt: null };
+  },
+  async reserve(r, inst, _input, env) {
     const type = env.catalog.gpuType(inst.gpuType);
     if (!inst.hostId || !type)
       throw new ApiError("ResourceSoldOut", { detail: "the instance's host is gone" });
     // GPUs first, so the error says "GPUs" when that is what is missing.
-    if (!input.withoutGpu) {
+    if (!inst.withoutGpu) {
       const free = await r.hosts.freeGpuIndexes(inst.hostId, inst.gpu);
       if (free.length < inst.gpu)
         throw new ApiError("NotEnoughGpuOnHost", {
@@ -55,7 +88,7 @@ const start = defineOperation<{ withoutGpu: boolean }>({
     const spec = computeOf(inst, type);
     if (!(await r.hosts.reserveCompute(inst.hostId, spec.cpu, spec.memory)))
       throw new ApiError("HostResourceNotEnough", { reason: `need ${spec.cpu} CPU and ${spec.memory} MB` });
-    if (!input.withoutGpu) await takeGpus(r, inst, env.now);
+    if (!inst.withoutGpu) await takeGpus(r, inst, env.now);
     await r.tasks.deleteOf(inst.id, "release");
   },
   drive: async (driver, job) => driver.start(await job.spec(), await job.gpus()),
@@ -179,6 +212,8 @@ export interface ResizeInput {
   gpu?: number;
   diskId?: string;
   diskSpace?: number;
+  /** Put the stopped instance in no-GPU mode with this named spec (its next Start runs without GPU). */
+  withoutGpuSpec?: string;
 }
 
 const isCompute = (input: ResizeInput) =>
@@ -192,6 +227,7 @@ const resize = defineOperation<ResizeInput>({
   to: "Stopped",
   onFail: "Stopped",
   check(inst, input, _origin, env) {
+    if (input.withoutGpuSpec !== undefined) checkNoGpuSpec(inst, input.withoutGpuSpec, env);
     if (!isCompute(input)) return;
     const type = env.catalog.gpuType(inst.gpuType);
     if (!type) throw badParam("Gpu", `GPU type ${inst.gpuType} is no longer in the catalog`);
@@ -203,8 +239,16 @@ const resize = defineOperation<ResizeInput>({
   },
   begin: (inst, input) =>
     isCompute(input)
-      ? { gpu: input.gpu ?? inst.gpu, cpu: input.cpu ?? inst.cpu, memory: input.memory ?? inst.memory }
-      : {},
+      ? // A GPU spec again: the instance leaves no-GPU mode.
+        {
+          gpu: input.gpu ?? inst.gpu,
+          cpu: input.cpu ?? inst.cpu,
+          memory: input.memory ?? inst.memory,
+          noGpuMode: null,
+        }
+      : input.withoutGpuSpec !== undefined
+        ? { noGpuMode: input.withoutGpuSpec }
+        : {},
   async reserve(r, inst, input, env) {
     if (isCompute(input)) {
       // The disks live on this host, so the new spec must fit the host itself.
@@ -216,6 +260,7 @@ const resize = defineOperation<ResizeInput>({
       }
       return;
     }
+    if (input.withoutGpuSpec !== undefined) return;
     const d = await r.disks.get(input.diskId as string);
     if (!d || d.instanceId !== inst.id || d.state !== "InUse") {
       throw badParam("DiskId", `disk ${input.diskId} is not attached to ${inst.id}`);

@@ -276,11 +276,13 @@ func main() {
 		if !check("userPrice", r5, err) {
 			return
 		}
+		// Documented drift: the Go model types MachineTypes as []string, the docs and the official
+		// CLI read objects {Name, Description}; the server follows the docs, so this typed call fails
+		// with a JSON type error, which the test asserts (README records it).
 		fam := typed.NewDescribeCompShareMachineTypeFamiliesRequest()
 		encode(fam)
-		r6, err := typed.DescribeCompShareMachineTypeFamilies(fam)
-		if !check("families", r6, err) {
-			return
+		if _, err := typed.DescribeCompShareMachineTypeFamilies(fam); err != nil {
+			results["familiesTypedError"] = err.Error()
 		}
 		zones := typed.NewDescribeCompShareSupportZoneRequest()
 		encode(zones)
