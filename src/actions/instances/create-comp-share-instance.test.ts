@@ -140,4 +140,58 @@ describe("CreateCompShareInstance", () => {
     assert.equal(results.filter((r) => r.RetCode === 226604).length, 4);
     assert.equal((await fx.gpusHeld()).length, 2);
   });
+
+  it("MaxCount makes that many identical instances in one call, all placed or none", async () => {
+    // The docs' and the official CLI's MaxCount (the CLI always sends it); the host has 2 GPUs.
+    const { t } = fx;
+    const three = await t.call("CreateCompShareInstance", createParams({ MaxCount: 3 }));
+    assert.equal(three.RetCode, 226604, "3 × 1 GPU cannot all be placed");
+    assert.equal((await fx.gpusHeld()).length, 0, "none of them was made");
+    assert.equal((await t.call("DescribeCompShareInstance", { Region: "cn-wlcb" })).TotalCount, 0);
+    const two = await t.call("CreateCompShareInstance", createParams({ MaxCount: 2, Name: "twin" }));
+    assert.equal(two.RetCode, 0);
+    const ids = two.UHostIds as string[];
+    assert.equal(new Set(ids).size, 2);
+    await fx.settle();
+    for (const id of ids) {
+      const u = await fx.expectState(id, "Running");
+      assert.equal(u.Name, "twin");
+    }
+    assert.equal((await fx.gpusHeld()).length, 2);
+    for (const MaxCount of [0, 101, "x"]) {
+      const r = await t.call("CreateCompShareInstance", createParams({ MaxCount }));
+      assert.equal(r.RetCode, 230, String(MaxCount));
+      assert.match(String(r.Message), /Params \[MaxCount\]/);
+    }
+  });
+
+  it("MaxCount counts against the quota as a whole", async () => {
+    const { t } = fx;
+    const acct = await t.server.services.accounts.createAccount(`quota2-${Date.now()}`, { instanceQuota: 1 });
+    const r = await t.call("CreateCompShareInstance", createParams({ MaxCount: 2 }), acct.keyPair);
+    assert.equal(r.RetCode, 8046);
+    assert.equal((await fx.gpusHeld()).length, 0);
+  });
+
+  it("Remark is stored and shown; EnableCfs/EnableUS3 are refused when asked for, accepted when not", async () => {
+    const { t } = fx;
+    const r = await t.call(
+      "CreateCompShareInstance",
+      createParams({ Remark: "vllm 0.6, team A", EnableCfs: false, EnableUS3: false }),
+    );
+    assert.equal(r.RetCode, 0, String(r.Message));
+    const id = (r.UHostIds as string[])[0] as string;
+    await fx.settle();
+    assert.equal((await fx.expectState(id, "Running")).Remark, "vllm 0.6, team A");
+    for (const [param, extra] of [
+      ["EnableCfs", { EnableCfs: true }],
+      ["EnableUS3", { EnableUS3: true }],
+      ["Remark", { Remark: "x".repeat(256) }],
+    ] as const) {
+      const bad = await t.call("CreateCompShareInstance", createParams(extra));
+      assert.equal(bad.RetCode, 230, param);
+      assert.match(String(bad.Message), new RegExp(`Params \\[${param}\\]`));
+    }
+    assert.equal((await fx.gpusHeld()).length, 1, "nothing made by the refused calls");
+  });
 });

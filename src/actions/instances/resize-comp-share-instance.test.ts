@@ -106,4 +106,47 @@ describe("ResizeCompShareInstance", () => {
     const u = await fx.expectState(id, "Stopped");
     assert.deepEqual([u.GPU, u.CPU, u.Memory], [2, 32, 131072]);
   });
+
+  it("WithoutGpuSpec puts a stopped instance in no-GPU mode: plain starts run without GPU until a GPU spec again", async () => {
+    const { t } = fx;
+    const id = await fx.running();
+    await fx.stopped(id);
+    assert.equal(
+      (await t.call("ResizeCompShareInstance", { ...Z, UHostId: id, WithoutGpuSpec: "A" })).RetCode,
+      0,
+    );
+    await fx.settle();
+    assert.deepEqual((await fx.expectState(id, "Stopped")).WithoutGpuSpec, { Cpu: 2, Gpu: 0, Memory: 8192 });
+    assert.equal((await t.call("StartCompShareInstance", { ...Z, UHostId: id })).RetCode, 0);
+    await fx.settle();
+    assert.equal((await fx.expectState(id, "Running")).GPU, 0, "the mode a Resize set");
+    await fx.stopped(id);
+    // A start may still ask for its GPUs explicitly.
+    assert.equal(
+      (await t.call("StartCompShareInstance", { ...Z, UHostId: id, WithoutGpu: false })).RetCode,
+      0,
+    );
+    await fx.settle();
+    assert.equal((await fx.expectState(id, "Running")).GPU, 1);
+    await fx.stopped(id);
+    // A GPU spec again leaves the mode.
+    assert.equal(
+      (await t.call("ResizeCompShareInstance", { ...Z, UHostId: id, Gpu: 1, Cpu: 16, Memory: 65536 }))
+        .RetCode,
+      0,
+    );
+    await fx.settle();
+    assert.equal((await t.call("StartCompShareInstance", { ...Z, UHostId: id })).RetCode, 0);
+    await fx.settle();
+    assert.equal((await fx.expectState(id, "Running")).GPU, 1);
+    await fx.stopped(id);
+    const mixed = await t.call("ResizeCompShareInstance", {
+      ...Z,
+      UHostId: id,
+      WithoutGpuSpec: "A",
+      Cpu: 16,
+    });
+    assert.equal(mixed.RetCode, 230);
+    assert.match(String(mixed.Message), /\[WithoutGpuSpec\].*sent alone/);
+  });
 });

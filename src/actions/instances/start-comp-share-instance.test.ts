@@ -100,4 +100,42 @@ describe("StartCompShareInstance", () => {
     assert.equal(fx.sim.calls.start - before, 1, "one transition ran");
     assert.equal((await fx.gpusHeld()).length, 1);
   });
+
+  it("WithoutGpuSpec A|B (the official CLI's start --without-gpu) picks the type's named no-GPU spec", async () => {
+    const { t } = fx;
+    const id = await fx.running();
+    await fx.stopped(id);
+    assert.equal(
+      (await t.call("StartCompShareInstance", { ...Z, UHostId: id, WithoutGpuSpec: "B" })).RetCode,
+      0,
+    );
+    await fx.settle();
+    let u = await fx.expectState(id, "Running");
+    assert.deepEqual([u.GPU, u.CPU, u.Memory], [0, 4, 16384], "B: twice the A spec");
+    assert.deepEqual(u.WithoutGpuSpec, { Cpu: 4, Gpu: 0, Memory: 16384 });
+    assert.equal((await fx.gpusHeld()).length, 0);
+    await fx.stopped(id);
+    // WithoutGpu=true is spec A; a plain start after it takes the GPUs again.
+    assert.equal(
+      (await t.call("StartCompShareInstance", { ...Z, UHostId: id, WithoutGpu: true })).RetCode,
+      0,
+    );
+    await fx.settle();
+    u = await fx.expectState(id, "Running");
+    assert.deepEqual([u.GPU, u.CPU, u.Memory], [0, 2, 8192]);
+    await fx.stopped(id);
+    assert.equal((await t.call("StartCompShareInstance", { ...Z, UHostId: id })).RetCode, 0);
+    await fx.settle();
+    assert.equal((await fx.expectState(id, "Running")).GPU, 1);
+    await fx.stopped(id);
+    for (const [extra, re] of [
+      [{ WithoutGpuSpec: "C" }, /\[WithoutGpuSpec\].*C is not a no-GPU spec of 4090; choose one of A, B/],
+      [{ WithoutGpuSpec: "A", WithoutGpu: false }, /\[WithoutGpuSpec\].*WithoutGpu=false/],
+    ] as const) {
+      const r = await t.call("StartCompShareInstance", { ...Z, UHostId: id, ...extra });
+      assert.equal(r.RetCode, 230);
+      assert.match(String(r.Message), re);
+    }
+    assert.equal((await fx.expectState(id, "Stopped")).State, "Stopped", "nothing half-applied");
+  });
 });
