@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { dispatch } from "../src/api/gateway.js";
 import type { Config } from "../src/config.js";
 import { loadConfig } from "../src/config.js";
+import { DEFAULT_CATALOG } from "../src/core/catalog/catalog.js";
+import type { Catalog } from "../src/domain/catalog.js";
 import type { InstanceRecord } from "../src/domain/records.js";
 import { silentLogger } from "../src/log.js";
 import type { ParamValue } from "../src/protocol/encode.js";
@@ -13,6 +15,15 @@ import { signedForm } from "../src/protocol/encode.js";
 import type { OcsServer, ServerOptions } from "../src/server.js";
 import { createServer } from "../src/server.js";
 import type { Db } from "../src/store/db.js";
+
+/**
+ * The built-in catalog without its night discount (00:00-08:00 UTC+8), so the prices the tests
+ * expect do not depend on the hour the suite runs at. The window has its own test (pricing.test.ts).
+ */
+export const TEST_CATALOG: Catalog = {
+  ...DEFAULT_CATALOG,
+  prices: { ...DEFAULT_CATALOG.prices, nightDiscount: undefined },
+};
 
 export const ROOT = { publicKey: "test-root-public-key", privateKey: "test-root-private-key" };
 
@@ -61,7 +72,12 @@ export async function startTestServer(
     },
     dataDir,
   );
-  const server = await createServer(config, { log: silentLogger, worker: { pollMs: 20 }, ...opts });
+  const server = await createServer(config, {
+    log: silentLogger,
+    worker: { pollMs: 20 },
+    ...(env.OCS_CATALOG ? {} : { catalog: TEST_CATALOG }),
+    ...opts,
+  });
   const http = how.http ?? true;
   const url = http ? `http://127.0.0.1:${(await server.listen()).port}` : "";
   if (!http) await server.start();

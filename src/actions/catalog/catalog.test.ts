@@ -204,7 +204,10 @@ describe("catalog actions", () => {
     const u = (await t.describeOne(id))!;
     const quoted = (q.PriceDetails as Obj[])[0]!;
     assert.equal(u.InstancePrice, quoted.Instance);
-    assert.equal(u.DiskPrice, quoted.Disks);
+    assert.equal(
+      u.DiskPrice,
+      Math.round((Number(quoted.Disks) + Number(quoted.SystemDisks)) * 10000) / 10000,
+    );
     assert.equal(u.DiscountType, quoted.InstanceDiscountType);
     assert.deepEqual(
       (u.DiskPriceInfo as Obj[]).map((d) => d.IsBoot),

@@ -78,12 +78,15 @@ export async function priceHandler(ctx: ActionContext, p: PriceParams) {
       { gpuType: g.name, gpu, cpu, chargeType: ct, withoutGpu: false, disks },
       now,
     );
-    const diskTotal = r4(((q?.systemDisks ?? 0) + (q?.dataDisks ?? 0)) * qty);
-    const list = r4((q?.instanceList ?? 0) * qty + diskTotal);
+    const systemDisks = r4((q?.systemDisks ?? 0) * qty);
+    const dataDisks = r4((q?.dataDisks ?? 0) * qty);
+    const list = r4((q?.instanceList ?? 0) * qty + systemDisks + dataDisks);
     const base = {
       ChargeType: ct,
-      Disks: diskTotal,
-      SystemDisks: r4((q?.systemDisks ?? 0) * qty),
+      // Data disks and the system disk apart: the official CLI adds Instance, Disks, SystemDisks and
+      // CompShareImage for the total (a Disks that held the system disk too would count it twice).
+      Disks: dataDisks,
+      SystemDisks: systemDisks,
       CompShareImage: 0,
       OriginalPrice: list,
       // The Go SDK types ListPrice as a string.

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach } from "node:test";
 import type { TestServer } from "../../../test/helpers.js";
-import { createParams, startTestServer } from "../../../test/helpers.js";
-import { DEFAULT_CATALOG } from "../../core/catalog/catalog.js";
+import { TEST_CATALOG, createParams, startTestServer } from "../../../test/helpers.js";
 import type { Catalog } from "../../domain/catalog.js";
 import type { DriverOp } from "../../drivers/driver.js";
 import type { SimDriver } from "../../drivers/sim/sim-driver.js";
@@ -17,7 +16,7 @@ export const b64 = (s: string) => Buffer.from(s).toString("base64");
 
 /** A small catalog: one 4090 host with 2 GPUs, so capacity is easy to exhaust. */
 export const SMALL_CATALOG: Catalog = {
-  ...DEFAULT_CATALOG,
+  ...TEST_CATALOG,
   hosts: [{ id: "h1", zone: "cn-wlcb-01", gpuType: "4090", gpus: 2, cpu: 64, memoryMB: 262144 }],
 };
 

@@ -38,9 +38,20 @@ function gpuType(
     bootDisk: SSD,
     dataDisk: DATA,
     withoutGpu: { cpu: 2, memory: 8192 },
+    description: DESCRIPTIONS[name],
     ...extra,
   };
 }
+
+/** What the console and the CLI's `instance families` show for each built-in type. */
+const DESCRIPTIONS: Record<string, string> = {
+  "4090": "NVIDIA GeForce RTX 4090 24GB",
+  "5090": "NVIDIA GeForce RTX 5090 32GB",
+  "3090": "NVIDIA GeForce RTX 3090 24GB",
+  "3080Ti": "NVIDIA GeForce RTX 3080 Ti 12GB",
+  "4090_48G": "NVIDIA GeForce RTX 4090 48GB",
+  A800: "NVIDIA A800 80GB",
+};
 
 function hosts(zone: string, type: string, n: number, gpus = 8): HostSpec[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -233,6 +244,8 @@ export function validateCatalog(c: unknown, where = "catalog"): Catalog {
     if (types.has(g.name)) fail(`${p}.name`, `duplicate GPU type ${g.name}`);
     types.add(g.name);
     for (const z of g.zones ?? []) if (!zones.has(z)) fail(`${p}.zones`, `unknown zone ${z}`);
+    if (g.description !== undefined && typeof g.description !== "string")
+      fail(`${p}.description`, "must be a string");
     if (!Array.isArray(g.sizes) || g.sizes.length === 0) fail(`${p}.sizes`, "needs at least one size");
     g.sizes.forEach((s, j) => {
       if (!(Number.isInteger(s.gpu) && s.gpu >= 1)) fail(`${p}.sizes[${j}].gpu`, "must be an integer ≥ 1");
