@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +32,8 @@ const docker = (...args: string[]) =>
 const sh = (id: string, cmd: string) => docker("exec", `ocs-${id}`, "sh", "-c", cmd);
 /** The store id the driver-level tests label with: this run's own. */
 const DRIVER_STORE = `test-${process.pid}`;
+/** Names of the stray objects are unique per run: two suites may share one engine. */
+const RUN = randomBytes(3).toString("hex");
 const driverOptions: DockerOptions = {
   storeId: DRIVER_STORE,
   socketPath: "/var/run/docker.sock",
@@ -59,8 +62,8 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
     storeId = String((await first.server.internals.db.all("SELECT value FROM store_meta"))[0]?.value);
     await first.close();
     for (const [id, store] of [
-      ["uhost-stray001", storeId],
-      ["uhost-foreign01", "another-install"],
+      [`uhost-stray1${RUN}`, storeId],
+      [`uhost-foreign1${RUN}`, `another-install-${RUN}`],
     ] as const) {
       try {
         docker("rm", "-f", `ocs-${id}`);
@@ -80,8 +83,8 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
       );
     }
     for (const [disk, store] of [
-      ["bsm-stray003", storeId],
-      ["bsm-foreign02", "another-install"],
+      [`bsm-stray3${RUN}`, storeId],
+      [`bsm-foreign2${RUN}`, `another-install-${RUN}`],
     ] as const) {
       docker(
         "volume",
@@ -94,11 +97,11 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
       );
     }
     // A commit keeps the container's labels: a snapshot of this store's, of an unknown instance.
-    docker("commit", "ocs-uhost-stray001", "opencompshare-snapshot:uhost-stray002");
+    docker("commit", `ocs-uhost-stray1${RUN}`, `opencompshare-snapshot:uhost-stray2${RUN}`);
     t = await startTestServer(env);
   });
   after(async () => {
-    for (const store of [storeId, DRIVER_STORE, "another-install"]) {
+    for (const store of [storeId, DRIVER_STORE, `another-install-${RUN}`]) {
       const label = `label=opencompshare.store=${store}`;
       const ids = docker("ps", "-aq", "--filter", label).split("\n").filter(Boolean);
       if (ids.length) docker("rm", "-f", ...ids);
@@ -111,12 +114,15 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
   });
 
   it("removes its own store's containers, volumes and snapshots the store does not know, at start; never another install's", () => {
-    assert.equal(docker("ps", "-aq", "--filter", "name=ocs-uhost-stray001"), "");
-    assert.equal(docker("volume", "ls", "-q", "--filter", "name=ocs-bsm-stray003"), "");
-    assert.equal(docker("volume", "ls", "-q", "--filter", "name=ocs-bsm-foreign02"), "ocs-bsm-foreign02");
-    assert.equal(docker("images", "-q", "opencompshare-snapshot:uhost-stray002"), "");
+    assert.equal(docker("ps", "-aq", "--filter", `name=ocs-uhost-stray1${RUN}`), "");
+    assert.equal(docker("volume", "ls", "-q", "--filter", `name=ocs-bsm-stray3${RUN}`), "");
+    assert.equal(
+      docker("volume", "ls", "-q", "--filter", `name=ocs-bsm-foreign2${RUN}`),
+      `ocs-bsm-foreign2${RUN}`,
+    );
+    assert.equal(docker("images", "-q", `opencompshare-snapshot:uhost-stray2${RUN}`), "");
     assert.notEqual(
-      docker("ps", "-aq", "--filter", "name=ocs-uhost-foreign01"),
+      docker("ps", "-aq", "--filter", `name=ocs-uhost-foreign1${RUN}`),
       "",
       "another install's stays",
     );
