@@ -1,3 +1,4 @@
+import { INSTANCE_COUNTS_MIGRATION } from "./counts-repo.js";
 import type { Db } from "./db.js";
 
 /**
@@ -193,6 +194,7 @@ export const MIGRATIONS: Migration[] = [
       "ALTER TABLE instances ADD COLUMN no_gpu_mode TEXT",
     ],
   },
+  INSTANCE_COUNTS_MIGRATION,
 ];
 
 /** Advisory-lock key for migrations and start-up recovery ("ocs" in ASCII). */

@@ -1,4 +1,5 @@
 import { AccountsRepo } from "./accounts-repo.js";
+import { CountsRepo } from "./counts-repo.js";
 import type { Db } from "./db.js";
 import { SqliteDb } from "./db.js";
 import { DisksRepo } from "./disks-repo.js";
@@ -19,6 +20,7 @@ export interface Repos {
   readonly accounts: AccountsRepo;
   readonly meta: MetaRepo;
   readonly events: EventsRepo;
+  readonly counts: CountsRepo;
 }
 
 /** Repositories made on first use, so a transaction pays only for the ones it touches. */
@@ -30,6 +32,7 @@ class BoundRepos implements Repos {
   #accounts?: AccountsRepo;
   #meta?: MetaRepo;
   #events?: EventsRepo;
+  #counts?: CountsRepo;
   constructor(
     protected readonly handle: Db,
     private readonly inTx = false,
@@ -61,6 +64,10 @@ class BoundRepos implements Repos {
   get events(): EventsRepo {
     this.#events ??= new EventsRepo(this.handle, this.inTx);
     return this.#events;
+  }
+  get counts(): CountsRepo {
+    this.#counts ??= new CountsRepo(this.handle);
+    return this.#counts;
   }
   /** Writes the events the transaction recorded, as its last statements. */
   async flushEvents(): Promise<void> {

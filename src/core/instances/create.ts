@@ -79,7 +79,8 @@ export async function createInstances(
   const now = d.clock.now();
   const ids = await withConflictRetry(() =>
     d.store.tx(async (r) => {
-      const count = await r.instances.countActive(scope.account.id);
+      // Locked first: two creates of one account (on any replica) cannot both fit the last slot.
+      const count = await r.instances.countActive(scope.account.id, { lock: true });
       if (count + maxCount > scope.account.instanceQuota) {
         throw new ApiError("QuotaExceeded", { quota: scope.account.instanceQuota, count });
       }

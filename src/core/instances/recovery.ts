@@ -11,7 +11,9 @@ import type { OperationName } from "./operations.js";
  *   are written in one transaction, but a hand-edited store can) gets one, so the worker drives it
  *   to its end state;
  * - GPUs held by instances that no longer hold compute are released, and every host's CPU/memory
- *   usage is recomputed from the instances, with the host rows locked so no allocation interleaves.
+ *   usage is recomputed from the instances, with the host rows locked so no allocation interleaves;
+ * - the instance counts (kept by the store in the same transaction as each change) are checked
+ *   against the instances and rebuilt if they differ (only a hand-edited store makes them).
  * Returns what it repaired, for the log.
  */
 export async function recoverAtStart(
@@ -19,8 +21,15 @@ export async function recoverAtStart(
   catalog: Catalog,
   engine: OperationEngine,
   opts: { releaseAllClaims: boolean; now: number },
-): Promise<{ claimsReleased: number; tasksAdded: number; gpusReleased: number; hostsFixed: number }> {
-  return store.tx(async (r) => {
+): Promise<{
+  claimsReleased: number;
+  tasksAdded: number;
+  gpusReleased: number;
+  hostsFixed: number;
+  countsFixed: number;
+}> {
+  const countsFixed = await store.counts.repair();
+  const fixed = await store.tx(async (r) => {
     const claimsReleased = opts.releaseAllClaims ? await r.tasks.releaseClaims() : 0;
     await r.hosts.lockAll();
 
@@ -52,6 +61,7 @@ export async function recoverAtStart(
     }
     return { claimsReleased, tasksAdded, gpusReleased, hostsFixed };
   });
+  return { ...fixed, countsFixed };
 }
 
 /** Brings the hosts in the store in line with the catalog's (hosts gone from it are retired). */
