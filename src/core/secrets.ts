@@ -2,12 +2,22 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
+/** How many opened secrets are kept (about 200 bytes each). */
+const OPENED_KEPT = 50_000;
+
 /**
  * Private keys and instance passwords are stored encrypted with a server master key
  * (AES-256-GCM). The signature scheme needs the plain private key to recompute SHA1, so a one-way
  * hash is not an option; encryption at rest is the best we can do.
  */
 export class SecretBox {
+  /**
+   * Opened secrets by their sealed text. A sealed text always opens to the same plain text, so
+   * this can never be stale; Describe opens every listed instance's password on every call, and
+   * a page of 100 spent a tenth of its time in AES-GCM before this.
+   */
+  private readonly opened = new Map<string, string>();
+
   constructor(private readonly key: Buffer) {
     if (key.length !== 32) throw new Error("master key must be 32 bytes");
   }
@@ -20,6 +30,16 @@ export class SecretBox {
   }
 
   open(sealed: string): string {
+    let plain = this.opened.get(sealed);
+    if (plain === undefined) {
+      plain = this.decrypt(sealed);
+      if (this.opened.size >= OPENED_KEPT) this.opened.clear();
+      this.opened.set(sealed, plain);
+    }
+    return plain;
+  }
+
+  private decrypt(sealed: string): string {
     if (!sealed.startsWith("v1:")) throw new Error("unknown secret format");
     const raw = Buffer.from(sealed.slice(3), "base64");
     const d = createDecipheriv("aes-256-gcm", this.key, raw.subarray(0, 12));

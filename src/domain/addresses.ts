@@ -1,21 +1,33 @@
-import { createHash } from "node:crypto";
+import { sha1, sha1Hex } from "./sha1.js";
 
 function shortHash(s: string, n = 8): string {
-  return createHash("sha1").update(s).digest("hex").slice(0, n);
+  return sha1Hex(s).slice(0, n);
+}
+
+/** Derived ids of the few projects and zones a server sees, kept (Describe asks for them per row). */
+const derived = new Map<string, string>();
+function memo(key: string, make: () => string): string {
+  let v = derived.get(key);
+  if (v === undefined) {
+    if (derived.size >= 10_000) derived.clear();
+    v = make();
+    derived.set(key, v);
+  }
+  return v;
 }
 
 /** Each project has one VPC, with one subnet per zone; the ids are derived, so they are stable. */
 export function vpcIdOf(projectId: string): string {
-  return `uvnet-${shortHash(projectId)}`;
+  return memo(`v ${projectId}`, () => `uvnet-${shortHash(projectId)}`);
 }
 
 export function subnetIdOf(projectId: string, zone: string): string {
-  return `subnet-${shortHash(projectId + zone)}`;
+  return memo(`s ${projectId} ${zone}`, () => `subnet-${shortHash(projectId + zone)}`);
 }
 
 /** A deterministic private address per instance (10.x), until a driver says where it is reached. */
 export function privateIpOf(id: string): string {
-  const h = createHash("sha1").update(id).digest();
+  const h = sha1(id);
   return `10.${(h[0] as number) % 250}.${(h[1] as number) % 250}.${((h[2] as number) % 250) + 2}`;
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseUrlEncoded } from "./params.js";
 import type { WireValue } from "./signature.js";
-import { computeSignature, signString, signatureMatches } from "./signature.js";
+import { byteOrder, computeSignature, signString, signatureMatches } from "./signature.js";
 
 const PRIVATE = "46f09bb9fab4f12dfc160dae12273d5332b5debe";
 
@@ -74,5 +74,31 @@ describe("signature (reference §1.3 test vectors)", () => {
   it("a value signed as true but sent as True does not verify (the [3P] failure mode)", () => {
     const signed = computeSignature({ Force: "true" }, "k");
     assert.notEqual(computeSignature({ Force: "True" }, "k"), signed);
+  });
+});
+
+describe("byteOrder", () => {
+  it("orders as UTF-8 bytes do, on ASCII, BMP and astral text alike", () => {
+    const samples = [
+      "",
+      "a",
+      "B",
+      "ab",
+      "a1",
+      "Zone",
+      "Zone.0",
+      "é",
+      "中",
+      "\uffff",
+      "😀",
+      "a😀",
+      "a\ue000",
+      "\ue000",
+    ];
+    for (const a of samples)
+      for (const b of samples) {
+        const want = Math.sign(Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8")));
+        assert.equal(Math.sign(byteOrder(a, b)), want, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+      }
   });
 });

@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
+import { sha1Hex } from "../domain/sha1.js";
 
 /**
  * A parameter value as it arrived: strings from a form or query string, typed values from JSON.
@@ -39,8 +40,13 @@ function sortedPairs(obj: { [k: string]: WireValue }): string {
     .join("");
 }
 
+/** Half of a UTF-16 surrogate pair: only such text orders differently by code unit than by UTF-8 byte. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** Byte-order comparison, as Go's sort.Strings and Python's sorted() on str (for BMP text). */
 export function byteOrder(a: string, b: string): number {
+  // Below U+10000, UTF-16 code unit order is code point order, which is UTF-8 byte order.
+  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   const ba = Buffer.from(a, "utf8");
   const bb = Buffer.from(b, "utf8");
   return Buffer.compare(ba, bb);
@@ -56,9 +62,7 @@ export function computeSignature(params: Record<string, WireValue>, privateKey: 
     .sort(byteOrder)
     .map((k) => k + signString(params[k] as WireValue))
     .join("");
-  return createHash("sha1")
-    .update(body + privateKey, "utf8")
-    .digest("hex");
+  return sha1Hex(body + privateKey);
 }
 
 /** Constant-time comparison of a received signature with the expected one. */
