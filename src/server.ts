@@ -199,14 +199,15 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   );
   workerRef.current = worker;
 
-  // The simulator's world lives in memory; after a restart it is rebuilt from the store.
-  for (const { id, state } of sim ? await store.instances.liveStates() : []) {
-    sim?.instances.set(id, {
-      running: state === "Running" || state === "Rebooting" || state === "Stopping",
-      gpus: [],
-      systemDiskGeneration: 1,
-    });
-  }
+  // The simulator's world lives in memory; after a restart it is recalled from the store.
+  sim?.recallFrom({
+    async running(id) {
+      const inst = await store.instances.get(id);
+      if (!inst || inst.inRecycle) return undefined;
+      return inst.state === "Running" || inst.state === "Rebooting" || inst.state === "Stopping";
+    },
+    ids: async () => (await store.instances.liveStates()).map((x) => x.id),
+  });
 
   const reconciler = docker
     ? new Reconciler(

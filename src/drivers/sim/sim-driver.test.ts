@@ -18,4 +18,36 @@ describe("sim driver", () => {
     await assert.rejects(d.reboot("u1"), /always/);
     assert.deepEqual([d.calls.start, d.calls.stop, d.calls.reboot], [3, 1, 1]);
   });
+
+  it("after a restart, recalls each runtime from the store the first time a call names it", async () => {
+    // What the store says: u1 runs, u2 is stopped, u3 is being stopped (its runtime still runs).
+    const store = new Map([
+      ["u1", true],
+      ["u2", false],
+      ["u3", true],
+    ]);
+    const asked: string[] = [];
+    const d = new SimDriver(0);
+    d.recallFrom({
+      running: async (id) => {
+        asked.push(id);
+        return store.get(id);
+      },
+      ids: async () => [...store.keys()],
+    });
+    assert.equal(d.instances.size, 0, "nothing loaded at start");
+    assert.deepEqual(await d.inspect("u1"), { exists: true, running: true });
+    assert.deepEqual(await d.inspect("u2"), { exists: true, running: false });
+    assert.deepEqual(await d.inspect("nope"), { exists: false, running: false });
+    await d.reboot("u1");
+    await assert.rejects(d.reboot("u2"), /not running/);
+    await d.stop("u3");
+    assert.deepEqual(await d.inspect("u3"), { exists: true, running: false });
+    await d.start(spec("u2"), [0]);
+    assert.deepEqual(await d.inspect("u2"), { exists: true, running: true });
+    assert.deepEqual(asked, ["u1", "u2", "nope", "u3"], "each one asked for once");
+    await d.destroy("u1");
+    store.delete("u1");
+    assert.deepEqual((await d.list()).sort(), ["u2", "u3"]);
+  });
 });

@@ -7,6 +7,17 @@ interface SimInstance {
   systemDiskGeneration: number;
 }
 
+/**
+ * Where the world of a restarted simulator comes from: its runtimes are the instances its store
+ * holds outside the recycle bin, running in the states where a runtime runs.
+ */
+export interface SimMemory {
+  /** Whether the store has a live instance `id`, and if its runtime runs; undefined if none. */
+  running(id: string): Promise<boolean | undefined>;
+  /** Every live instance id in the store. */
+  ids(): Promise<string[]>;
+}
+
 /** A fault the emulator injects into driver calls: fail the next `count` calls, or with a probability. */
 export interface DriverFault {
   op: DriverOp;
@@ -32,6 +43,7 @@ export class SimDriver implements Driver {
     destroy: 0,
   };
   private faults: DriverFault[] = [];
+  private memory?: SimMemory;
   private readonly gates = new Map<DriverOp, { opened: Promise<void>; open: () => void; waiting: number }>();
 
   constructor(
@@ -68,7 +80,30 @@ export class SimDriver implements Driver {
     };
   }
 
+  /**
+   * After a restart the world is the store's: an instance's runtime is recalled from it the first
+   * time a call names it, instead of loading every instance at start (a million of them held a
+   * quarter of a gigabyte). Equivalent to loading them all then, since every later change of a
+   * runtime goes through this driver, which asks the store before its first one.
+   */
+  recallFrom(memory: SimMemory): void {
+    this.memory = memory;
+  }
+
+  private async entry(id: string): Promise<SimInstance | undefined> {
+    const known = this.instances.get(id);
+    if (known || !this.memory) return known;
+    const running = await this.memory.running(id);
+    // Another call may have recalled (and changed) it meanwhile: that one wins.
+    const raced = this.instances.get(id);
+    if (raced || running === undefined) return raced;
+    const recalled = { running, gpus: [], systemDiskGeneration: 1 };
+    this.instances.set(id, recalled);
+    return recalled;
+  }
+
   reset(): void {
+    this.memory = undefined;
     for (const g of this.gates.values()) g.open();
     this.gates.clear();
     this.instances.clear();
@@ -97,13 +132,13 @@ export class SimDriver implements Driver {
 
   async create(spec: RuntimeSpec): Promise<void> {
     await this.step("create");
-    if (!this.instances.has(spec.id))
+    if (!(await this.entry(spec.id)))
       this.instances.set(spec.id, { running: false, gpus: [], systemDiskGeneration: 1 });
   }
 
   async start(spec: RuntimeSpec, gpus: number[]): Promise<Access> {
     await this.step("start");
-    const inst = this.instances.get(spec.id) ?? { running: false, gpus: [], systemDiskGeneration: 1 };
+    const inst = (await this.entry(spec.id)) ?? { running: false, gpus: [], systemDiskGeneration: 1 };
     inst.running = true;
     inst.gpus = [...gpus];
     this.instances.set(spec.id, inst);
@@ -112,7 +147,7 @@ export class SimDriver implements Driver {
 
   async stop(id: string): Promise<void> {
     await this.step("stop");
-    const inst = this.instances.get(id);
+    const inst = await this.entry(id);
     if (inst) {
       inst.running = false;
       inst.gpus = [];
@@ -121,27 +156,29 @@ export class SimDriver implements Driver {
 
   async reboot(id: string): Promise<void> {
     await this.step("reboot");
-    if (!this.instances.get(id)?.running) throw new Error(`instance ${id} is not running`);
+    if (!(await this.entry(id))?.running) throw new Error(`instance ${id} is not running`);
   }
 
   async reinstall(spec: RuntimeSpec): Promise<void> {
     await this.step("reinstall");
-    const inst = this.instances.get(spec.id) ?? { running: false, gpus: [], systemDiskGeneration: 0 };
+    const inst = (await this.entry(spec.id)) ?? { running: false, gpus: [], systemDiskGeneration: 0 };
     inst.systemDiskGeneration++;
     this.instances.set(spec.id, inst);
   }
 
   async destroy(id: string): Promise<void> {
     await this.step("destroy");
+    await this.entry(id);
     this.instances.delete(id);
   }
 
   async inspect(id: string): Promise<Observed> {
-    const inst = this.instances.get(id);
+    const inst = await this.entry(id);
     return { exists: inst !== undefined, running: inst?.running ?? false };
   }
 
   async list(): Promise<string[]> {
+    for (const id of (await this.memory?.ids()) ?? []) await this.entry(id);
     return [...this.instances.keys()];
   }
 }
