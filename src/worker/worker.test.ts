@@ -200,6 +200,17 @@ describe("Worker", () => {
     assert.equal(await worker.runOnce(), false);
   });
 
+  it("{ done: true, removed: true } leaves the row to the handler's own transaction: no complete", async () => {
+    const { queue, worker } = rig(async (task) => {
+      // The handler's transaction deleted the row, as Stop does with its scheduled-stop task.
+      queue.tasks.delete(task.id);
+      return { done: true, removed: true };
+    });
+    queue.add({ id: "gone" });
+    assert.equal(await worker.runOnce(), true);
+    assert.ok(!queue.calls.includes("complete gone"), "no write for a row already deleted");
+  });
+
   it("a thrown Conflict postpones by 1000 ms and is not logged as a failure", async () => {
     const { queue, clock, worker, lines } = rig(async () => {
       throw new Conflict();

@@ -180,7 +180,7 @@ export class Worker {
         return;
       }
       if (result.note) log.warn(result.note);
-      await this.queue.complete(task.id, this.id);
+      if (!result.removed) await this.queue.complete(task.id, this.id);
     } catch (e) {
       if (e instanceof Conflict) {
         await this.queue.postpone(task.id, this.id, this.clock.now() + CONFLICT_RETRY_MS);

@@ -77,7 +77,11 @@ describe("OperationEngine.runTask", () => {
     }
     const [last] = await queue.claimDue("engine-test", clock.now(), 60_000, 10);
     assert.equal(last?.attempts, ATTEMPTS);
-    assert.deepEqual(await engine.runTask(last!, sim), { done: true, note: "Start failed: engine exploded" });
+    assert.deepEqual(await engine.runTask(last!, sim), {
+      done: true,
+      removed: true,
+      note: "Start failed: engine exploded",
+    });
     assert.equal(sim.calls.start - startsBefore, ATTEMPTS, "one driver call per attempt, no more");
     const inst = await store.instances.get(id);
     // Start's entry: onFail Stopped, and what it reserved is given back.

@@ -161,11 +161,10 @@ export class OperationEngine {
       const reason = e instanceof Error ? e.message : String(e);
       if (task.attempts < this.deps.timings.driverAttempts)
         return { retryInMs: 200 * 2 ** task.attempts, reason: `${name}: ${reason}` };
-      await this.finish(task, name, def, { ok: false, reason });
-      return { done: true, note: `${name} failed: ${reason}` };
+      const removed = await this.finish(task, name, def, { ok: false, reason });
+      return { done: true, removed, note: `${name} failed: ${reason}` };
     }
-    await this.finish(task, name, def, { ok: true, access });
-    return { done: true };
+    return { done: true, removed: await this.finish(task, name, def, { ok: true, access }) };
   }
 
   private async finish(
@@ -173,12 +172,12 @@ export class OperationEngine {
     name: string,
     def: OperationDef<never>,
     outcome: { ok: true; access?: Access } | { ok: false; reason: string },
-  ): Promise<void> {
+  ): Promise<boolean> {
     const now = this.deps.clock.now();
     const env = this.env(now);
-    await this.deps.store.tx(async (r) => {
+    return this.deps.store.tx(async (r) => {
       const inst = await r.instances.get(task.instanceId);
-      if (!inst || inst.operation !== name) return;
+      if (!inst || inst.operation !== name) return false;
       let patch: Partial<InstanceRecord> = { operation: null, operationExpiresAt: null, updatedAt: now };
       if (outcome.ok) {
         patch.state = def.to;
@@ -205,6 +204,7 @@ export class OperationEngine {
           ? { operation: name, state: patch.state }
           : { operation: name, state: patch.state, reason: patch.lastError },
       );
+      return true;
     });
   }
 

@@ -29,7 +29,8 @@ export class InstanceTimers {
     if (!inst || inst.inRecycle || inst.schedulerStopAt === null) return { done: true };
     try {
       await this.engine.begin(systemScope(inst), inst.id, "Stop", { force: true }, "scheduler");
-      return { done: true };
+      // The Stop clears the instance's schedule, this task's row with it, in its own transaction.
+      return { done: true, removed: true };
     } catch (e) {
       if (e instanceof ApiError && e.code === "InstanceOperationInProgress")
         return { retryInMs: LOCK_RETRY_MS };
@@ -53,7 +54,8 @@ export class InstanceTimers {
       return { done: true };
     try {
       await this.engine.begin(systemScope(inst), inst.id, "Terminate", { releaseUDisk: false }, "release");
-      return { done: true };
+      // Terminate drops the instance's release task, this one, in its own transaction.
+      return { done: true, removed: true };
     } catch (e) {
       if (e instanceof ApiError && e.code === "InstanceOperationInProgress")
         return { retryInMs: LOCK_RETRY_MS };
@@ -81,12 +83,13 @@ export class InstanceTimers {
       await recordInstanceEvent(r, found, "instance.purged", this.clock.now());
       return found;
     });
-    if (!inst) return { done: true };
+    // The transaction above deleted this task's row whatever it found.
+    if (!inst) return { done: true, removed: true };
     try {
       await driver.destroy(inst.id, { releaseDataDisks: inst.releaseUdisk, dataDiskIds: [] });
-      return { done: true };
+      return { done: true, removed: true };
     } catch (e) {
-      return { done: true, note: `driver destroy at purge failed: ${(e as Error).message}` };
+      return { done: true, removed: true, note: `driver destroy at purge failed: ${(e as Error).message}` };
     }
   }
 }
