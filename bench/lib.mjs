@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: seeding the store directly, server processes, the bare
 // node:http baseline, and the load generator (autocannon, 32 connections unless told otherwise).
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -16,8 +16,38 @@ import { startProcess } from "../dist/test/processes.js";
 
 export { ROOT, startProcess };
 
+/** The account the scale benchmarks' instances belong to (root's quota is a million; this one's is more). */
+export const BENCH_ACCOUNT = {
+  name: "bench",
+  keys: { publicKey: "bench-public-key", privateKey: "bench-private-key" },
+  quota: 2_000_000,
+};
+
+const made = [];
+// The seeded stores are large (about 0.6 GB per million instances): none outlives the run.
+process.on("exit", () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+/** What an interrupted run must still stop (servers, the throwaway PostgreSQL) before it exits. */
+const stoppers = new Set();
+
+/** Registers `stop` to run if the run is interrupted; returns a function that unregisters it. */
+export function onInterrupt(stop) {
+  stoppers.add(stop);
+  return () => stoppers.delete(stop);
+}
+
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, async () => {
+    await Promise.allSettled([...stoppers].map((stop) => stop()));
+    process.exit(130);
+  });
+}
+
 export function tmp(prefix) {
-  return mkdtempSync(join(tmpdir(), `ocs-bench-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `ocs-bench-${prefix}-`));
+  made.push(dir);
+  return dir;
 }
 
 /** A catalog file with `hosts` 8-GPU 4090 hosts in cn-wlcb-01. */
@@ -35,10 +65,37 @@ export function catalogFile(dir, hosts) {
   return path;
 }
 
+/** A record as a row: snake_case columns, booleans as 0/1 (the store's portable types). */
+function asRow(rec) {
+  const row = {};
+  for (const [k, v] of Object.entries(rec))
+    row[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = typeof v === "boolean" ? (v ? 1 : 0) : v;
+  return row;
+}
+
+/** Multi-row INSERTs of plain rows (at most 16k bound values per statement, within both dialects' limits). */
+async function insertRows(tx, table, rows) {
+  if (rows.length === 0) return;
+  const cols = Object.keys(rows[0]);
+  const per = Math.max(1, Math.floor(16_000 / cols.length));
+  const one = `(${cols.map(() => "?").join(", ")})`;
+  for (let i = 0; i < rows.length; i += per) {
+    const chunk = rows.slice(i, i + per);
+    await tx.run(
+      `INSERT INTO ${table} (${cols.join(", ")}) VALUES ${chunk.map(() => one).join(", ")}`,
+      chunk.flatMap((r) => cols.map((c) => r[c])),
+    );
+  }
+}
+
 /**
- * Seeds `n` instances straight into the store (not through n API calls): Stopped and holding
- * nothing, or with a scheduled stop due at `stopAt` (Running, GPUs not held: the scheduler path
- * releases what the instance holds, which is nothing).
+ * Seeds `n` instances straight into the store (not through n API calls), in bulk statements that
+ * need no repository method, so the same harness seeds any build (bench/RESULTS.md's "before"
+ * column ran it against main): Stopped and holding nothing, or with a scheduled stop due at
+ * `stopAt` (Running, GPUs not held: the scheduler path releases what the instance holds, which is
+ * nothing). Every instance has its own sealed password, as through Create. The instances belong
+ * to the account `opts.account` (made with a quota above `n`) or to root; `opts.env` names the
+ * store (OCS_DATABASE_URL for PostgreSQL).
  */
 export async function seed(dataDir, catalogPath, n, opts = {}) {
   const config = loadConfig(
@@ -47,65 +104,163 @@ export async function seed(dataDir, catalogPath, n, opts = {}) {
       OCS_CATALOG: catalogPath,
       OCS_ROOT_PUBLIC_KEY: ROOT.publicKey,
       OCS_ROOT_PRIVATE_KEY: ROOT.privateKey,
+      ...opts.env,
     },
     dataDir,
   );
   const server = await createServer(config, { log: silentLogger });
-  const store = server.internals.store;
-  const root = (await server.services.accounts.listAccounts()).find((a) => a.isRoot);
-  const project = (await server.services.accounts.projectsOf(root.id))[0];
-  const sealed = new SecretBox(loadOrCreateMasterKey(dataDir)).seal("Bench-Passw0rd");
+  const { accounts } = server.services;
+  let owner = (await accounts.listAccounts()).find((a) => a.isRoot);
+  if (opts.account) {
+    owner =
+      (await accounts.accountByName(opts.account.name)) ??
+      (
+        await accounts.createAccount(opts.account.name, {
+          keyPair: opts.account.keys,
+          instanceQuota: opts.account.quota,
+        })
+      ).account;
+  }
+  const project = (await accounts.projectsOf(owner.id))[0];
+  const box = new SecretBox(loadOrCreateMasterKey(dataDir, config.masterKey));
   const now = Date.now();
-  const batch = 2000;
+  const id = (i) => `uhost-b${String(i).padStart(7, "0")}`;
+  const batch = 5000;
   for (let start = 0; start < n; start += batch) {
-    await store.tx(async (r) => {
-      for (let i = start; i < Math.min(n, start + batch); i++) {
-        const id = `uhost-b${String(i).padStart(7, "0")}`;
-        await r.instances.insert(
-          sampleInstance(id, now, {
-            accountId: root.id,
-            projectId: project.id,
-            name: `bench-${i}`,
-            state: opts.stopAt ? "Running" : "Stopped",
-            hostId: "b-0",
-            holdsCompute: false,
-            chargeType: "Dynamic",
-            passwordSealed: sealed,
-            createdAt: now - i,
-            schedulerStopAt: opts.stopAt ?? null,
-          }),
+    const ids = Array.from({ length: Math.min(batch, n - start) }, (_, k) => start + k);
+    await server.internals.db.tx(async (tx) => {
+      await insertRows(
+        tx,
+        "instances",
+        ids.map((i) =>
+          asRow(
+            sampleInstance(id(i), now, {
+              accountId: owner.id,
+              projectId: project.id,
+              name: `bench-${i}`,
+              state: opts.stopAt ? "Running" : "Stopped",
+              hostId: "b-0",
+              holdsCompute: false,
+              chargeType: "Dynamic",
+              passwordSealed: box.seal(`Bench-Passw0rd-${i}`),
+              createdAt: now - i,
+              schedulerStopAt: opts.stopAt ?? null,
+            }),
+          ),
+        ),
+      );
+      await insertRows(
+        tx,
+        "disks",
+        ids
+          .map((i) =>
+            asRow({
+              id: `bsm-b${i}`,
+              accountId: owner.id,
+              instanceId: id(i),
+              zone: "cn-wlcb-01",
+              isBoot: true,
+              diskType: "CLOUD_SSD",
+              sizeGB: 50,
+              drive: "/dev/vda",
+              state: "InUse",
+              createdAt: now,
+            }),
+          )
+          .map(({ size_g_b, ...r }) => ({ ...r, size_gb: size_g_b })),
+      );
+      if (opts.stopAt) {
+        await insertRows(
+          tx,
+          "tasks",
+          ids.map((i) => ({
+            id: `task-b${i}`,
+            kind: "scheduled-stop",
+            instance_id: id(i),
+            due_at: opts.stopAt,
+            attempts: 0,
+            payload: "{}",
+            created_at: now,
+          })),
         );
-        await r.disks.insert({
-          id: `bsm-b${i}`,
-          accountId: root.id,
-          instanceId: id,
-          zone: "cn-wlcb-01",
-          isBoot: true,
-          diskType: "CLOUD_SSD",
-          sizeGB: 50,
-          drive: "/dev/vda",
-          state: "InUse",
-          createdAt: now,
-        });
-        if (opts.stopAt) {
-          await r.tasks.insert(
-            { id: `task-b${i}`, kind: "scheduled-stop", instanceId: id, dueAt: opts.stopAt, payload: {} },
-            now,
-          );
-        }
       }
     });
   }
   await server.close();
 }
 
+/**
+ * The stores every benchmark runs on: SQLite always, PostgreSQL (a throwaway server started as the
+ * tests start theirs, scripts/postgres.mjs) unless OCS_BENCH_STORE=sqlite. OCS_BENCH_STORE=postgres
+ * runs PostgreSQL only. `fresh()` gives the environment of a new, empty store.
+ */
+export async function stores(which = process.env.OCS_BENCH_STORE ?? "both") {
+  const out = [];
+  if (which !== "postgres") out.push({ name: "sqlite", fresh: async () => ({}), stop: async () => {} });
+  if (which !== "sqlite") {
+    const { startPostgres } = await import("../scripts/postgres.mjs");
+    const server = await startPostgres();
+    const { default: pg } = await import("pg");
+    let n = 0;
+    out.push({
+      name: "postgres",
+      async fresh() {
+        const name = `bench_${process.pid}_${n++}`;
+        const client = new pg.Client(server.url);
+        await client.connect();
+        try {
+          await client.query(`CREATE DATABASE ${name}`);
+        } finally {
+          await client.end();
+        }
+        return { OCS_DATABASE_URL: server.url.replace(/\/[^/]*$/, `/${name}`) };
+      },
+      stop: () => {
+        forget();
+        return server.stop();
+      },
+    });
+    const forget = onInterrupt(() => server.stop());
+  }
+  return out;
+}
+
+/** Runs `fn` with the environment of a fresh store: SQLite, or PostgreSQL with OCS_BENCH_STORE=postgres. */
+export async function withStore(fn) {
+  const all = await stores(process.env.OCS_BENCH_STORE === "postgres" ? "postgres" : "sqlite");
+  try {
+    return await fn(await all[0].fresh());
+  } finally {
+    for (const s of all) await s.stop();
+  }
+}
+
 /** A signed form body for autocannon (no nonce in the scheme, so one body can be replayed). */
-export function body(action, params = {}) {
+export function body(action, params = {}, keys = ROOT) {
   return signedForm(
     { Action: action, Region: "cn-wlcb", ...params },
-    ROOT.publicKey,
-    ROOT.privateKey,
+    keys.publicKey,
+    keys.privateKey,
   ).toString();
+}
+
+/**
+ * Counts rows of a running server's store from outside it (a read-only SQLite handle beside the
+ * server's, or a PostgreSQL client): the scheduler benchmark watches the stops land this way.
+ */
+export async function storeCounter(dataDir, env) {
+  if (env.OCS_DATABASE_URL) {
+    const { default: pg } = await import("pg");
+    const client = new pg.Client(env.OCS_DATABASE_URL);
+    await client.connect();
+    return {
+      count: async (sql) => Number((await client.query(sql)).rows[0].n),
+      close: () => client.end(),
+    };
+  }
+  const { default: Database } = await import("better-sqlite3");
+  const db = new Database(join(dataDir, "ocs.sqlite"), { readonly: true });
+  return { count: async (sql) => Number(db.prepare(sql).get().n), close: async () => db.close() };
 }
 
 /** A bare node:http server answering a pre-serialized body: the ceiling for any JSON API here. */
@@ -124,21 +279,43 @@ export async function baseline(payload) {
   const port = await new Promise((resolve) =>
     child.stdout.on("data", (d) => resolve(/port (\d+)/.exec(String(d))[1])),
   );
-  return { url: `http://127.0.0.1:${port}`, kill: () => child.kill() };
+  const forget = onInterrupt(async () => child.kill());
+  return {
+    url: `http://127.0.0.1:${port}`,
+    kill: () => {
+      forget();
+      child.kill();
+    },
+  };
 }
 
-/** Runs autocannon; returns req/s and latency percentiles in ms. */
+/**
+ * Runs autocannon; returns req/s and latency percentiles in ms. Every answer must be HTTP 200 with
+ * RetCode 0 (a refused call is fast and would flatter the figures).
+ */
 export async function load(url, requestBody, opts = {}) {
+  let refused = 0;
+  let example = "";
   const r = await autocannon({
     url,
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: requestBody,
     connections: opts.connections ?? 32,
     duration: opts.duration ?? 5,
     amount: opts.amount,
+    requests: [
+      {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: requestBody,
+        onResponse: (status, resBody) => {
+          if (status === 200 && /"RetCode":0[,}]/.test(resBody.slice(0, 200))) return;
+          refused++;
+          example ||= resBody.slice(0, 300);
+        },
+      },
+    ],
   });
-  if (r.non2xx > 0 || r.errors > 0) throw new Error(`load had ${r.non2xx} non-2xx and ${r.errors} errors`);
+  if (r.non2xx > 0 || r.errors > 0 || refused > 0)
+    throw new Error(`load had ${r.non2xx} non-2xx, ${r.errors} errors, ${refused} refused: ${example}`);
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total };
 }
 

@@ -1,13 +1,16 @@
-// `npm run bench`: the five benchmarks of bench/README (issue #7). Each prints its figures; ratios are
-// against baselines measured in the same run on the same machine, so they hold on a noisy box.
-// Writes bench/results.json and bench/RESULTS.md.
+// `npm run bench`: the benchmarks of issues #7 and #17, on SQLite and on a throwaway PostgreSQL
+// (OCS_BENCH_STORE=sqlite|postgres runs one). Each prints its figures; ratios are against
+// baselines measured in the same run on the same machine, so they hold on a noisy box.
+// `node bench/run.mjs describe scale` runs some; OCS_BENCH_SIZE=0.1 shrinks every instance count
+// (a quick check, never recorded). A full run writes bench/results.json and bench/RESULTS.md.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer as netServer } from "node:net";
+import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
 import {
+  BENCH_ACCOUNT,
   baseline,
   body,
   catalogFile,
@@ -15,17 +18,23 @@ import {
   fmt,
   load,
   machine,
+  onInterrupt,
   post,
   rssMB,
   seed,
   startProcess,
+  storeCounter,
+  stores,
   tmp,
 } from "./lib.mjs";
+import { renderMarkdown } from "./render.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
-const results = { machine: machine(), date: new Date().toISOString(), benches: {} };
+const size = Number(process.env.OCS_BENCH_SIZE ?? 1);
+const scaled = (n) => Math.max(100, Math.round(n * size));
+const results = { machine: machine(), date: new Date().toISOString(), loadBefore: loadavg(), benches: {} };
 const log = (s) => process.stdout.write(`${s}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,17 +47,51 @@ async function until(url, id, target) {
   while ((await state(url, id)) !== target) await sleep(2);
 }
 
+/** A fresh store, seeded with `n` instances, and `ocs serve` on it (sim driver at 0 ms). */
+async function serverWith(store, prefix, n, opts = {}) {
+  const dir = tmp(prefix);
+  const cat = catalogFile(dir, opts.hosts ?? 100);
+  const env = await store.fresh();
+  const t0 = Date.now();
+  if (n > 0) await seed(dir, cat, n, { env, ...opts.seed });
+  const seeded = (Date.now() - t0) / 1000;
+  const t1 = Date.now();
+  const started = await startProcess({
+    OCS_DATA_DIR: dir,
+    OCS_CATALOG: cat,
+    OCS_SIM_LATENCY_MS: "0",
+    ...env,
+  });
+  const forget = onInterrupt(() => started.kill());
+  const p = {
+    ...started,
+    kill: () => {
+      forget();
+      return started.kill();
+    },
+  };
+  return { p, dir, env, seededSeconds: seeded, startSeconds: (Date.now() - t1) / 1000 };
+}
+
+const CREATE = {
+  Zone: "cn-wlcb-01",
+  GpuType: "4090",
+  GPU: 1,
+  CPU: 16,
+  Memory: 65536,
+  CompShareImageId: "compshareImage-ubuntu2204",
+  ChargeType: "Dynamic",
+};
+
 // ------------------------------------------------------------------ 1. Describe throughput
-async function describeBench() {
-  log("\n== 1. Describe throughput and latency (10,000 instances, 32 connections, 5 s each)");
-  const dir = tmp("describe");
-  const cat = catalogFile(dir, 20);
-  await seed(dir, cat, 10_000);
-  const p = await startProcess({ OCS_DATA_DIR: dir, OCS_CATALOG: cat, OCS_SIM_LATENCY_MS: "0" });
+async function describeBench(store) {
+  const n = scaled(10_000);
+  log(`\n== 1. [${store.name}] Describe throughput and latency (${n} instances, 32 connections, 5 s each)`);
+  const { p } = await serverWith(store, "describe", n, { hosts: 20 });
   const out = {};
   try {
     for (const [name, params] of [
-      ["by one UHostId", { UHostIds: ["uhost-b0005000"] }],
+      ["by one UHostId", { UHostIds: [`uhost-b${String(Math.floor(n / 2)).padStart(7, "0")}`] }],
       ["page of 20", { Limit: 20 }],
       ["page of 100", { Limit: 100 }],
     ]) {
@@ -77,14 +120,9 @@ async function describeBench() {
 }
 
 // ------------------------------------------------------------------ 2. Lifecycle throughput
-async function lifecycleBench() {
-  log("\n== 2. Lifecycle throughput (sim driver at 0 ms, 32 clients, 10 s)");
-  const dir = tmp("lifecycle");
-  const p = await startProcess({
-    OCS_DATA_DIR: dir,
-    OCS_CATALOG: catalogFile(dir, 20),
-    OCS_SIM_LATENCY_MS: "0",
-  });
+async function lifecycleBench(store) {
+  log(`\n== 2. [${store.name}] Lifecycle throughput (sim driver at 0 ms, 32 clients, 10 s)`);
+  const { p } = await serverWith(store, "lifecycle", 0, { hosts: 20 });
   try {
     const ids = await createRunningMany(p.url, 64);
     const before = (await p.call("EmulatorStatus")).DriverCalls;
@@ -119,75 +157,129 @@ async function lifecycleBench() {
 }
 
 // ------------------------------------------------------------------ 3. Scheduled stops
-async function schedulerBench() {
-  log("\n== 3. 10,000 scheduled stops due in the same second (clock advanced)");
-  const dir = tmp("sched");
-  const cat = catalogFile(dir, 20);
+async function schedulerBench(store) {
+  const n = scaled(100_000);
+  const limitS = 180;
+  log(`\n== 3. [${store.name}] ${n} scheduled stops due in the same second (clock advanced)`);
   const due = Date.now() + 3_600_000;
-  await seed(dir, cat, 10_000, { stopAt: due });
-  const p = await startProcess({ OCS_DATA_DIR: dir, OCS_CATALOG: cat, OCS_SIM_LATENCY_MS: "0" });
-  const db = new Database(join(dir, "ocs.sqlite"), { readonly: true });
+  const { p, dir, env } = await serverWith(store, "sched", n, { hosts: 20, seed: { stopAt: due } });
+  const counter = await storeCounter(dir, env);
   try {
     const t0 = Date.now();
     await p.call("EmulatorAdvanceClock", { Seconds: 3601 });
+    // Fired: the scheduler began the instance's Stop (its scheduled-stop task is gone, in the same
+    // transaction); stopped: the worker finished that Stop.
     let stopped = 0;
-    while (stopped < 10_000) {
-      await sleep(50);
-      stopped = db
-        .prepare("SELECT COUNT(*) AS n FROM instances WHERE state = 'Stopped' AND operation IS NULL")
-        .get().n;
-      if (Date.now() - t0 > 600_000) throw new Error(`only ${stopped} stopped after 10 minutes`);
+    let firedSeconds;
+    while (stopped < n && Date.now() - t0 < limitS * 1000) {
+      await sleep(250);
+      if (firedSeconds === undefined) {
+        const left = await counter.count("SELECT COUNT(*) AS n FROM tasks WHERE kind = 'scheduled-stop'");
+        if (left === 0) firedSeconds = (Date.now() - t0) / 1000;
+      }
+      stopped = await counter.count(
+        "SELECT COUNT(*) AS n FROM instances WHERE state = 'Stopped' AND operation IS NULL",
+      );
     }
     const secs = (Date.now() - t0) / 1000;
     const calls = (await p.call("EmulatorStatus")).DriverCalls;
+    const all = stopped >= n;
     log(
-      `all 10,000 fired and stopped in ${fmt(secs, 2)} s (${fmt(10_000 / secs, 0)} stops/s; driver stop calls: ${calls.stop})`,
+      all
+        ? `all ${n} fired in ${fmt(firedSeconds, 2)} s and stopped in ${fmt(secs, 2)} s (${fmt(n / secs, 0)} stops/s; driver stop calls: ${calls.stop})`
+        : `only ${stopped} of ${n} stopped after ${limitS} s (${fmt(stopped / secs, 0)} stops/s; all fired: ${firedSeconds === undefined ? "no" : `${fmt(firedSeconds, 2)} s`})`,
     );
-    return { seconds: secs, stopsPerSecond: 10_000 / secs, driverStopCalls: calls.stop };
+    return {
+      instances: n,
+      all,
+      stopped,
+      firedSeconds,
+      seconds: secs,
+      stopsPerSecond: stopped / secs,
+      driverStopCalls: calls.stop,
+    };
   } finally {
-    db.close();
+    await counter.close();
     await p.kill();
   }
 }
 
-// ------------------------------------------------------------------ 4. Scale
-async function scaleBench() {
-  log("\n== 4. Scale: 100,000 instances");
-  const dir = tmp("scale");
-  const cat = catalogFile(dir, 100);
-  const t0 = Date.now();
-  await seed(dir, cat, 100_000);
-  log(`seeded 100,000 instances through the store in ${fmt((Date.now() - t0) / 1000)} s`);
-  const p = await startProcess({ OCS_DATA_DIR: dir, OCS_CATALOG: cat, OCS_SIM_LATENCY_MS: "0" });
+// ------------------------------------------------------------------ 4 and 5. Scale
+/**
+ * At `n` instances: RSS, Describe latency alone (1 connection: the service time) and under load
+ * (32 connections, beside bare node:http answering the same body at the same concurrency: the
+ * ceiling), a deep page (the last one), by id, and Create alone and 8 at a time.
+ */
+async function scaleAt(store, n, label) {
+  log(`\n== ${label}. [${store.name}] Scale: ${n} instances`);
+  const s = await serverWith(store, `scale${n}`, n, { hosts: 128, seed: { account: BENCH_ACCOUNT } });
+  const { p } = s;
+  log(
+    `seeded ${n} instances through the store in ${fmt(s.seededSeconds)} s; server started in ${fmt(s.startSeconds)} s`,
+  );
+  const k = BENCH_ACCOUNT.keys;
+  const describe = (params) => body("DescribeCompShareInstance", params, k);
   try {
     const rssIdle = rssMB(p.child.pid);
-    const page = await load(p.url, body("DescribeCompShareInstance", { Limit: 100 }));
-    const one = await load(p.url, body("DescribeCompShareInstance", { UHostIds: ["uhost-b0050000"] }));
-    const create = await load(
+    const one = await load(
       p.url,
-      body("CreateCompShareInstance", {
-        Zone: "cn-wlcb-01",
-        GpuType: "4090",
-        GPU: 1,
-        CPU: 16,
-        Memory: 65536,
-        CompShareImageId: "compshareImage-ubuntu2204",
-        ChargeType: "Dynamic",
-      }),
-      { connections: 8, amount: 500 },
+      describe({ UHostIds: [`uhost-b${String(Math.floor(n / 2)).padStart(7, "0")}`] }),
+      {
+        connections: 1,
+      },
     );
+    const page = await load(p.url, describe({ Limit: 100 }), { connections: 1 });
+    const deep = await load(p.url, describe({ Limit: 100, Offset: n - 100 }), { connections: 1 });
+    const pageLoaded = await load(p.url, describe({ Limit: 100 }), { connections: 32 });
+    const sample = await (
+      await fetch(p.url, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: describe({ Limit: 100 }),
+      })
+    ).text();
+    if (JSON.parse(sample).TotalCount !== n)
+      throw new Error(`TotalCount is not ${n}: ${sample.slice(0, 200)}`);
+    const base = await baseline(sample);
+    const bare = await load(base.url, describe({ Limit: 100 }), { connections: 32 });
+    base.kill();
+    const create = body("CreateCompShareInstance", CREATE, k);
+    // 300 + 500 creates of one GPU fit the 128 hosts' 1024 GPUs.
+    const create1 = await load(p.url, create, { connections: 1, amount: 300, duration: 60 });
+    const create8 = await load(p.url, create, { connections: 8, amount: 500, duration: 60 });
     const rssLoaded = rssMB(p.child.pid);
     log(`server RSS: ${rssIdle} MB after start, ${rssLoaded} MB after the load`);
-    log(`Describe page of 100: ${fmt(page.rps, 0)} req/s, p50 ${page.p50} ms, p99 ${page.p99} ms`);
-    log(`Describe by id:       ${fmt(one.rps, 0)} req/s, p50 ${one.p50} ms, p99 ${one.p99} ms`);
-    log(`Create (500, 8 conns): p50 ${create.p50} ms, p99 ${create.p99} ms`);
-    return { rssIdleMB: rssIdle, rssLoadedMB: rssLoaded, describePage100: page, describeOne: one, create };
+    log(`Describe by id, 1 conn:        p50 ${one.p50} ms, p99 ${one.p99} ms (${fmt(one.rps, 0)} req/s)`);
+    log(`Describe page of 100, 1 conn:  p50 ${page.p50} ms, p99 ${page.p99} ms (${fmt(page.rps, 0)} req/s)`);
+    log(`Describe last page, 1 conn:    p50 ${deep.p50} ms, p99 ${deep.p99} ms (${fmt(deep.rps, 0)} req/s)`);
+    log(
+      `Describe page of 100, 32 conns: ${fmt(pageLoaded.rps, 0)} req/s, p99 ${pageLoaded.p99} ms | bare node:http ${fmt(bare.rps, 0)} req/s, p99 ${bare.p99} ms | ratio ${fmt(pageLoaded.rps / bare.rps, 2)}`,
+    );
+    log(`Create, 1 conn:  p50 ${create1.p50} ms, p99 ${create1.p99} ms (${create1.total} creates)`);
+    log(`Create, 8 conns: p50 ${create8.p50} ms, p99 ${create8.p99} ms (${create8.total} creates)`);
+    return {
+      instances: n,
+      seededSeconds: s.seededSeconds,
+      startSeconds: s.startSeconds,
+      rssIdleMB: rssIdle,
+      rssLoadedMB: rssLoaded,
+      describeOne: one,
+      describePage100: page,
+      describeLastPage: deep,
+      describePage100Loaded: pageLoaded,
+      bareNodeHttpPage100: bare,
+      create: create1,
+      create8,
+    };
   } finally {
     await p.kill();
   }
 }
 
-// ------------------------------------------------------------------ 5. Against moto
+const scaleBench = (store) => scaleAt(store, scaled(100_000), "4");
+const scale1mBench = (store) => scaleAt(store, scaled(1_000_000), "5");
+
+// ------------------------------------------------------------------ 6. Against moto
 function freePort() {
   return new Promise((resolve) => {
     const s = netServer();
@@ -211,18 +303,14 @@ function ensureMoto() {
   return py;
 }
 
-async function motoBench() {
-  log("\n== 5. Against moto (the Python AWS emulator), same operations on its EC2 emulation");
+async function motoBench(store) {
+  log(`\n== 6. [${store.name}] Against moto (the Python AWS emulator), same operations on its EC2 emulation`);
   const py = ensureMoto();
   const port = await freePort();
   const moto = spawn(py, ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+  const forgetMoto = onInterrupt(async () => moto.kill());
   const motoUrl = `http://127.0.0.1:${port}`;
-  const dir = tmp("moto");
-  const ocs = await startProcess({
-    OCS_DATA_DIR: dir,
-    OCS_CATALOG: catalogFile(dir, 20),
-    OCS_SIM_LATENCY_MS: "0",
-  });
+  const { p: ocs } = await serverWith(store, "moto", 0, { hosts: 20 });
   try {
     for (let i = 0; i < 100; i++) {
       try {
@@ -331,61 +419,10 @@ print(json.dumps([i["InstanceId"] for i in r["Instances"]]))`;
     );
     return out;
   } finally {
+    forgetMoto();
     moto.kill();
     await ocs.kill();
   }
-}
-
-function renderMarkdown(r) {
-  const b = r.benches;
-  const lines = [
-    "# Benchmark results",
-    "",
-    `Run of \`npm run bench\` on ${r.date.slice(0, 10)}: ${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.machine.node}.`,
-    "Ratios compare with baselines measured in the same run on the same machine. Raw figures: `bench/results.json`.",
-    "",
-    "## 1. Describe (10,000 instances, 32 connections) vs bare node:http with a pre-serialized body of the same size",
-    "",
-    "| request | body | ocs req/s | ocs p50 / p99 ms | bare req/s | bare p99 ms | ratio |",
-    "|---|---|---|---|---|---|---|",
-    ...Object.entries(b.describe ?? {}).map(
-      ([k, v]) =>
-        `| ${k} | ${v.bodyBytes} B | ${fmt(v.ocs.rps, 0)} | ${v.ocs.p50} / ${v.ocs.p99} | ${fmt(v.bareNodeHttp.rps, 0)} | ${v.bareNodeHttp.p99} | ${fmt(v.ratio, 2)} |`,
-    ),
-    "",
-    "## 2. Lifecycle (sim driver at 0 ms)",
-    "",
-    `- start/stop cycles through the API (Stop, wait Stopped, Start, wait Running; 32 clients): **${fmt(b.lifecycle?.cyclesPerSecond)} /s**`,
-    `- worker transitions: **${fmt(b.lifecycle?.transitionsPerSecond)} /s**`,
-    "",
-    "## 3. Scheduled stops",
-    "",
-    `- 10,000 schedules due in the same second, clock advanced: all fired and stopped in **${fmt(b.scheduler?.seconds, 2)} s** (${fmt(b.scheduler?.stopsPerSecond, 0)} stops/s; driver stop calls: ${b.scheduler?.driverStopCalls})`,
-    "",
-    "## 4. Scale (100,000 instances)",
-    "",
-    `- server RSS: ${b.scale?.rssIdleMB} MB after start, ${b.scale?.rssLoadedMB} MB after the load`,
-    `- Describe page of 100: ${fmt(b.scale?.describePage100.rps, 0)} req/s, p50 ${b.scale?.describePage100.p50} ms, **p99 ${b.scale?.describePage100.p99} ms** (32 connections)`,
-    `- Describe by id: ${fmt(b.scale?.describeOne.rps, 0)} req/s, p99 ${b.scale?.describeOne.p99} ms`,
-    `- Create: p50 ${b.scale?.create.p50} ms, **p99 ${b.scale?.create.p99} ms** (500 creates, 8 connections)`,
-    "",
-    "## 5. Against moto 5.2.5 (EC2 emulation), same operations",
-    "",
-    "| operation | ocs req/s (p99 ms) | moto req/s (p99 ms) | ratio ocs/moto |",
-    "|---|---|---|---|",
-    ...Object.entries(b.moto ?? {})
-      .filter(([, v]) => v.ocs)
-      .map(
-        ([k, v]) =>
-          `| ${k} | ${fmt(v.ocs.rps, 0)} (${v.ocs.p99}) | ${fmt(v.moto.rps, 0)} (${v.moto.p99}) | ${fmt(v.ratio, 2)} |`,
-      ),
-    `| stop/start one, sequential cycles/s | ${fmt(b.moto?.["stop/start one"]?.ocsCyclesPerSecond)} | ${fmt(b.moto?.["stop/start one"]?.motoCyclesPerSecond)} | ${fmt(b.moto?.["stop/start one"]?.ratio, 2)} |`,
-    "",
-    "moto flips an instance's state inside the request; an opencompshare cycle also waits for the worker",
-    "to finish each transition (Stop, then poll Describe until Stopped, Start, poll until Running).",
-    "",
-  ];
-  return lines.join("\n");
 }
 
 const benches = [
@@ -393,17 +430,42 @@ const benches = [
   ["lifecycle", lifecycleBench],
   ["scheduler", schedulerBench],
   ["scale", scaleBench],
-  ["moto", motoBench],
+  ["scale1m", scale1mBench],
+  ["moto", motoBench, "sqlite"],
 ];
 log(`machine: ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`);
-for (const [name, fn] of benches) if (want(name)) results.benches[name] = await fn();
-// Only a full run replaces the recorded results; a partial run (node bench/run.mjs describe) just prints.
-if (only.length === 0) {
-  writeFileSync(join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(here, "RESULTS.md"), renderMarkdown(results));
+log(`load average before: ${results.loadBefore.map((x) => x.toFixed(2)).join(", ")}`);
+const all = await stores();
+const started = Date.now();
+try {
+  for (const [name, fn, onlyOn] of benches) {
+    if (!want(name)) continue;
+    for (const store of all) {
+      if (onlyOn && store.name !== onlyOn) continue;
+      results.benches[name] ??= {};
+      results.benches[name][store.name] = await fn(store);
+    }
+  }
+} finally {
+  for (const s of all) await s.stop();
 }
+results.minutes = (Date.now() - started) / 60_000;
+results.loadAfter = loadavg();
 log(
-  only.length === 0
-    ? "\nwrote bench/results.json and bench/RESULTS.md"
-    : `\npartial run (${only.join(", ")}): recorded results unchanged`,
+  `\nload average after: ${results.loadAfter.map((x) => x.toFixed(2)).join(", ")}; ${fmt(results.minutes)} min`,
 );
+// Only a full run at full size replaces the recorded results; a partial run just prints.
+if (only.length === 0 && size === 1 && !process.env.OCS_BENCH_STORE) {
+  const before = join(here, "results-before.json");
+  writeFileSync(join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(
+    join(here, "RESULTS.md"),
+    renderMarkdown(results, existsSync(before) ? JSON.parse(readFileSync(before, "utf8")) : undefined),
+  );
+  log("wrote bench/results.json and bench/RESULTS.md");
+} else if (process.env.OCS_BENCH_OUT) {
+  writeFileSync(process.env.OCS_BENCH_OUT, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${process.env.OCS_BENCH_OUT}`);
+} else {
+  log("partial run: recorded results unchanged");
+}

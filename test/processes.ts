@@ -35,8 +35,12 @@ export function bigCatalogFile(hosts: number): string {
   return path;
 }
 
-export async function startProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [MAIN, "serve"], {
+/** `nodeArgs`: flags for node itself (the benchmarks' profiler runs the server with --cpu-prof). */
+export async function startProcess(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, "serve"], {
     env: {
       ...process.env,
       OCS_PORT: "0",

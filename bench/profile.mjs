@@ -1,0 +1,115 @@
+// `node bench/profile.mjs [scenario] [instances]`: where a request spends its time. Seeds the store
+// directly, starts `ocs serve` under `node --cpu-prof`, drives one scenario for a few seconds and
+// prints the top self-time functions and files of the server's profile (bench/RESULTS.md quotes
+// them). Scenarios: one (Describe by id), page (page of 100), deep (page of 100 at the last
+// offset), create, sched (every instance's scheduled stop due at once, until all stopped).
+// OCS_BENCH_STORE=postgres profiles against a throwaway PostgreSQL.
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { body, catalogFile, load, seed, startProcess, storeCounter, tmp, withStore } from "./lib.mjs";
+
+const scenario = process.argv[2] ?? "page";
+const n = Number(process.argv[3] ?? 100_000);
+const log = (s) => process.stdout.write(`${s}\n`);
+
+const requests = {
+  one: () =>
+    body("DescribeCompShareInstance", { UHostIds: [`uhost-b${String(Math.floor(n / 2)).padStart(7, "0")}`] }),
+  page: () => body("DescribeCompShareInstance", { Limit: 100 }),
+  deep: () => body("DescribeCompShareInstance", { Limit: 100, Offset: n - 100 }),
+  sched: () => "",
+  create: () =>
+    body("CreateCompShareInstance", {
+      Zone: "cn-wlcb-01",
+      GpuType: "4090",
+      GPU: 1,
+      CPU: 16,
+      Memory: 65536,
+      CompShareImageId: "compshareImage-ubuntu2204",
+      ChargeType: "Dynamic",
+    }),
+};
+
+/** Self time per function and per file, from a V8 .cpuprofile. */
+export function summarize(profile, top = 15) {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map();
+  const dt = profile.timeDeltas;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i];
+    self.set(id, (self.get(id) ?? 0) + (dt[i] ?? 0));
+  }
+  const total = [...self.values()].reduce((a, b) => a + b, 0) || 1;
+  const fn = new Map();
+  const file = new Map();
+  for (const [id, us] of self) {
+    const { callFrame: c } = byId.get(id);
+    const where = c.url ? c.url.replace(/^.*\/(dist|node_modules)\//, "$1/") : "(native)";
+    const name = `${c.functionName || "(anonymous)"} ${where}${c.url ? `:${c.lineNumber + 1}` : ""}`;
+    fn.set(name, (fn.get(name) ?? 0) + us);
+    const f = c.url ? where : c.functionName || "(native)";
+    file.set(f, (file.get(f) ?? 0) + us);
+  }
+  const rank = (m) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, us]) => ({ what: k, pct: Math.round((1000 * us) / total) / 10 }));
+  return { functions: rank(fn), files: rank(file) };
+}
+
+async function main() {
+  if (!requests[scenario]) throw new Error(`unknown scenario ${scenario}; one of ${Object.keys(requests)}`);
+  await withStore(async (storeEnv) => {
+    const dir = tmp("profile");
+    const cat = catalogFile(dir, 200);
+    const t0 = Date.now();
+    const due = Date.now() + 3_600_000;
+    await seed(dir, cat, n, { env: storeEnv, stopAt: scenario === "sched" ? due : undefined });
+    log(`seeded ${n} instances in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const profDir = join(dir, "prof");
+    const p = await startProcess(
+      {
+        OCS_DATA_DIR: dir,
+        OCS_CATALOG: cat,
+        OCS_SIM_LATENCY_MS: "0",
+        ...storeEnv,
+      },
+      ["--cpu-prof", `--cpu-prof-dir=${profDir}`],
+    );
+    let r;
+    try {
+      if (scenario === "sched") {
+        const counter = await storeCounter(dir, storeEnv);
+        const t1 = Date.now();
+        await p.call("EmulatorAdvanceClock", { Seconds: 3601 });
+        let stopped = 0;
+        while (stopped < n && Date.now() - t1 < 120_000) {
+          await new Promise((res) => setTimeout(res, 200));
+          stopped = await counter.count("SELECT COUNT(*) AS n FROM instances WHERE state = 'Stopped'");
+        }
+        await counter.close();
+        r = { rps: stopped / ((Date.now() - t1) / 1000), p50: "-", p99: "-" };
+      } else {
+        r = await load(p.url, requests[scenario](), {
+          connections: scenario === "create" ? 8 : 4,
+          duration: 8,
+          amount: scenario === "create" ? 1000 : undefined,
+        });
+      }
+    } finally {
+      await p.kill();
+    }
+    const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
+    const s = summarize(JSON.parse(readFileSync(join(profDir, file), "utf8")));
+    log(
+      `${scenario} at ${n} instances: ${r.rps.toFixed(0)} ${scenario === "sched" ? "stops" : "req"}/s, p50 ${r.p50} ms, p99 ${r.p99} ms`,
+    );
+    log("\ntop self time, by function:");
+    for (const x of s.functions) log(`${String(x.pct).padStart(5)}%  ${x.what}`);
+    log("\ntop self time, by file:");
+    for (const x of s.files) log(`${String(x.pct).padStart(5)}%  ${x.what}`);
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
