@@ -26,6 +26,8 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   /** How long a worker's claim on a task lasts before another replica may take it over. */
   workerClaimSeconds: number;
+  /** Live custom images one account may hold. */
+  imageQuota: number;
   /** Base64 32-byte key sealing private keys and passwords; absent = `<data dir>/master.key`. */
   masterKey?: string;
   /**
@@ -51,6 +53,7 @@ const KEYS = [
   "OCS_RECYCLE_RETENTION_HOURS",
   "OCS_LOG_LEVEL",
   "OCS_WORKER_CLAIM_SECONDS",
+  "OCS_IMAGE_QUOTA",
   "OCS_MASTER_KEY",
   "OCS_DOCKER_SOCKET",
   "OCS_DOCKER_GPU_MODE",
@@ -174,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     recycleRetentionHours: int("OCS_RECYCLE_RETENTION_HOURS", 72, 0, 24 * 365),
     logLevel: logLevel as Config["logLevel"],
     workerClaimSeconds: int("OCS_WORKER_CLAIM_SECONDS", 30, 1, 3600),
+    imageQuota: int("OCS_IMAGE_QUOTA", 20, 0, 100_000),
     masterKey: checkMasterKey(get("OCS_MASTER_KEY")),
     strictParams: bool("OCS_STRICT_PARAMS", false),
   };

@@ -11,6 +11,9 @@ import { CatalogIndex, DEFAULT_CATALOG, loadCatalog, validateCatalog } from "./c
 import { SpecRules } from "./core/catalog/spec-rules.js";
 import { EmulatorService } from "./core/emulator/emulator.js";
 import { FaultTable } from "./core/emulator/faults.js";
+import { ImageService } from "./core/images/images.js";
+import { ImageJobs, recoverImageJobs } from "./core/images/jobs.js";
+import { ImageResolver } from "./core/images/resolve.js";
 import { OperationEngine } from "./core/instances/engine.js";
 import { InstanceService } from "./core/instances/instances.js";
 import { InstanceReconciliation } from "./core/instances/reconcile.js";
@@ -141,7 +144,17 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const workerRef: { current?: Worker } = {};
   const kick = () => workerRef.current?.kick();
   const engineFor = (store: Store) =>
-    new OperationEngine({ store, catalog: index, rules, clock, ids, secrets, timings, kick });
+    new OperationEngine({
+      store,
+      catalog: index,
+      rules,
+      clock,
+      ids,
+      secrets,
+      timings,
+      images: new ImageResolver(store, index),
+      kick,
+    });
 
   let root: Awaited<ReturnType<AccountService["ensureRoot"]>> | undefined;
   // Start-up runs under the migration lock on PostgreSQL, so replicas starting together take turns.
@@ -153,11 +166,13 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     });
     if (Object.values(repaired).some((n) => n > 0))
       log.warn("start-up recovery repaired the store", repaired);
+    const images = await recoverImageJobs(s, Date.now());
+    if (Object.values(images).some((n) => n > 0)) log.warn("start-up recovery repaired image jobs", images);
     // Under the same lock: two replicas starting on an empty store create one root account.
     root = await new AccountService(s, secrets, clock, ids).ensureRoot(rootKeys);
   });
 
-  const sim = config.driver === "sim" ? new SimDriver(config.simLatencyMs) : undefined;
+  const sim = config.driver === "sim" ? new SimDriver(config.simLatencyMs, Math.random, clock) : undefined;
   const docker =
     config.driver === "docker"
       ? dockerDriver(config, catalog, await store.meta.storeId(() => randomId("store", 12)))
@@ -166,6 +181,17 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
 
   const engine = engineFor(store);
   const accounts = new AccountService(store, secrets, clock, ids);
+  const resolver = new ImageResolver(store, index);
+  const images = new ImageService({
+    store,
+    clock,
+    ids,
+    resolver,
+    driver,
+    kick,
+    quota: config.imageQuota,
+  });
+  const imageJobs = new ImageJobs({ store, clock, driverAttempts: timings.driverAttempts });
   const instances = new InstanceService({
     store,
     engine,
@@ -176,6 +202,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     secrets,
     timings,
     driver,
+    images: resolver,
     kick,
   });
   const timers = new InstanceTimers(store, engine, clock);
@@ -184,6 +211,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     "scheduled-stop": (task) => timers.scheduledStop(task),
     release: (task) => timers.release(task),
     purge: (task, d) => timers.purge(task, d),
+    image: (task, d) => imageJobs.capture(task, d),
+    "image-remove": (task, d) => imageJobs.remove(task, d),
   };
   const worker = new Worker(
     new TaskQueue(store),
@@ -207,6 +236,15 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       systemDiskGeneration: 1,
     });
   }
+  for (const im of sim ? await store.images.byIds(await store.images.liveIds()) : []) {
+    if (im.status === "Available" && im.runtimeRef)
+      sim?.images.set(im.id, {
+        ref: im.runtimeRef,
+        instanceId: im.sourceInstanceId,
+        sizeMB: im.sizeMB,
+        seconds: im.totalSeconds,
+      });
+  }
 
   const reconciler = docker
     ? new Reconciler(
@@ -224,9 +262,12 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         faults,
         kick,
         reset: async () => {
+          // A capture in flight follows the clock: abandoned, so the worker need not wait for it.
+          sim.cancelCaptures();
           await worker.stop();
           await store.tx(async (r) => {
             await r.tasks.removeAll();
+            await r.images.removeAll();
             await r.disks.removeAll();
             await r.hosts.releaseAll();
             await r.instances.removeAll();
@@ -239,7 +280,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         },
       })
     : undefined;
-  const services: Services = { clock, catalog: index, rules, accounts, instances, emulator };
+  const services: Services = { clock, catalog: index, rules, accounts, instances, images, emulator };
   const gateway: GatewayDeps = {
     services,
     faults,

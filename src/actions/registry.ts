@@ -9,6 +9,14 @@ import describeCompShareSupportZone from "./catalog/describe-comp-share-support-
 import getCompShareInstancePrice from "./catalog/get-comp-share-instance-price.js";
 import getCompShareInstanceUserPrice from "./catalog/get-comp-share-instance-user-price.js";
 import * as emulator from "./emulator/emulator.js";
+import createCompShareCustomImage from "./images/create-comp-share-custom-image.js";
+import describeCompShareCustomImages from "./images/describe-comp-share-custom-images.js";
+import describeCompShareImageShareAccounts from "./images/describe-comp-share-image-share-accounts.js";
+import describeCompShareSharingImages from "./images/describe-comp-share-sharing-images.js";
+import getCompShareImageCreateProgress from "./images/get-comp-share-image-create-progress.js";
+import modifyCompShareImageShareAccount from "./images/modify-comp-share-image-share-account.js";
+import terminateCompShareCustomImage from "./images/terminate-comp-share-custom-image.js";
+import updateCompShareImage from "./images/update-comp-share-image.js";
 import createCompShareInstance from "./instances/create-comp-share-instance.js";
 import deleteCompShareStopScheduler from "./instances/delete-comp-share-stop-scheduler.js";
 import describeCompShareInstance from "./instances/describe-comp-share-instance.js";
@@ -54,6 +62,14 @@ export const ACTIONS = [
   deleteCompShareStopScheduler,
   describeCompShareRecycleInstance,
   recoverCompShareInstance,
+  createCompShareCustomImage,
+  getCompShareImageCreateProgress,
+  describeCompShareCustomImages,
+  updateCompShareImage,
+  terminateCompShareCustomImage,
+  modifyCompShareImageShareAccount,
+  describeCompShareImageShareAccounts,
+  describeCompShareSharingImages,
   emulator.advanceClock,
   emulator.setLatency,
   emulator.injectFault,

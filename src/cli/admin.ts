@@ -57,13 +57,13 @@ export function addAdminCommands(program: Command): void {
     async (accounts, [name]) => {
       const r = await accounts.createAccount(name as string);
       out(
-        `account ${r.account.name} (${r.account.id})\n  default project: ${r.project.id}\n  PublicKey:  ${r.keyPair.publicKey}\n  PrivateKey: ${r.keyPair.privateKey}\n`,
+        `account ${r.account.name} (${r.account.id}, number ${r.account.number})\n  default project: ${r.project.id}\n  PublicKey:  ${r.keyPair.publicKey}\n  PrivateKey: ${r.keyPair.privateKey}\n`,
       );
     },
   );
   adminCommand(account, "list", "Lists accounts.", "ocs admin account list", async (accounts) => {
     for (const a of await accounts.listAccounts()) {
-      out(`${a.id}\t${a.name}${a.isRoot ? "\t(root)" : ""}\tquota ${a.instanceQuota}\n`);
+      out(`${a.id}\t#${a.number}\t${a.name}${a.isRoot ? "\t(root)" : ""}\tquota ${a.instanceQuota}\n`);
     }
   });
 

@@ -3,6 +3,7 @@ import type { AccountService } from "./accounts/accounts.js";
 import type { CatalogIndex } from "./catalog/catalog.js";
 import type { SpecRules } from "./catalog/spec-rules.js";
 import type { EmulatorService } from "./emulator/emulator.js";
+import type { ImageService } from "./images/images.js";
 import type { InstanceService } from "./instances/instances.js";
 
 /**
@@ -15,6 +16,7 @@ export interface Services {
   rules: SpecRules;
   accounts: AccountService;
   instances: InstanceService;
+  images: ImageService;
   /** Present with the sim driver: the emulator's controls. */
   emulator?: EmulatorService;
 }

@@ -66,10 +66,11 @@ export interface DiskRecord {
 }
 
 /**
- * Task kinds: `transition` finishes a long-running operation; the others are timers. Core owns
- * their handlers; the worker only claims and runs them.
+ * Task kinds: `transition` finishes a long-running operation; `image` makes a custom image and
+ * `image-remove` removes a deleted one from the runtime (both keyed by the image id, not an
+ * instance's); the others are timers. Core owns their handlers; the worker only claims and runs them.
  */
-export type TaskKind = "transition" | "scheduled-stop" | "release" | "purge";
+export type TaskKind = "transition" | "scheduled-stop" | "release" | "purge" | "image" | "image-remove";
 
 export interface TaskRecord {
   id: string;
@@ -107,6 +108,8 @@ export interface HostRoom {
 
 export interface AccountRecord {
   id: string;
+  /** The account's number, as CompShare's integer account ids (image sharing names accounts by it). */
+  number: number;
   name: string;
   isRoot: boolean;
   instanceQuota: number;

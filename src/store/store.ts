@@ -4,6 +4,7 @@ import { SqliteDb } from "./db.js";
 import { DisksRepo } from "./disks-repo.js";
 import { EventsRepo } from "./events-repo.js";
 import { HostsRepo } from "./hosts-repo.js";
+import { ImagesRepo } from "./images-repo.js";
 import { InstancesRepo } from "./instances-repo.js";
 import { MetaRepo } from "./meta-repo.js";
 import { MIGRATION_LOCK, migrate } from "./migrations.js";
@@ -19,6 +20,7 @@ export interface Repos {
   readonly accounts: AccountsRepo;
   readonly meta: MetaRepo;
   readonly events: EventsRepo;
+  readonly images: ImagesRepo;
 }
 
 /** Repositories made on first use, so a transaction pays only for the ones it touches. */
@@ -30,6 +32,7 @@ class BoundRepos implements Repos {
   #accounts?: AccountsRepo;
   #meta?: MetaRepo;
   #events?: EventsRepo;
+  #images?: ImagesRepo;
   constructor(
     protected readonly handle: Db,
     private readonly inTx = false,
@@ -61,6 +64,10 @@ class BoundRepos implements Repos {
   get events(): EventsRepo {
     this.#events ??= new EventsRepo(this.handle, this.inTx);
     return this.#events;
+  }
+  get images(): ImagesRepo {
+    this.#images ??= new ImagesRepo(this.handle);
+    return this.#images;
   }
   /** Writes the events the transaction recorded, as its last statements. */
   async flushEvents(): Promise<void> {

@@ -35,12 +35,13 @@ export default defineAction({
       udiskId: p.UDiskIdForAttachment,
       page: pageOf(p),
     });
+    const images = await ctx.services.images.ofInstances(result.rows.map((r) => r.imageId));
     const now = clock.now();
     const set = result.rows.map((inst) =>
       renderInstance(inst, {
         catalog: catalog.catalog,
         type: catalog.gpuType(inst.gpuType),
-        image: catalog.image(inst.imageId),
+        image: images.get(inst.imageId),
         disks: result.disks.get(inst.id) ?? [],
         gpus: result.gpus.get(inst.id) ?? [],
         password: instances.password(inst),

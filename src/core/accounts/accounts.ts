@@ -47,6 +47,7 @@ export class AccountService {
     const now = this.clock.now();
     const account: AccountRecord = {
       id: this.ids.next("acc", 10),
+      number: 0,
       name,
       isRoot: opts.isRoot ?? false,
       instanceQuota: opts.instanceQuota ?? 100,
@@ -62,7 +63,7 @@ export class AccountService {
     };
     await this.store.tx(async (tx) => {
       if (await tx.accounts.accountByName(name)) throw new Error(`account ${name} already exists`);
-      await tx.accounts.insertAccount(account);
+      account.number = await tx.accounts.insertAccount(account);
       await tx.accounts.insertProject(project);
       await tx.accounts.insertKeyPair({
         publicKey: keys.publicKey,

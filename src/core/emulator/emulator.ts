@@ -1,8 +1,8 @@
 import type { OffsetClock } from "../../domain/clock.js";
 import type { ApiFault, FaultTable } from "./faults.js";
 
-/** Driver operations the simulator can be told to fail. */
-export const SIM_OPS = ["create", "start", "stop", "reboot", "reinstall", "destroy"] as const;
+/** Driver operations the simulator can be told to fail (`image`: a custom image capture). */
+export const SIM_OPS = ["create", "start", "stop", "reboot", "reinstall", "destroy", "image"] as const;
 export type SimOp = (typeof SIM_OPS)[number];
 
 /** The controls the simulated driver offers (it satisfies this shape; core never imports it). */

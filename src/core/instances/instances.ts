@@ -1,5 +1,4 @@
 import { subnetIdOf, vpcIdOf } from "../../domain/addresses.js";
-import type { ImageSpec } from "../../domain/catalog.js";
 import type { Clock } from "../../domain/clock.js";
 import { ApiError, UnsupportedByRuntime, badParam } from "../../domain/errors.js";
 import type { IdGen } from "../../domain/ids.js";
@@ -10,6 +9,7 @@ import type { Driver } from "../../drivers/driver.js";
 import type { Store } from "../../store/store.js";
 import type { CatalogIndex } from "../catalog/catalog.js";
 import type { SpecRules } from "../catalog/spec-rules.js";
+import type { ImageResolver } from "../images/resolve.js";
 import type { Page, PastTheEnd } from "../paging.js";
 import { checkOffset } from "../paging.js";
 import type { SecretBox } from "../secrets.js";
@@ -62,6 +62,8 @@ export interface InstanceServiceDeps {
   secrets: SecretBox;
   timings: LifecycleTimings;
   driver: Driver;
+  /** Platform and custom images by id: Create and Reinstall start from either. */
+  images: ImageResolver;
   kick: () => void;
 }
 
@@ -114,10 +116,14 @@ export class InstanceService {
     return this.d.engine.begin(scope, id, op, input, origin);
   }
 
-  reinstall(scope: Scope, id: string, imageId: string, password?: string): Promise<void> {
-    this.d.rules.image(imageId);
+  async reinstall(scope: Scope, id: string, imageId: string, password?: string): Promise<void> {
+    const image = await this.d.images.usable(scope, imageId, { action: "ReinstallCompShareInstance" });
     const plain = password === undefined ? undefined : decodePassword(password, "Password");
-    return this.operate(scope, id, "Reinstall", { imageId, password: plain });
+    return this.operate(scope, id, "Reinstall", {
+      imageId: image.id,
+      container: image.container,
+      password: plain,
+    });
   }
 
   start(scope: Scope, id: string, input: StartInput): Promise<void> {
@@ -287,10 +293,6 @@ export class InstanceService {
 
   password(inst: InstanceRecord): string {
     return this.d.secrets.open(inst.passwordSealed);
-  }
-
-  image(inst: InstanceRecord): ImageSpec | undefined {
-    return this.d.catalog.image(inst.imageId);
   }
 
   /** Instances of a project outside the recycle bin (GetProjectList's ResourceCount). */
