@@ -107,6 +107,9 @@ export class DockerImages {
     const seconds = (Date.now() - started) / 1000;
     // Only a commit long enough to time says anything about the throughput.
     if (bytes > 0 && seconds >= 0.5) this.bytesPerSecond = (this.bytesPerSecond + bytes / seconds) / 2;
+    // A commit the engine finished for a run that crashed meanwhile lost its tag to this one.
+    for (const row of await this.rows({ [IMAGE_LABEL]: req.imageId }))
+      if (row.Id !== id && !tagged(row)) await this.removeIfUnused(row.Id);
     const image = await this.inspect(id);
     onProgress({ percent: 100, totalSeconds: seconds, remainingSeconds: 0 });
     return { ref: id, sizeMB: mb(image?.Size ?? bytes), seconds: Math.max(1, Math.round(seconds)) };
