@@ -23,15 +23,15 @@ export const ERRORS = {
   },
   FaultInjected: { retCode: -1, message: "{message}" },
 
-  InstanceNotFound: { retCode: 8039, message: "UHostId [{uhostId}] not found" },
+  InstanceNotFound: { retCode: 8039, message: "UHostId {uhostId} not found" },
   InstanceOperationInProgress: {
     retCode: 8040,
     message:
-      "InstanceOperationInProgress: instance [{uhostId}] is locked by operation [{operation}] until {until}",
+      "InstanceOperationInProgress: instance {uhostId} is locked by operation [{operation}] until {until}",
   },
   InvalidInstanceState: {
     retCode: 8041,
-    message: "Instance [{uhostId}] is [{state}]; {action} is allowed only from [{allowed}]",
+    message: "Instance {uhostId} is [{state}]; {action} is allowed only from [{allowed}]",
   },
   NotEnoughGpuOnHost: {
     retCode: 8042,
@@ -40,21 +40,21 @@ export const ERRORS = {
   },
   SpotStopNeedsForce: {
     retCode: 8043,
-    message: "Instance [{uhostId}] is a spot instance; stopping it needs Force=true",
+    message: "Instance {uhostId} is a spot instance; stopping it needs Force=true",
   },
   ImageInProgress: {
     retCode: 8044,
-    message: "Instance [{uhostId}] has a custom image being made; {action} is not allowed until it finishes",
+    message: "Instance {uhostId} has a custom image being made; {action} is not allowed until it finishes",
   },
   StopSchedulerNotAllowed: {
     retCode: 8045,
-    message: "Instance [{uhostId}] is a spot instance; scheduled stop is not supported for spot instances",
+    message: "Instance {uhostId} is a spot instance; scheduled stop is not supported for spot instances",
   },
   QuotaExceeded: {
     retCode: 8046,
     message: "Instance quota exceeded: the account may hold {quota} instances and holds {count}",
   },
-  NotInRecycle: { retCode: 8047, message: "UHostId [{uhostId}] is not in the recycle bin" },
+  NotInRecycle: { retCode: 8047, message: "UHostId {uhostId} is not in the recycle bin" },
   HostResourceNotEnough: {
     retCode: 8048,
     message: "Not enough CPU or memory on this host for the new spec ({reason}); its disks live there",
@@ -62,15 +62,16 @@ export const ERRORS = {
   PasswordNotApplicable: {
     retCode: 8049,
     message:
-      "The password of [{uhostId}] cannot be set while it runs: {reason}; stop it and reset the password then",
+      "The password of {uhostId} cannot be set while it runs: {reason}; stop it and reset the password then",
   },
-  DriverFailed: { retCode: 8050, message: "The runtime of [{uhostId}] refused: {reason}" },
+  DriverFailed: { retCode: 8050, message: "The runtime of {uhostId} refused: {reason}" },
   // Custom images: a block of their own (8070-8079), so parallel work on other resources cannot
-  // hand out the same numbers.
-  ImageNotFound: { retCode: 8070, message: "CompShareImageId [{imageId}] not found" },
+  // hand out the same numbers. Ids and names without brackets, as above: the official CLI prints
+  // messages through Rich, which takes brackets for markup.
+  ImageNotFound: { retCode: 8070, message: "CompShareImageId {imageId} not found" },
   ImageNameInUse: {
     retCode: 8071,
-    message: "The account already has an image named [{name}]; image names are unique per account",
+    message: "The account already has an image named {name}; image names are unique per account",
   },
   ImageQuotaExceeded: {
     retCode: 8072,
@@ -78,7 +79,7 @@ export const ERRORS = {
   },
   InvalidImageState: {
     retCode: 8073,
-    message: "Image [{imageId}] is [{status}]; {action} needs it [{allowed}]",
+    message: "Image {imageId} is [{status}]; {action} needs it [{allowed}]",
   },
   ImagesNotSupported: {
     retCode: 8074,

@@ -141,7 +141,7 @@ describe("CreateCompShareCustomImage", () => {
     const other = await fx.running();
     const dup = await t.call("CreateCompShareCustomImage", { ...Z, UHostId: other, Name: name });
     assert.equal(dup.RetCode, 8071, JSON.stringify(dup));
-    assert.match(String(dup.Message), new RegExp(`named \\[${name}\\]`));
+    assert.match(String(dup.Message), new RegExp(`named ${name};`));
     assert.equal(await flag(other), 0, "the refused job left no flag");
 
     const stop = fx.hold("stop");
