@@ -48,7 +48,8 @@ const imageFromRow = (r: Row): ImageRecord => ({
 
 /** Which live images a list shows, and the window of it. */
 export interface ImageListFilter {
-  region: string;
+  /** Absent: every region. */
+  region?: string;
   id?: string;
   offset: number;
   limit: number;
@@ -154,8 +155,12 @@ export class ImagesRepo {
     whoParams: Param[],
     f: ImageListFilter,
   ): Promise<{ total: number; rows: ImageRecord[] }> {
-    const where = [who, "i.deleted_at IS NULL", "i.region = ?"];
-    const params: Param[] = [...whoParams, f.region];
+    const where = [who, "i.deleted_at IS NULL"];
+    const params: Param[] = [...whoParams];
+    if (f.region !== undefined) {
+      where.push("i.region = ?");
+      params.push(f.region);
+    }
     if (f.id !== undefined) {
       where.push("i.id = ?");
       params.push(f.id);

@@ -35,7 +35,11 @@ export default defineAction({
     // By id, a custom image the caller owns or was shared is found too (the official CLI's
     // `image show ID` asks here unless told its source); lists stay the platform's.
     if (matching.length === 0 && p.CompShareImageId !== undefined) {
-      const custom = await ctx.services.images.visible(await ctx.scope(), p.CompShareImageId);
+      const custom = await ctx.services.images.visible(
+        await ctx.scope(),
+        p.CompShareImageId,
+        !ctx.regionAsked,
+      );
       if (custom) return { TotalCount: 1, ImageSet: [renderCustomImage(custom)] };
     }
     // An Offset past the total is an empty page: the official CLI pages through the four image

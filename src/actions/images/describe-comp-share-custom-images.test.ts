@@ -40,6 +40,8 @@ describe("DescribeCompShareCustomImages", () => {
     assert.deepEqual([one.TotalCount, (one.ImageSet as typeof set)[0]?.CompShareImageId], [1, ids[0]]);
     const elsewhere = await t.call("DescribeCompShareCustomImages", { Region: "cn-bj2" });
     assert.equal(elsewhere.TotalCount, 0);
+    // No Region at all (the official CLI's lists send none): every region.
+    assert.equal((await t.call("DescribeCompShareCustomImages", {})).TotalCount, 4);
     const over = await t.call("DescribeCompShareCustomImages", { ...Z, Limit: 101 });
     assert.equal(over.RetCode, 230);
     const stranger = await otherAccount(fx, "lister");

@@ -14,12 +14,14 @@ export default defineAction({
     Offset: f.int({ min: 0 }),
     Limit: f.int({ min: 1, max: MAX_LIMIT }),
   },
-  region: "required",
+  // Required in the SDK models; the official CLI's image lists send none: every region then.
+  region: "optional",
   zone: "optional",
   async handler(ctx, p) {
     const r = await ctx.services.images.describeShared(await ctx.scope(), {
       id: p.CompShareImageId,
       page: pageOf(p),
+      anyRegion: !ctx.regionAsked,
     });
     return { TotalCount: r.total, ImageSet: r.rows.map(renderCustomImage) };
   },

@@ -41,6 +41,13 @@ export interface CreateImageInput {
   softwares?: SoftwaresAsked;
 }
 
+/** A list's window, its id filter, and whether it spans every region (the request named none). */
+export interface ListInput {
+  id?: string;
+  page: Page;
+  anyRegion?: boolean;
+}
+
 /** An image with its owner, as the lists render it. */
 export interface ImageView {
   image: ImageRecord;
@@ -132,13 +139,13 @@ export class ImageService {
     return owned(await this.d.store.images.get(id), id, scope);
   }
 
-  /** DescribeCompShareCustomImages: the caller's images in the region, newest first. */
-  async describeOwned(
-    scope: Scope,
-    f: { id?: string; page: Page },
-  ): Promise<{ total: number; rows: ImageView[] }> {
+  /**
+   * DescribeCompShareCustomImages: the caller's images in the region (every region when the
+   * request names none, as the official CLI's lists send no Region), newest first.
+   */
+  async describeOwned(scope: Scope, f: ListInput): Promise<{ total: number; rows: ImageView[] }> {
     const { total, rows } = await this.d.store.images.owned(scope.account.id, {
-      region: scope.region,
+      region: f.anyRegion ? undefined : scope.region,
       id: f.id,
       offset: f.page.offset,
       limit: f.page.limit,
@@ -148,13 +155,10 @@ export class ImageService {
     return { total, rows: rows.map((image) => ({ image, owner })) };
   }
 
-  /** DescribeCompShareSharingImages: images other accounts shared with the caller, in the region. */
-  async describeShared(
-    scope: Scope,
-    f: { id?: string; page: Page },
-  ): Promise<{ total: number; rows: ImageView[] }> {
+  /** DescribeCompShareSharingImages: images other accounts shared with the caller (region as above). */
+  async describeShared(scope: Scope, f: ListInput): Promise<{ total: number; rows: ImageView[] }> {
     const { total, rows } = await this.d.store.images.sharedWith(scope.account.id, {
-      region: scope.region,
+      region: f.anyRegion ? undefined : scope.region,
       id: f.id,
       offset: f.page.offset,
       limit: f.page.limit,
@@ -164,9 +168,9 @@ export class ImageService {
   }
 
   /** A live custom image the caller owns or was shared, by id (DescribeCompShareImages by id). */
-  async visible(scope: Scope, id: string): Promise<ImageView | undefined> {
+  async visible(scope: Scope, id: string, anyRegion = false): Promise<ImageView | undefined> {
     const image = await this.d.store.images.get(id);
-    if (!image || image.deletedAt !== null || image.region !== scope.region) return undefined;
+    if (!image || image.deletedAt !== null || (!anyRegion && image.region !== scope.region)) return undefined;
     if (
       image.accountId !== scope.account.id &&
       !(await this.d.store.images.isSharedWith(id, scope.account.id))
