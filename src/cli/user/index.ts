@@ -16,6 +16,7 @@ import {
   profilePath,
   readProfile,
 } from "./context.js";
+import { addImageCommands } from "./images.js";
 import { addInstanceCommands, addRecycleCommands } from "./instances.js";
 
 /**
@@ -74,5 +75,6 @@ export function addUserCommands(program: Command): void {
 
   addInstanceCommands(program);
   addRecycleCommands(program);
+  addImageCommands(program);
   addCatalogCommands(program);
 }
