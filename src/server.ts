@@ -15,6 +15,7 @@ import { ImageService } from "./core/images/images.js";
 import { ImageJobs, recoverImageJobs } from "./core/images/jobs.js";
 import { ImageResolver } from "./core/images/resolve.js";
 import { OperationEngine } from "./core/instances/engine.js";
+import type { EngineDeps } from "./core/instances/engine.js";
 import { InstanceService } from "./core/instances/instances.js";
 import { InstanceReconciliation } from "./core/instances/reconcile.js";
 import { recoverAtStart, syncHosts } from "./core/instances/recovery.js";
@@ -143,18 +144,18 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       : undefined;
   const workerRef: { current?: Worker } = {};
   const kick = () => workerRef.current?.kick();
-  const engineFor = (store: Store) =>
-    new OperationEngine({
-      store,
-      catalog: index,
-      rules,
-      clock,
-      ids,
-      secrets,
-      timings,
-      images: new ImageResolver(store, index),
-      kick,
-    });
+  const engineDeps = (store: Store): EngineDeps => ({
+    store,
+    catalog: index,
+    rules,
+    clock,
+    ids,
+    secrets,
+    timings,
+    images: new ImageResolver(store, index),
+    kick,
+  });
+  const engineFor = (store: Store) => new OperationEngine(engineDeps(store));
 
   let root: Awaited<ReturnType<AccountService["ensureRoot"]>> | undefined;
   // Start-up runs under the migration lock on PostgreSQL, so replicas starting together take turns.
@@ -179,32 +180,20 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       : undefined;
   const driver: Driver = (sim ?? docker) as Driver;
 
-  const engine = engineFor(store);
+  const deps = engineDeps(store);
+  const engine = new OperationEngine(deps);
   const accounts = new AccountService(store, secrets, clock, ids);
-  const resolver = new ImageResolver(store, index);
   const images = new ImageService({
     store,
     clock,
     ids,
-    resolver,
+    resolver: deps.images,
     driver,
     kick,
     quota: config.imageQuota,
   });
   const imageJobs = new ImageJobs({ store, clock, driverAttempts: timings.driverAttempts });
-  const instances = new InstanceService({
-    store,
-    engine,
-    catalog: index,
-    rules,
-    clock,
-    ids,
-    secrets,
-    timings,
-    driver,
-    images: resolver,
-    kick,
-  });
+  const instances = new InstanceService({ ...deps, engine, driver });
   const timers = new InstanceTimers(store, engine, clock);
   const handlers: TaskHandlers = {
     transition: (task, d) => engine.runTask(task, d),

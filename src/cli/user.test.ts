@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { TestServer } from "../../test/helpers.js";
-import { ROOT, startTestServer } from "../../test/helpers.js";
+import { ROOT, createParams, startTestServer } from "../../test/helpers.js";
 import { parseTime } from "./helpers.js";
 
 /** `ocs instance create` for one 1 × 4090 instance of the default catalog. */
@@ -225,15 +225,7 @@ describe("ocs image against a running server", () => {
     >;
 
   it("create (and --wait), progress, list --source custom, delete", async () => {
-    const r = await t.call("CreateCompShareInstance", {
-      Region: "cn-wlcb",
-      Zone: "cn-wlcb-01",
-      GpuType: "4090",
-      GPU: 1,
-      CPU: 16,
-      Memory: 65536,
-      CompShareImageId: "compshareImage-ubuntu2204",
-    });
+    const r = await t.call("CreateCompShareInstance", createParams());
     const id = (r.UHostIds as string[])[0] as string;
     await t.waitState(id, "Running", 10_000);
     const made = await ocs(["image", "create", id, "--name", "cli-env", "--description", "from ocs"]);

@@ -20,7 +20,7 @@ export default defineAction({
   // Required in the Go SDK and the old docs page; the official CLI sends it only when given.
   zone: "optional",
   async handler(ctx, p) {
-    const r = await ctx.services.images.describeOwned(await ctx.scope(), {
+    const r = await ctx.services.images.list("owned", await ctx.scope(), {
       id: p.CompShareImageId,
       page: pageOf(p),
       anyRegion: !ctx.regionAsked,

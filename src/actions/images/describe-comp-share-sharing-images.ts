@@ -18,7 +18,7 @@ export default defineAction({
   region: "optional",
   zone: "optional",
   async handler(ctx, p) {
-    const r = await ctx.services.images.describeShared(await ctx.scope(), {
+    const r = await ctx.services.images.list("sharedWith", await ctx.scope(), {
       id: p.CompShareImageId,
       page: pageOf(p),
       anyRegion: !ctx.regionAsked,

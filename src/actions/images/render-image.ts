@@ -39,6 +39,22 @@ export interface CompShareImage {
   Softwares: { Applications: string[]; CUDAVersion: string; Framework: string; FrameworkVersion: string };
 }
 
+/** The community-market fields (cover, price, versions, counters): not offered here, so empty. */
+const NOT_PUBLISHED = {
+  Cover: "",
+  Readme: "",
+  PubTime: 0,
+  ImageUseTime: 0,
+  CreatedCount: 0,
+  FavoritesCount: 0,
+  ImageCharge: false,
+  Price: 0,
+  AutoStart: false,
+  GroupId: "",
+  VersionName: "",
+  VersionDesc: "",
+} as const;
+
 /** A platform image of the catalog. */
 export function renderPlatformImage(im: ImageSpec): CompShareImage {
   return {
@@ -55,20 +71,9 @@ export function renderPlatformImage(im: ImageSpec): CompShareImage {
     Visibility: 1,
     Description: im.description,
     Tags: [...im.tags],
-    Cover: "",
-    Readme: "",
     FailedReason: "",
     CreateTime: 0,
-    PubTime: 0,
-    ImageUseTime: 0,
-    CreatedCount: 0,
-    FavoritesCount: 0,
-    ImageCharge: false,
-    Price: 0,
-    AutoStart: false,
-    GroupId: "",
-    VersionName: "",
-    VersionDesc: "",
+    ...NOT_PUBLISHED,
     SourceGpuType: "",
     Owner: { AccountId: "", AccountName: "opencompshare" },
     Softwares: { Applications: [], CUDAVersion: "", Framework: "", FrameworkVersion: "" },
@@ -96,20 +101,9 @@ export function renderCustomImage(v: ImageView): CompShareImage {
     Visibility: 0,
     Description: im.description,
     Tags: [...im.tags],
-    Cover: "",
-    Readme: "",
     FailedReason: im.failedReason,
     CreateTime: unixSeconds(im.createdAt),
-    PubTime: 0,
-    ImageUseTime: 0,
-    CreatedCount: 0,
-    FavoritesCount: 0,
-    ImageCharge: false,
-    Price: 0,
-    AutoStart: false,
-    GroupId: "",
-    VersionName: "",
-    VersionDesc: "",
+    ...NOT_PUBLISHED,
     SourceGpuType: im.sourceGpuType,
     Owner: { AccountId: String(v.owner.number), AccountName: v.owner.name },
     Softwares: {

@@ -140,24 +140,16 @@ export class ImageService {
   }
 
   /**
-   * DescribeCompShareCustomImages: the caller's images in the region (every region when the
-   * request names none, as the official CLI's lists send no Region), newest first.
+   * DescribeCompShareCustomImages (`owned`) and DescribeCompShareSharingImages (`sharedWith`):
+   * the caller's images, or those other accounts shared with it, in the region (every region when
+   * the request names none, as the official CLI's lists send no Region), newest first.
    */
-  async describeOwned(scope: Scope, f: ListInput): Promise<{ total: number; rows: ImageView[] }> {
-    const { total, rows } = await this.d.store.images.owned(scope.account.id, {
-      region: f.anyRegion ? undefined : scope.region,
-      id: f.id,
-      offset: f.page.offset,
-      limit: f.page.limit,
-    });
-    checkOffset(f.page, total, "images", "empty");
-    const owner = { accountId: scope.account.id, number: scope.account.number, name: scope.account.name };
-    return { total, rows: rows.map((image) => ({ image, owner })) };
-  }
-
-  /** DescribeCompShareSharingImages: images other accounts shared with the caller (region as above). */
-  async describeShared(scope: Scope, f: ListInput): Promise<{ total: number; rows: ImageView[] }> {
-    const { total, rows } = await this.d.store.images.sharedWith(scope.account.id, {
+  async list(
+    which: "owned" | "sharedWith",
+    scope: Scope,
+    f: ListInput,
+  ): Promise<{ total: number; rows: ImageView[] }> {
+    const { total, rows } = await this.d.store.images[which](scope.account.id, {
       region: f.anyRegion ? undefined : scope.region,
       id: f.id,
       offset: f.page.offset,
