@@ -217,16 +217,17 @@ export async function dispatch(
       if (audited)
         auditCall(deps, { requestId, action: action.name, account, publicKey, client }, 0, "", resourceIds);
     } catch (e) {
-      if (audited) {
-        const refused = e instanceof ApiError ? e : new ApiError("InternalError", { requestId });
+      const refused = e instanceof ApiError ? e : new ApiError("InternalError", { requestId });
+      const resourceIds = idsIn(decoded.tree, undefined);
+      if (e instanceof ApiError) log.info("refused", { retCode: refused.retCode, resourceIds });
+      if (audited)
         auditCall(
           deps,
           { requestId, action: action.name, account, publicKey, client },
           refused.retCode,
           refused.message,
-          idsIn(decoded.tree, undefined),
+          resourceIds,
         );
-      }
       throw e;
     }
     return {
@@ -259,7 +260,7 @@ async function authenticate(
 ): Promise<AccountRecord> {
   const buckets = deps.authFailures;
   if (buckets && !buckets.allows(c.client)) {
-    deps.metrics.throttled("auth-failures");
+    deps.metrics.throttled("auth_failures");
     throw new ApiError("RequestThrottled", {
       reason: `too many failed authentications from ${c.client}`,
       retryAfter: buckets.retryAfter(c.client),
@@ -296,7 +297,7 @@ async function authenticate(
   }
   const account = key.account;
   if (deps.accountRate && !account.isRoot && !deps.accountRate.take(account.id)) {
-    deps.metrics.throttled("account-rate");
+    deps.metrics.throttled("account_rate");
     throw new ApiError("RequestThrottled", {
       reason: `account ${account.id} is over its request rate`,
       retryAfter: deps.accountRate.retryAfter(account.id),

@@ -9,7 +9,7 @@ export class Metrics {
   private readonly ignored = new Map<string, number>();
   private readonly throttledBy = new Map<string, number>();
 
-  /** Counts a request refused by a throttle (`auth-failures`, `account-rate`). */
+  /** Counts a request refused by a throttle (`auth_failures`, `account_rate`). */
   throttled(reason: string): void {
     this.throttledBy.set(reason, (this.throttledBy.get(reason) ?? 0) + 1);
   }
