@@ -45,6 +45,8 @@ export function parseUrlEncoded(
   raw: string | Buffer,
   where: string,
   maxPairs = Number.POSITIVE_INFINITY,
+  /** The request's whole limit, for the message (the query string may have used some of it). */
+  limit = maxPairs,
 ): Array<[string, string]> {
   const text = typeof raw === "string" ? raw : decodeUtf8(raw, where);
   const out: Array<[string, string]> = [];
@@ -52,7 +54,7 @@ export function parseUrlEncoded(
   for (let at = 0; at < text.length; ) {
     let end = text.indexOf("&", at);
     if (end === -1) end = text.length;
-    if (++segments > maxPairs) throw tooManyParams(maxPairs);
+    if (++segments > maxPairs) throw tooManyParams(limit);
     if (end > at) {
       const part = text.slice(at, end);
       const eq = part.indexOf("=");
@@ -166,7 +168,7 @@ export function decodeParams(
       }
     } else if (type === "" || type === "application/x-www-form-urlencoded" || type === "text/plain") {
       const seenInBody = new Set<string>();
-      for (const [k, v] of parseUrlEncoded(body, "Body", limits.params - queryPairs.length)) {
+      for (const [k, v] of parseUrlEncoded(body, "Body", limits.params - queryPairs.length, limits.params)) {
         if (seenInBody.has(k)) throw badParam(k, "given more than once");
         seenInBody.add(k);
         put(k, v, seenInQuery.has(k));
