@@ -97,7 +97,7 @@ function match(table: Route[], path: string): Route | undefined {
  * connection far past them), and connections past the cap are closed as they arrive.
  */
 export function createHttpServer(deps: HttpDeps): Server {
-  const { gateway, log } = deps;
+  const { log } = deps;
   const table = routes(deps);
   const limits = deps.limits ?? { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 1024 };
   const options: ServerOptions = {
