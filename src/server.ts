@@ -348,7 +348,9 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
  * it), since it holds the SQLite files and, unless OCS_MASTER_KEY(_FILE) says otherwise, the key.
  */
 function masterKey(config: Config, log: Logger): Buffer {
-  const usesDataDir = !config.databaseUrl?.startsWith("postgres") || config.masterKey === undefined;
+  const usesDataDir =
+    !config.databaseUrl?.startsWith("postgres") ||
+    (config.masterKey === undefined && config.security.masterKeyFile === undefined);
   if (usesDataDir && privateDir(config.dataDir))
     log.warn("the data dir was readable by other users; made it 0700", { dataDir: config.dataDir });
   try {

@@ -267,11 +267,12 @@ async function authenticate(
     });
   }
   const key = await deps.services.accounts.resolveKey(c.publicKey);
-  let failure: ApiError | undefined;
-  if (!key) failure = new ApiError("UserNotExists");
-  else if (!signatureMatches(c.signature, computeSignature(c.p, key.privateKey)))
-    failure = new ApiError("SignatureError");
-  if (failure || !key) {
+  const failure = !key
+    ? new ApiError("UserNotExists")
+    : signatureMatches(c.signature, computeSignature(c.p, key.privateKey))
+      ? undefined
+      : new ApiError("SignatureError");
+  if (!key || failure) {
     const err = failure ?? new ApiError("UserNotExists");
     buckets?.take(c.client);
     deps.log.warn("authentication failed", {

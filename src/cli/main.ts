@@ -67,15 +67,17 @@ async function serve(): Promise<void> {
   );
   process.stdout.write(lines.join("\n") + "\n\n");
 
-  // SIGHUP: a renewed certificate is put in place for new connections without a restart.
-  process.on("SIGHUP", () => {
-    try {
-      server.reloadTls();
-      server.log.info("TLS certificate reloaded");
-    } catch (e) {
-      server.log.error("TLS reload failed; the previous certificate stays in use", { err: e });
-    }
-  });
+  // SIGHUP: a renewed certificate is put in place for new connections without a restart. Without
+  // TLS the signal keeps its default meaning (the process ends), as before.
+  if (server.tls)
+    process.on("SIGHUP", () => {
+      try {
+        server.reloadTls();
+        server.log.info("TLS certificate reloaded");
+      } catch (e) {
+        server.log.error("TLS reload failed; the previous certificate stays in use", { err: e });
+      }
+    });
 
   let stopping = false;
   const shutdown = (signal: string) => {
