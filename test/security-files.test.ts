@@ -1,40 +1,20 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { createPgDatabase, startTestServer } from "./helpers.js";
+import { serveProcess } from "./processes.js";
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), "..", "src", "cli", "main.js");
 const mode = (p: string) => statSync(p).mode & 0o777;
 
-/** Runs `ocs serve` until its banner is out, then SIGTERM; returns everything it wrote. */
+/** Runs `ocs serve` until its banner is out, makes one call, then SIGTERM; returns all it wrote. */
 async function serveOnce(env: Record<string, string>): Promise<{ out: string; err: string }> {
-  const child = spawn(process.execPath, [MAIN, "serve"], {
-    env: { ...process.env, OCS_PORT: "0", OCS_LOG_LEVEL: "debug", ...env },
-  });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d) => {
-    out += String(d);
-  });
-  child.stderr.on("data", (d) => {
-    err += String(d);
-  });
-  const deadline = Date.now() + 30_000;
-  while (!/listening on[\s\S]*\n\n$/.test(out)) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`serve did not start: ${out}\n${err}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const p = await serveProcess({ OCS_LOG_LEVEL: "debug", ...env });
   // One call, so the request path logs too.
-  const url = /listening on (\S+)/.exec(out)?.[1] as string;
-  await fetch(`${url}/?Action=GetProjectList&PublicKey=x&Signature=y`);
-  child.kill("SIGTERM");
-  await new Promise((r) => child.on("exit", r));
-  return { out, err };
+  await fetch(`${p.url}/?Action=GetProjectList&PublicKey=x&Signature=y`);
+  await p.stop();
+  return { out: p.out(), err: p.err() };
 }
 
 describe("secrets are never printed", () => {

@@ -2,6 +2,7 @@
 import { CommanderError } from "commander";
 import { ConfigError, loadConfig } from "../config.js";
 import { CatalogError } from "../core/catalog/catalog.js";
+import { maskUrlPasswords } from "../log.js";
 import { computeSignature } from "../protocol/signature.js";
 import { CompShareError } from "../sdk/index.js";
 import { createServer, storeLabel } from "../server.js";
@@ -172,7 +173,8 @@ async function run(argv: string[]): Promise<number> {
       );
       return 1;
     }
-    const message = e instanceof Error ? e.message : String(e);
+    // A driver's error may quote the connection string it was given: never with its password.
+    const message = maskUrlPasswords(e instanceof Error ? e.message : String(e));
     const configuration = e instanceof ConfigError || e instanceof CatalogError;
     process.stderr.write(`ocs: ${configuration ? "configuration error: " : ""}${message}\n`);
     return 1;

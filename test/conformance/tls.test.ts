@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { TestServer } from "../helpers.js";
 import { ROOT, startTestServer } from "../helpers.js";
-import { eventually } from "../processes.js";
+import { eventually, serveProcess } from "../processes.js";
 
 /**
  * Native TLS (issue 16): the official SDKs talk HTTPS to the server with a private CA given
@@ -21,7 +21,6 @@ import { eventually } from "../processes.js";
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const sourceDir = join(here, "..", "..", "..", "test", "conformance");
-const MAIN = join(here, "..", "..", "src", "cli", "main.js");
 const PY = process.env.OCS_TEST_PYTHON;
 const GO = process.env.OCS_TEST_GO;
 const CI = process.env.CI === "true";
@@ -43,6 +42,9 @@ function skipUnless(ok: boolean, what: string): { skip?: string } {
 
 const dir = mkdtempSync(join(tmpdir(), "ocs-tls-"));
 const ca = join(dir, "ca.crt");
+/** A fresh P-256 key, unencrypted: the part of `openssl req` both certificates share. */
+const NEW_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
 
 /** A leaf certificate for 127.0.0.1 signed by the test CA, written to `<name>.crt` / `<name>.key`. */
 function leaf(name: string): { cert: string; key: string } {
@@ -51,22 +53,8 @@ function leaf(name: string): { cert: string; key: string } {
   const cert = join(dir, `${name}.crt`);
   const ext = join(dir, `${name}.ext`);
   writeFileSync(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
-  const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
-  ssl(
-    "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    key,
-    "-out",
-    csr,
-    "-subj",
-    `/CN=${name}`,
-  );
-  ssl(
+  openssl("req", ...NEW_KEY, "-keyout", key, "-out", csr, "-subj", `/CN=${name}`);
+  openssl(
     "x509",
     "-req",
     "-in",
@@ -109,26 +97,18 @@ describe("native TLS", skipUnless(hasOpenssl(), "openssl"), () => {
   let t: TestServer;
   let first: { cert: string; key: string };
   before(async () => {
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        ca,
-        "-days",
-        "2",
-        "-subj",
-        "/CN=ocs test CA",
-      ],
-      { cwd: dir, stdio: "ignore" },
+    openssl(
+      "req",
+      "-x509",
+      ...NEW_KEY,
+      "-keyout",
+      "ca.key",
+      "-out",
+      ca,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=ocs test CA",
     );
     first = leaf("server");
     t = await startTestServer(
@@ -254,46 +234,30 @@ describe("native TLS", skipUnless(hasOpenssl(), "openssl"), () => {
     copyFileSync(first.cert, certFile);
     copyFileSync(first.key, keyFile);
     const dataDir = mkdtempSync(join(tmpdir(), "ocs-tls-data-"));
-    const child = spawn(process.execPath, [MAIN, "serve"], {
-      env: {
-        ...process.env,
-        OCS_PORT: "0",
-        OCS_DATA_DIR: dataDir,
-        OCS_TLS_CERT: certFile,
-        OCS_TLS_KEY: keyFile,
-        OCS_LOG_LEVEL: "info",
-      },
+    const p = await serveProcess({
+      OCS_DATA_DIR: dataDir,
+      OCS_TLS_CERT: certFile,
+      OCS_TLS_KEY: keyFile,
+      OCS_LOG_LEVEL: "info",
     });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => {
-      out += String(d);
-    });
-    child.stderr.on("data", (d) => {
-      err += String(d);
-    });
+    const err = () => p.err();
     try {
-      await eventually(
-        async () => /listening on https:\/\/127\.0\.0\.1:\d+/.test(out),
-        30_000,
-        "ocs serve with TLS",
-      );
-      const port = Number(/listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+      assert.match(p.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const port = Number(new URL(p.url).port);
       assert.equal(await servedFingerprint(port), fingerprintOf(first.cert));
       const renewed = leaf("renewed");
       copyFileSync(renewed.cert, certFile);
       copyFileSync(renewed.key, keyFile);
-      child.kill("SIGHUP");
-      await eventually(async () => err.includes("TLS certificate reloaded"), 10_000, "the reload");
+      p.child.kill("SIGHUP");
+      await eventually(async () => err().includes("TLS certificate reloaded"), 10_000, "the reload");
       assert.equal(await servedFingerprint(port), fingerprintOf(renewed.cert));
       // A broken file: the reload fails loudly and the renewed certificate stays in use.
       writeFileSync(certFile, "not a certificate");
-      child.kill("SIGHUP");
-      await eventually(async () => err.includes("TLS reload failed"), 10_000, "the failed reload");
+      p.child.kill("SIGHUP");
+      await eventually(async () => err().includes("TLS reload failed"), 10_000, "the failed reload");
       assert.equal(await servedFingerprint(port), fingerprintOf(renewed.cert));
     } finally {
-      child.kill("SIGTERM");
-      await new Promise((r) => child.on("exit", r));
+      await p.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
