@@ -78,7 +78,15 @@ function suite(name: string, open: () => Promise<Db | undefined>, opts: { skip?:
         [10_000_001, 10_000_002],
       );
       const n = await store.tx((r) =>
-        r.accounts.insertAccount({ id: "c", name: "c", isRoot: false, instanceQuota: 1, createdAt: 30 }),
+        r.accounts.insertAccount({
+          id: "c",
+          name: "c",
+          isRoot: false,
+          instanceQuota: 1,
+          gpuQuota: 1,
+          disabledAt: null,
+          createdAt: 30,
+        }),
       );
       assert.equal(n, 10_000_003);
       assert.deepEqual(
@@ -92,7 +100,15 @@ function suite(name: string, open: () => Promise<Db | undefined>, opts: { skip?:
       await migrate(db);
       const store = new Store(db);
       for (const id of ["a1", "a2"])
-        await store.accounts.insertAccount({ id, name: id, isRoot: false, instanceQuota: 1, createdAt: 0 });
+        await store.accounts.insertAccount({
+          id,
+          name: id,
+          isRoot: false,
+          instanceQuota: 1,
+          gpuQuota: 1,
+          disabledAt: null,
+          createdAt: 0,
+        });
       return store;
     };
 
