@@ -210,6 +210,8 @@ export const MIGRATIONS: Migration[] = [
       ],
     },
   },
+  // Ids 7-11 are reserved for work landing in parallel (custom images, security, disks, kubernetes,
+  // console); a store applies every migration it has not yet, whatever the order they landed in.
   {
     id: 7,
     name: "custom-images",
@@ -281,8 +283,6 @@ export const MIGRATIONS: Migration[] = [
       ],
     },
   },
-  // Ids 7-11 are reserved for work landing in parallel (custom images, security, disks, kubernetes,
-  // console); a store applies every migration it has not yet, whatever the order they landed in.
   {
     id: 12,
     name: "without-gpu-specs",
