@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { dockerCatalog } from "./docker-fixtures.js";
 import type { TestServer } from "./helpers.js";
 import { createParams, startTestServer } from "./helpers.js";
+import { eventually } from "./processes.js";
 
 /**
  * Custom images on a real Docker Engine (scripts/test.mjs starts it and imports a busybox image):
@@ -186,7 +187,39 @@ describe("custom images on a real Docker Engine", { ...skip, timeout: 300_000 },
       "",
     );
 
-    // Deleted while the child runs from it: untagged at once, kept while the child needs it.
+    // The source stops now that its image is made (its GPU is the other account's instance's).
+    assert.equal((await t.call("StopCompShareInstance", { ...Z, UHostId: src })).RetCode, 0);
+    await t.waitState(src, "Stopped", 30_000);
+    // Shared with another account, who starts an instance from it: the file is there too.
+    const bob = await t.server.services.accounts.createAccount(`docker-bob-${RUN}`);
+    const share = await t.call("ModifyCompShareImageShareAccount", {
+      Region: "cn-wlcb",
+      CompShareImageId: img,
+      AddAccounts: [bob.account.number],
+    });
+    assert.deepEqual(share.InvalidAccounts, []);
+    const theirs = await t.call(
+      "CreateCompShareInstance",
+      createParams({ CompShareImageId: img }),
+      bob.keyPair,
+    );
+    assert.equal(theirs.RetCode, 0, JSON.stringify(theirs));
+    const bobs = (theirs.UHostIds as string[])[0] as string;
+    await eventually(
+      async () => {
+        const r = await t.call(
+          "DescribeCompShareInstance",
+          { Region: "cn-wlcb", UHostIds: [bobs] },
+          bob.keyPair,
+        );
+        return (r.UHostSet as Array<{ State: string }>)[0]?.State === "Running";
+      },
+      30_000,
+      "the other account's instance to run",
+    );
+    assert.equal(sh(bobs, "cat /root/hello.txt"), "hello-from-source");
+
+    // Deleted while the children run from it: untagged at once, kept while they need it.
     const base = docker("inspect", "-f", "{{.Image}}", `ocs-${child}`);
     assert.equal((await t.call("TerminateCompShareCustomImage", { ...Z, CompShareImageId: img })).RetCode, 0);
     await t.server.internals.worker.drain();
@@ -197,10 +230,18 @@ describe("custom images on a real Docker Engine", { ...skip, timeout: 300_000 },
     assert.equal((await t.call("StartCompShareInstance", { ...Z, UHostId: child })).RetCode, 0);
     await t.waitState(child, "Running", 30_000);
     assert.equal(sh(child, "cat /root/hello.txt"), "hello-from-source", "the child keeps working");
-    // When the child goes, so does the image it was the last user of.
+    // When the children go, so does the image they were the last users of.
     await t.call("StopCompShareInstance", { ...Z, UHostId: child });
     await t.waitState(child, "Stopped", 30_000);
     assert.equal((await t.call("TerminateCompShareInstance", { ...Z, UHostId: child })).RetCode, 0);
+    await t.server.internals.worker.drain();
+    assert.equal(exists(base), true, "another account's instance still uses it");
+    assert.equal((await t.call("StopCompShareInstance", { ...Z, UHostId: bobs }, bob.keyPair)).RetCode, 0);
+    await t.server.internals.worker.drain();
+    assert.equal(
+      (await t.call("TerminateCompShareInstance", { ...Z, UHostId: bobs }, bob.keyPair)).RetCode,
+      0,
+    );
     await t.server.internals.worker.drain();
     assert.equal(exists(base), false, "removed with its last container");
   });
