@@ -3,6 +3,7 @@
  * Reviewing and Offline of community publishing are not offered here).
  */
 export const IMAGE_STATUSES = ["Making", "Available", "UnAvailable"] as const;
+/** One of {@link IMAGE_STATUSES}. */
 export type ImageStatus = (typeof IMAGE_STATUSES)[number];
 
 /** What a maker says is installed (the Go SDK's `Softwares`); shown, never interpreted. */

@@ -1,5 +1,5 @@
 import type { Clock } from "../../domain/clock.js";
-import { ApiError, missingParam } from "../../domain/errors.js";
+import { ApiError, badParam, missingParam } from "../../domain/errors.js";
 import type { IdGen } from "../../domain/ids.js";
 import type { ImagePatch, ImageRecord, ImageShareAccount } from "../../domain/images.js";
 import type { InstanceRecord } from "../../domain/records.js";
@@ -16,11 +16,10 @@ import type { ImageResolver, ResolvedImage } from "./resolve.js";
 import type { SoftwaresAsked } from "./rules.js";
 import { checkDescription, checkImageName, checkSoftwares, checkTags, imageableStates } from "./rules.js";
 
-/** Default of OCS_IMAGE_QUOTA: live custom images one account may hold. */
-export const DEFAULT_IMAGE_QUOTA = 20;
 /** The Go SDK's ModifyCompShareImageShareAccount: "每次最多10个". */
 const MAX_SHARE_CHANGES = 10;
 
+/** What the image service is built from (by the composition root). */
 export interface ImageServiceDeps {
   store: Store;
   clock: Clock;
@@ -34,6 +33,7 @@ export interface ImageServiceDeps {
   quota: number;
 }
 
+/** CreateCompShareCustomImage's request, as core takes it. */
 export interface CreateImageInput {
   uhostId: string;
   name: string;
@@ -233,16 +233,11 @@ export class ImageService {
    */
   async modifyShares(scope: Scope, id: string, add: number[], remove: number[]): Promise<number[]> {
     if (add.length === 0 && remove.length === 0) throw missingParam("AddAccounts.N or RemoveAccounts.N");
-    if (add.length > MAX_SHARE_CHANGES)
-      throw new ApiError("ParamsNotAvailable", {
-        param: "AddAccounts",
-        reason: `at most ${MAX_SHARE_CHANGES} per call`,
-      });
-    if (remove.length > MAX_SHARE_CHANGES)
-      throw new ApiError("ParamsNotAvailable", {
-        param: "RemoveAccounts",
-        reason: `at most ${MAX_SHARE_CHANGES} per call`,
-      });
+    for (const [param, list] of [
+      ["AddAccounts", add],
+      ["RemoveAccounts", remove],
+    ] as const)
+      if (list.length > MAX_SHARE_CHANGES) throw badParam(param, `at most ${MAX_SHARE_CHANGES} per call`);
     const now = this.d.clock.now();
     return this.d.store.tx(async (r) => {
       const image = owned(await r.images.get(id), id, scope);

@@ -7,6 +7,7 @@ import { DEFAULT_BOOT_GB } from "../catalog/spec-rules.js";
 import type { TaskResult } from "../tasks.js";
 import { recordImageEvent } from "./events.js";
 
+/** What the image jobs are built from (by the composition root). */
 export interface ImageJobsDeps {
   store: Store;
   clock: Clock;

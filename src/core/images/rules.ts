@@ -17,11 +17,13 @@ export function checkImageName(name: string, param = "Name"): string {
   return checkName(name, param);
 }
 
+/** A description within the length we keep. */
 export function checkDescription(text: string, param = "Description"): string {
   if ([...text].length > MAX_DESCRIPTION) throw badParam(param, `at most ${MAX_DESCRIPTION} characters`);
   return text;
 }
 
+/** At most 3 tags of 1-32 characters; repeats are dropped. */
 export function checkTags(tags: string[], param = "Tags"): string[] {
   if (tags.length > MAX_TAGS) throw badParam(param, `at most ${MAX_TAGS} tags`);
   tags.forEach((t, i) => {
@@ -40,6 +42,7 @@ export interface SoftwaresAsked {
   FrameworkVersion?: string;
 }
 
+/** The `Softwares` object checked field by field (strings of at most 64 characters, ≤ 20 applications). */
 export function checkSoftwares(s: SoftwaresAsked | undefined, param = "Softwares"): ImageSoftwares {
   const field = (v: unknown, name: string): string => {
     if (v === undefined || v === null) return "";

@@ -10,6 +10,7 @@ import { EngineError, unless } from "./engine.js";
 export const IMAGE_LABEL = "opencompshare.image";
 /** Custom images are tagged `opencompshare-image:<image id>`. */
 const IMAGES_REPO = "opencompshare-image";
+/** The tag of a custom image on the engine. */
 export const imageTag = (imageId: string) => `${IMAGES_REPO}:${imageId}`;
 
 /**
