@@ -2,8 +2,10 @@ import type { Clock } from "../domain/clock.js";
 import type { AccountService } from "./accounts/accounts.js";
 import type { CatalogIndex } from "./catalog/catalog.js";
 import type { SpecRules } from "./catalog/spec-rules.js";
+import type { DiskService } from "./disks/disks.js";
 import type { EmulatorService } from "./emulator/emulator.js";
 import type { InstanceService } from "./instances/instances.js";
+import type { MonitorService } from "./monitor/monitor.js";
 
 /**
  * The domain services an Action may use, and nothing else: no database, no driver, no worker.
@@ -15,6 +17,8 @@ export interface Services {
   rules: SpecRules;
   accounts: AccountService;
   instances: InstanceService;
+  disks: DiskService;
+  monitor: MonitorService;
   /** Present with the sim driver: the emulator's controls. */
   emulator?: EmulatorService;
 }

@@ -7,6 +7,7 @@ import { HostsRepo } from "./hosts-repo.js";
 import { InstancesRepo } from "./instances-repo.js";
 import { MetaRepo } from "./meta-repo.js";
 import { MIGRATION_LOCK, migrate } from "./migrations.js";
+import { MonitorRepo } from "./monitor-repo.js";
 import { PgDb } from "./pg.js";
 import { TasksRepo } from "./tasks-repo.js";
 
@@ -19,6 +20,7 @@ export interface Repos {
   readonly accounts: AccountsRepo;
   readonly meta: MetaRepo;
   readonly events: EventsRepo;
+  readonly monitor: MonitorRepo;
 }
 
 /** Repositories made on first use, so a transaction pays only for the ones it touches. */
@@ -30,6 +32,7 @@ class BoundRepos implements Repos {
   #accounts?: AccountsRepo;
   #meta?: MetaRepo;
   #events?: EventsRepo;
+  #monitor?: MonitorRepo;
   constructor(
     protected readonly handle: Db,
     private readonly inTx = false,
@@ -61,6 +64,10 @@ class BoundRepos implements Repos {
   get events(): EventsRepo {
     this.#events ??= new EventsRepo(this.handle, this.inTx);
     return this.#events;
+  }
+  get monitor(): MonitorRepo {
+    this.#monitor ??= new MonitorRepo(this.handle);
+    return this.#monitor;
   }
   /** Writes the events the transaction recorded, as its last statements. */
   async flushEvents(): Promise<void> {
