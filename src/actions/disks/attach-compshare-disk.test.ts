@@ -51,7 +51,7 @@ describe("AttachCompshareDisk", () => {
     const b = await fx.running();
     const busy = await t.call("AttachCompshareDisk", { ...Z, UHostId: b, UDiskId: data as string });
     assert.equal(busy.RetCode, 8431);
-    assert.match(String(busy.Message), new RegExp(`InUse on \\[${a}\\]`));
+    assert.match(String(busy.Message), new RegExp(`InUse on ${a};`));
     assert.equal(
       (await t.call("AttachCompshareDisk", { ...Z, UHostId: b, UDiskId: boot as string })).RetCode,
       8431,

@@ -15,7 +15,7 @@ describe("DeleteCompshareDisk", () => {
     assert.equal(attached.RetCode, 8431);
     assert.match(
       String(attached.Message),
-      /is InUse on \[.*\]; DeleteCompshareDisk needs a detached \(Available\) disk/,
+      /is InUse on uhost-\w+; DeleteCompshareDisk needs a detached \(Available\) disk/,
     );
     await fx.stopped(id);
     await detached(fx, id, data);

@@ -88,6 +88,6 @@ export function diskOrThrow(d: DiskRecord | undefined, id: string, scope: Scope)
 export function notAvailable(d: DiskRecord, action: string): ApiError {
   if (d.state === "Detaching")
     return new ApiError("DiskDetaching", { diskId: d.id, uhostId: d.instanceId ?? "" });
-  const where = d.instanceId ? `${d.state} on [${d.instanceId}]` : d.state;
+  const where = d.instanceId ? `${d.state} on ${d.instanceId}` : d.state;
   return new ApiError("DiskNotAvailable", { diskId: d.id, state: where, action });
 }
