@@ -52,7 +52,6 @@ describe("DeleteCompshareDisk", () => {
   });
 
   it("race: two deletes at once both succeed and release the storage once", async () => {
-    const { t } = fx;
     const id = await fx.running(WITH_DATA_DISK);
     const data = (await diskSet(fx, id))[1]?.DiskId as string;
     await fx.stopped(id);

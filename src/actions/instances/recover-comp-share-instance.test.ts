@@ -37,10 +37,15 @@ describe("RecoverCompShareInstance (extension)", () => {
       ],
     };
     const id = await fx.running(WITH_TWO);
-    const [, small, large] = ((await fx.describe(id))?.DiskSet as Array<{ DiskId: string }>).map((d) => d.DiskId);
+    const [, small, large] = ((await fx.describe(id))?.DiskSet as Array<{ DiskId: string }>).map(
+      (d) => d.DiskId,
+    );
     await fx.recycled(id);
     const other = await fx.running();
-    assert.equal((await t.call("AttachCompshareDisk", { ...Z, UHostId: other, UDiskId: small as string })).RetCode, 0);
+    assert.equal(
+      (await t.call("AttachCompshareDisk", { ...Z, UHostId: other, UDiskId: small as string })).RetCode,
+      0,
+    );
     await fx.settle();
     assert.equal((await t.call("RecoverCompShareInstance", { Region: "cn-wlcb", UHostId: id })).RetCode, 0);
     await fx.settle();
