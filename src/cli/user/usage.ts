@@ -173,7 +173,8 @@ function addInstanceUsage(instance: Command): void {
       action(async (cmd) => {
         const { f, args } = flags(cmd);
         const r = await clientFor(f).getCompShareInstanceMonitor({
-          UHostIds: args,
+          // A variadic argument comes as one array.
+          UHostIds: args.flat(),
           StartTime: f.from === undefined ? undefined : parseTime(f.from),
           EndTime: f.to === undefined ? undefined : parseTime(f.to),
         });
@@ -256,7 +257,7 @@ function addInstanceUsage(instance: Command): void {
     .action(
       action(async (cmd) => {
         const { f, args } = flags(cmd);
-        const r = await clientFor(f).getCompShareRefundPrice({ UHostIds: args });
+        const r = await clientFor(f).getCompShareRefundPrice({ UHostIds: args.flat() });
         print(f, r, () =>
           table(
             ["INSTANCE", "REFUND", "NOTE"],
