@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DockerDriver } from "../src/drivers/docker/docker-driver.js";
-import { dockerCatalog, eventually } from "./docker-fixtures.js";
+import { DOCKER_IMAGE, docker, dockerCatalog, eventually, mainEngine, sh } from "./docker-fixtures.js";
 import { testSpec } from "./driver-conformance.js";
 import type { TestServer } from "./helpers.js";
 import { createParams, startTestServer } from "./helpers.js";
@@ -15,18 +14,9 @@ import { createParams, startTestServer } from "./helpers.js";
  * docker.test.ts): a disk's data survives detach and attach to another instance, and the collector
  * reads a busy container's CPU from the Engine's stats and the GPUs it holds from nvidia-smi.
  */
-const IMAGE = process.env.OCS_TEST_DOCKER_IMAGE;
-const skip = IMAGE
-  ? {}
-  : process.env.CI === "true"
-    ? (() => {
-        throw new Error("Docker Engine missing in CI");
-      })()
-    : { skip: "Docker Engine not available (see npm test output)" };
+const IMAGE = DOCKER_IMAGE;
+const skip = mainEngine();
 const Z = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
-const docker = (...args: string[]) =>
-  execFileSync("docker", args, { encoding: "utf8", stdio: "pipe" }).trim();
-const sh = (id: string, cmd: string) => docker("exec", `ocs-${id}`, "sh", "-c", cmd);
 const mounts = (id: string) => docker("inspect", "-f", "{{range .Mounts}}{{.Name}} {{end}}", `ocs-${id}`);
 
 describe("docker driver: data disks and monitoring on a real engine", { ...skip, timeout: 300_000 }, () => {
