@@ -139,11 +139,16 @@ export class DiskService {
       const d = await r.disks.get(diskId);
       if (d?.state === "Deleted" && d.projectId === scope.project.id) return;
       const disk = diskOrThrow(d, diskId, scope);
-      if (
-        (await r.disks.update({ id: diskId, states: ["Available"] }, { state: "Deleted", keptFor: null })) !==
-        1
-      )
-        throw notAvailable((await r.disks.get(diskId)) ?? disk, "DeleteCompshareDisk");
+      const n = await r.disks.update(
+        { id: diskId, states: ["Available"] },
+        { state: "Deleted", keptFor: null },
+      );
+      if (n !== 1) {
+        const current = (await r.disks.get(diskId)) ?? disk;
+        // A concurrent delete won (PostgreSQL re-reads the row once its lock is free): done too.
+        if (current.state === "Deleted") return;
+        throw notAvailable(current, "DeleteCompshareDisk");
+      }
       await r.tasks.insert(
         {
           id: this.d.ids.next("task", 12),
