@@ -74,6 +74,27 @@ describe("AttachCompshareDisk", () => {
     assert.match(String(wrongZone.Message), /in zone cn-wlcb-02 and instance .* in cn-wlcb-01/);
   });
 
+  it("an attach whose lock expired (a worker gone for good) is undone by the operation that takes over", async () => {
+    const { t } = fx;
+    const a = await fx.running();
+    await fx.stopped(a);
+    const disk = await newDisk(fx, a);
+    await detached(fx, a, disk);
+    await fx.paused(async () => {
+      assert.equal((await t.call("AttachCompshareDisk", { ...Z, UHostId: a, UDiskId: disk })).RetCode, 0);
+      assert.equal((await listDisks(fx))[0]?.Status, "Attaching");
+      t.server.internals.clock.advance(600_001);
+      assert.equal((await t.call("StartCompShareInstance", { ...Z, UHostId: a })).RetCode, 0);
+      assert.equal((await listDisks(fx))[0]?.Status, "Available", "undone when Start took the lock over");
+    });
+    await fx.settle();
+    await fx.expectState(a, "Running");
+    assert.deepEqual(
+      (await listDisks(fx)).map((d) => [d.Status, d.MountInstance]),
+      [["Available", ""]],
+    );
+  });
+
   it("race: one detached disk onto two instances at once, exactly one gets it", async () => {
     const { t } = fx;
     const a = await fx.running();

@@ -103,6 +103,9 @@ export class OperationEngine {
       if (!(await r.instances.cas(id, { states: def.from, inRecycle, now }, patch))) {
         throw explain((await r.instances.get(id)) ?? current, def.action, def.from, now);
       }
+      // The lock was taken over from an operation whose lock expired: its task is stale now and
+      // will never finish it, so what it reserved is undone here (a disk left Attaching).
+      if (current.operation) await operationOf(current.operation)?.undo?.(r, current, env);
       await def.reserve?.(r, { ...current, ...patch }, input, env);
       await this.enqueue(r, id, op, now);
       await recordInstanceEvent(r, current, "operation.started", now, {

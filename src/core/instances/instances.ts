@@ -271,7 +271,7 @@ export class InstanceService {
     }
     if (f.udiskId !== undefined) {
       const d = await this.d.store.disks.get(f.udiskId);
-      if (!d || d.accountId !== scope.account.id || d.state !== "Available") return none();
+      if (!d || d.projectId !== scope.project.id || d.state !== "Available") return none();
       if (zone !== undefined && zone !== d.zone) return none();
       zone = d.zone;
     }
