@@ -102,7 +102,8 @@ export type TaskKind =
   /** Removes a deleted disk's storage from the runtime (`instanceId` holds the disk's id). */
   | "disk-release"
   /** The monitoring collector's recurring tick (one row; `instanceId` is {@link MONITOR_TASK_SUBJECT}). */
-  | "monitor-sample";
+  | "monitor-sample"
+  | "audit-retention";
 
 /** The subject of the one recurring monitoring task. */
 export const MONITOR_TASK_SUBJECT = "monitor";
@@ -146,6 +147,10 @@ export interface AccountRecord {
   name: string;
   isRoot: boolean;
   instanceQuota: number;
+  /** GPUs its instances may hold at once (stopped instances hold none). */
+  gpuQuota: number;
+  /** Set: every key of the account answers like an unknown key; its instances keep running. */
+  disabledAt: number | null;
   createdAt: number;
 }
 
@@ -157,11 +162,46 @@ export interface ProjectRecord {
   createdAt: number;
 }
 
+/**
+ * Where a key pair came from: `config` (OCS_ROOT_*) and `generated` (the first start) are the root
+ * key the environment manages, replaced at a start with other OCS_ROOT_* keys; `admin` keys are
+ * made by `ocs admin` and stay until an operator removes them.
+ */
+export type KeyOrigin = "config" | "generated" | "admin";
+
 export interface KeyPairRecord {
   publicKey: string;
   accountId: string;
   privateKeySealed: string;
+  origin: KeyOrigin;
   createdAt: number;
+  /** Set: the key answers like an unknown one (172). */
+  disabledAt: number | null;
+  /** Last successful authentication, written at most once a minute per key and replica. */
+  lastUsedAt: number | null;
+}
+
+/** What an audit entry records: a mutating call, a failed authentication, an operator's change. */
+export type AuditKind = "call" | "auth-failure" | "admin";
+
+/** One line of the audit log. */
+export interface AuditRecord {
+  seq: number;
+  at: number;
+  kind: AuditKind;
+  /** Absent for a failed authentication with an unknown key. */
+  accountId: string | null;
+  /** The key presented (public; truncated to 64 characters). */
+  publicKey: string | null;
+  /** The client's address (`cli` for `ocs admin`). */
+  client: string;
+  /** The wire Action, or the admin command (`key disable`). */
+  action: string;
+  /** Instance, disk, image… ids the call named or made. */
+  resourceIds: string[];
+  retCode: number;
+  requestId: string;
+  message: string;
 }
 
 /** What an event is about. */

@@ -1,4 +1,5 @@
 import { AccountsRepo } from "./accounts-repo.js";
+import { AuditRepo } from "./audit-repo.js";
 import type { Db } from "./db.js";
 import { SqliteDb } from "./db.js";
 import { DisksRepo } from "./disks-repo.js";
@@ -21,6 +22,7 @@ export interface Repos {
   readonly meta: MetaRepo;
   readonly events: EventsRepo;
   readonly monitor: MonitorRepo;
+  readonly audit: AuditRepo;
 }
 
 /** Repositories made on first use, so a transaction pays only for the ones it touches. */
@@ -33,6 +35,7 @@ class BoundRepos implements Repos {
   #meta?: MetaRepo;
   #events?: EventsRepo;
   #monitor?: MonitorRepo;
+  #audit?: AuditRepo;
   constructor(
     protected readonly handle: Db,
     private readonly inTx = false,
@@ -68,6 +71,10 @@ class BoundRepos implements Repos {
   get monitor(): MonitorRepo {
     this.#monitor ??= new MonitorRepo(this.handle);
     return this.#monitor;
+  }
+  get audit(): AuditRepo {
+    this.#audit ??= new AuditRepo(this.handle);
+    return this.#audit;
   }
   /** Writes the events the transaction recorded, as its last statements. */
   async flushEvents(): Promise<void> {

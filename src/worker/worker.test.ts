@@ -145,6 +145,7 @@ function rig(handler: TaskHandler, opts: Partial<WorkerOptions> = {}): Rig {
     purge: handler,
     "disk-release": handler,
     "monitor-sample": handler,
+    "audit-retention": handler,
   };
   const worker = new Worker(queue, handlers, driver, clock, log, {
     claimMs: 30_000,
