@@ -28,6 +28,10 @@ export interface Config {
   workerClaimSeconds: number;
   /** Live custom images one account may hold. */
   imageQuota: number;
+  /** How often the monitoring collector samples every running instance. */
+  monitorIntervalSeconds: number;
+  /** How long monitoring samples are kept. */
+  monitorRetentionHours: number;
   /** Base64 32-byte key sealing private keys and passwords; absent = `<data dir>/master.key`. */
   masterKey?: string;
   /**
@@ -92,6 +96,8 @@ const KEYS = [
   "OCS_LOG_LEVEL",
   "OCS_WORKER_CLAIM_SECONDS",
   "OCS_IMAGE_QUOTA",
+  "OCS_MONITOR_INTERVAL_SECONDS",
+  "OCS_MONITOR_RETENTION_HOURS",
   "OCS_MASTER_KEY",
   "OCS_DOCKER_SOCKET",
   "OCS_DOCKER_GPU_MODE",
@@ -281,6 +287,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: logLevel as Config["logLevel"],
     workerClaimSeconds: int("OCS_WORKER_CLAIM_SECONDS", 30, 1, 3600),
     imageQuota: int("OCS_IMAGE_QUOTA", 20, 0, 100_000),
+    monitorIntervalSeconds: int("OCS_MONITOR_INTERVAL_SECONDS", 10, 1, 3600),
+    monitorRetentionHours: int("OCS_MONITOR_RETENTION_HOURS", 24, 1, 24 * 90),
     masterKey,
     strictParams: bool("OCS_STRICT_PARAMS", false),
     security,

@@ -14,6 +14,7 @@ import { AccountService } from "./core/accounts/accounts.js";
 import { AuditLog, scheduleAuditRetention } from "./core/audit/audit.js";
 import { CatalogIndex, DEFAULT_CATALOG, loadCatalog, validateCatalog } from "./core/catalog/catalog.js";
 import { SpecRules } from "./core/catalog/spec-rules.js";
+import { DiskService } from "./core/disks/disks.js";
 import { EmulatorService } from "./core/emulator/emulator.js";
 import { FaultTable } from "./core/emulator/faults.js";
 import { ImageService } from "./core/images/images.js";
@@ -27,6 +28,7 @@ import { recoverAtStart, syncHosts } from "./core/instances/recovery.js";
 import { InstanceTimers } from "./core/instances/timers.js";
 import type { LifecycleTimings } from "./core/instances/timings.js";
 import { DEFAULT_TIMINGS } from "./core/instances/timings.js";
+import { MonitorService } from "./core/monitor/monitor.js";
 import { SecretBox, loadOrCreateMasterKey, privateDir } from "./core/secrets.js";
 import type { Services } from "./core/services.js";
 import { TaskQueue } from "./core/tasks.js";
@@ -123,6 +125,7 @@ function dockerDriver(config: Config, catalog: Catalog, storeId: string): Docker
     hostIp: config.docker.hostIp,
     network: config.docker.network,
     storeId,
+    nvidiaSmi: config.docker.gpuMode === "none" ? undefined : config.docker.nvidiaSmi,
   });
 }
 
@@ -167,19 +170,29 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   });
   const engineFor = (store: Store) => new OperationEngine(engineDeps(store));
 
+  const monitorFor = (store: Store) =>
+    new MonitorService({
+      store,
+      clock,
+      intervalMs: config.monitorIntervalSeconds * 1000,
+      retentionMs: config.monitorRetentionHours * 3600_000,
+    });
+
   let root: Awaited<ReturnType<AccountService["ensureRoot"]>> | undefined;
   const accountOptions = { defaultGpuQuota: config.security.defaultGpuQuota };
   // Start-up runs under the migration lock on PostgreSQL, so replicas starting together take turns.
   const store = await openStore(storeLocation(config), async (s) => {
     await syncHosts(s, catalog);
-    const repaired = await recoverAtStart(s, catalog, engineFor(s), {
-      releaseAllClaims: s.dialect === "sqlite",
-      now: Date.now(),
-    });
+    const repaired = {
+      ...(await recoverAtStart(s, catalog, engineFor(s), {
+        releaseAllClaims: s.dialect === "sqlite",
+        now: Date.now(),
+      })),
+      ...(await recoverImageJobs(s, Date.now())),
+    };
     if (Object.values(repaired).some((n) => n > 0))
       log.warn("start-up recovery repaired the store", repaired);
-    const images = await recoverImageJobs(s, Date.now());
-    if (Object.values(images).some((n) => n > 0)) log.warn("start-up recovery repaired image jobs", images);
+    await s.tx((r) => monitorFor(s).ensureTask(r, Date.now()));
     // Under the same lock: two replicas starting on an empty store create one root account.
     root = await new AccountService(s, secrets, clock, ids, accountOptions).ensureRoot(rootKeys);
     await scheduleAuditRetention(s, clock, () => ids.next("task", 12));
@@ -209,17 +222,11 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     log.warn(
       "OCS_ROOT_PUBLIC_KEY names a key an operator disabled; it stays disabled (ocs admin key enable)",
     );
-  const images = new ImageService({
-    store,
-    clock,
-    ids,
-    resolver: deps.images,
-    driver,
-    kick,
-    quota: config.imageQuota,
-  });
+  const images = new ImageService({ ...deps, resolver: deps.images, driver, quota: config.imageQuota });
   const imageJobs = new ImageJobs({ store, clock, driverAttempts: timings.driverAttempts });
   const instances = new InstanceService({ ...deps, engine, driver });
+  const disks = new DiskService({ store, engine, catalog: index, clock, ids, kick });
+  const monitor = monitorFor(store);
   const timers = new InstanceTimers(store, engine, clock);
   const handlers: TaskHandlers = {
     transition: (task, d) => engine.runTask(task, d),
@@ -228,6 +235,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     purge: (task, d) => timers.purge(task, d),
     image: (task, d) => imageJobs.capture(task, d),
     "image-remove": (task, d) => imageJobs.remove(task, d),
+    "disk-release": (task, d) => disks.release(task, d),
+    "monitor-sample": (task, d) => monitor.collectTask(task, d),
     "audit-retention": () => audit.purge(),
   };
   const worker = new Worker(
@@ -252,15 +261,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       systemDiskGeneration: 1,
     });
   }
-  for (const im of sim ? await store.images.byIds(await store.images.liveIds()) : []) {
-    if (im.status === "Available" && im.runtimeRef)
-      sim?.images.set(im.id, {
-        ref: im.runtimeRef,
-        instanceId: im.sourceInstanceId,
-        sizeMB: im.sizeMB,
-        seconds: im.totalSeconds,
-      });
-  }
+  if (sim) sim.restoreImages(await store.images.byIds(await store.images.liveIds()));
 
   const reconciler = docker
     ? new Reconciler(
@@ -277,6 +278,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         sim,
         faults,
         kick,
+        exists: async (id) => (await store.instances.get(id)) !== undefined,
         reset: async () => {
           // A capture in flight follows the clock: abandoned, so the worker need not wait for it.
           sim.cancelCaptures();
@@ -285,6 +287,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
             await r.tasks.removeAll();
             await r.images.removeAll();
             await r.disks.removeAll();
+            await r.monitor.removeAll();
+            await monitor.ensureTask(r, clock.now());
             await r.hosts.releaseAll();
             await r.instances.removeAll();
           });
@@ -305,6 +309,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     audit,
     instances,
     images,
+    disks,
+    monitor,
     emulator,
   };
   const sec = config.security;

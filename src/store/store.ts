@@ -9,6 +9,7 @@ import { ImagesRepo } from "./images-repo.js";
 import { InstancesRepo } from "./instances-repo.js";
 import { MetaRepo } from "./meta-repo.js";
 import { MIGRATION_LOCK, migrate } from "./migrations.js";
+import { MonitorRepo } from "./monitor-repo.js";
 import { PgDb } from "./pg.js";
 import { TasksRepo } from "./tasks-repo.js";
 
@@ -22,6 +23,7 @@ export interface Repos {
   readonly meta: MetaRepo;
   readonly events: EventsRepo;
   readonly images: ImagesRepo;
+  readonly monitor: MonitorRepo;
   readonly audit: AuditRepo;
 }
 
@@ -35,6 +37,7 @@ class BoundRepos implements Repos {
   #meta?: MetaRepo;
   #events?: EventsRepo;
   #images?: ImagesRepo;
+  #monitor?: MonitorRepo;
   #audit?: AuditRepo;
   constructor(
     protected readonly handle: Db,
@@ -71,6 +74,10 @@ class BoundRepos implements Repos {
   get images(): ImagesRepo {
     this.#images ??= new ImagesRepo(this.handle);
     return this.#images;
+  }
+  get monitor(): MonitorRepo {
+    this.#monitor ??= new MonitorRepo(this.handle);
+    return this.#monitor;
   }
   get audit(): AuditRepo {
     this.#audit ??= new AuditRepo(this.handle);

@@ -145,6 +145,8 @@ function rig(handler: TaskHandler, opts: Partial<WorkerOptions> = {}): Rig {
     purge: handler,
     image: handler,
     "image-remove": handler,
+    "disk-release": handler,
+    "monitor-sample": handler,
     "audit-retention": handler,
   };
   const worker = new Worker(queue, handlers, driver, clock, log, {

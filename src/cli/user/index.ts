@@ -18,6 +18,7 @@ import {
 } from "./context.js";
 import { addImageCommands } from "./images.js";
 import { addInstanceCommands, addRecycleCommands } from "./instances.js";
+import { addUsageCommands } from "./usage.js";
 
 /**
  * Adds the user commands (against opencompshare or the real CompShare gateway, over the SDK) to the
@@ -76,5 +77,6 @@ export function addUserCommands(program: Command): void {
   addInstanceCommands(program);
   addRecycleCommands(program);
   addImageCommands(program);
+  addUsageCommands(program);
   addCatalogCommands(program);
 }

@@ -8,6 +8,7 @@ import { checkGpuQuota, takeGpus } from "./operations.js";
 import { decodePassword, generatePassword } from "./passwords.js";
 import { pickHost } from "./placement.js";
 import type { Scope } from "./scope.js";
+import { portsOfImage } from "./software-ports.js";
 
 export interface CreateInput {
   zone: string;
@@ -144,6 +145,9 @@ export async function createInstances(
           lastError: null,
           accessHost: null,
           accessPort: null,
+          // A custom image publishes what its platform image's software does.
+          ports: image.base ? portsOfImage(d.catalog, image.base) : { http: [], tcp: [] },
+          publishedPorts: {},
         });
         let dataIndex = 0;
         for (const disk of disks) {
@@ -158,6 +162,10 @@ export async function createInstances(
             sizeGB: disk.size ?? limits.minGB,
             drive: disk.isBoot ? "/dev/vda" : `/dev/vd${String.fromCharCode(98 + dataIndex++)}`,
             state: "InUse",
+            projectId: scope.project.id,
+            name: "",
+            chargeType,
+            keptFor: null,
             createdAt: now,
           });
         }

@@ -32,6 +32,8 @@ type args struct {
 	ImageId    string `json:"image_id"`
 	Name       string `json:"name"`
 	Account    int    `json:"account"`
+	Cpod       string `json:"cpod"`
+	Disk       string `json:"disk"`
 	MaxRetries int    `json:"max_retries"`
 }
 
@@ -298,91 +300,24 @@ func main() {
 			return
 		}
 		out(map[string]interface{}{"ok": true, "resp": results})
-	case "image-create-typed":
-		// CreateCompShareCustomImage with the model's Softwares object (nested params on the wire).
-		req := typed.NewCreateCompShareCustomImageRequest()
-		req.UHostId = ucloud.String(a.UHostId)
-		req.Name = ucloud.String(a.Name)
-		req.Description = ucloud.String("made by the Go SDK")
-		req.Softwares = &ucompshare.CreateCompShareCustomImageParamSoftwares{
-			Application: []string{"jupyter", "vscode"},
-			CUDAVersion: ucloud.String("12.1"),
-			Framework:   ucloud.String("PyTorch"),
-		}
-		encode(req)
-		resp, err := typed.CreateCompShareCustomImage(req)
+	case "image-create-typed", "image-typed", "image-shared-typed", "image-terminate-typed":
+		resp, step, err := imageScenario(scenario, typed, a, encode)
 		if err != nil {
-			fail(err, -1, "")
+			fail(err, -1, step)
 			return
 		}
 		out(map[string]interface{}{"ok": true, "resp": resp})
-	case "image-typed":
-		// Every image read and change of the owner through the typed client: one JSON type
-		// mismatch in a response fails its call.
-		results := map[string]interface{}{}
-		check := func(name string, resp interface{}, err error) bool {
-			if err != nil {
-				fail(err, -1, name)
-				return false
-			}
-			results[name] = resp
-			return true
-		}
-		prog := typed.NewGetCompShareImageCreateProgressRequest()
-		prog.CompShareImageId = ucloud.String(a.ImageId)
-		encode(prog)
-		r1, err := typed.GetCompShareImageCreateProgress(prog)
-		if !check("progress", r1, err) {
-			return
-		}
-		list := typed.NewDescribeCompShareCustomImagesRequest()
-		list.CompShareImageId = ucloud.String(a.ImageId)
-		encode(list)
-		r2, err := typed.DescribeCompShareCustomImages(list)
-		if !check("custom", r2, err) {
-			return
-		}
-		upd := typed.NewUpdateCompShareImageRequest()
-		upd.CompShareImageId = ucloud.String(a.ImageId)
-		upd.Description = ucloud.String("updated by the Go SDK")
-		upd.Tags = []string{"go", "sdk"}
-		encode(upd)
-		r3, err := typed.UpdateCompShareImage(upd)
-		if !check("update", r3, err) {
-			return
-		}
-		share := typed.NewModifyCompShareImageShareAccountRequest()
-		share.CompShareImageId = ucloud.String(a.ImageId)
-		share.AddAccounts = []int{a.Account, 1}
-		encode(share)
-		r4, err := typed.ModifyCompShareImageShareAccount(share)
-		if !check("share", r4, err) {
-			return
-		}
-		accts := typed.NewDescribeCompShareImageShareAccountsRequest()
-		accts.CompShareImageId = ucloud.String(a.ImageId)
-		encode(accts)
-		r5, err := typed.DescribeCompShareImageShareAccounts(accts)
-		if !check("accounts", r5, err) {
+	case "usage-typed":
+		results, step, err := usageTyped(typed, client, a, encode)
+		if err != nil {
+			fail(err, -1, step)
 			return
 		}
 		out(map[string]interface{}{"ok": true, "resp": results})
-	case "image-shared-typed":
-		req := typed.NewDescribeCompShareSharingImagesRequest()
-		encode(req)
-		resp, err := typed.DescribeCompShareSharingImages(req)
+	case "disk-typed":
+		resp, err := diskStep(typed, a, encode)
 		if err != nil {
-			fail(err, -1, "")
-			return
-		}
-		out(map[string]interface{}{"ok": true, "resp": resp})
-	case "image-terminate-typed":
-		req := typed.NewTerminateCompShareCustomImageRequest()
-		req.CompShareImageId = ucloud.String(a.ImageId)
-		encode(req)
-		resp, err := typed.TerminateCompShareCustomImage(req)
-		if err != nil {
-			fail(err, -1, "")
+			fail(err, -1, a.Action)
 			return
 		}
 		out(map[string]interface{}{"ok": true, "resp": resp})
