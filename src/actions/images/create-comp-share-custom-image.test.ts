@@ -86,6 +86,15 @@ describe("CreateCompShareCustomImage", () => {
     }
     const again = await t.call("CreateCompShareCustomImage", { ...Z, UHostId: running, Name: imageName() });
     assert.equal(again.RetCode, 8044, "one image job per instance at a time");
+    const disk = await t.call("CreateAndAttachCompshareDisk", {
+      ...Z,
+      UHostId: running,
+      Size: 40,
+      Name: "data",
+      ChargeType: "Postpay",
+    });
+    assert.equal(disk.RetCode, 8044, JSON.stringify(disk));
+    assert.deepEqual((await t.call("DescribeCompshareDisk", { ...Z })).DiskSet, [], "no disk left behind");
     assert.equal(
       (await t.call("ModifyCompShareInstanceName", { ...Z, UHostId: running, Name: "renamed" })).RetCode,
       0,
