@@ -69,7 +69,8 @@ export function catalogFile(dir, hosts) {
 function asRow(rec) {
   const row = {};
   for (const [k, v] of Object.entries(rec))
-    row[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = typeof v === "boolean" ? (v ? 1 : 0) : v;
+    row[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] =
+      typeof v === "boolean" ? (v ? 1 : 0) : v !== null && typeof v === "object" ? JSON.stringify(v) : v;
   return row;
 }
 
@@ -93,7 +94,7 @@ async function insertRows(tx, table, rows) {
  * need no repository method, so the same harness seeds any build (bench/RESULTS.md's "before"
  * column ran it against main): Stopped and holding nothing, or with a scheduled stop due at
  * `stopAt` (Running, GPUs not held: the scheduler path releases what the instance holds, which is
- * nothing). Every instance has its own sealed password, as through Create. The instances belong
+ * nothing), or `running` (for the monitoring collector). Every instance has its own sealed password, as through Create. The instances belong
  * to the account `opts.account` (made with a quota above `n`) or to root; `opts.env` names the
  * store (OCS_DATABASE_URL for PostgreSQL).
  */
@@ -138,7 +139,7 @@ export async function seed(dataDir, catalogPath, n, opts = {}) {
               accountId: owner.id,
               projectId: project.id,
               name: `bench-${i}`,
-              state: opts.stopAt ? "Running" : "Stopped",
+              state: opts.stopAt || opts.running ? "Running" : "Stopped",
               hostId: "b-0",
               holdsCompute: false,
               chargeType: "Dynamic",
@@ -164,6 +165,10 @@ export async function seed(dataDir, catalogPath, n, opts = {}) {
               sizeGB: 50,
               drive: "/dev/vda",
               state: "InUse",
+              projectId: project.id,
+              name: "",
+              chargeType: "Dynamic",
+              keptFor: null,
               createdAt: now,
             }),
           )

@@ -27,6 +27,7 @@ import {
   stores,
   tmp,
 } from "./lib.mjs";
+import { monitorBench } from "./monitor.mjs";
 import { renderMarkdown } from "./render.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -432,6 +433,7 @@ const benches = [
   ["scale", scaleBench],
   ["scale1m", scale1mBench],
   ["moto", motoBench, "sqlite"],
+  ["monitor", () => monitorBench(log), "sqlite"],
 ];
 log(`machine: ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`);
 log(`load average before: ${results.loadBefore.map((x) => x.toFixed(2)).join(", ")}`);

@@ -1,24 +1,35 @@
+import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createSecureContext } from "node:tls";
 import { actionMap } from "./actions/registry.js";
 import type { GatewayDeps } from "./api/gateway.js";
-import { createHttpServer } from "./api/http.js";
+import { createHttpServer, reloadTls } from "./api/http.js";
+import type { TlsFiles } from "./api/http.js";
 import { Metrics } from "./api/metrics.js";
+import { TokenBuckets } from "./api/throttle.js";
 import type { Config } from "./config.js";
 import { ConfigError, sqlitePath } from "./config.js";
 import { AccountService } from "./core/accounts/accounts.js";
+import { AuditLog, scheduleAuditRetention } from "./core/audit/audit.js";
 import { CatalogIndex, DEFAULT_CATALOG, loadCatalog, validateCatalog } from "./core/catalog/catalog.js";
 import { SpecRules } from "./core/catalog/spec-rules.js";
+import { DiskService } from "./core/disks/disks.js";
 import { EmulatorService } from "./core/emulator/emulator.js";
 import { FaultTable } from "./core/emulator/faults.js";
+import { ImageService } from "./core/images/images.js";
+import { ImageJobs, recoverImageJobs } from "./core/images/jobs.js";
+import { ImageResolver } from "./core/images/resolve.js";
 import { OperationEngine } from "./core/instances/engine.js";
+import type { EngineDeps } from "./core/instances/engine.js";
 import { InstanceService } from "./core/instances/instances.js";
 import { InstanceReconciliation } from "./core/instances/reconcile.js";
 import { recoverAtStart, syncHosts } from "./core/instances/recovery.js";
 import { InstanceTimers } from "./core/instances/timers.js";
 import type { LifecycleTimings } from "./core/instances/timings.js";
 import { DEFAULT_TIMINGS } from "./core/instances/timings.js";
-import { SecretBox, loadOrCreateMasterKey } from "./core/secrets.js";
+import { MonitorService } from "./core/monitor/monitor.js";
+import { SecretBox, loadOrCreateMasterKey, privateDir } from "./core/secrets.js";
 import type { Services } from "./core/services.js";
 import { TaskQueue } from "./core/tasks.js";
 import type { TaskHandlers } from "./core/tasks.js";
@@ -32,7 +43,7 @@ import type { HostGpu } from "./drivers/docker/gpus.js";
 import type { Driver } from "./drivers/driver.js";
 import { SimDriver } from "./drivers/sim/sim-driver.js";
 import type { Logger } from "./log.js";
-import { createLogger } from "./log.js";
+import { createLogger, maskUrlPasswords } from "./log.js";
 import type { Db } from "./store/db.js";
 import type { Store } from "./store/store.js";
 import { openStore } from "./store/store.js";
@@ -69,6 +80,10 @@ export interface OcsServer {
   internals: Internals;
   /** Set on the first start when no root keys were configured: print once, never stored in clear. */
   generatedRootKeys?: { publicKey: string; privateKey: string };
+  /** Whether the listener speaks HTTPS (OCS_TLS_CERT / OCS_TLS_KEY). */
+  tls: boolean;
+  /** Reads OCS_TLS_CERT / OCS_TLS_KEY again for new connections (SIGHUP); throws, keeping the old pair, on a bad one. */
+  reloadTls(): void;
   /** Starts the worker and the reconciler without HTTP (in-process tests dispatch directly). */
   start(): Promise<void>;
   /** Starts everything and listens. */
@@ -110,6 +125,7 @@ function dockerDriver(config: Config, catalog: Catalog, storeId: string): Docker
     hostIp: config.docker.hostIp,
     network: config.docker.network,
     storeId,
+    nvidiaSmi: config.docker.gpuMode === "none" ? undefined : config.docker.nvidiaSmi,
   });
 }
 
@@ -126,7 +142,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       : DEFAULT_CATALOG;
   const index = new CatalogIndex(catalog);
   const rules = new SpecRules(index);
-  const secrets = new SecretBox(loadOrCreateMasterKey(config.dataDir, config.masterKey));
+  const secrets = new SecretBox(masterKey(config, log));
+  const tlsFiles = config.security.tlsCert ? readTls(config) : undefined;
   const clock = new OffsetClock();
   const ids = opts.ids ?? randomIds;
   const timings: LifecycleTimings = {
@@ -140,50 +157,87 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       : undefined;
   const workerRef: { current?: Worker } = {};
   const kick = () => workerRef.current?.kick();
-  const engineFor = (store: Store) =>
-    new OperationEngine({ store, catalog: index, rules, clock, ids, secrets, timings, kick });
-
-  let root: Awaited<ReturnType<AccountService["ensureRoot"]>> | undefined;
-  // Start-up runs under the migration lock on PostgreSQL, so replicas starting together take turns.
-  const store = await openStore(storeLocation(config), async (s) => {
-    await syncHosts(s, catalog);
-    const repaired = await recoverAtStart(s, catalog, engineFor(s), {
-      releaseAllClaims: s.dialect === "sqlite",
-      now: Date.now(),
-    });
-    if (Object.values(repaired).some((n) => n > 0))
-      log.warn("start-up recovery repaired the store", repaired);
-    // Under the same lock: two replicas starting on an empty store create one root account.
-    root = await new AccountService(s, secrets, clock, ids).ensureRoot(rootKeys);
-  });
-
-  const sim = config.driver === "sim" ? new SimDriver(config.simLatencyMs) : undefined;
-  const docker =
-    config.driver === "docker"
-      ? dockerDriver(config, catalog, await store.meta.storeId(() => randomId("store", 12)))
-      : undefined;
-  const driver: Driver = (sim ?? docker) as Driver;
-
-  const engine = engineFor(store);
-  const accounts = new AccountService(store, secrets, clock, ids);
-  const instances = new InstanceService({
+  const engineDeps = (store: Store): EngineDeps => ({
     store,
-    engine,
     catalog: index,
     rules,
     clock,
     ids,
     secrets,
     timings,
-    driver,
+    images: new ImageResolver(store, index),
     kick,
   });
+  const engineFor = (store: Store) => new OperationEngine(engineDeps(store));
+
+  const monitorFor = (store: Store) =>
+    new MonitorService({
+      store,
+      clock,
+      intervalMs: config.monitorIntervalSeconds * 1000,
+      retentionMs: config.monitorRetentionHours * 3600_000,
+    });
+
+  let root: Awaited<ReturnType<AccountService["ensureRoot"]>> | undefined;
+  const accountOptions = { defaultGpuQuota: config.security.defaultGpuQuota };
+  // Start-up runs under the migration lock on PostgreSQL, so replicas starting together take turns.
+  const store = await openStore(storeLocation(config), async (s) => {
+    await syncHosts(s, catalog);
+    const repaired = {
+      ...(await recoverAtStart(s, catalog, engineFor(s), {
+        releaseAllClaims: s.dialect === "sqlite",
+        now: Date.now(),
+      })),
+      ...(await recoverImageJobs(s, Date.now())),
+    };
+    if (Object.values(repaired).some((n) => n > 0))
+      log.warn("start-up recovery repaired the store", repaired);
+    await s.tx((r) => monitorFor(s).ensureTask(r, Date.now()));
+    // Under the same lock: two replicas starting on an empty store create one root account.
+    root = await new AccountService(s, secrets, clock, ids, accountOptions).ensureRoot(rootKeys);
+    await scheduleAuditRetention(s, clock, () => ids.next("task", 12));
+  });
+
+  const sim = config.driver === "sim" ? new SimDriver(config.simLatencyMs, Math.random, clock) : undefined;
+  const docker =
+    config.driver === "docker"
+      ? dockerDriver(config, catalog, await store.meta.storeId(() => randomId("store", 12)))
+      : undefined;
+  const driver: Driver = (sim ?? docker) as Driver;
+
+  const deps = engineDeps(store);
+  const engine = new OperationEngine(deps);
+  const accounts = new AccountService(store, secrets, clock, ids, accountOptions);
+  const audit = new AuditLog(
+    store,
+    clock,
+    log.child({ component: "audit" }),
+    config.security.auditRetentionDays * 86_400_000,
+  );
+  for (const publicKey of root?.replaced ?? []) {
+    log.warn("root key replaced by OCS_ROOT_PUBLIC_KEY; the old one no longer works", { publicKey });
+    audit.record(adminEntry("root key replaced at start", { publicKey, client: "start-up" }));
+  }
+  if (root?.configuredDisabled)
+    log.warn(
+      "OCS_ROOT_PUBLIC_KEY names a key an operator disabled; it stays disabled (ocs admin key enable)",
+    );
+  const images = new ImageService({ ...deps, resolver: deps.images, driver, quota: config.imageQuota });
+  const imageJobs = new ImageJobs({ store, clock, driverAttempts: timings.driverAttempts });
+  const instances = new InstanceService({ ...deps, engine, driver });
+  const disks = new DiskService({ store, engine, catalog: index, clock, ids, kick });
+  const monitor = monitorFor(store);
   const timers = new InstanceTimers(store, engine, clock);
   const handlers: TaskHandlers = {
     transition: (task, d) => engine.runTask(task, d),
     "scheduled-stop": (task) => timers.scheduledStop(task),
     release: (task) => timers.release(task),
     purge: (task, d) => timers.purge(task, d),
+    image: (task, d) => imageJobs.capture(task, d),
+    "image-remove": (task, d) => imageJobs.remove(task, d),
+    "disk-release": (task, d) => disks.release(task, d),
+    "monitor-sample": (task, d) => monitor.collectTask(task, d),
+    "audit-retention": () => audit.purge(),
   };
   const worker = new Worker(
     new TaskQueue(store),
@@ -208,6 +262,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     },
     ids: async () => (await store.instances.liveStates()).map((x) => x.id),
   });
+  if (sim) sim.restoreImages(await store.images.byIds(await store.images.liveIds()));
 
   const reconciler = docker
     ? new Reconciler(
@@ -224,15 +279,22 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         sim,
         faults,
         kick,
+        exists: async (id) => (await store.instances.get(id)) !== undefined,
         reset: async () => {
+          // A capture in flight follows the clock: abandoned, so the worker need not wait for it.
+          sim.cancelCaptures();
           await worker.stop();
           await store.tx(async (r) => {
             await r.tasks.removeAll();
+            await r.images.removeAll();
             await r.disks.removeAll();
+            await r.monitor.removeAll();
+            await monitor.ensureTask(r, clock.now());
             await r.hosts.releaseAll();
             await r.instances.removeAll();
           });
           clock.reset();
+          await scheduleAuditRetention(store, clock, () => ids.next("task", 12));
           sim.reset();
           sim.latencyMs = config.simLatencyMs;
           faults.clear();
@@ -240,7 +302,19 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         },
       })
     : undefined;
-  const services: Services = { clock, catalog: index, rules, accounts, instances, emulator };
+  const services: Services = {
+    clock,
+    catalog: index,
+    rules,
+    accounts,
+    audit,
+    instances,
+    images,
+    disks,
+    monitor,
+    emulator,
+  };
+  const sec = config.security;
   const gateway: GatewayDeps = {
     services,
     faults,
@@ -248,8 +322,25 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     metrics: new Metrics(),
     log,
     strictParams: config.strictParams,
+    limits: sec.limits,
+    authFailures: new TokenBuckets({
+      burst: sec.authFailureBurst,
+      perSecond: sec.authFailuresPerMinute / 60,
+    }),
+    accountRate:
+      sec.accountRate > 0
+        ? new TokenBuckets({ burst: sec.accountBurst, perSecond: sec.accountRate })
+        : undefined,
   };
-  const http = createHttpServer({ gateway, log, driverName: driver.name });
+  const http = createHttpServer({
+    gateway,
+    log,
+    driverName: driver.name,
+    tls: tlsFiles,
+    metricsToken: sec.metricsToken,
+    limits: sec,
+    trustProxy: sec.trustProxy,
+  });
 
   let closed = false;
   let started = false;
@@ -267,6 +358,11 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     log,
     internals: { store, db: store.db, clock, worker, driver, sim },
     generatedRootKeys: root?.generated,
+    tls: tlsFiles !== undefined,
+    reloadTls() {
+      if (!tlsFiles) throw new Error("TLS is not configured (OCS_TLS_CERT / OCS_TLS_KEY)");
+      reloadTls(http, readTls(config));
+    },
     start,
     async listen() {
       await new Promise<void>((resolveListen, reject) => {
@@ -287,9 +383,77 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         });
       reconciler?.stop();
       await worker.stop();
+      await audit.close();
       await store.close();
     },
   };
+}
+
+/**
+ * The master key, and a private data dir: 0700 (tightened with a warning when others could read
+ * it), since it holds the SQLite files and, unless OCS_MASTER_KEY(_FILE) says otherwise, the key.
+ */
+function masterKey(config: Config, log: Logger): Buffer {
+  const usesDataDir =
+    !config.databaseUrl?.startsWith("postgres") ||
+    (config.masterKey === undefined && config.security.masterKeyFile === undefined);
+  if (usesDataDir && privateDir(config.dataDir))
+    log.warn("the data dir was readable by other users; made it 0700", { dataDir: config.dataDir });
+  try {
+    return loadOrCreateMasterKey({
+      dataDir: config.dataDir,
+      inline: config.masterKey,
+      file: config.security.masterKeyFile,
+    });
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+}
+
+/** The PEM pair, checked by building a TLS context from it (a bad file stops the start, naming the key). */
+function readTls(config: Config): TlsFiles {
+  const read = (key: string, path: string | undefined) => {
+    try {
+      return readFileSync(path as string);
+    } catch (e) {
+      throw new ConfigError(`${key}: cannot read ${path} (${(e as Error).message})`);
+    }
+  };
+  const files = {
+    cert: read("OCS_TLS_CERT", config.security.tlsCert),
+    key: read("OCS_TLS_KEY", config.security.tlsKey),
+  };
+  try {
+    createSecureContext(files);
+  } catch (e) {
+    throw new ConfigError(
+      `OCS_TLS_CERT / OCS_TLS_KEY: not a usable PEM certificate and key (${(e as Error).message})`,
+    );
+  }
+  return files;
+}
+
+/** An audit entry for an operator's change (ocs admin, start-up). */
+export function adminEntry(
+  action: string,
+  what: { publicKey?: string; accountId?: string; client?: string; message?: string },
+): Parameters<AuditLog["record"]>[0] {
+  return {
+    kind: "admin",
+    accountId: what.accountId ?? null,
+    publicKey: what.publicKey ?? null,
+    client: what.client ?? "cli",
+    action,
+    resourceIds: [],
+    retCode: 0,
+    requestId: "",
+    message: what.message ?? "",
+  };
+}
+
+/** The store's location for messages: a connection string's password masked. */
+export function storeLabel(config: Config): string {
+  return maskUrlPasswords(config.databaseUrl ?? sqlitePath(config));
 }
 
 /** Where the configured store lives. */
@@ -305,11 +469,20 @@ function storeLocation(config: Config) {
  */
 export async function openAdmin(
   config: Config,
-): Promise<{ accounts: AccountService; close(): Promise<void> }> {
+): Promise<{ accounts: AccountService; audit: AuditLog; close(): Promise<void> }> {
+  const log = createLogger({ level: "error" });
+  const secrets = new SecretBox(masterKey(config, log));
   const store = await openStore(storeLocation(config));
-  const secrets = new SecretBox(loadOrCreateMasterKey(config.dataDir, config.masterKey));
+  const clock = new OffsetClock();
+  const audit = new AuditLog(store, clock, log, config.security.auditRetentionDays * 86_400_000);
   return {
-    accounts: new AccountService(store, secrets, new OffsetClock(), randomIds),
-    close: () => store.close(),
+    accounts: new AccountService(store, secrets, clock, randomIds, {
+      defaultGpuQuota: config.security.defaultGpuQuota,
+    }),
+    audit,
+    close: async () => {
+      await audit.close();
+      await store.close();
+    },
   };
 }

@@ -1,9 +1,13 @@
 import type { Clock } from "../domain/clock.js";
 import type { AccountService } from "./accounts/accounts.js";
+import type { AuditLog } from "./audit/audit.js";
 import type { CatalogIndex } from "./catalog/catalog.js";
 import type { SpecRules } from "./catalog/spec-rules.js";
+import type { DiskService } from "./disks/disks.js";
 import type { EmulatorService } from "./emulator/emulator.js";
+import type { ImageService } from "./images/images.js";
 import type { InstanceService } from "./instances/instances.js";
+import type { MonitorService } from "./monitor/monitor.js";
 
 /**
  * The domain services an Action may use, and nothing else: no database, no driver, no worker.
@@ -14,7 +18,12 @@ export interface Services {
   catalog: CatalogIndex;
   rules: SpecRules;
   accounts: AccountService;
+  /** Mutating calls and failed authentications (the gateway writes; root reads). */
+  audit: AuditLog;
   instances: InstanceService;
+  images: ImageService;
+  disks: DiskService;
+  monitor: MonitorService;
   /** Present with the sim driver: the emulator's controls. */
   emulator?: EmulatorService;
 }

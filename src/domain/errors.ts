@@ -22,6 +22,14 @@ export const ERRORS = {
     message: "Internal error (request {requestId}); the server log has details",
   },
   FaultInjected: { retCode: -1, message: "{message}" },
+  /**
+   * The UCloud gateway's own code for throttling is 153, which neither official SDK retries (Go
+   * retries RetCode >= 2000, Python > 2000); 8153 keeps the 153 in its name and is retried by both.
+   */
+  RequestThrottled: {
+    retCode: 8153,
+    message: "Request throttled: {reason}; retry in {retryAfter} s",
+  },
 
   InstanceNotFound: { retCode: 8039, message: "UHostId {uhostId} not found" },
   InstanceOperationInProgress: {
@@ -54,6 +62,11 @@ export const ERRORS = {
     retCode: 8046,
     message: "Instance quota exceeded: the account may hold {quota} instances and holds {count}",
   },
+  GpuQuotaExceeded: {
+    retCode: 8046,
+    message:
+      "GPU quota exceeded: the account may hold {quota} GPUs at once, holds {held} and asks for {need} more; stop an instance or start this one with WithoutGpu=true",
+  },
   NotInRecycle: { retCode: 8047, message: "UHostId {uhostId} is not in the recycle bin" },
   HostResourceNotEnough: {
     retCode: 8048,
@@ -65,6 +78,56 @@ export const ERRORS = {
       "The password of {uhostId} cannot be set while it runs: {reason}; stop it and reset the password then",
   },
   DriverFailed: { retCode: 8050, message: "The runtime of {uhostId} refused: {reason}" },
+  // Data disks: 8434 is the real service's "still detaching", which the official CLI retries
+  // DeleteCompshareDisk on; the others of the 843x block are ours.
+  DiskNotFound: { retCode: 8430, message: "UDiskId {diskId} not found" },
+  DiskNotAvailable: {
+    retCode: 8431,
+    message: "Disk {diskId} is {state}; {action} needs a detached (Available) disk",
+  },
+  DiskNotAttached: { retCode: 8432, message: "Disk {diskId} is not attached to {uhostId}" },
+  DiskLimitExceeded: {
+    retCode: 8433,
+    message: "Instance {uhostId} already has {count} data disks, the most its type ({gpuType}) allows",
+  },
+  DiskDetaching: {
+    retCode: 8434,
+    message: "Disk {diskId} is still detaching from {uhostId}; retry in a moment",
+  },
+  DiskZoneMismatch: {
+    retCode: 8435,
+    message:
+      "Disk {diskId} is in zone {diskZone} and instance {uhostId} in {zone}; a disk attaches within its zone",
+  },
+  SystemDiskNotDetachable: {
+    retCode: 8436,
+    message: "Disk {diskId} is the system disk of {uhostId}; the system disk cannot be {action}",
+  },
+  PortsNotSupported: {
+    retCode: 8440,
+    message:
+      "Instance {uhostId} runs a VM image; published ports are set on container instances (cpod-), a VM is reached over SSH",
+  },
+  // Custom images: a block of their own (8070-8079), so parallel work on other resources cannot
+  // hand out the same numbers. Ids and names without brackets, as above: the official CLI prints
+  // messages through Rich, which takes brackets for markup.
+  ImageNotFound: { retCode: 8070, message: "CompShareImageId {imageId} not found" },
+  ImageNameInUse: {
+    retCode: 8071,
+    message: "The account already has an image named {name}; image names are unique per account",
+  },
+  ImageQuotaExceeded: {
+    retCode: 8072,
+    message: "Image quota exceeded: the account may hold {quota} custom images and holds {count}",
+  },
+  InvalidImageState: {
+    retCode: 8073,
+    message: "Image {imageId} is [{status}]; {action} needs it [{allowed}]",
+  },
+  ImagesNotSupported: {
+    retCode: 8074,
+    message: "The {driver} driver cannot make custom images",
+  },
   ResourceSoldOut: { retCode: 226604, message: "This GPU type is currently out of resources ({detail})" },
 } as const satisfies Record<string, { retCode: number; message: string }>;
 

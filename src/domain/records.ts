@@ -50,26 +50,66 @@ export interface InstanceRecord {
   /** Where the driver says the instance is reached over SSH (null until its first start). */
   accessHost: string | null;
   accessPort: number | null;
+  /** What UpdateCompShareInstancePorts asked to publish (container ports), besides SSH's 22. */
+  ports: InstancePorts;
+  /** Where the runtime published them at the last start: `"http/8888"`, `"tcp/23"` → host port. */
+  publishedPorts: Record<string, number>;
 }
+
+/** Container ports an instance publishes, by protocol as the wire names them (HttpPorts, TcpPorts). */
+export interface InstancePorts {
+  http: number[];
+  tcp: number[];
+}
+
+/**
+ * Where a disk stands. `Attaching`/`Detaching` while the instance's lock is held for the change;
+ * `Deleted` is a tombstone, so deleting twice succeeds while an id never seen is still not found.
+ */
+export type DiskState = "InUse" | "Available" | "Attaching" | "Detaching" | "Deleted";
 
 export interface DiskRecord {
   id: string;
   accountId: string;
+  /** Null for a disk made before disks had projects and left by a purged instance of no project. */
+  projectId: string | null;
+  /** The instance it is attached to (InUse, Attaching, Detaching); null when detached. */
   instanceId: string | null;
   zone: string;
   isBoot: boolean;
+  /** The instance disk type (CLOUD_SSD…); the UDisk spelling (SSDDataDisk…) is a wire matter. */
   diskType: string;
   sizeGB: number;
+  /** `/dev/vdb`… while attached; empty when detached. */
   drive: string;
-  state: "InUse" | "Available";
+  state: DiskState;
+  name: string;
+  chargeType: string;
+  /** A detached disk Terminate kept: the recycled instance Recover gives it back to. */
+  keptFor: string | null;
   createdAt: number;
 }
 
 /**
- * Task kinds: `transition` finishes a long-running operation; the others are timers. Core owns
- * their handlers; the worker only claims and runs them.
+ * Task kinds: `transition` finishes a long-running operation; `image` makes a custom image and
+ * `image-remove` removes a deleted one from the runtime (both keyed by the image id, not an
+ * instance's); the others are timers. Core owns their handlers; the worker only claims and runs them.
  */
-export type TaskKind = "transition" | "scheduled-stop" | "release" | "purge";
+export type TaskKind =
+  | "transition"
+  | "scheduled-stop"
+  | "release"
+  | "purge"
+  /** Removes a deleted disk's storage from the runtime (`instanceId` holds the disk's id). */
+  | "disk-release"
+  /** The monitoring collector's recurring tick (one row; `instanceId` is {@link MONITOR_TASK_SUBJECT}). */
+  | "monitor-sample"
+  | "audit-retention"
+  | "image"
+  | "image-remove";
+
+/** The subject of the one recurring monitoring task. */
+export const MONITOR_TASK_SUBJECT = "monitor";
 
 export interface TaskRecord {
   id: string;
@@ -107,9 +147,15 @@ export interface HostRoom {
 
 export interface AccountRecord {
   id: string;
+  /** The account's number, as CompShare's integer account ids (image sharing names accounts by it). */
+  number: number;
   name: string;
   isRoot: boolean;
   instanceQuota: number;
+  /** GPUs its instances may hold at once (stopped instances hold none). */
+  gpuQuota: number;
+  /** Set: every key of the account answers like an unknown key; its instances keep running. */
+  disabledAt: number | null;
   createdAt: number;
 }
 
@@ -121,11 +167,46 @@ export interface ProjectRecord {
   createdAt: number;
 }
 
+/**
+ * Where a key pair came from: `config` (OCS_ROOT_*) and `generated` (the first start) are the root
+ * key the environment manages, replaced at a start with other OCS_ROOT_* keys; `admin` keys are
+ * made by `ocs admin` and stay until an operator removes them.
+ */
+export type KeyOrigin = "config" | "generated" | "admin";
+
 export interface KeyPairRecord {
   publicKey: string;
   accountId: string;
   privateKeySealed: string;
+  origin: KeyOrigin;
   createdAt: number;
+  /** Set: the key answers like an unknown one (172). */
+  disabledAt: number | null;
+  /** Last successful authentication, written at most once a minute per key and replica. */
+  lastUsedAt: number | null;
+}
+
+/** What an audit entry records: a mutating call, a failed authentication, an operator's change. */
+export type AuditKind = "call" | "auth-failure" | "admin";
+
+/** One line of the audit log. */
+export interface AuditRecord {
+  seq: number;
+  at: number;
+  kind: AuditKind;
+  /** Absent for a failed authentication with an unknown key. */
+  accountId: string | null;
+  /** The key presented (public; truncated to 64 characters). */
+  publicKey: string | null;
+  /** The client's address (`cli` for `ocs admin`). */
+  client: string;
+  /** The wire Action, or the admin command (`key disable`). */
+  action: string;
+  /** Instance, disk, image… ids the call named or made. */
+  resourceIds: string[];
+  retCode: number;
+  requestId: string;
+  message: string;
 }
 
 /** What an event is about. */

@@ -1,3 +1,5 @@
+import type { InstancePorts } from "../domain/records.js";
+
 /** What a driver needs to know to run an instance; it never sees the database. */
 export interface RuntimeSpec {
   id: string;
@@ -6,23 +8,92 @@ export interface RuntimeSpec {
   /** The container command from the catalog; a driver's own default when absent. */
   command?: string[];
   imageId: string;
+  /**
+   * For a custom image: the runtime image it was captured from. Its configuration (entrypoint,
+   * user, working directory, environment) is the one that applies, not the capture's, which carries
+   * the source instance's own wiring.
+   */
+  baseImage?: string;
   cpu: number;
   memoryMB: number;
   hostId: string;
   dataDisks: Array<{ id: string; sizeGB: number }>;
   password: string;
+  /** Container ports to publish besides SSH's 22 (absent: none). */
+  ports?: InstancePorts;
 }
 
 /** How an instance is reached over SSH. */
 export interface Access {
   ip: string;
   sshPort: number;
+  /** Where each port of `RuntimeSpec.ports` was published: `"http/8888"` or `"tcp/23"` → host port. */
+  ports?: Record<string, number>;
+}
+
+/** One running instance the monitoring collector asks a driver about. */
+export interface SampleTarget {
+  id: string;
+  hostId: string;
+  /** Host GPU indexes it holds (empty: without GPU). */
+  gpus: number[];
+  cpu: number;
+  memoryMB: number;
+  bootGB: number;
+  dataDisks: Array<{ id: string; sizeGB: number }>;
+}
+
+/** A driver's readings of one instance at one instant; a reading it cannot make is left out. */
+export interface InstanceSample {
+  id: string;
+  /** Percent of the instance's CPUs. */
+  cpu?: number;
+  /** Percent of its memory. */
+  memory?: number;
+  /** Percent of the system disk used. */
+  sysDisk?: number;
+  dataDisks: Array<{ id: string; used: number }>;
+  gpus: Array<{ index: number; uuid: string; busId: string; util: number; memory: number }>;
+  /** Bytes per second since the previous reading. */
+  netIn?: number;
+  netOut?: number;
+  diskRead?: number;
+  diskWrite?: number;
 }
 
 /** What a driver observes about one instance. */
 export interface Observed {
   exists: boolean;
   running: boolean;
+}
+
+/** What to capture into a custom image: the instance's system disk, under the image's id. */
+export interface CaptureRequest {
+  instanceId: string;
+  imageId: string;
+  /** The system disk's size, for runtimes that cannot measure what they copy (the simulator). */
+  systemDiskGB: number;
+  /**
+   * When the job was accepted (clock ms). The simulator measures its emulated duration from it, so
+   * a clock advanced right after the request finishes the job however late the worker picks it up.
+   */
+  acceptedAt: number;
+}
+
+/** How far a capture is, as well as the runtime can tell (percent 0-100, seconds). */
+export interface CaptureProgress {
+  percent: number;
+  totalSeconds: number;
+  remainingSeconds: number;
+}
+
+/** What a finished capture left in the runtime. */
+export interface CapturedImage {
+  /** What `RuntimeSpec.image` names to start an instance from it. */
+  ref: string;
+  sizeMB: number;
+  /** How long the capture took, in seconds (emulated ones for the simulator). */
+  seconds: number;
 }
 
 /**
@@ -43,6 +114,25 @@ export interface Driver {
   destroy(id: string, opts: { releaseDataDisks: boolean; dataDiskIds: string[] }): Promise<void>;
   inspect(id: string): Promise<Observed>;
   list(): Promise<string[]>;
+  /**
+   * Custom images. `captureImage` copies an instance's system disk (never its data disks) into an
+   * image, reporting progress as it goes, and returns the reference new instances start from
+   * (`create`/`reinstall` with `spec.image` = that reference). It is idempotent: called again for
+   * an image it already finished (a crash before the store recorded it), it returns that one.
+   * `removeImage` removes one; where instances made from it still need it, the runtime keeps it
+   * until they are gone. `listImages` says which image ids of this store the runtime holds (the
+   * reconciler removes those the store does not know).
+   *
+   * Docker: a commit of the instance's container into a labelled local image; removal untags it,
+   * and the image goes with the last container that uses it. Kubernetes fits the same three calls:
+   * a CSI VolumeSnapshot of the system-disk PVC (progress from its `readyToUse`, the snapshot's name
+   * as the reference, new system disks as PVCs with that snapshot as `dataSource`, or a PVC clone
+   * where the CSI driver has no snapshots), deleted with the VolumeSnapshot. Optional: a driver
+   * without them refuses CreateCompShareCustomImage with a clear error.
+   */
+  captureImage?(req: CaptureRequest, onProgress: (p: CaptureProgress) => void): Promise<CapturedImage>;
+  removeImage?(imageId: string, ref: string | null): Promise<void>;
+  listImages?(): Promise<string[]>;
   /** Applies a new root password inside a running instance, where the driver can. */
   setPassword?(id: string, password: string): Promise<void>;
   /**
@@ -50,6 +140,24 @@ export interface Driver {
    * why the watch itself is failing (it keeps retrying).
    */
   watch?(onGone: (id: string, why: string) => void, onError?: (e: Error) => void): () => void;
+  /**
+   * Brings the data-disk mounts of a stopped instance in line with `spec.dataDisks` now (creating
+   * the storage of new disks); a running one takes them at its next start.
+   */
+  syncDisks?(spec: RuntimeSpec): Promise<void>;
+  /** Removes a deleted data disk's storage; a disk already gone is not an error. */
+  deleteDisk?(diskId: string): Promise<void>;
+  /** Current readings of these running instances (the monitoring collector's tick). */
+  sample?(targets: SampleTarget[], now: number): Promise<InstanceSample[]>;
 }
 
-export type DriverOp = "create" | "start" | "stop" | "reboot" | "reinstall" | "destroy";
+export type DriverOp =
+  | "create"
+  | "start"
+  | "stop"
+  | "reboot"
+  | "reinstall"
+  | "destroy"
+  | "syncDisks"
+  | "deleteDisk"
+  | "image";

@@ -145,8 +145,8 @@ export class CountsRepo {
 
   /**
    * Instances an account holds outside the recycle bin (its quota counts these). With `lock`, the
-   * account's row is locked first on PostgreSQL, so two creates of one account cannot both pass
-   * the quota on the same count (SQLite transactions are exclusive already).
+   * account's row is locked on PostgreSQL (NO KEY UPDATE, as the GPU quota locks it), so two
+   * creates of one account count one after the other (SQLite transactions are exclusive already).
    */
   async activeOfAccount(accountId: string, opts: { lock?: boolean } = {}): Promise<number> {
     if (opts.lock && this.db.dialect === "postgres")

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 
@@ -30,6 +30,18 @@ interface Write {
 const GROUP_MAX = 128;
 
 /**
+ * Makes the database file readable by this user only (0600), creating it empty if need be. SQLite
+ * creates its -wal and -shm files with the database file's mode, so they follow; ones left from
+ * before are tightened too.
+ */
+function privateFile(path: string): void {
+  if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
+  for (const p of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(p) && (statSync(p).mode & 0o077) !== 0) chmodSync(p, 0o600);
+  }
+}
+
+/**
  * SQLite through better-sqlite3, with one writer connection and one reader.
  *
  * Writes (transactions and single write statements) queue for the writer and run one after
@@ -55,7 +67,10 @@ export class SqliteDb implements Db {
   private readonly stmts = new Map<Database.Database, Map<string, Database.Statement>>();
 
   constructor(path: string) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      privateFile(path);
+    }
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");

@@ -4,7 +4,7 @@ import { CountsRepo, SEEK_FROM } from "./counts-repo.js";
 import type { Db, Param, Row } from "./db.js";
 
 /** Column ↔ field map, kept once so inserts and reads cannot drift apart. */
-const COLUMNS: Array<[keyof InstanceRecord, string, "s" | "n" | "b" | "ns" | "nn"]> = [
+const COLUMNS: Array<[keyof InstanceRecord, string, "s" | "n" | "b" | "ns" | "nn" | "j"]> = [
   ["id", "id", "s"],
   ["accountId", "account_id", "s"],
   ["projectId", "project_id", "s"],
@@ -45,6 +45,8 @@ const COLUMNS: Array<[keyof InstanceRecord, string, "s" | "n" | "b" | "ns" | "nn
   ["lastError", "last_error", "ns"],
   ["accessHost", "access_host", "ns"],
   ["accessPort", "access_port", "nn"],
+  ["ports", "ports", "j"],
+  ["publishedPorts", "published_ports", "j"],
 ];
 
 /** How a column's value becomes a field's, as an expression over `v`. */
@@ -54,6 +56,7 @@ const READ: Record<(typeof COLUMNS)[number][2], string> = {
   b: "Number(v) === 1",
   nn: "v === null || v === undefined ? null : Number(v)",
   ns: "v === null || v === undefined ? null : String(v)",
+  j: 'JSON.parse(String(v ?? "null"))',
 };
 
 /**
@@ -68,6 +71,7 @@ const instanceFromRow = new Function(
 
 function toParam(v: unknown, t: string): Param {
   if (t === "b") return v ? 1 : 0;
+  if (t === "j") return JSON.stringify(v);
   if (v === null || v === undefined) return null;
   return t === "n" || t === "nn" ? Number(v) : String(v);
 }
@@ -94,6 +98,8 @@ export interface CasGuard {
   now: number;
   /** Absent: no live lock may be held. A name: only that operation's lock. "any": lock not checked. */
   lockedBy?: string;
+  /** When given, the instance's custom-image flag must be this. */
+  makingImage?: boolean;
 }
 
 export interface DescribeFilter {
@@ -142,6 +148,10 @@ export class InstancesRepo {
     if (guard.inRecycle !== undefined) {
       where.push("in_recycle = ?");
       params.push(guard.inRecycle ? 1 : 0);
+    }
+    if (guard.makingImage !== undefined) {
+      where.push("making_image = ?");
+      params.push(guard.makingImage ? 1 : 0);
     }
     if (guard.lockedBy === undefined) {
       where.push("(operation IS NULL OR operation_expires_at < ?)");
@@ -248,6 +258,12 @@ export class InstancesRepo {
     return rows.map((r) => String(r.id));
   }
 
+  /** Every Running instance, lock or not (what the monitoring collector samples). */
+  async running(): Promise<InstanceRecord[]> {
+    const rows = await this.db.all("SELECT * FROM instances WHERE state = 'Running' AND in_recycle = 0");
+    return rows.map(instanceFromRow);
+  }
+
   /** Id and state of every instance outside the recycle bin (rebuilding the simulator's world). */
   async liveStates(): Promise<Array<{ id: string; state: State }>> {
     const rows = await this.db.all("SELECT id, state FROM instances WHERE in_recycle = 0");
@@ -285,6 +301,11 @@ export class InstancesRepo {
          AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.instance_id = i.id AND t.kind = 'transition')`,
     );
     return rows.map((r) => ({ id: String(r.id), operation: String(r.operation) }));
+  }
+
+  /** Instances flagged as making an image (start-up recovery checks each has its job). */
+  async makingImage(): Promise<string[]> {
+    return (await this.db.all("SELECT id FROM instances WHERE making_image = 1")).map((r) => String(r.id));
   }
 
   /** Emulator reset: every instance goes. */

@@ -13,6 +13,34 @@ export interface Migration {
   sql: string[] | { sqlite: string[]; postgres: string[] };
 }
 
+/** Migration 8's statements that both dialects spell alike. */
+const SECURITY_COLUMNS = [
+  "ALTER TABLE accounts ADD COLUMN disabled_at BIGINT",
+  "ALTER TABLE accounts ADD COLUMN gpu_quota BIGINT NOT NULL DEFAULT 8",
+  "UPDATE accounts SET gpu_quota = 1000000 WHERE is_root = 1",
+  "ALTER TABLE key_pairs ADD COLUMN origin TEXT NOT NULL DEFAULT 'admin'",
+  "ALTER TABLE key_pairs ADD COLUMN disabled_at BIGINT",
+  "ALTER TABLE key_pairs ADD COLUMN last_used_at BIGINT",
+  "UPDATE key_pairs SET origin = 'config' WHERE account_id IN (SELECT id FROM accounts WHERE is_root = 1)",
+  "CREATE INDEX key_pairs_account ON key_pairs(account_id)",
+  // The quotas count an account's instances; without it that is a scan of every instance.
+  "CREATE INDEX instances_account ON instances(account_id, in_recycle)",
+];
+const AUDIT_COLUMNS = `at BIGINT NOT NULL,
+          kind TEXT NOT NULL,
+          account_id TEXT,
+          public_key TEXT,
+          client TEXT NOT NULL,
+          action TEXT NOT NULL,
+          resource_ids TEXT NOT NULL DEFAULT '[]',
+          ret_code BIGINT NOT NULL,
+          request_id TEXT NOT NULL,
+          message TEXT NOT NULL DEFAULT ''`;
+const AUDIT_INDEXES = [
+  "CREATE INDEX audit_log_at ON audit_log(at)",
+  "CREATE INDEX audit_log_account ON audit_log(account_id, seq)",
+];
+
 export const MIGRATIONS: Migration[] = [
   {
     id: 1,
@@ -185,6 +213,110 @@ export const MIGRATIONS: Migration[] = [
   },
   // Ids 7-11 are reserved for work landing in parallel (custom images, security, disks, kubernetes,
   // console); a store applies every migration it has not yet, whatever the order they landed in.
+  {
+    id: 7,
+    name: "custom-images",
+    // Custom images and whom they are shared with. A deleted image keeps its row (deleted_at): the
+    // instances made from it still read their runtime reference there; names are unique among the
+    // account's live images only. Accounts get the integer number CompShare's sharing calls name
+    // them by, numbered in creation order for the accounts that exist already.
+    sql: [
+      `CREATE TABLE images (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        project_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        tags TEXT NOT NULL DEFAULT '[]',
+        softwares TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL,
+        source_instance_id TEXT NOT NULL,
+        source_gpu_type TEXT NOT NULL,
+        base_image_id TEXT NOT NULL,
+        container BIGINT NOT NULL,
+        runtime_ref TEXT,
+        size_mb BIGINT NOT NULL DEFAULT 0,
+        progress DOUBLE PRECISION NOT NULL DEFAULT 0,
+        total_seconds BIGINT NOT NULL DEFAULT 0,
+        remaining_seconds BIGINT NOT NULL DEFAULT 0,
+        failed_reason TEXT NOT NULL DEFAULT '',
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        finished_at BIGINT,
+        deleted_at BIGINT)`,
+      "CREATE UNIQUE INDEX images_account_name ON images(account_id, name) WHERE deleted_at IS NULL",
+      "CREATE INDEX images_account ON images(account_id, deleted_at, created_at)",
+      `CREATE TABLE image_shares (
+        image_id TEXT NOT NULL REFERENCES images(id),
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (image_id, account_id))`,
+      "CREATE INDEX image_shares_account ON image_shares(account_id)",
+      "ALTER TABLE accounts ADD COLUMN number BIGINT",
+      `UPDATE accounts SET number = 10000000 + (SELECT COUNT(*) FROM accounts a2
+         WHERE a2.created_at < accounts.created_at OR (a2.created_at = accounts.created_at AND a2.id <= accounts.id))`,
+      "CREATE UNIQUE INDEX accounts_number ON accounts(number)",
+    ],
+  },
+  {
+    id: 8,
+    name: "security",
+    // Key lifecycle (where a key came from, disabled, last used), disabled accounts, a GPU quota
+    // beside the instance quota, and the audit log. Root keys that exist at this upgrade are taken
+    // as the configured or generated root key, so a start with other OCS_ROOT_* keys replaces them.
+    // Existing accounts get the default GPU quota (8); root is not held to one.
+    sql: {
+      sqlite: [
+        ...SECURITY_COLUMNS,
+        `CREATE TABLE audit_log (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          ${AUDIT_COLUMNS})`,
+        ...AUDIT_INDEXES,
+      ],
+      postgres: [
+        ...SECURITY_COLUMNS,
+        `CREATE TABLE audit_log (
+          seq BIGSERIAL PRIMARY KEY,
+          ${AUDIT_COLUMNS})`,
+        ...AUDIT_INDEXES,
+      ],
+    },
+  },
+  {
+    id: 9,
+    name: "disks-ports-monitor",
+    // Disks become resources of their own (DescribeCompshareDisk): a name, a project, a charge type,
+    // and `kept_for`, the instance in the recycle bin a detached disk goes back to on Recover. The
+    // data disks Terminate kept used to stay tied to their instance (state Available): they become
+    // detached disks now. Instances get the ports they publish (UpdateCompShareInstancePorts) and
+    // where the runtime published them at the last start. Monitoring samples live in the store, so
+    // every replica answers GetCompShareInstanceMonitor (README "Monitoring").
+    sql: [
+      "ALTER TABLE disks ADD COLUMN name TEXT NOT NULL DEFAULT ''",
+      "ALTER TABLE disks ADD COLUMN project_id TEXT",
+      "ALTER TABLE disks ADD COLUMN charge_type TEXT NOT NULL DEFAULT 'Postpay'",
+      "ALTER TABLE disks ADD COLUMN kept_for TEXT",
+      `UPDATE disks SET project_id = (SELECT i.project_id FROM instances i WHERE i.id = disks.instance_id),
+         charge_type = COALESCE((SELECT i.charge_type FROM instances i WHERE i.id = disks.instance_id), 'Postpay')
+         WHERE instance_id IS NOT NULL`,
+      `UPDATE disks SET project_id = (SELECT p.id FROM projects p WHERE p.account_id = disks.account_id AND p.is_default = 1)
+         WHERE project_id IS NULL`,
+      `UPDATE disks SET kept_for = instance_id, instance_id = NULL, drive = ''
+         WHERE is_boot = 0 AND state = 'Available' AND instance_id IS NOT NULL`,
+      "CREATE INDEX disks_project ON disks(project_id, state)",
+      "CREATE INDEX disks_kept_for ON disks(kept_for)",
+      `ALTER TABLE instances ADD COLUMN ports TEXT NOT NULL DEFAULT '{"http":[],"tcp":[]}'`,
+      "ALTER TABLE instances ADD COLUMN published_ports TEXT NOT NULL DEFAULT '{}'",
+      `CREATE TABLE monitor_samples (
+        instance_id TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (instance_id, at))`,
+      "CREATE INDEX monitor_samples_at ON monitor_samples(at)",
+    ],
+  },
   {
     id: 12,
     name: "without-gpu-specs",

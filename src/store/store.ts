@@ -1,13 +1,16 @@
 import { AccountsRepo } from "./accounts-repo.js";
+import { AuditRepo } from "./audit-repo.js";
 import { CountsRepo } from "./counts-repo.js";
 import type { Db } from "./db.js";
 import { SqliteDb } from "./db.js";
 import { DisksRepo } from "./disks-repo.js";
 import { EventsRepo } from "./events-repo.js";
 import { HostsRepo } from "./hosts-repo.js";
+import { ImagesRepo } from "./images-repo.js";
 import { InstancesRepo } from "./instances-repo.js";
 import { MetaRepo } from "./meta-repo.js";
 import { MIGRATION_LOCK, migrate } from "./migrations.js";
+import { MonitorRepo } from "./monitor-repo.js";
 import { PgDb } from "./pg.js";
 import { TasksRepo } from "./tasks-repo.js";
 
@@ -21,6 +24,9 @@ export interface Repos {
   readonly meta: MetaRepo;
   readonly events: EventsRepo;
   readonly counts: CountsRepo;
+  readonly images: ImagesRepo;
+  readonly monitor: MonitorRepo;
+  readonly audit: AuditRepo;
 }
 
 /** Repositories made on first use, so a transaction pays only for the ones it touches. */
@@ -33,6 +39,9 @@ class BoundRepos implements Repos {
   #meta?: MetaRepo;
   #events?: EventsRepo;
   #counts?: CountsRepo;
+  #images?: ImagesRepo;
+  #monitor?: MonitorRepo;
+  #audit?: AuditRepo;
   constructor(
     protected readonly handle: Db,
     private readonly inTx = false,
@@ -68,6 +77,18 @@ class BoundRepos implements Repos {
   get counts(): CountsRepo {
     this.#counts ??= new CountsRepo(this.handle);
     return this.#counts;
+  }
+  get images(): ImagesRepo {
+    this.#images ??= new ImagesRepo(this.handle);
+    return this.#images;
+  }
+  get monitor(): MonitorRepo {
+    this.#monitor ??= new MonitorRepo(this.handle);
+    return this.#monitor;
+  }
+  get audit(): AuditRepo {
+    this.#audit ??= new AuditRepo(this.handle);
+    return this.#audit;
   }
   /** Writes the events the transaction recorded, as its last statements. */
   async flushEvents(): Promise<void> {

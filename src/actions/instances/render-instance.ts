@@ -1,7 +1,10 @@
 import { quote } from "../../core/catalog/pricing.js";
+import type { ResolvedImage } from "../../core/images/resolve.js";
 import { DEFAULT_NO_GPU_SPEC, computeOf, noGpuSpec } from "../../core/instances/compute.js";
+import type { SoftwareLink } from "../../core/instances/software-ports.js";
+import type { Sample } from "../../core/monitor/monitor.js";
 import { macOf, subnetIdOf, vpcIdOf } from "../../domain/addresses.js";
-import type { Catalog, GpuTypeSpec, ImageSpec } from "../../domain/catalog.js";
+import type { Catalog, GpuTypeSpec } from "../../domain/catalog.js";
 import { unixSeconds } from "../../domain/clock.js";
 import type { DiskRecord, InstanceRecord } from "../../domain/records.js";
 
@@ -21,12 +24,17 @@ export function renderInstance(
   ctx: {
     catalog: Catalog;
     type: GpuTypeSpec | undefined;
-    image: ImageSpec | undefined;
+    /** Platform or custom (a deleted custom image shows UnAvailable); undefined for an unknown id. */
+    image: ResolvedImage | undefined;
     disks: DiskRecord[];
     gpus: number[];
     password: string;
     now: number;
     access: AccessShown;
+    /** The newest monitoring sample since the last start, if any. */
+    sample?: Sample;
+    /** Published software and ports (see softwareLinks). */
+    softwares: SoftwareLink[];
   },
 ) {
   const { type, image } = ctx;
@@ -69,7 +77,7 @@ export function renderInstance(
     Size: d.sizeGB,
     IsBoot: d.isBoot ? "True" : "False",
     Encrypted: "false",
-    Name: d.isBoot ? "" : d.id,
+    Name: d.isBoot ? "" : d.name || d.id,
     Type: d.isBoot ? "Boot" : "Data",
     BackupType: "",
   }));
@@ -119,13 +127,14 @@ export function renderInstance(
     CompShareImageId: inst.imageId,
     CompShareImageName: image?.name ?? "",
     CompShareImageBillId: "",
-    CompShareImageOwnerAlias: "Official",
-    CompShareImageStatus: image ? "Available" : "UnAvailable",
+    CompShareImageOwnerAlias: image?.ownerAlias ?? "Official",
+    CompShareImageStatus: image?.status ?? "UnAvailable",
     CompShareImageType: image?.type ?? "System",
     CompShareImageAuthor: image?.author ?? "",
     CompShareImagePrice: 0,
-    BasicImageId: inst.imageId,
-    BasicImageName: image?.name ?? "",
+    // The platform image underneath (a custom image's base).
+    BasicImageId: image?.base?.id ?? inst.imageId,
+    BasicImageName: image?.base?.name ?? "",
     InstancePrice: price?.instance ?? 0,
     DiskPrice: price ? Math.round((price.systemDisks + price.dataDisks) * 10000) / 10000 : 0,
     DiscountType: price?.discountType ?? 0,
@@ -142,16 +151,10 @@ export function renderInstance(
     TotalDiskSpace: ctx.disks.filter((d) => !d.isBoot).reduce((s, d) => s + d.sizeGB, 0),
     DiskSet: diskSet,
     IPSet: ipSet,
-    Softwares: [],
+    Softwares: ctx.softwares,
     DiskPriceInfo: diskPriceInfo,
     PostPayPowerOffBillingResource: inst.chargeType === "Postpay" ? diskPriceInfo : [],
-    MonitorMessages: {
-      CpuUsageRate: running ? "0.00" : "",
-      MemUsageRate: running ? "0.00" : "",
-      GpuInfo: running
-        ? ctx.gpus.map((g) => ({ GPU: String(g), GpuUsageRate: "0.00", MemoryUsageRate: "0.00" }))
-        : [],
-    },
+    MonitorMessages: monitorMessages(running ? ctx.sample : undefined),
     SupportWithoutGpuStart: type !== undefined && inst.gpu > 0,
     WithoutGpuSpec: withoutGpuSpec,
     HostIp: "",
@@ -162,6 +165,24 @@ export function renderInstance(
     UUID: inst.id,
     SetId: 0,
     PostPayShutdown: false,
+  };
+}
+
+const pct = (v: number | undefined) => (v === undefined ? "" : v.toFixed(2));
+
+/**
+ * Describe's monitoring snapshot: the newest sample's readings as the SDK types them (strings);
+ * empty until the collector has sampled the running instance once.
+ */
+function monitorMessages(sample: Sample | undefined) {
+  return {
+    CpuUsageRate: pct(sample?.data.cpu),
+    MemUsageRate: pct(sample?.data.memory),
+    GpuInfo: (sample?.data.gpus ?? []).map((g) => ({
+      GPU: String(g.index),
+      GpuUsageRate: pct(g.util),
+      MemoryUsageRate: pct(g.memory),
+    })),
   };
 }
 

@@ -16,7 +16,9 @@ import {
   profilePath,
   readProfile,
 } from "./context.js";
+import { addImageCommands } from "./images.js";
 import { addInstanceCommands, addRecycleCommands } from "./instances.js";
+import { addUsageCommands } from "./usage.js";
 
 /**
  * Adds the user commands (against opencompshare or the real CompShare gateway, over the SDK) to the
@@ -74,5 +76,7 @@ export function addUserCommands(program: Command): void {
 
   addInstanceCommands(program);
   addRecycleCommands(program);
+  addImageCommands(program);
+  addUsageCommands(program);
   addCatalogCommands(program);
 }

@@ -1,4 +1,4 @@
-import type { CatalogZone, ChargeType, GpuTypeSpec, ImageSpec } from "../../domain/catalog.js";
+import type { CatalogZone, ChargeType, GpuTypeSpec } from "../../domain/catalog.js";
 import { CHARGE_TYPES } from "../../domain/catalog.js";
 import { badParam } from "../../domain/errors.js";
 import type { CatalogIndex } from "./catalog.js";
@@ -21,8 +21,9 @@ export interface SizeNames {
 
 /**
  * The one place the catalog's rules for a spec live: zone, GPU type, GPU → CPU → memory sizes,
- * CPU platform, charge type, image and disks. Create, Resize, the price actions and the capacity
- * action all ask here, so the same question gets the same answer (and the same message) from each.
+ * CPU platform, charge type and disks (images, platform or custom, are core/images/resolve.ts's).
+ * Create, Resize, the price actions and the capacity action all ask here, so the same question gets
+ * the same answer (and the same message) from each.
  */
 export class SpecRules {
   constructor(readonly catalog: CatalogIndex) {}
@@ -123,13 +124,6 @@ export class SpecRules {
     );
   }
 
-  /** An image the catalog offers. */
-  image(id: string, param = "CompShareImageId"): ImageSpec {
-    const image = this.catalog.image(id);
-    if (!image) throw badParam(param, `image ${id} does not exist`);
-    return image;
-  }
-
   /**
    * Disk types and sizes within the type's limits (boot and data disks have their own), at most
    * one boot disk and four data disks; `exactlyOneBoot` where a whole instance is described.
@@ -139,7 +133,9 @@ export class SpecRules {
     if (opts.exactlyOneBoot && boots !== 1)
       throw badParam("Disks", `exactly one disk must have IsBoot=true, got ${boots}`);
     if (boots > 1) throw badParam("Disks", `at most one disk may have IsBoot=true, got ${boots}`);
-    if (disks.length - boots > 4) throw badParam("Disks", "at most 1 boot disk and 4 data disks");
+    const maxData = maxDataDisks(type);
+    if (disks.length - boots > maxData)
+      throw badParam("Disks", `at most 1 boot disk and ${maxData} data disks`);
     for (const d of disks) {
       const limits = d.isBoot ? type.bootDisk : type.dataDisk;
       if (d.type !== undefined && !limits.types.includes(d.type)) {
@@ -158,6 +154,11 @@ export class SpecRules {
   defaultBootDisk(type: GpuTypeSpec): { isBoot: true; type: string; size: number } {
     return { isBoot: true, type: type.bootDisk.types[0] ?? "CLOUD_SSD", size: DEFAULT_BOOT_GB };
   }
+}
+
+/** Data disks an instance of this type may have attached at once (the catalog's, else 4). */
+export function maxDataDisks(type: GpuTypeSpec): number {
+  return type.maxDataDisks ?? 4;
 }
 
 /** Size of a boot disk nobody asked for (Create without Disks, Recover's fresh system disk). */

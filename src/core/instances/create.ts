@@ -4,10 +4,11 @@ import type { Repos } from "../../store/store.js";
 import type { DiskAsked } from "../catalog/spec-rules.js";
 import { recordInstanceEvent } from "../events.js";
 import type { InstanceServiceDeps } from "./instances.js";
-import { takeGpus } from "./operations.js";
+import { checkGpuQuota, takeGpus } from "./operations.js";
 import { decodePassword, generatePassword } from "./passwords.js";
 import { pickHost } from "./placement.js";
 import type { Scope } from "./scope.js";
+import { portsOfImage } from "./software-ports.js";
 
 export interface CreateInput {
   zone: string;
@@ -65,7 +66,7 @@ export async function createInstances(
   const machineType = input.machineType ?? "G";
   if (machineType !== "G") throw badParam("MachineType", "only G is offered");
   const platform = rules.platform(type, input.minimalCpuPlatform);
-  const image = rules.image(input.imageId);
+  const image = await d.images.usable(scope, input.imageId, { action: "CreateCompShareInstance" });
   const disks = input.disks ?? [{ ...rules.defaultBootDisk(type), param: "Disks.0" }];
   rules.disks(type, disks, { exactlyOneBoot: true });
   const password =
@@ -79,11 +80,15 @@ export async function createInstances(
   const now = d.clock.now();
   const ids = await withConflictRetry(() =>
     d.store.tx(async (r) => {
-      // Locked first: two creates of one account (on any replica) cannot both fit the last slot.
-      const count = await r.instances.countActive(scope.account.id, { lock: true });
+      // A custom image must still be there as the instances are made (a delete waits for this).
+      await d.images.hold(r, image.id);
+      const count = await r.instances.countActive(scope.account.id);
       if (count + maxCount > scope.account.instanceQuota) {
         throw new ApiError("QuotaExceeded", { quota: scope.account.instanceQuota, count });
       }
+      // The whole request against the GPU quota first, for a clear error before any placement;
+      // each placement checks again with the account locked (takeGpus).
+      await checkGpuQuota(r, scope.account.id, input.gpu * maxCount, false);
       const made: string[] = [];
       for (let i = 0; i < maxCount; i++) {
         const id = d.ids.next(image.container ? "cpod" : "uhost");
@@ -140,6 +145,9 @@ export async function createInstances(
           lastError: null,
           accessHost: null,
           accessPort: null,
+          // A custom image publishes what its platform image's software does.
+          ports: image.base ? portsOfImage(d.catalog, image.base) : { http: [], tcp: [] },
+          publishedPorts: {},
         });
         let dataIndex = 0;
         for (const disk of disks) {
@@ -154,11 +162,22 @@ export async function createInstances(
             sizeGB: disk.size ?? limits.minGB,
             drive: disk.isBoot ? "/dev/vda" : `/dev/vd${String.fromCharCode(98 + dataIndex++)}`,
             state: "InUse",
+            projectId: scope.project.id,
+            name: "",
+            chargeType,
+            keptFor: null,
             createdAt: now,
           });
         }
         await d.engine.enqueue(r, id, "Create", now);
         made.push(id);
+      }
+      // Again with the account locked (placement locked it for the GPU quota; this keeps the lock
+      // order hosts → account): a create of the same account on another replica that passed the
+      // first check meanwhile has committed by now, or waits for this one.
+      const after = await r.instances.countActive(scope.account.id, { lock: true });
+      if (after > scope.account.instanceQuota) {
+        throw new ApiError("QuotaExceeded", { quota: scope.account.instanceQuota, count: after - maxCount });
       }
       return made;
     }),

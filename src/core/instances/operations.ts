@@ -2,11 +2,14 @@ import { ApiError, Conflict, badParam } from "../../domain/errors.js";
 import type { InstanceRecord } from "../../domain/records.js";
 import type { Repos } from "../../store/store.js";
 import { DEFAULT_BOOT_GB } from "../catalog/spec-rules.js";
-import { recordInstanceEvent } from "../events.js";
+import { attachDisk, detachDisk, growDisk, resizeDisk } from "../disks/disk-operations.js";
+import { nextDrive } from "../disks/disk-rules.js";
+import { recordDiskEvent, recordInstanceEvent } from "../events.js";
 import { DEFAULT_NO_GPU_SPEC, computeOf, noGpuSpec, noGpuSpecs } from "./compute.js";
 import type { OperationDef, OperationEnv } from "./operation.js";
 import { defineOperation } from "./operation.js";
 import { generatePassword } from "./passwords.js";
+import { updatePorts } from "./ports.js";
 
 /**
  * Create's lock is taken by inserting the row (see InstanceService.create), so it has no `from`;
@@ -108,7 +111,6 @@ const stop = defineOperation<{ force: boolean }>({
   check(inst, input, origin) {
     if (inst.chargeType === "Spot" && !input.force && origin === "user")
       throw new ApiError("SpotStopNeedsForce", { uhostId: inst.id });
-    if (inst.makingImage) throw new ApiError("ImageInProgress", { uhostId: inst.id, action: "Stop" });
   },
   // A stop of any origin clears the schedule: the docs' "a manual stop clears it".
   begin: () => ({ schedulerStopAt: null }),
@@ -134,9 +136,6 @@ const reboot = defineOperation<Record<string, never>>({
   during: "Rebooting",
   to: "Running",
   onFail: "Running",
-  check(inst) {
-    if (inst.makingImage) throw new ApiError("ImageInProgress", { uhostId: inst.id, action: "Reboot" });
-  },
   async drive(driver, job) {
     await driver.reboot(job.inst.id);
     return undefined;
@@ -150,10 +149,6 @@ const terminate = defineOperation<{ releaseUDisk: boolean }>({
   during: "Stopped",
   to: "Stopped",
   onFail: "Stopped",
-  check(inst, _input, origin) {
-    if (inst.makingImage && origin === "user")
-      throw new ApiError("ImageInProgress", { uhostId: inst.id, action: "Terminate" });
-  },
   begin: (_inst, input, env) => ({
     inRecycle: true,
     recycledAt: env.now,
@@ -173,33 +168,52 @@ const terminate = defineOperation<{ releaseUDisk: boolean }>({
     });
     return undefined;
   },
-  async done(r, inst) {
+  async done(r, inst, env) {
     await r.disks.deleteOf(inst.id, true);
-    if (inst.releaseUdisk) await r.disks.deleteOf(inst.id, false);
-    else await r.disks.setDataState(inst.id, "InUse", "Available");
+    if (inst.releaseUdisk) {
+      await r.disks.deleteOf(inst.id, false);
+      return undefined;
+    }
+    // Kept data disks are detached disks like any other (DescribeCompshareDisk lists them), marked
+    // for Recover to give back unless someone attaches them elsewhere first.
+    for (const d of await r.disks.ofInstances([inst.id])) {
+      await r.disks.update(
+        { id: d.id, instanceId: inst.id, dataOnly: true },
+        { state: "Available", instanceId: null, drive: "", keptFor: inst.id },
+      );
+      await recordDiskEvent(r, d, "disk.detached", env.now, { uhostId: inst.id, kept: true });
+    }
     return undefined;
   },
 });
 
+/** What Reinstall needs of its image, resolved (platform or custom) before the transaction. */
+export interface ReinstallInput {
+  imageId: string;
+  container: boolean;
+  password?: string;
+}
+
 /** Reinstall: a new system disk from the image; the password is kept unless given (docs). */
-const reinstall = defineOperation<{ imageId: string; password?: string }>({
+const reinstall = defineOperation<ReinstallInput>({
   action: "ReinstallCompShareInstance",
   from: ["Stopped", "Install Fail"],
   during: "Reinstalling",
   to: "Stopped",
   onFail: "Stopped",
   begin(inst, input, env) {
-    const image = env.rules.image(input.imageId);
     const patch: Partial<InstanceRecord> = {
-      imageId: image.id,
-      instanceType: image.container ? "Container" : "UHost",
+      imageId: input.imageId,
+      instanceType: input.container ? "Container" : "UHost",
     };
     // Docs: the password is kept, except from a VM image to a container image, where it is new.
-    const toContainer = inst.instanceType === "UHost" && image.container;
+    const toContainer = inst.instanceType === "UHost" && input.container;
     if (input.password !== undefined) patch.passwordSealed = env.secrets.seal(input.password);
     else if (toContainer) patch.passwordSealed = env.secrets.seal(generatePassword());
     return patch;
   },
+  // A custom image must still be there when the lock is taken (a delete waits for this, or wins).
+  reserve: (r, _inst, input, env) => env.images.hold(r, input.imageId),
   async drive(driver, job) {
     await driver.reinstall(await job.spec());
     return undefined;
@@ -264,16 +278,10 @@ const resize = defineOperation<ResizeInput>({
       return;
     }
     if (input.withoutGpuSpec !== undefined) return;
-    const d = await r.disks.get(input.diskId as string);
-    if (!d || d.instanceId !== inst.id || d.state !== "InUse") {
-      throw badParam("DiskId", `disk ${input.diskId} is not attached to ${inst.id}`);
-    }
-    const type = env.catalog.gpuType(inst.gpuType);
-    const limits = d.isBoot ? type?.bootDisk : type?.dataDisk;
-    const size = input.diskSpace as number;
-    if (size <= d.sizeGB) throw badParam("DiskSpace", `disks only grow: ${d.id} is ${d.sizeGB} GB`);
-    if (limits && size > limits.maxGB) throw badParam("DiskSpace", `must be at most ${limits.maxGB} GB`);
-    await r.disks.resize(d.id, size);
+    await growDisk(r, inst, input.diskId as string, input.diskSpace as number, env, {
+      disk: "DiskId",
+      size: "DiskSpace",
+    });
   },
   // Only a Stopped instance is resized: the driver applies the new limits at its next start.
   drive: async () => undefined,
@@ -297,6 +305,7 @@ const recover = defineOperation<{ quota: number }>({
     await r.disks.insert({
       id: env.newId("bsm"),
       accountId: inst.accountId,
+      projectId: inst.projectId,
       instanceId: inst.id,
       zone: inst.zone,
       isBoot: true,
@@ -304,9 +313,23 @@ const recover = defineOperation<{ quota: number }>({
       sizeGB: DEFAULT_BOOT_GB,
       drive: "/dev/vda",
       state: "InUse",
+      name: "",
+      chargeType: inst.chargeType,
+      keptFor: null,
       createdAt: env.now,
     });
-    await r.disks.setDataState(inst.id, "Available", "InUse");
+    // The disks it kept come back, unless they were attached elsewhere or deleted meanwhile.
+    const taken: string[] = [];
+    for (const d of await r.disks.keptFor(inst.id)) {
+      const drive = nextDrive(taken);
+      const n = await r.disks.update(
+        { id: d.id, keptFor: inst.id, states: ["Available"] },
+        { instanceId: inst.id, drive, state: "InUse", keptFor: null },
+      );
+      if (n !== 1) continue;
+      taken.push(drive);
+      await recordDiskEvent(r, d, "disk.attached", env.now, { uhostId: inst.id, drive, recovered: true });
+    }
   },
   async drive(driver, job) {
     await driver.create(await job.spec());
@@ -321,6 +344,7 @@ export async function takeGpus(
   now: number,
 ): Promise<void> {
   if (inst.gpu === 0 || !inst.hostId) return;
+  await checkGpuQuota(r, inst.accountId, inst.gpu, true);
   const free = await r.hosts.freeGpuIndexes(inst.hostId, inst.gpu);
   if (free.length < inst.gpu)
     throw new ApiError("NotEnoughGpuOnHost", { gpuType: inst.gpuType, need: inst.gpu, free: free.length });
@@ -328,6 +352,21 @@ export async function takeGpus(
     if (!(await r.hosts.takeGpu(inst.hostId, idx, inst.id))) throw new Conflict();
   }
   await recordInstanceEvent(r, inst, "gpus.taken", now, { hostId: inst.hostId, gpus: free });
+}
+
+/**
+ * The account's GPU quota: the GPUs its instances hold now plus `need` must fit. With `lock` the
+ * account row is locked for the rest of the transaction (PostgreSQL), so concurrent takes for one
+ * account are counted one after the other; callers lock it after the hosts, never before, so the
+ * lock order is the same everywhere (hosts, then account).
+ */
+export async function checkGpuQuota(r: Repos, accountId: string, need: number, lock: boolean): Promise<void> {
+  const quota = lock
+    ? await r.accounts.gpuQuotaLocked(accountId)
+    : (await r.accounts.accountById(accountId))?.gpuQuota;
+  if (quota === undefined) return;
+  const held = await r.hosts.gpusHeldBy(accountId);
+  if (held + need > quota) throw new ApiError("GpuQuotaExceeded", { quota, held, need });
 }
 
 /**
@@ -343,6 +382,10 @@ export const OPERATIONS = {
   Reinstall: reinstall,
   Resize: resize,
   Recover: recover,
+  AttachDisk: attachDisk,
+  DetachDisk: detachDisk,
+  ResizeDisk: resizeDisk,
+  UpdatePorts: updatePorts,
 } satisfies Record<string, OperationDef<never>>;
 
 export type OperationName = keyof typeof OPERATIONS;

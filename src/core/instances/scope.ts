@@ -40,9 +40,12 @@ export function systemScope(inst: InstanceRecord): Scope {
   return {
     account: {
       id: inst.accountId,
+      number: 0,
       name: "",
       isRoot: false,
       instanceQuota: Number.MAX_SAFE_INTEGER,
+      gpuQuota: Number.MAX_SAFE_INTEGER,
+      disabledAt: null,
       createdAt: 0,
     },
     project: { id: inst.projectId, accountId: inst.accountId, name: "", isDefault: false, createdAt: 0 },

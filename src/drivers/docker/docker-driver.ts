@@ -1,13 +1,28 @@
 import { cpus, totalmem } from "node:os";
 import { UnsupportedByRuntime } from "../../domain/errors.js";
-import type { Access, Driver, Observed, RuntimeSpec } from "../driver.js";
+import type {
+  Access,
+  CaptureProgress,
+  CaptureRequest,
+  CapturedImage,
+  Driver,
+  InstanceSample,
+  Observed,
+  RuntimeSpec,
+  SampleTarget,
+} from "../driver.js";
 import { Engine, unless } from "./engine.js";
 import type { DriverFiles, GpuMode, HostGpu } from "./gpus.js";
 import { containerEnv, gpuWiring } from "./gpus.js";
+import { DockerImages, IMAGE_LABEL } from "./images.js";
+import { DockerSampler } from "./stats.js";
 
 export const LABEL = "opencompshare.instance";
 const GPUS_LABEL = "opencompshare.gpus";
 const DISK_LABEL = "opencompshare.disk";
+/** The data disks a container mounts and the ports it publishes: fixed at creation, like its GPUs. */
+const DISKS_LABEL = "opencompshare.disks";
+const PORTS_LABEL = "opencompshare.ports";
 /** The store this install's containers, volumes and snapshots belong to (see store/meta-repo.ts). */
 const STORE_LABEL = "opencompshare.store";
 /** Keeps a container without its own long-running process alive; exits at once on SIGTERM. */
@@ -30,6 +45,33 @@ export interface DockerOptions {
   storeId: string;
   /** Layers a snapshot may stack before it is flattened (overlay2 refuses more than 125). */
   maxLayers?: number;
+  /** The host's nvidia-smi, for the GPUs' monitoring readings (absent: GPUs are not sampled). */
+  nvidiaSmi?: string;
+}
+
+/** What a container was created with, as its labels record it; a start with anything else recreates it. */
+function wiringLabels(spec: RuntimeSpec, gpus: number[]): Record<string, string> {
+  return {
+    [GPUS_LABEL]: gpus.join(","),
+    [DISKS_LABEL]: spec.dataDisks
+      .map((d) => d.id)
+      .sort()
+      .join(","),
+    [PORTS_LABEL]: portKeys(spec).join(","),
+  };
+}
+
+/** `http/8888`, `tcp/23`: the spec's ports in the keys Access.ports uses. */
+function portKeys(spec: RuntimeSpec): string[] {
+  return [
+    ...(spec.ports?.http ?? []).map((p) => `http/${p}`),
+    ...(spec.ports?.tcp ?? []).map((p) => `tcp/${p}`),
+  ];
+}
+
+/** Whether a container's labels differ from what it would be created with now. */
+function rewired(labels: Record<string, string>, want: Record<string, string>): boolean {
+  return Object.entries(want).some(([k, v]) => (labels[k] ?? "") !== v);
 }
 
 /**
@@ -46,6 +88,16 @@ const publishes = (network: string) =>
   network !== "none" && network !== "host" && !network.startsWith("container:");
 
 const containerName = (id: string) => `ocs-${id}`;
+
+/** The ports a container publishes, read back from its label (a recreate for disks keeps them). */
+function portsOf(labels: Record<string, string>): NonNullable<RuntimeSpec["ports"]> {
+  const out = { http: [] as number[], tcp: [] as number[] };
+  for (const key of (labels[PORTS_LABEL] ?? "").split(",").filter(Boolean)) {
+    const [proto, port] = key.split("/");
+    if (proto === "http" || proto === "tcp") out[proto].push(Number(port));
+  }
+  return out;
+}
 /** The container a GPU-set change is replacing, kept under this name until its successor exists. */
 const retiredName = (id: string) => `ocs-${id}-old`;
 const volumeName = (diskId: string) => `ocs-${diskId}`;
@@ -65,10 +117,18 @@ export class DockerDriver implements Driver {
   readonly engine: Engine;
 
   private readonly storeLabel: string;
+  private readonly images: DockerImages;
+  private readonly sampler: DockerSampler;
 
   constructor(readonly opts: DockerOptions) {
     this.engine = new Engine(opts.socketPath);
     this.storeLabel = `${STORE_LABEL}=${opts.storeId}`;
+    this.images = new DockerImages(this.engine, { key: STORE_LABEL, value: opts.storeId });
+    this.sampler = new DockerSampler(
+      this.engine,
+      { container: containerName, volume: volumeName },
+      opts.nvidiaSmi,
+    );
   }
 
   async create(spec: RuntimeSpec): Promise<void> {
@@ -82,7 +142,9 @@ export class DockerDriver implements Driver {
     if (!c) {
       // Removed out of band: its system disk is gone; a fresh one from the image.
       await this.createContainer(spec, gpus, spec.image);
-    } else if ((c.Config.Labels[GPUS_LABEL] ?? "") !== gpus.join(",")) {
+    } else if (rewired(c.Config.Labels, wiringLabels(spec, gpus))) {
+      // Devices, mounts and published ports are fixed at creation: another GPU set, data disks
+      // attached or detached meanwhile, or new ports recreate the container, its disk kept.
       if (c.State.StartedAt.startsWith("0001-") && c.Config.Image === spec.image) {
         // Never started and straight from the image (every Create's first start): nothing to keep.
         await this.removeContainer(containerName(spec.id));
@@ -120,19 +182,68 @@ export class DockerDriver implements Driver {
   }
 
   async reinstall(spec: RuntimeSpec): Promise<void> {
-    await this.removeContainer(retiredName(spec.id));
-    await this.removeContainer(containerName(spec.id));
-    await this.removeImage(snapshotImage(spec.id));
+    await this.removeRuntime(spec.id);
     await this.createContainer(spec, [], spec.image);
   }
 
   async destroy(id: string, opts: { releaseDataDisks: boolean; dataDiskIds: string[] }): Promise<void> {
-    await this.removeContainer(retiredName(id));
-    await this.removeContainer(containerName(id));
-    await this.removeImage(snapshotImage(id));
+    await this.removeRuntime(id);
     if (opts.releaseDataDisks) {
       for (const d of opts.dataDiskIds) await this.removeVolume(volumeName(d));
     }
+  }
+
+  /**
+   * The instance's containers and snapshot go; so does a deleted custom image it was the last user
+   * of (left untagged by `removeImage` while it was used).
+   */
+  private async removeRuntime(id: string): Promise<void> {
+    const images = [
+      await this.inspectContainer(id, retiredName(id)),
+      await this.inspectContainer(id),
+    ].flatMap((c) => (c ? [c.Image] : []));
+    await this.removeContainer(retiredName(id));
+    await this.removeContainer(containerName(id));
+    await this.removeImageRef(snapshotImage(id));
+    for (const image of images) await this.removeIfDangling(image);
+  }
+
+  captureImage(req: CaptureRequest, onProgress: (p: CaptureProgress) => void): Promise<CapturedImage> {
+    return this.images.capture(containerName(req.instanceId), req, onProgress);
+  }
+
+  removeImage(imageId: string): Promise<void> {
+    return this.images.remove(imageId);
+  }
+
+  listImages(): Promise<string[]> {
+    return this.images.list();
+  }
+
+  /**
+   * A stopped container gets its new set of data-disk mounts now (recreated, its disk kept), so a
+   * detached disk's volume is free at once; a running one keeps its mounts until its next start,
+   * as a running container cannot take a new mount. The volumes of new disks are made either way.
+   */
+  async syncDisks(spec: RuntimeSpec): Promise<void> {
+    for (const d of spec.dataDisks) await this.ensureVolume(spec.id, d.id);
+    await this.settleRecreate(spec.id);
+    const c = await this.inspectContainer(spec.id);
+    if (!c || c.State.Running) return;
+    const gpus = (c.Config.Labels[GPUS_LABEL] ?? "").split(",").filter(Boolean).map(Number);
+    const want = { [DISKS_LABEL]: wiringLabels(spec, gpus)[DISKS_LABEL] as string };
+    if (rewired(c.Config.Labels, want))
+      await this.recreate({ ...spec, ports: portsOf(c.Config.Labels) }, gpus, c);
+  }
+
+  /** Removes a deleted disk's volume; one still mounted by a container (409) fails, to be retried. */
+  async deleteDisk(diskId: string): Promise<void> {
+    await this.removeVolume(volumeName(diskId));
+  }
+
+  /** Readings of the running containers (see stats.ts). */
+  sample(targets: SampleTarget[]): Promise<InstanceSample[]> {
+    return this.sampler.sample(targets);
   }
 
   async inspect(id: string): Promise<Observed> {
@@ -179,7 +290,7 @@ export class DockerDriver implements Driver {
   }
 
   async removeSnapshot(id: string): Promise<void> {
-    await this.removeImage(snapshotImage(id));
+    await this.removeImageRef(snapshotImage(id));
   }
 
   /** Sets root's password inside a running container with chpasswd; says so when the image has none. */
@@ -272,10 +383,13 @@ export class DockerDriver implements Driver {
     for (const d of spec.dataDisks) await this.ensureVolume(spec.id, d.id);
     const wiring = gpuWiring(this.opts.gpuMode, gpus, this.opts.inventory, this.opts.files);
     const publish = publishes(this.opts.network);
+    const published = [...new Set(["22/tcp", ...portKeys(spec).map((k) => `${k.split("/")[1]}/tcp`)])];
     // The runtime image's own config, not the snapshot's: a flattened snapshot has none, and a
-    // committed one carries the old container's wiring.
-    const snapshot = image === spec.image ? undefined : await this.inspectImage(image);
-    const own = (await this.inspectImage(spec.image)) ?? snapshot;
+    // committed one (a snapshot, a custom image) carries the old container's wiring. A custom
+    // image's runtime image is the platform image it was captured from.
+    const runtime = spec.baseImage ?? spec.image;
+    const snapshot = image === runtime ? undefined : await this.inspectImage(image);
+    const own = (await this.inspectImage(runtime)) ?? snapshot;
     await this.engine.call("POST", `/containers/create?name=${containerName(spec.id)}`, {
       Image: image,
       Entrypoint: own?.Config?.Entrypoint ?? undefined,
@@ -283,13 +397,21 @@ export class DockerDriver implements Driver {
       WorkingDir: own?.Config?.WorkingDir || undefined,
       User: own?.Config?.User || undefined,
       Hostname: spec.id.slice(0, 63),
-      Labels: { [LABEL]: spec.id, [GPUS_LABEL]: gpus.join(","), [STORE_LABEL]: this.opts.storeId },
+      Labels: {
+        [LABEL]: spec.id,
+        ...wiringLabels(spec, gpus),
+        [STORE_LABEL]: this.opts.storeId,
+        [IMAGE_LABEL]: "",
+      },
       Env: containerEnv(own?.Config?.Env ?? [], snapshot?.Config?.Env ?? [], wiring.Env),
-      ExposedPorts: publish ? { "22/tcp": {} } : undefined,
+      ExposedPorts: publish ? Object.fromEntries(published.map((p) => [p, {}])) : undefined,
       HostConfig: {
         ...limits(spec),
         NetworkMode: this.opts.network,
-        PortBindings: publish ? { "22/tcp": [{ HostIp: "", HostPort: "" }] } : undefined,
+        // Host ports are the engine's pick: each container's SSH and software ports are its own.
+        PortBindings: publish
+          ? Object.fromEntries(published.map((p) => [p, [{ HostIp: "", HostPort: "" }]]))
+          : undefined,
         Devices: wiring.Devices,
         DeviceRequests: wiring.DeviceRequests.length ? wiring.DeviceRequests : undefined,
         Binds: wiring.Binds,
@@ -311,8 +433,15 @@ export class DockerDriver implements Driver {
 
   private async access(id: string): Promise<Access | undefined> {
     const c = await this.inspectContainer(id);
-    const port = c?.NetworkSettings?.Ports?.["22/tcp"]?.[0]?.HostPort;
-    return port ? { ip: this.opts.hostIp, sshPort: Number(port) } : { ip: this.opts.hostIp, sshPort: 22 };
+    const bound = c?.NetworkSettings?.Ports ?? {};
+    const hostPort = (port: string) => bound[`${port}/tcp`]?.[0]?.HostPort;
+    const ports: Record<string, number> = {};
+    for (const key of (c?.Config.Labels[PORTS_LABEL] ?? "").split(",").filter(Boolean)) {
+      const p = hostPort(key.split("/")[1] as string);
+      if (p) ports[key] = Number(p);
+    }
+    const ssh = hostPort("22");
+    return { ip: this.opts.hostIp, sshPort: ssh ? Number(ssh) : 22, ports };
   }
 
   private inspectContainer(id: string, name = containerName(id)) {
@@ -353,7 +482,7 @@ export class DockerDriver implements Driver {
     await unless(this.engine.call("DELETE", `/containers/${name}?force=1`), 404);
   }
 
-  private async removeImage(ref: string): Promise<void> {
+  private async removeImageRef(ref: string): Promise<void> {
     await unless(this.engine.call("DELETE", `/images/${encodeURIComponent(ref)}?force=1`), 404);
   }
 

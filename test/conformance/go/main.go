@@ -1,6 +1,7 @@
 // Command conformance drives the official ucloud-sdk-go against a running opencompshare.
 //
-// Usage: conformance SCENARIO [JSON_ARGS]; env OCS_URL, OCS_PUBLIC_KEY, OCS_PRIVATE_KEY.
+// Usage: conformance SCENARIO [JSON_ARGS]; env OCS_URL, OCS_PUBLIC_KEY, OCS_PRIVATE_KEY (and
+// SSL_CERT_FILE, Go's own variable, for an HTTPS server with a private CA).
 // Prints one JSON object: {"ok":true,"resp":...} or {"ok":false,"code":N,"message":"..."}.
 // The seed programs are reproduced call for call: InvokeAction with hand-written request/response
 // structs (form encoder, and the JSON encoder on request), and the typed ucompshare client.
@@ -28,6 +29,12 @@ type args struct {
 	Action     string `json:"action"`
 	StopTime   int    `json:"stop_time"`
 	ProjectId  string `json:"project_id"`
+	ImageId    string `json:"image_id"`
+	Name       string `json:"name"`
+	Account    int    `json:"account"`
+	Cpod       string `json:"cpod"`
+	Disk       string `json:"disk"`
+	MaxRetries int    `json:"max_retries"`
 }
 
 // From the seeds: "如何获取 ProjectId".
@@ -112,6 +119,8 @@ func main() {
 	cfg := ucloud.NewConfig()
 	cfg.Region = "cn-wlcb"
 	cfg.BaseUrl = os.Getenv("OCS_URL")
+	// Retries as the SDK does them (RetCode >= 2000, backoff 4^n x 100-199 ms); 0 = none.
+	cfg.MaxRetries = a.MaxRetries
 	if a.Zone != "" {
 		cfg.Zone = a.Zone
 	}
@@ -291,6 +300,27 @@ func main() {
 			return
 		}
 		out(map[string]interface{}{"ok": true, "resp": results})
+	case "image-create-typed", "image-typed", "image-shared-typed", "image-terminate-typed":
+		resp, step, err := imageScenario(scenario, typed, a, encode)
+		if err != nil {
+			fail(err, -1, step)
+			return
+		}
+		out(map[string]interface{}{"ok": true, "resp": resp})
+	case "usage-typed":
+		results, step, err := usageTyped(typed, client, a, encode)
+		if err != nil {
+			fail(err, -1, step)
+			return
+		}
+		out(map[string]interface{}{"ok": true, "resp": results})
+	case "disk-typed":
+		resp, err := diskStep(typed, a, encode)
+		if err != nil {
+			fail(err, -1, a.Action)
+			return
+		}
+		out(map[string]interface{}{"ok": true, "resp": resp})
 	case "generic":
 		// Any action with no params, through the generic request (tests 160/161).
 		req := client.NewGenericRequest()
