@@ -26,7 +26,8 @@ const MAX_DEPTH = 8;
 
 /** Masks the password of every connection string in a text. */
 export function maskUrlPasswords(text: string): string {
-  return text.replace(URL_PASSWORD, "$1****@");
+  // Every log field's strings pass through here: most hold no URL at all.
+  return text.includes("://") ? text.replace(URL_PASSWORD, "$1****@") : text;
 }
 
 /** A copy of `value` with secrets redacted, errors made plain, and cycles cut. */
@@ -71,7 +72,30 @@ function wrap(p: pino.Logger): Logger {
     info: (m, f) => p.info(f ?? {}, m),
     warn: (m, f) => p.warn(f ?? {}, m),
     error: (m, f) => p.error(f ?? {}, m),
-    child: (fields) => wrap(p.child(clean(fields))),
+    child: (fields) => lazyChild(p, { ...fields }),
+  };
+}
+
+/**
+ * A child logger made at its first line of an enabled level: every request gets one, and scrubbing
+ * its fields into a pino child was a few percent of a Describe by id, for a line that most levels
+ * never write.
+ */
+function lazyChild(parent: pino.Logger, fields: Record<string, unknown>): Logger {
+  let made: Logger | undefined;
+  const line =
+    (level: Level) =>
+    (m: string, f?: Record<string, unknown>): void => {
+      if (!parent.isLevelEnabled(level)) return;
+      made ??= wrap(parent.child(clean(fields)));
+      made[level](m, f);
+    };
+  return {
+    debug: line("debug"),
+    info: line("info"),
+    warn: line("warn"),
+    error: line("error"),
+    child: (more) => (made ? made.child(more) : lazyChild(parent, { ...fields, ...more })),
   };
 }
 

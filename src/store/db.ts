@@ -21,6 +21,8 @@ export interface Db {
 
 /** One queued write: a transaction body, or a single statement run as one. */
 interface Write {
+  /** Its place in the queue (1, 2, …). */
+  seq: number;
   fn: (db: Db) => Promise<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
@@ -54,7 +56,9 @@ function privateFile(path: string): void {
  * nobody was told any of it had happened.
  *
  * Reads go to the reader connection, which sees only committed data (WAL): a read never sees a
- * write whose commit has not yet happened, and never waits for the writer's queue.
+ * write whose commit has not yet happened. A read waits only for the writes queued before it (as
+ * when reads queued behind writes on one connection), so it sees everything written before it was
+ * asked, and reads with nothing pending (most of them) run at once.
  * WAL mode and synchronous=FULL keep every committed change across a crash (non-negotiable 5).
  */
 export class SqliteDb implements Db {
@@ -64,6 +68,11 @@ export class SqliteDb implements Db {
   private readonly writes: Write[] = [];
   private busy = false;
   private draining: Promise<void> = Promise.resolve();
+  /** The last write queued, and the last one settled (committed, or failed): writes settle in order. */
+  private queued = 0;
+  private settled = 0;
+  /** Reads waiting for the writes queued before them. */
+  private readonly readers: Array<{ after: number; go: () => void }> = [];
   private readonly stmts = new Map<Database.Database, Map<string, Database.Statement>>();
 
   constructor(path: string) {
@@ -117,7 +126,7 @@ export class SqliteDb implements Db {
 
   private write<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.writes.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.writes.push({ seq: ++this.queued, fn, resolve: resolve as (v: unknown) => void, reject });
       if (!this.busy) {
         this.busy = true;
         this.draining = this.drain();
@@ -132,6 +141,7 @@ export class SqliteDb implements Db {
     } catch (e) {
       // Only an unexpected failure of the queue itself (BEGIN or ROLLBACK refused) lands here.
       for (const w of this.writes.splice(0)) w.reject(e);
+      this.settle(this.queued);
       this.busy = false;
     }
   }
@@ -144,12 +154,15 @@ export class SqliteDb implements Db {
       } catch (e) {
         // Another process held the database past busy_timeout: this write fails, the next tries again.
         first.reject(e);
+        this.settle(first.seq);
         continue;
       }
       const done: Array<[Write, unknown]> = [];
       let lost: unknown;
       let ran = 0;
+      let last = first.seq;
       for (let w: Write | undefined = first; w; w = ++ran < GROUP_MAX ? this.writes.shift() : undefined) {
+        last = w.seq;
         this.db.exec("SAVEPOINT w");
         try {
           const value = await w.fn(handle);
@@ -179,20 +192,25 @@ export class SqliteDb implements Db {
         if (lost === undefined) w.resolve(value);
         else w.reject(lost);
       }
+      this.settle(last);
     }
     // In the same tick as the queue was found empty (no await since): a write queued from now on
     // starts a new drain.
     this.busy = false;
   }
 
-  all(sql: string, params: Param[] = []): Promise<Row[]> {
+  /** Every write up to `seq` has settled: the reads that waited for them go. */
+  private settle(seq: number): void {
+    this.settled = seq;
+    while (this.readers[0] && this.readers[0].after <= seq) this.readers.shift()?.go();
+  }
+
+  async all(sql: string, params: Param[] = []): Promise<Row[]> {
     const s = this.prepare(this.reader, sql);
     if (!s.readonly) return this.write((d) => d.all(sql, params));
-    try {
-      return Promise.resolve(s.all(...params) as Row[]);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const after = this.queued;
+    if (this.settled < after) await new Promise<void>((go) => this.readers.push({ after, go }));
+    return s.all(...params) as Row[];
   }
 
   run(sql: string, params?: Param[]): Promise<number> {

@@ -48,6 +48,9 @@ export interface DiskListFilter {
   zones?: string[];
 }
 
+/** Ids per `IN (…)` list. */
+const IN_CHUNK = 500;
+
 /** The disks table: the only place its SQL lives. */
 export class DisksRepo {
   constructor(private readonly db: Db) {}
@@ -76,12 +79,18 @@ export class DisksRepo {
 
   /** Disks attached to these instances (whatever their state), boot disk first, then by drive. */
   async ofInstances(instanceIds: string[]): Promise<DiskRecord[]> {
-    if (instanceIds.length === 0) return [];
-    const rows = await this.db.all(
-      `SELECT * FROM disks WHERE instance_id IN (${instanceIds.map(() => "?").join(", ")}) ORDER BY is_boot DESC, drive`,
-      instanceIds,
-    );
-    return rows.map(diskFromRow);
+    const out: DiskRecord[] = [];
+    // In chunks: the monitoring collector asks for every running instance, far past the number
+    // of bound values either dialect takes in one statement.
+    for (let i = 0; i < instanceIds.length; i += IN_CHUNK) {
+      const ids = instanceIds.slice(i, i + IN_CHUNK);
+      const rows = await this.db.all(
+        `SELECT * FROM disks WHERE instance_id IN (${ids.map(() => "?").join(", ")}) ORDER BY is_boot DESC, drive`,
+        ids,
+      );
+      for (const r of rows) out.push(diskFromRow(r));
+    }
+    return out;
   }
 
   async get(id: string): Promise<DiskRecord | undefined> {

@@ -56,6 +56,8 @@ export interface RootResult {
 export class AccountService {
   private readonly keyCache = new Map<string, { key: ResolvedKey; until: number }>();
   private readonly touched = new Map<string, number>();
+  /** Projects found, by `id <projectId>` and `default <accountId>` (see resolveProject). */
+  private readonly projects = new Map<string, ProjectRecord>();
 
   constructor(
     private readonly store: Store,
@@ -238,16 +240,30 @@ export class AccountService {
     return this.store.accounts.accountById(id);
   }
 
-  /** The project a request acts in: the given one if the account owns it, else its default. */
+  /**
+   * The project a request acts in: the given one if the account owns it, else its default. Found
+   * projects are kept: a project is never changed or removed, and an account's default is made
+   * with it, so a kept one cannot go stale (one query less per request; a miss is never kept).
+   */
   async resolveProject(accountId: string, projectId: string | undefined): Promise<ProjectRecord> {
+    const key = projectId ? `id ${projectId}` : `default ${accountId}`;
+    const kept = this.projects.get(key);
+    if (kept && kept.accountId === accountId) return kept;
     if (projectId) {
       const p = await this.store.accounts.project(projectId);
       if (!p || p.accountId !== accountId) throw new ApiError("ProjectNotExists", { projectId });
-      return p;
+      return this.keep(key, p);
     }
     const all = await this.store.accounts.projectsOf(accountId);
-    const p = all.find((x) => x.isDefault) ?? all[0];
-    if (!p) throw new ApiError("ProjectNotExists", { projectId: "(default)" });
+    const p = all.find((x) => x.isDefault);
+    if (p) return this.keep(key, p);
+    if (!all[0]) throw new ApiError("ProjectNotExists", { projectId: "(default)" });
+    return all[0];
+  }
+
+  private keep(key: string, p: ProjectRecord): ProjectRecord {
+    if (this.projects.size >= 10_000) this.projects.clear();
+    this.projects.set(key, p);
     return p;
   }
 
