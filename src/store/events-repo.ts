@@ -1,10 +1,39 @@
 import type { EventRecord } from "../domain/records.js";
 import type { Db, Param, Row } from "./db.js";
+import type { Migration } from "./migrations.js";
 
 /** Advisory-lock key that serialises event writers on PostgreSQL ("evt" in ASCII). */
 const EVENTS_LOCK = 0x657674;
 /** The channel replicas LISTEN on to hear of new events at once. */
 export const EVENTS_CHANNEL = "ocs_events";
+
+/**
+ * Migration 48 (PostgreSQL): an event's seq is handed out as its transaction commits, by a
+ * deferred trigger holding the writers' advisory lock. The lock used to be taken before the
+ * events' INSERT, so it was held across that statement's and the COMMIT's round trips to the
+ * client, and every event-writing transaction queued behind them (a burst of 100,000 scheduled
+ * stops ran at a few hundred a second); now it is held for the commit alone, inside the server.
+ * Rows carry a negative placeholder until then, which no other transaction can see.
+ */
+export const EVENTS_AT_COMMIT_MIGRATION: Migration = {
+  id: 48,
+  name: "events-seq-at-commit",
+  sql: {
+    sqlite: [],
+    postgres: [
+      "CREATE SEQUENCE events_pending_seq",
+      `CREATE FUNCTION events_at_commit() RETURNS trigger AS $$
+      BEGIN
+        PERFORM pg_advisory_xact_lock(${EVENTS_LOCK});
+        UPDATE events SET seq = nextval(pg_get_serial_sequence('events', 'seq')) WHERE seq = NEW.seq;
+        PERFORM pg_notify('${EVENTS_CHANNEL}', '');
+        RETURN NULL;
+      END $$ LANGUAGE plpgsql`,
+      `CREATE CONSTRAINT TRIGGER events_at_commit AFTER INSERT ON events
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.seq < 0) EXECUTE FUNCTION events_at_commit()`,
+    ],
+  },
+};
 
 const eventFromRow = (r: Row): EventRecord => ({
   seq: Number(r.seq),
@@ -27,9 +56,10 @@ export interface EventFilter {
 
 /**
  * The event outbox. Inside a transaction, `record` buffers and the store writes the buffer just
- * before COMMIT (`flush`); on PostgreSQL the writers take one advisory lock for that moment, so
- * sequence numbers are handed out in commit order and a reader that resumes after a seq cannot
- * miss a later-committing lower one. SQLite transactions are serialised already.
+ * before COMMIT (`flush`). Sequence numbers are handed out in commit order, so a reader that
+ * resumes after a seq cannot miss a later-committing lower one: on PostgreSQL a rows gets a
+ * placeholder and its seq at COMMIT, under one advisory lock (migration 48); SQLite transactions
+ * are serialised already.
  */
 export class EventsRepo {
   private pending: Array<Omit<EventRecord, "seq">> = [];
@@ -53,15 +83,29 @@ export class EventsRepo {
   }
 
   private async write(batch: Array<Omit<EventRecord, "seq">>): Promise<void> {
-    if (this.db.dialect === "postgres") await this.db.all("SELECT pg_advisory_xact_lock(?)", [EVENTS_LOCK]);
-    for (const e of batch) {
+    const cols = "at, account_id, project_id, resource_type, resource_id, kind, data";
+    const params = batch.flatMap((e): Param[] => [
+      e.at,
+      e.accountId,
+      e.projectId,
+      e.resourceType,
+      e.resourceId,
+      e.kind,
+      JSON.stringify(e.data),
+    ]);
+    if (this.db.dialect === "postgres") {
+      // A placeholder seq; the real one is handed out at COMMIT (migration 48).
+      const row = "(-nextval('events_pending_seq'), ?, ?, ?, ?, ?, ?, ?)";
       await this.db.run(
-        "INSERT INTO events (at, account_id, project_id, resource_type, resource_id, kind, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [e.at, e.accountId, e.projectId, e.resourceType, e.resourceId, e.kind, JSON.stringify(e.data)],
+        `INSERT INTO events (seq, ${cols}) VALUES ${batch.map(() => row).join(", ")}`,
+        params,
       );
+      return;
     }
-    // Delivered when the transaction commits, never for one that rolls back.
-    if (this.db.dialect === "postgres") await this.db.all(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`);
+    await this.db.run(
+      `INSERT INTO events (${cols}) VALUES ${batch.map(() => "(?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+      params,
+    );
   }
 
   /** Events after `seq` that the filter allows, oldest first. */

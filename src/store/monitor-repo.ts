@@ -16,10 +16,14 @@ export class MonitorRepo {
 
   /** Writes one tick's samples; a tick written twice (a retried task) keeps the first. */
   async insertMany(samples: StoredSample[]): Promise<void> {
-    for (const s of samples) {
+    // 500 rows a statement: a tick over 100,000 running instances was 100,000 round trips on
+    // PostgreSQL, longer than the tick's own interval.
+    for (let i = 0; i < samples.length; i += 500) {
+      const chunk = samples.slice(i, i + 500);
       await this.db.run(
-        "INSERT INTO monitor_samples (instance_id, at, data) VALUES (?, ?, ?) ON CONFLICT (instance_id, at) DO NOTHING",
-        [s.instanceId, s.at, JSON.stringify(s.data)],
+        `INSERT INTO monitor_samples (instance_id, at, data) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}
+         ON CONFLICT (instance_id, at) DO NOTHING`,
+        chunk.flatMap((s) => [s.instanceId, s.at, JSON.stringify(s.data)]),
       );
     }
   }
