@@ -35,8 +35,24 @@ const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
 const size = Number(process.env.OCS_BENCH_SIZE ?? 1);
 const scaled = (n) => Math.max(100, Math.round(n * size));
-const results = { machine: machine(), date: new Date().toISOString(), loadBefore: loadavg(), benches: {} };
+const results = {
+  machine: machine(),
+  date: new Date().toISOString(),
+  commit: process.env.OCS_BENCH_COMMIT ?? commitOf(),
+  loadBefore: loadavg(),
+  benches: {},
+};
 const log = (s) => process.stdout.write(`${s}\n`);
+
+function commitOf() {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: here, stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
+  } catch {
+    return undefined;
+  }
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function state(url, id) {
@@ -458,12 +474,8 @@ log(
 );
 // Only a full run at full size replaces the recorded results; a partial run just prints.
 if (only.length === 0 && size === 1 && !process.env.OCS_BENCH_STORE) {
-  const before = join(here, "results-before.json");
   writeFileSync(join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(
-    join(here, "RESULTS.md"),
-    renderMarkdown(results, existsSync(before) ? JSON.parse(readFileSync(before, "utf8")) : undefined),
-  );
+  writeFileSync(join(here, "RESULTS.md"), renderMarkdown(results));
   log("wrote bench/results.json and bench/RESULTS.md");
 } else if (process.env.OCS_BENCH_OUT) {
   writeFileSync(process.env.OCS_BENCH_OUT, `${JSON.stringify(results, null, 2)}\n`);
