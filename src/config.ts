@@ -33,6 +33,10 @@ export interface Config {
    * emulator feature for users who want their own automation's typos caught.
    */
   strictParams: boolean;
+  /** How long the event stream's events are kept (a resume from further back is told it lost some). */
+  eventRetentionHours: number;
+  /** Event streams one account may hold open on one replica. */
+  eventStreamsPerAccount: number;
 }
 
 /** Raised for bad configuration; the message names the key. Stops the server at start. */
@@ -59,6 +63,8 @@ const KEYS = [
   "OCS_DOCKER_NETWORK",
   "OCS_DOCKER_BIND_HOST_LOADER",
   "OCS_STRICT_PARAMS",
+  "OCS_EVENT_RETENTION_HOURS",
+  "OCS_EVENT_STREAMS_PER_ACCOUNT",
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -176,6 +182,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     workerClaimSeconds: int("OCS_WORKER_CLAIM_SECONDS", 30, 1, 3600),
     masterKey: checkMasterKey(get("OCS_MASTER_KEY")),
     strictParams: bool("OCS_STRICT_PARAMS", false),
+    eventRetentionHours: int("OCS_EVENT_RETENTION_HOURS", 168, 1, 24 * 365),
+    eventStreamsPerAccount: int("OCS_EVENT_STREAMS_PER_ACCOUNT", 8, 1, 10_000),
   };
 }
 

@@ -4,6 +4,8 @@ import { actionMap } from "./actions/registry.js";
 import type { GatewayDeps } from "./api/gateway.js";
 import { createHttpServer } from "./api/http.js";
 import { Metrics } from "./api/metrics.js";
+import { extraRoutes } from "./api/routes.js";
+import { gracefulCloser } from "./api/shutdown.js";
 import type { Config } from "./config.js";
 import { ConfigError, sqlitePath } from "./config.js";
 import { AccountService } from "./core/accounts/accounts.js";
@@ -11,6 +13,8 @@ import { CatalogIndex, DEFAULT_CATALOG, loadCatalog, validateCatalog } from "./c
 import { SpecRules } from "./core/catalog/spec-rules.js";
 import { EmulatorService } from "./core/emulator/emulator.js";
 import { FaultTable } from "./core/emulator/faults.js";
+import { DEFAULT_EVENT_FEED_OPTIONS, EventFeed } from "./core/event-feed.js";
+import type { EventFeedOptions } from "./core/event-feed.js";
 import { OperationEngine } from "./core/instances/engine.js";
 import { InstanceService } from "./core/instances/instances.js";
 import { InstanceReconciliation } from "./core/instances/reconcile.js";
@@ -46,6 +50,8 @@ export interface ServerOptions {
   catalog?: Catalog;
   timings?: Partial<LifecycleTimings>;
   worker?: Partial<WorkerOptions>;
+  /** The event stream's knobs (tests shorten the heartbeat and the poll). */
+  events?: Partial<EventFeedOptions> & { heartbeatMs?: number };
 }
 
 /** The parts of a running server that tests and benchmarks inspect or drive directly. */
@@ -58,6 +64,8 @@ export interface Internals {
   driver: Driver;
   /** Present with the sim driver. */
   sim?: SimDriver;
+  /** The live side of the event outbox (GET /events). */
+  events: EventFeed;
 }
 
 export interface OcsServer {
@@ -248,7 +256,18 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     log,
     strictParams: config.strictParams,
   };
-  const http = createHttpServer({ gateway, log, driverName: driver.name });
+  const events = new EventFeed(store, clock, log.child({ component: "events" }), {
+    ...DEFAULT_EVENT_FEED_OPTIONS,
+    retentionMs: config.eventRetentionHours * 3600_000,
+    streamsPerAccount: config.eventStreamsPerAccount,
+    ...opts.events,
+  });
+  const extra = extraRoutes({
+    events: { accounts, feed: events, log, heartbeatMs: opts.events?.heartbeatMs ?? 15_000 },
+    log,
+  });
+  const http = createHttpServer({ gateway, log, driverName: driver.name, extra });
+  const closeHttp = gracefulCloser(http);
 
   let closed = false;
   let started = false;
@@ -256,6 +275,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     if (started) return;
     started = true;
     worker.start();
+    events.start();
     await reconciler?.start();
   };
   return {
@@ -264,7 +284,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     http,
     config,
     log,
-    internals: { store, db: store.db, clock, worker, driver, sim },
+    internals: { store, db: store.db, clock, worker, driver, sim, events },
     generatedRootKeys: root?.generated,
     start,
     async listen() {
@@ -279,11 +299,9 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     async close() {
       if (closed) return;
       closed = true;
-      if (http.listening)
-        await new Promise<void>((r) => {
-          http.close(() => r());
-          http.closeIdleConnections();
-        });
+      // Streams end first, so the server's close does not wait on them (clients resume elsewhere).
+      await events.close();
+      await closeHttp();
       reconciler?.stop();
       await worker.stop();
       await store.close();

@@ -8,7 +8,7 @@ import type { Logger } from "../log.js";
 import { LIMITS, decodeParams } from "../protocol/params.js";
 import type { ParamTree } from "../protocol/params.js";
 import { coerce } from "../protocol/schema.js";
-import { computeSignature, signatureMatches } from "../protocol/signature.js";
+import { authenticate } from "./auth.js";
 import type { Metrics } from "./metrics.js";
 
 /** Parameters every Action accepts; the gateway consumes them before the Action's schema runs. */
@@ -96,20 +96,7 @@ export async function dispatch(
     const action = deps.actions.get(rawAction);
     if (!action) throw new ApiError("ActionNotFound", { action: rawAction.slice(0, 64) });
 
-    const publicKey = p.PublicKey;
-    if (publicKey === undefined || publicKey === "")
-      throw new ApiError("MissingSignature", { param: "PublicKey" });
-    if (typeof publicKey !== "string") throw badParam("PublicKey", "must be a string");
-    const signature = p.Signature;
-    if (signature === undefined || signature === "")
-      throw new ApiError("MissingSignature", { param: "Signature" });
-    if (typeof signature !== "string") throw badParam("Signature", "must be a string");
-    const key = await deps.services.accounts.resolveKey(publicKey);
-    if (!key) throw new ApiError("UserNotExists");
-    if (!signatureMatches(signature, computeSignature(p, key.privateKey)))
-      throw new ApiError("SignatureError");
-    const account = await deps.services.accounts.account(key.accountId);
-    if (!account) throw new ApiError("UserNotExists");
+    const { account, publicKey } = await authenticate(deps.services.accounts, p);
     if (action.rootOnly && !account.isRoot) {
       throw new ApiError("PermissionDenied", { reason: `${action.name} needs the root key pair` });
     }

@@ -3,12 +3,15 @@ import type { Server } from "node:http";
 import type { Logger } from "../log.js";
 import type { GatewayDeps } from "./gateway.js";
 import { handleApi } from "./gateway.js";
+import type { ExtraRoutes } from "./routes.js";
 
 export interface HttpDeps {
   gateway: GatewayDeps;
   log: Logger;
   /** Name of the driver, shown by /healthz. */
   driverName: string;
+  /** `/events` and `/console/` (src/api/routes.ts). */
+  extra?: ExtraRoutes;
 }
 
 /**
@@ -29,6 +32,7 @@ export function createHttpServer(deps: HttpDeps): Server {
       res.end(gateway.metrics.render());
       return;
     }
+    if (deps.extra?.(req, res, path ?? "/")) return;
     handleApi(gateway, req, res).catch((e) => {
       log.error("unhandled", { err: e });
       if (!res.headersSent) res.writeHead(200, { "Content-Type": "application/json" });

@@ -65,6 +65,11 @@ export const ERRORS = {
       "The password of [{uhostId}] cannot be set while it runs: {reason}; stop it and reset the password then",
   },
   DriverFailed: { retCode: 8050, message: "The runtime of [{uhostId}] refused: {reason}" },
+  TooManyEventStreams: {
+    retCode: 8070,
+    message:
+      "Too many event streams: an account may hold {limit} open at once on this server; close one, or resume later with Last-Event-ID",
+  },
   ResourceSoldOut: { retCode: 226604, message: "This GPU type is currently out of resources ({detail})" },
 } as const satisfies Record<string, { retCode: number; message: string }>;
 

@@ -185,6 +185,12 @@ export const MIGRATIONS: Migration[] = [
   // Ids 7-11 are reserved for work landing in parallel (custom images, security, disks, kubernetes,
   // console); a store applies every migration it has not yet, whatever the order they landed in.
   {
+    id: 11,
+    name: "events-by-resource",
+    // An instance's history and a stream filtered by UHostIds read events by resource, newest or oldest first.
+    sql: ["CREATE INDEX events_resource ON events(resource_id, seq)"],
+  },
+  {
     id: 12,
     name: "without-gpu-specs",
     // Which named no-GPU spec an instance runs with, and the no-GPU mode a Resize put it in.
