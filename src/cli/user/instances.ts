@@ -17,6 +17,7 @@ import {
   waitFlags,
   zoneOf,
 } from "./context.js";
+import { addWatchCommand } from "./watch.js";
 
 function instanceRow(u: CompShareInstance): Array<string | number> {
   return [
@@ -34,6 +35,7 @@ function instanceRow(u: CompShareInstance): Array<string | number> {
 
 export function addInstanceCommands(program: Command): void {
   const instance = program.command("instance").description("GPU instances of the project.");
+  addWatchCommand(instance);
 
   leaf(instance, "list", "Lists instances of the project.", "ocs instance list --limit 50")
     .addOption(numberOption("--limit <N>", "at most N (default 100)"))
