@@ -48,7 +48,7 @@ for (const store of ["sqlite", "postgres"] as const) {
       const env: Record<string, string> = { OCS_EVENT_STREAMS_PER_ACCOUNT: "3" };
       if (store === "postgres") env.OCS_DATABASE_URL = (await createPgDatabase()) as string;
       t = await startTestServer(env, { events: { heartbeatMs: 50 } });
-      client = (keys = ROOT, projectId) =>
+      client = (keys = ROOT, projectId = undefined as string | undefined) =>
         new CompShareClient({ baseUrl: t.url, ...keys, region: "cn-wlcb", zone: "cn-wlcb-01", projectId });
     });
     after(async () => {
