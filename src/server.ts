@@ -15,6 +15,7 @@ import { EmulatorService } from "./core/emulator/emulator.js";
 import { FaultTable } from "./core/emulator/faults.js";
 import { DEFAULT_EVENT_FEED_OPTIONS, EventFeed } from "./core/event-feed.js";
 import type { EventFeedOptions } from "./core/event-feed.js";
+import { FleetService } from "./core/fleet.js";
 import { OperationEngine } from "./core/instances/engine.js";
 import { InstanceService } from "./core/instances/instances.js";
 import { InstanceReconciliation } from "./core/instances/reconcile.js";
@@ -247,7 +248,22 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         },
       })
     : undefined;
-  const services: Services = { clock, catalog: index, rules, accounts, instances, emulator };
+  const events = new EventFeed(store, clock, log.child({ component: "events" }), {
+    ...DEFAULT_EVENT_FEED_OPTIONS,
+    retentionMs: config.eventRetentionHours * 3600_000,
+    streamsPerAccount: config.eventStreamsPerAccount,
+    ...opts.events,
+  });
+  const services: Services = {
+    clock,
+    catalog: index,
+    rules,
+    accounts,
+    instances,
+    events,
+    fleet: new FleetService(store),
+    emulator,
+  };
   const gateway: GatewayDeps = {
     services,
     faults,
@@ -256,12 +272,6 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     log,
     strictParams: config.strictParams,
   };
-  const events = new EventFeed(store, clock, log.child({ component: "events" }), {
-    ...DEFAULT_EVENT_FEED_OPTIONS,
-    retentionMs: config.eventRetentionHours * 3600_000,
-    streamsPerAccount: config.eventStreamsPerAccount,
-    ...opts.events,
-  });
   const extra = extraRoutes({
     events: { accounts, feed: events, log, heartbeatMs: opts.events?.heartbeatMs ?? 15_000 },
     log,

@@ -8,10 +8,13 @@ import describeCompShareMachineTypeFamilies from "./catalog/describe-comp-share-
 import describeCompShareSupportZone from "./catalog/describe-comp-share-support-zone.js";
 import getCompShareInstancePrice from "./catalog/get-comp-share-instance-price.js";
 import getCompShareInstanceUserPrice from "./catalog/get-comp-share-instance-user-price.js";
+import * as admin from "./admin/accounts.js";
+import adminDescribeHosts from "./admin/describe-hosts.js";
 import * as emulator from "./emulator/emulator.js";
 import createCompShareInstance from "./instances/create-comp-share-instance.js";
 import deleteCompShareStopScheduler from "./instances/delete-comp-share-stop-scheduler.js";
 import describeCompShareInstance from "./instances/describe-comp-share-instance.js";
+import describeCompShareInstanceEvents from "./instances/describe-comp-share-instance-events.js";
 import describeCompShareRecycleInstance from "./instances/describe-comp-share-recycle-instance.js";
 import modifyCompShareInstanceName from "./instances/modify-comp-share-instance-name.js";
 import rebootCompShareInstance from "./instances/reboot-comp-share-instance.js";
@@ -60,6 +63,12 @@ export const ACTIONS = [
   emulator.clearFaults,
   emulator.reset,
   emulator.status,
+  describeCompShareInstanceEvents,
+  admin.describeAccounts,
+  admin.createAccount,
+  admin.createKeyPair,
+  admin.createProject,
+  adminDescribeHosts,
 ] as const;
 
 /** Wire name → Action, for the gateway. */

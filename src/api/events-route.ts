@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { renderEvent } from "../actions/instances/render-event.js";
 import type { AccountService } from "../core/accounts/accounts.js";
 import type { EventFeed, EventFilter, EventGap, EventStream } from "../core/event-feed.js";
-import { unixSeconds } from "../domain/clock.js";
 import { badParam } from "../domain/errors.js";
-import type { EventRecord } from "../domain/records.js";
 import type { Logger } from "../log.js";
 import { decodeParams } from "../protocol/params.js";
 import type { ParamTree } from "../protocol/params.js";
@@ -29,20 +28,6 @@ const SCHEMA = {
   LastEventId: f.int({ min: 0 }),
 };
 const COMMON = new Set(["PublicKey", "Signature", "ProjectId", "Region", "Zone", "Action"]);
-
-/** The event as the stream sends it: the API's spelling (PascalCase, Unix seconds). */
-export function wireEvent(e: EventRecord) {
-  return {
-    Seq: e.seq,
-    Time: unixSeconds(e.at),
-    AccountId: e.accountId,
-    ProjectId: e.projectId,
-    ResourceType: e.resourceType,
-    ResourceId: e.resourceId,
-    Kind: e.kind,
-    Data: e.data,
-  };
-}
 
 /**
  * `GET /events`: Server-Sent Events for a caller authenticated like an Action (a signed query).
@@ -99,7 +84,7 @@ export async function serveEvents(
       const batch = await stream.next(deps.heartbeatMs);
       if (batch === null) break;
       if (batch.length === 0) out = ": heartbeat\n\n";
-      for (const e of batch) out += `id: ${e.seq}\ndata: ${JSON.stringify(wireEvent(e))}\n\n`;
+      for (const e of batch) out += `id: ${e.seq}\ndata: ${JSON.stringify(renderEvent(e))}\n\n`;
     }
   } catch (e) {
     // The client reconnects with Last-Event-ID and resumes where this stream stopped.

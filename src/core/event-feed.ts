@@ -1,6 +1,8 @@
 import type { Clock } from "../domain/clock.js";
 import { ApiError } from "../domain/errors.js";
 import type { EventRecord } from "../domain/records.js";
+import type { Scope } from "./instances/scope.js";
+import { visible } from "./instances/scope.js";
 import type { Logger } from "../log.js";
 import type { EventFilter } from "../store/events-repo.js";
 import type { Listener } from "../store/pg-listen.js";
@@ -93,6 +95,14 @@ export class EventFeed {
     };
     this.pruneTimer = setTimeout(prune, Math.min(60_000, this.opts.pruneEveryMs));
     this.pruneTimer.unref();
+  }
+
+  /** An instance's newest events, for whoever may see it (also while it is in the recycle bin). */
+  async history(scope: Scope, uhostId: string, limit: number): Promise<EventRecord[]> {
+    const inst = await this.store.instances.get(uhostId);
+    if (!visible(inst, scope, false) && !visible(inst, scope, true))
+      throw new ApiError("InstanceNotFound", { uhostId });
+    return this.store.events.ofResource(uhostId, limit);
   }
 
   /** Retention: drops events older than the retention; returns how many. */

@@ -3,6 +3,8 @@ import type { AccountService } from "./accounts/accounts.js";
 import type { CatalogIndex } from "./catalog/catalog.js";
 import type { SpecRules } from "./catalog/spec-rules.js";
 import type { EmulatorService } from "./emulator/emulator.js";
+import type { EventFeed } from "./event-feed.js";
+import type { FleetService } from "./fleet.js";
 import type { InstanceService } from "./instances/instances.js";
 
 /**
@@ -15,6 +17,10 @@ export interface Services {
   rules: SpecRules;
   accounts: AccountService;
   instances: InstanceService;
+  /** The event outbox's readers: streams and an instance's history. */
+  events: EventFeed;
+  /** Hosts and who holds their GPUs (the operator's map). */
+  fleet: FleetService;
   /** Present with the sim driver: the emulator's controls. */
   emulator?: EmulatorService;
 }

@@ -1,5 +1,5 @@
 import type { Clock } from "../../domain/clock.js";
-import { ApiError } from "../../domain/errors.js";
+import { ApiError, badParam } from "../../domain/errors.js";
 import type { IdGen } from "../../domain/ids.js";
 import { newKeyPair } from "../../domain/ids.js";
 import type { AccountRecord, KeyPairRecord, ProjectRecord } from "../../domain/records.js";
@@ -42,7 +42,7 @@ export class AccountService {
     keyPair: { publicKey: string; privateKey: string };
   }> {
     if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(name)) {
-      throw new Error("account name must be 1-64 characters of letters, digits, _ . @ -");
+      throw badParam("Name", "an account name is 1-64 characters of letters, digits, _ . @ -");
     }
     const now = this.clock.now();
     const account: AccountRecord = {
@@ -61,7 +61,7 @@ export class AccountService {
       createdAt: now,
     };
     await this.store.tx(async (tx) => {
-      if (await tx.accounts.accountByName(name)) throw new Error(`account ${name} already exists`);
+      if (await tx.accounts.accountByName(name)) throw badParam("Name", `account ${name} already exists`);
       await tx.accounts.insertAccount(account);
       await tx.accounts.insertProject(project);
       await tx.accounts.insertKeyPair({
@@ -77,7 +77,7 @@ export class AccountService {
   async createKeyPair(accountId: string): Promise<{ publicKey: string; privateKey: string }> {
     const keys = newKeyPair();
     await this.store.tx(async (tx) => {
-      if (!(await tx.accounts.accountById(accountId))) throw new Error(`account ${accountId} not found`);
+      if (!(await tx.accounts.accountById(accountId))) throw badParam("AccountId", `no account ${accountId}`);
       await tx.accounts.insertKeyPair({
         publicKey: keys.publicKey,
         accountId,
@@ -97,7 +97,7 @@ export class AccountService {
       createdAt: this.clock.now(),
     };
     await this.store.tx(async (tx) => {
-      if (!(await tx.accounts.accountById(accountId))) throw new Error(`account ${accountId} not found`);
+      if (!(await tx.accounts.accountById(accountId))) throw badParam("AccountId", `no account ${accountId}`);
       await tx.accounts.insertProject(project);
     });
     return project;
