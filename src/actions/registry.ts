@@ -1,5 +1,7 @@
 import getProjectList from "./account/get-project-list.js";
 import getRegion from "./account/get-region.js";
+import * as admin from "./admin/accounts.js";
+import adminDescribeHosts from "./admin/describe-hosts.js";
 import checkCompShareResourceCapacity from "./catalog/check-comp-share-resource-capacity.js";
 import describeAvailableCompShareInstanceTypes from "./catalog/describe-available-comp-share-instance-types.js";
 import describeCompShareGpuInventory from "./catalog/describe-comp-share-gpu-inventory.js";
@@ -8,13 +10,12 @@ import describeCompShareMachineTypeFamilies from "./catalog/describe-comp-share-
 import describeCompShareSupportZone from "./catalog/describe-comp-share-support-zone.js";
 import getCompShareInstancePrice from "./catalog/get-comp-share-instance-price.js";
 import getCompShareInstanceUserPrice from "./catalog/get-comp-share-instance-user-price.js";
-import * as admin from "./admin/accounts.js";
-import adminDescribeHosts from "./admin/describe-hosts.js";
 import * as emulator from "./emulator/emulator.js";
 import createCompShareInstance from "./instances/create-comp-share-instance.js";
 import deleteCompShareStopScheduler from "./instances/delete-comp-share-stop-scheduler.js";
-import describeCompShareInstance from "./instances/describe-comp-share-instance.js";
+import describeCompShareInstanceActions from "./instances/describe-comp-share-instance-actions.js";
 import describeCompShareInstanceEvents from "./instances/describe-comp-share-instance-events.js";
+import describeCompShareInstance from "./instances/describe-comp-share-instance.js";
 import describeCompShareRecycleInstance from "./instances/describe-comp-share-recycle-instance.js";
 import modifyCompShareInstanceName from "./instances/modify-comp-share-instance-name.js";
 import rebootCompShareInstance from "./instances/reboot-comp-share-instance.js";
@@ -64,6 +65,7 @@ export const ACTIONS = [
   emulator.reset,
   emulator.status,
   describeCompShareInstanceEvents,
+  describeCompShareInstanceActions,
   admin.describeAccounts,
   admin.createAccount,
   admin.createKeyPair,

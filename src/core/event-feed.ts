@@ -1,12 +1,12 @@
 import type { Clock } from "../domain/clock.js";
 import { ApiError } from "../domain/errors.js";
 import type { EventRecord } from "../domain/records.js";
-import type { Scope } from "./instances/scope.js";
-import { visible } from "./instances/scope.js";
 import type { Logger } from "../log.js";
 import type { EventFilter } from "../store/events-repo.js";
 import type { Listener } from "../store/pg-listen.js";
 import type { Store } from "../store/store.js";
+import type { Scope } from "./instances/scope.js";
+import { visible } from "./instances/scope.js";
 
 export type { EventFilter } from "../store/events-repo.js";
 

@@ -58,7 +58,10 @@ describe("operator extensions (root key only)", () => {
     const ghost = await t.call("AdminCreateKeyPair", { AccountId: "acc-nothere" });
     assert.equal(ghost.RetCode, 230);
     assert.match(String(ghost.Message), /AccountId/);
-    assert.equal((await t.call("AdminCreateProject", { AccountId: "acc-nothere", ProjectName: "x" })).RetCode, 230);
+    assert.equal(
+      (await t.call("AdminCreateProject", { AccountId: "acc-nothere", ProjectName: "x" })).RetCode,
+      230,
+    );
 
     const user = await t.server.services.accounts.createAccount(`user-${Date.now()}`);
     for (const action of [
@@ -68,7 +71,11 @@ describe("operator extensions (root key only)", () => {
       "AdminCreateProject",
       "AdminDescribeHosts",
     ]) {
-      const r = await t.call(action, { Name: "x", AccountId: user.account.id, ProjectName: "x" }, user.keyPair);
+      const r = await t.call(
+        action,
+        { Name: "x", AccountId: user.account.id, ProjectName: "x" },
+        user.keyPair,
+      );
       assert.equal(r.RetCode, 299, action);
     }
   });

@@ -41,8 +41,14 @@ describe("DescribeCompShareInstanceEvents (extension)", () => {
     const r = await t.call("CreateCompShareInstance", createParams(), other.keyPair);
     const theirs = (r.UHostIds as string[])[0] as string;
     assert.equal((await t.call("DescribeCompShareInstanceEvents", { UHostId: theirs })).RetCode, 8039);
-    assert.equal((await t.call("DescribeCompShareInstanceEvents", { UHostId: "uhost-nothere1" })).RetCode, 8039);
+    assert.equal(
+      (await t.call("DescribeCompShareInstanceEvents", { UHostId: "uhost-nothere1" })).RetCode,
+      8039,
+    );
     assert.equal((await t.call("DescribeCompShareInstanceEvents", {})).RetCode, 210);
-    assert.equal((await t.call("DescribeCompShareInstanceEvents", { UHostId: theirs, Limit: 501 })).RetCode, 230);
+    assert.equal(
+      (await t.call("DescribeCompShareInstanceEvents", { UHostId: theirs, Limit: 501 })).RetCode,
+      230,
+    );
   });
 });

@@ -1,6 +1,6 @@
-import { renderEvent } from "./render-event.js";
 import { f } from "../../protocol/schema.js";
 import { defineAction } from "../types.js";
+import { renderEvent } from "./render-event.js";
 
 /**
  * Extension: an instance's history from the event outbox (what GET /events streams), newest first,

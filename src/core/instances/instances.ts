@@ -4,7 +4,6 @@ import type { Clock } from "../../domain/clock.js";
 import { ApiError, UnsupportedByRuntime, badParam } from "../../domain/errors.js";
 import type { IdGen } from "../../domain/ids.js";
 import type { DiskRecord, InstanceRecord } from "../../domain/records.js";
-import { STATES } from "../../domain/states.js";
 import type { State } from "../../domain/states.js";
 import type { Driver } from "../../drivers/driver.js";
 import type { Store } from "../../store/store.js";
@@ -13,6 +12,8 @@ import type { SpecRules } from "../catalog/spec-rules.js";
 import type { Page, PastTheEnd } from "../paging.js";
 import { checkOffset } from "../paging.js";
 import type { SecretBox } from "../secrets.js";
+import type { ActionRule } from "./action-rules.js";
+import { INSTANT_ALLOWED, actionRules } from "./action-rules.js";
 import type { CreateInput } from "./create.js";
 import { checkName, createInstances } from "./create.js";
 import type { OperationEngine } from "./engine.js";
@@ -20,7 +21,7 @@ import type { InputOf, OperationName, ResizeInput, StartInput } from "./operatio
 import { decodePassword } from "./passwords.js";
 import { pickHost } from "./placement.js";
 import type { Origin, Scope } from "./scope.js";
-import { visibleOrThrow } from "./scope.js";
+import { visible, visibleOrThrow } from "./scope.js";
 import type { LifecycleTimings } from "./timings.js";
 
 export interface DescribeInput {
@@ -42,15 +43,6 @@ export interface DescribeResult {
   disks: Map<string, DiskRecord[]>;
   gpus: Map<string, number[]>;
 }
-
-/** Instant (lock-checked, not lock-holding) changes and the states they are allowed from. */
-const INSTANT_ALLOWED = {
-  ModifyName: STATES,
-  ResetPasswordVm: ["Stopped"],
-  ResetPasswordContainer: ["Stopped", "Running"],
-  UpdateStopScheduler: ["Install", "Starting", "Running", "Rebooting"],
-  DeleteStopScheduler: STATES,
-} as const satisfies Record<string, readonly State[]>;
 
 export interface InstanceServiceDeps {
   store: Store;
@@ -283,6 +275,14 @@ export class InstanceService {
     const result = await this.d.store.instances.recycled(scope.project.id, page.offset, page.limit);
     checkOffset(page, result.total, "instances", "error");
     return result;
+  }
+
+  /** What each Action would answer on this instance now (also in the recycle bin). */
+  async actionRules(scope: Scope, id: string): Promise<ActionRule[]> {
+    const found = await this.d.store.instances.get(id);
+    const inst = visibleOrThrow(found, id, scope, visible(found, scope, true));
+    const free = inst.hostId ? (await this.d.store.hosts.freeGpuIndexes(inst.hostId, inst.gpu)).length : 0;
+    return actionRules(inst, this.d.engine.env(this.d.clock.now()), free);
   }
 
   password(inst: InstanceRecord): string {
