@@ -61,7 +61,7 @@ export { isGap };
 export function batcher(ms: number, run: (ids: Set<string>, reload: boolean) => void) {
   let ids = new Set<string>();
   let reload = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let scheduled = false;
   return (e: CompShareEvent | StreamGap) => {
     if (isGap(e)) reload = true;
     else {
@@ -73,12 +73,14 @@ export function batcher(ms: number, run: (ids: Set<string>, reload: boolean) => 
       )
         reload = true;
     }
-    timer ??= setTimeout(() => {
+    if (scheduled) return;
+    scheduled = true;
+    setTimeout(() => {
       const batch = ids;
       const full = reload;
       ids = new Set();
       reload = false;
-      timer = undefined;
+      scheduled = false;
       run(batch, full);
     }, ms);
   };
