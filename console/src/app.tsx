@@ -98,7 +98,7 @@ export function App() {
           {t("appName")}
         </a>
         <span class="who">
-          <span title={t("account")}>{s.isRoot ? t("root") : s.accountLabel}</span>
+          <span title={t("publicKey")}>{s.isRoot ? t("root") : `${t("publicKey")} ${s.accountLabel}`}</span>
           <span class="sep">·</span>
           <span title={t("project")}>
             {s.projectName} <code>{s.projectId}</code>

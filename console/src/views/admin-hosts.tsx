@@ -1,4 +1,4 @@
-import { useMemo } from "preact/hooks";
+import { useMemo, useState } from "preact/hooks";
 import { ErrorBox, StateBadge, useAsync } from "../components/ui.js";
 import type { Answer } from "../lib/api.js";
 import { gb } from "../lib/format.js";
@@ -14,6 +14,17 @@ import { api } from "../lib/session.js";
 export function Hosts() {
   useLang();
   const hosts = useAsync(async () => (await api().call("AdminDescribeHosts")).HostSet as Answer[], []);
+  const [zone, setZone] = useState("");
+  const [inUse, setInUse] = useState(false);
+  const all = hosts.data ?? [];
+  const zones = [...new Set(all.map((h) => h.Zone as string))].sort();
+  const shown = all.filter(
+    (h) =>
+      (!zone || h.Zone === zone) &&
+      (!inUse || h.GpusFree < h.GpuCount || (h.ResidentSet as Answer[]).length > 0),
+  );
+  const gpus = shown.reduce((n, h) => n + h.GpuCount, 0);
+  const free = shown.reduce((n, h) => n + h.GpusFree, 0);
   useLiveEvents(
     useMemo(
       () =>
@@ -32,9 +43,29 @@ export function Hosts() {
           <span class="gpu held" aria-hidden="true" /> {t("legendHeld")}
         </span>
       </div>
+      <div class="filters">
+        <label>
+          {t("filterZone")}
+          <select value={zone} onChange={(e) => setZone(e.currentTarget.value)}>
+            <option value="">{t("allZones")}</option>
+            {zones.map((z) => (
+              <option key={z} value={z}>
+                {z}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="check">
+          <input type="checkbox" checked={inUse} onChange={(e) => setInUse(e.currentTarget.checked)} />{" "}
+          {t("hostsInUse")}
+        </label>
+        <output class="muted" data-testid="gpu-summary">
+          {t("gpuSummary", { hosts: shown.length, gpus, held: gpus - free, free })}
+        </output>
+      </div>
       <ErrorBox error={hosts.error} onRetry={hosts.reload} />
       <div class="hosts">
-        {(hosts.data ?? []).map((h) => (
+        {shown.map((h) => (
           <section class="host panel" key={h.HostId} aria-label={h.HostId} data-host={h.HostId}>
             <header>
               <h2>

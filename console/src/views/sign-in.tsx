@@ -48,7 +48,7 @@ export function SignIn() {
       }>;
       const region = regions.find((r) => r.IsDefault)?.Region ?? regions[0]?.Region ?? "cn-wlcb";
       let isRoot = false;
-      let accountLabel = creds.publicKey.slice(0, 12);
+      let accountLabel = `${creds.publicKey.slice(0, 10)}…`;
       try {
         await probe.call("AdminDescribeAccounts");
         isRoot = true;
