@@ -172,13 +172,17 @@ describe("ocs user commands against a running server", () => {
       wrong.err,
       /RetCode 8041: Instance uhost-\w+ is \[Running\]; StartCompShareInstance is allowed only from \[Stopped\]/,
     );
-    await t.call("EmulatorSetLatency", { Milliseconds: 2000 });
-    assert.equal((await ocs(["instance", "stop", id])).code, 0);
-    const locked = await ocs(["instance", "reboot", id, "--output", "json"]);
-    assert.equal(locked.code, 1);
-    assert.equal(JSON.parse(locked.out).RetCode, 8040);
-    assert.match(locked.err, /InstanceOperationInProgress/);
-    await t.call("EmulatorSetLatency", { Milliseconds: 100 });
+    // The stop is held inside the driver, so its lock is held however slowly the CLI starts.
+    const stopping = t.server.internals.sim?.hold("stop");
+    try {
+      assert.equal((await ocs(["instance", "stop", id])).code, 0);
+      const locked = await ocs(["instance", "reboot", id, "--output", "json"]);
+      assert.equal(locked.code, 1);
+      assert.equal(JSON.parse(locked.out).RetCode, 8040);
+      assert.match(locked.err, /InstanceOperationInProgress/);
+    } finally {
+      stopping?.release();
+    }
     const missing = await ocs(["instance", "create", "--gpu-type", "4090"]);
     assert.equal(missing.code, 2);
     assert.match(missing.err, /missing --gpu/);
