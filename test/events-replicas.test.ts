@@ -8,29 +8,18 @@ import { CompShareClient, isGap } from "../src/sdk/index.js";
 import { ROOT, createParams, createPgDatabase, pgSkip, startTestServer } from "./helpers.js";
 import type { ServerProcess } from "./processes.js";
 import { startProcess } from "./processes.js";
+import { take as takeMessages } from "./streams.js";
 
 const Z = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
 
-/** Events from a stream until `done` holds (or fails after `ms` with what it saw). */
+/** The events of a stream until `done` holds for them (gap notices skipped). */
 async function take(
   it: AsyncGenerator<StreamMessage>,
   done: (seen: CompShareEvent[]) => boolean,
   ms = 60_000,
 ): Promise<CompShareEvent[]> {
-  const seen: CompShareEvent[] = [];
-  const deadline = Date.now() + ms;
-  while (!done(seen)) {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">((r) => {
-      timer = setTimeout(() => r("timeout"), Math.max(1, deadline - Date.now()));
-    });
-    const next = await Promise.race([it.next(), timeout]);
-    clearTimeout(timer);
-    if (next === "timeout" || next.done)
-      throw new Error(`stream ${next === "timeout" ? "timed out" : "ended"} after ${seen.length} events`);
-    if (!isGap(next.value)) seen.push(next.value);
-  }
-  return seen;
+  const onlyEvents = (ms: StreamMessage[]) => ms.filter((m): m is CompShareEvent => !isGap(m));
+  return onlyEvents(await takeMessages(it, (seen) => done(onlyEvents(seen)), ms));
 }
 
 const finishedAll = (ids: string[], state: string) => (seen: CompShareEvent[]) =>

@@ -6,36 +6,11 @@ import type { CompShareEvent, StreamMessage } from "../src/sdk/index.js";
 import { CompShareClient, type CompShareError, isGap, parseSse } from "../src/sdk/index.js";
 import type { TestServer } from "./helpers.js";
 import { ROOT, createParams, createPgDatabase, pgSkip, startTestServer } from "./helpers.js";
+import { brief, take } from "./streams.js";
 
 const Z = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
 type Keys = { publicKey: string; privateKey: string };
 
-/**
- * Takes messages from a stream until `done` says so; fails with what it saw if that takes longer
- * than `ms` (the stream is otherwise waited on, never slept for).
- */
-async function take(
-  it: AsyncGenerator<StreamMessage>,
-  done: (seen: StreamMessage[]) => boolean,
-  ms = 10_000,
-): Promise<StreamMessage[]> {
-  const seen: StreamMessage[] = [];
-  const deadline = Date.now() + ms;
-  while (!done(seen)) {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">((r) => {
-      timer = setTimeout(() => r("timeout"), Math.max(1, deadline - Date.now()));
-    });
-    const next = await Promise.race([it.next(), timeout]);
-    clearTimeout(timer);
-    if (next === "timeout") throw new Error(`stream timed out; saw ${JSON.stringify(seen.map(brief))}`);
-    if (next.done) throw new Error(`stream ended; saw ${JSON.stringify(seen.map(brief))}`);
-    seen.push(next.value);
-  }
-  return seen;
-}
-
-const brief = (m: StreamMessage) => (isGap(m) ? m.Kind : `${m.Seq} ${m.ResourceId} ${m.Kind}`);
 const events = (ms: StreamMessage[]) => ms.filter((m): m is CompShareEvent => !isGap(m));
 const finished = (id: string, state: string) => (seen: StreamMessage[]) =>
   events(seen).some((e) => e.ResourceId === id && e.Kind === "operation.finished" && e.Data.state === state);

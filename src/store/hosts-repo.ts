@@ -213,27 +213,23 @@ export class HostsRepo {
          AND NOT EXISTS (SELECT 1 FROM host_gpus g WHERE g.instance_id = i.id)
        ORDER BY i.host_id, i.id`,
     );
-    const holder = (r: Row) =>
-      r.instance_id == null
-        ? null
-        : {
-            instanceId: String(r.instance_id),
-            name: String(r.name),
-            accountId: String(r.account_id),
-            accountName: String(r.account_name ?? ""),
-            projectId: String(r.project_id),
-            state: String(r.state),
-          };
+    const ref = (r: Row, id: unknown): InstanceRef => ({
+      instanceId: String(id),
+      name: String(r.name),
+      accountId: String(r.account_id),
+      accountName: String(r.account_name ?? ""),
+      projectId: String(r.project_id),
+      state: String(r.state),
+    });
     return {
-      gpus: gpus.map((r) => ({ hostId: String(r.host_id), index: Number(r.gpu_index), holder: holder(r) })),
-      residents: residents.map((r) => ({
+      gpus: gpus.map((r) => ({
         hostId: String(r.host_id),
-        instanceId: String(r.id),
-        name: String(r.name),
-        accountId: String(r.account_id),
-        accountName: String(r.account_name ?? ""),
-        projectId: String(r.project_id),
-        state: String(r.state),
+        index: Number(r.gpu_index),
+        holder: r.instance_id == null ? null : ref(r, r.instance_id),
+      })),
+      residents: residents.map((r) => ({
+        ...ref(r, r.id),
+        hostId: String(r.host_id),
         withoutGpu: Number(r.without_gpu) === 1,
         holdsCompute: Number(r.holds_compute) === 1,
       })),
@@ -241,29 +237,26 @@ export class HostsRepo {
   }
 }
 
-/** One GPU of a host and the instance holding it (null: free). */
-export interface GpuSeat {
-  hostId: string;
-  index: number;
-  holder: {
-    instanceId: string;
-    name: string;
-    accountId: string;
-    accountName: string;
-    projectId: string;
-    state: string;
-  } | null;
-}
-
-/** An instance placed on a host that holds none of its GPUs: running without GPU, or stopped there. */
-export interface HostResident {
-  hostId: string;
+/** An instance as the GPU map names it. */
+export interface InstanceRef {
   instanceId: string;
   name: string;
   accountId: string;
   accountName: string;
   projectId: string;
   state: string;
+}
+
+/** One GPU of a host and the instance holding it (null: free). */
+export interface GpuSeat {
+  hostId: string;
+  index: number;
+  holder: InstanceRef | null;
+}
+
+/** An instance placed on a host that holds none of its GPUs: running without GPU, or stopped there. */
+export interface HostResident extends InstanceRef {
+  hostId: string;
   withoutGpu: boolean;
   holdsCompute: boolean;
 }

@@ -166,3 +166,27 @@ export function Panel({
     </section>
   );
 }
+
+/** A table's header row. */
+export function Head({ cols }: { cols: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {cols.map((c) => (
+          <th scope="col" key={c}>
+            {c}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
+/** An instance id linking to its page. */
+export function InstanceLink({ id }: { id: string }) {
+  return (
+    <a href={`#/instances/${encodeURIComponent(id)}`}>
+      <code>{id}</code>
+    </a>
+  );
+}

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ErrorBox, Field, useAsync } from "../components/ui.js";
 import type { Answer, ParamValue } from "../lib/api.js";
@@ -181,84 +182,59 @@ export function CreateWizard() {
       <h1>{t("createTitle")}</h1>
       <form class="wizard" onSubmit={create}>
         <div class="steps">
-          <fieldset>
-            <legend>
-              <span class="n">1</span> {t("chooseZone")}
-            </legend>
+          <Step n={1} title={t("chooseZone")}>
             <div class="choices">
               {(zones.data ?? []).map((z) => (
-                <label class="choice" key={z.Zone}>
-                  <input
-                    type="radio"
-                    name="zone"
-                    value={z.Zone}
-                    checked={zone === z.Zone}
-                    onChange={() => setZone(z.Zone)}
-                  />
-                  <span>
-                    <strong>{z.Zone}</strong> <span class="muted">{z.Describe}</span>
-                  </span>
-                </label>
+                <Choice key={z.Zone} name="zone" checked={zone === z.Zone} onPick={() => setZone(z.Zone)}>
+                  <strong>{z.Zone}</strong> <span class="muted">{z.Describe}</span>
+                </Choice>
               ))}
             </div>
             <ErrorBox error={zones.error} onRetry={zones.reload} />
-          </fieldset>
-          <fieldset>
-            <legend>
-              <span class="n">2</span> {t("chooseGpu")}
-            </legend>
+          </Step>
+          <Step n={2} title={t("chooseGpu")}>
             <div class="choices cards">
               {(types.data ?? []).map((x) => (
-                <label class={`choice card ${x.Status === "SoldOut" ? "soldout" : ""}`} key={x.Name}>
-                  <input
-                    type="radio"
-                    name="gpuType"
-                    value={x.Name}
-                    checked={gpuType === x.Name}
-                    onChange={() => setGpuType(x.Name)}
-                  />
-                  <span>
-                    <strong>{x.Name}</strong>
-                    <span class="muted">{x.Description}</span>
-                    <span class="stock">
-                      {x.Status === "SoldOut" ? t("soldOut") : t("available", { n: free(x.Name) ?? "?" })}
-                    </span>
+                <Choice
+                  key={x.Name}
+                  name="gpuType"
+                  cls={`card ${x.Status === "SoldOut" ? "soldout" : ""}`}
+                  checked={gpuType === x.Name}
+                  onPick={() => setGpuType(x.Name)}
+                >
+                  <strong>{x.Name}</strong>
+                  <span class="muted">{x.Description}</span>
+                  <span class="stock">
+                    {x.Status === "SoldOut" ? t("soldOut") : t("available", { n: free(x.Name) ?? "?" })}
                   </span>
-                </label>
+                </Choice>
               ))}
             </div>
-          </fieldset>
-          <fieldset>
-            <legend>
-              <span class="n">3</span> {t("chooseSize")}
-            </legend>
+          </Step>
+          <Step n={3} title={t("chooseSize")}>
             <div class="choices" data-testid="sizes">
               {specs.map((s) => {
                 const ok = enough(s);
+                const id = `stock-${s.gpu}-${s.cpu}-${s.memory}`;
                 return (
-                  <label class={`choice ${ok ? "" : "soldout"}`} key={`${s.gpu}-${s.cpu}-${s.memory}`}>
-                    <input
-                      type="radio"
-                      name="size"
-                      checked={sameSpec(spec, s)}
-                      onChange={() => setSpec(s)}
-                      aria-describedby={`stock-${s.gpu}-${s.cpu}-${s.memory}`}
-                    />
-                    <span>
-                      {t("gpusCpuMem", { gpu: s.gpu, cpu: s.cpu, mem: gb(s.memory) })}{" "}
-                      <span id={`stock-${s.gpu}-${s.cpu}-${s.memory}`} class={`stock ${ok ? "ok" : "bad"}`}>
-                        {ok ? t("inStock") : t("noStock")}
-                      </span>
+                  <Choice
+                    key={id}
+                    name="size"
+                    cls={ok ? "" : "soldout"}
+                    checked={sameSpec(spec, s)}
+                    onPick={() => setSpec(s)}
+                    describedBy={id}
+                  >
+                    {t("gpusCpuMem", { gpu: s.gpu, cpu: s.cpu, mem: gb(s.memory) })}{" "}
+                    <span id={id} class={`stock ${ok ? "ok" : "bad"}`}>
+                      {ok ? t("inStock") : t("noStock")}
                     </span>
-                  </label>
+                  </Choice>
                 );
               })}
             </div>
-          </fieldset>
-          <fieldset>
-            <legend>
-              <span class="n">4</span> {t("chooseImage")}
-            </legend>
+          </Step>
+          <Step n={4} title={t("chooseImage")}>
             <div class="tabs">
               {["System", "App"].map((k) => (
                 <button type="button" key={k} aria-pressed={imageKind === k} onClick={() => setImageKind(k)}>
@@ -268,24 +244,18 @@ export function CreateWizard() {
             </div>
             <div class="choices">
               {(images.data ?? []).map((i) => (
-                <label class="choice" key={i.CompShareImageId}>
-                  <input
-                    type="radio"
-                    name="image"
-                    checked={image === i.CompShareImageId}
-                    onChange={() => setImage(i.CompShareImageId)}
-                  />
-                  <span>
-                    <strong>{i.Name}</strong> <span class="muted">{i.Description}</span>
-                  </span>
-                </label>
+                <Choice
+                  key={i.CompShareImageId}
+                  name="image"
+                  checked={image === i.CompShareImageId}
+                  onPick={() => setImage(i.CompShareImageId)}
+                >
+                  <strong>{i.Name}</strong> <span class="muted">{i.Description}</span>
+                </Choice>
               ))}
             </div>
-          </fieldset>
-          <fieldset>
-            <legend>
-              <span class="n">5</span> {t("chooseDisks")}
-            </legend>
+          </Step>
+          <Step n={5} title={t("chooseDisks")}>
             <Field label={t("bootDisk")} hint={`20–${bootMax} GB · ${diskType}`}>
               <input
                 type="number"
@@ -331,33 +301,24 @@ export function CreateWizard() {
             >
               {t("addDataDisk")}
             </button>
-          </fieldset>
-          <fieldset>
-            <legend>
-              <span class="n">6</span> {t("chooseCharge")}
-            </legend>
+          </Step>
+          <Step n={6} title={t("chooseCharge")}>
             <div class="choices">
               {(prices.data ?? []).map((p) => (
-                <label class="choice" key={p.ChargeType}>
-                  <input
-                    type="radio"
-                    name="charge"
-                    checked={charge === p.ChargeType}
-                    onChange={() => setCharge(p.ChargeType)}
-                  />
-                  <span>
-                    <strong>{chargeLabel(p.ChargeType)}</strong> {money(p.OriginalPrice)}{" "}
-                    {t("perUnit", { unit: chargeUnit(p.ChargeType) })}
-                  </span>
-                </label>
+                <Choice
+                  key={p.ChargeType}
+                  name="charge"
+                  checked={charge === p.ChargeType}
+                  onPick={() => setCharge(p.ChargeType)}
+                >
+                  <strong>{chargeLabel(p.ChargeType)}</strong> {money(p.OriginalPrice)}{" "}
+                  {t("perUnit", { unit: chargeUnit(p.ChargeType) })}
+                </Choice>
               ))}
             </div>
             <ErrorBox error={prices.error} />
-          </fieldset>
-          <fieldset>
-            <legend>
-              <span class="n">7</span> {t("details")}
-            </legend>
+          </Step>
+          <Step n={7} title={t("details")}>
             <Field label={`${t("name")} (${t("optional")})`} hint={t("nameRule")}>
               <input
                 name="name"
@@ -375,7 +336,7 @@ export function CreateWizard() {
                 onInput={(e) => setPassword(e.currentTarget.value)}
               />
             </Field>
-          </fieldset>
+          </Step>
         </div>
         <aside class="summary" aria-label={t("summary")}>
           <h2>{t("summary")}</h2>
@@ -406,5 +367,41 @@ export function CreateWizard() {
         </aside>
       </form>
     </div>
+  );
+}
+
+/** One numbered step of the wizard. */
+function Step({ n, title, children }: { n: number; title: string; children: ComponentChildren }) {
+  return (
+    <fieldset>
+      <legend>
+        <span class="n">{n}</span> {title}
+      </legend>
+      {children}
+    </fieldset>
+  );
+}
+
+/** One option of a step: a radio button and its label. */
+function Choice({
+  name,
+  checked,
+  onPick,
+  cls = "",
+  describedBy,
+  children,
+}: {
+  name: string;
+  checked: boolean;
+  onPick: () => void;
+  cls?: string;
+  describedBy?: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <label class={`choice ${cls}`}>
+      <input type="radio" name={name} checked={checked} onChange={onPick} aria-describedby={describedBy} />
+      <span>{children}</span>
+    </label>
   );
 }

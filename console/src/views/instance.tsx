@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { CopyButton, ErrorBox, Panel, Spark, StateBadge, useAsync } from "../components/ui.js";
+import { CopyButton, ErrorBox, Head, Panel, Spark, StateBadge, useAsync } from "../components/ui.js";
 import type { Answer } from "../lib/api.js";
 import { errorText } from "../lib/api.js";
 import { chargeUnit, gb, money, relative, time, unb64 } from "../lib/format.js";
@@ -180,14 +180,7 @@ export function InstancePage({ id }: { id: string }) {
         </Panel>
         <Panel title={t("disks")}>
           <table>
-            <thead>
-              <tr>
-                <th scope="col">ID</th>
-                <th scope="col">{t("colName")}</th>
-                <th scope="col">{t("diskSize")}</th>
-                <th scope="col">Type</th>
-              </tr>
-            </thead>
+            <Head cols={["ID", t("colName"), t("diskSize"), "Type"]} />
             <tbody>
               {(u.DiskSet as Answer[]).map((d) => (
                 <tr key={d.DiskId}>

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { ErrorBox, StateBadge, useAsync } from "../components/ui.js";
+import { ErrorBox, Head, InstanceLink, StateBadge, useAsync } from "../components/ui.js";
 import type { Answer } from "../lib/api.js";
 import { errorText } from "../lib/api.js";
 import { gb, relative, time } from "../lib/format.js";
@@ -204,25 +204,23 @@ export function InstanceList({ query }: { query: URLSearchParams }) {
       ) : (
         <div class="table-wrap">
           <table class="instances">
-            <thead>
-              <tr>
-                <th scope="col">{t("colId")}</th>
-                <th scope="col">{t("colName")}</th>
-                <th scope="col">{t("colState")}</th>
-                <th scope="col">{t("colGpu")}</th>
-                <th scope="col">{t("colCpuMem")}</th>
-                <th scope="col">{t("colCharge")}</th>
-                <th scope="col">{t("colCreated")}</th>
-                <th scope="col">{t("colStop")}</th>
-              </tr>
-            </thead>
+            <Head
+              cols={[
+                t("colId"),
+                t("colName"),
+                t("colState"),
+                t("colGpu"),
+                t("colCpuMem"),
+                t("colCharge"),
+                t("colCreated"),
+                t("colStop"),
+              ]}
+            />
             <tbody>
               {visible.map((u) => (
                 <tr key={u.UHostId} data-id={u.UHostId}>
                   <td data-label={t("colId")}>
-                    <a href={href(`instances/${u.UHostId}`)}>
-                      <code>{u.UHostId}</code>
-                    </a>
+                    <InstanceLink id={u.UHostId} />
                   </td>
                   <td data-label={t("colName")}>{u.Name}</td>
                   <td data-label={t("colState")}>

@@ -1,10 +1,9 @@
 import { useMemo, useState } from "preact/hooks";
-import { ErrorBox, useAsync } from "../components/ui.js";
+import { ErrorBox, Head, InstanceLink, useAsync } from "../components/ui.js";
 import type { Answer } from "../lib/api.js";
 import { relative, time } from "../lib/format.js";
 import { t, useLang } from "../lib/i18n.js";
 import { batcher, useLiveEvents } from "../lib/live.js";
-import { href } from "../lib/router.js";
 import { api } from "../lib/session.js";
 import { Pager } from "./instances.js";
 
@@ -43,23 +42,14 @@ export function Recycle() {
       ) : (
         <div class="table-wrap">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">{t("colId")}</th>
-                <th scope="col">{t("colName")}</th>
-                <th scope="col">{t("colGpu")}</th>
-                <th scope="col">{t("recycledAt")}</th>
-                <th scope="col">{t("purgeAt")}</th>
-                <th scope="col">{t("actions")}</th>
-              </tr>
-            </thead>
+            <Head
+              cols={[t("colId"), t("colName"), t("colGpu"), t("recycledAt"), t("purgeAt"), t("actions")]}
+            />
             <tbody>
               {rows.map((u) => (
                 <tr key={u.UHostId} data-id={u.UHostId}>
                   <td data-label={t("colId")}>
-                    <a href={href(`instances/${u.UHostId}`)}>
-                      <code>{u.UHostId}</code>
-                    </a>
+                    <InstanceLink id={u.UHostId} />
                   </td>
                   <td data-label={t("colName")}>{u.Name}</td>
                   <td data-label={t("colGpu")}>
