@@ -1,18 +1,18 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { renderEvent } from "../actions/instances/render-event.js";
-import type { AccountService } from "../core/accounts/accounts.js";
 import type { EventFeed, EventFilter, EventGap, EventStream } from "../core/event-feed.js";
 import { badParam } from "../domain/errors.js";
 import type { Logger } from "../log.js";
 import { decodeParams } from "../protocol/params.js";
 import type { ParamTree } from "../protocol/params.js";
 import { coerce, f } from "../protocol/schema.js";
-import { authenticate } from "./auth.js";
-import { renderError } from "./gateway.js";
+import type { GatewayDeps } from "./gateway.js";
+import { authenticateRequest, renderError } from "./gateway.js";
 
 export interface EventsRouteDeps {
-  accounts: AccountService;
+  /** Authentication (with its throttles and audit) and the accounts, as for every Action. */
+  gateway: GatewayDeps;
   feed: EventFeed;
   log: Logger;
   /** A comment line is sent after this long without events, so proxies and clients see a live stream. */
@@ -38,12 +38,12 @@ export async function serveEvents(
   deps: EventsRouteDeps,
   req: IncomingMessage,
   res: ServerResponse,
+  client: string,
 ): Promise<void> {
   const requestId = randomUUID();
   let opened: { stream: EventStream; gap?: EventGap };
   try {
-    if (req.method !== "GET") throw badParam("Method", `${req.method} is not supported; use GET`);
-    opened = await openStream(deps, req);
+    opened = await openStream(deps, req, requestId, client);
   } catch (e) {
     const r = renderError(deps.log, requestId, "Events", e);
     const payload = JSON.stringify(r.body);
@@ -98,11 +98,25 @@ export async function serveEvents(
 async function openStream(
   deps: EventsRouteDeps,
   req: IncomingMessage,
+  requestId: string,
+  client: string,
 ): Promise<{ stream: EventStream; gap?: EventGap }> {
   const url = req.url ?? "/";
   const q = url.indexOf("?");
-  const decoded = decodeParams(q === -1 ? "" : url.slice(q + 1), Buffer.alloc(0), undefined);
-  const { account } = await authenticate(deps.accounts, decoded.signParams);
+  const decoded = decodeParams(
+    q === -1 ? "" : url.slice(q + 1),
+    Buffer.alloc(0),
+    undefined,
+    deps.gateway.limits,
+  );
+  const { account } = await authenticateRequest(
+    deps.gateway,
+    requestId,
+    "Events",
+    client,
+    decoded.signParams,
+  );
+  const accounts = deps.gateway.services.accounts;
   const tree: ParamTree = Object.create(null);
   for (const [k, v] of Object.entries(decoded.tree)) if (!COMMON.has(k)) tree[k] = v;
   const p = coerce(SCHEMA, tree, { unknown: [] });
@@ -115,7 +129,7 @@ async function openStream(
     if (projectId) throw badParam("AllProjects", "give ProjectId or AllProjects=true, not both");
     if (!account.isRoot) filter.accountId = account.id;
   } else {
-    const project = await deps.accounts.resolveProject(account.id, projectId || undefined);
+    const project = await accounts.resolveProject(account.id, projectId || undefined);
     filter.accountId = account.id;
     filter.projectIds = [project.id];
   }
