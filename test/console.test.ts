@@ -42,7 +42,6 @@ describe("the web console in Chromium", { ...chromiumSkip(), timeout: 180_000 },
     await page.getByLabel("Private key").fill(keys.privateKey);
     await page.getByRole("button", { name: "Sign in" }).click();
   };
-  const stateBadge = () => page.locator(".page-head .state");
   const waitState = (state: string) => page.locator(`.page-head .state[data-state="${state}"]`).waitFor();
   const action = (label: string) =>
     page.locator(".actions li").filter({ has: page.getByRole("button", { name: label, exact: true }) });
@@ -204,6 +203,15 @@ describe("the web console in Chromium", { ...chromiumSkip(), timeout: 180_000 },
     await page.getByText("No instances here yet.").waitFor();
     // Not the operator: no operator pages.
     assert.equal(await page.getByRole("link", { name: "Hosts & GPUs" }).count(), 0);
-    assert.ok(stateBadge());
+    // The operator disables that key: it no longer signs in.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await signIn();
+    await page.getByRole("link", { name: "Accounts" }).click();
+    const keyRow = page.locator(`li.key[data-key='${pub}']`);
+    await keyRow.getByRole("button", { name: "Disable" }).click();
+    await keyRow.getByText("disabled").waitFor();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await signIn({ publicKey: pub, privateKey: priv });
+    await page.getByText("This public key is unknown to the server").waitFor();
   });
 });

@@ -72,6 +72,8 @@ export const ACTIONS = [
   admin.createAccount,
   admin.createKeyPair,
   admin.createProject,
+  admin.updateKeyPair,
+  admin.updateAccount,
   adminDescribeHosts,
 ] as const;
 

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { Dialog, ErrorBox, Field, Panel, useAsync } from "../components/ui.js";
 import type { Answer, ParamValue } from "../lib/api.js";
-import { time } from "../lib/format.js";
+import { relative, time } from "../lib/format.js";
 import { t, useLang } from "../lib/i18n.js";
 import { api } from "../lib/session.js";
 
@@ -42,7 +42,10 @@ export function Accounts() {
   useLang();
   const list = useAsync(async () => (await api().call("AdminDescribeAccounts")).AccountSet as Answer[], []);
   const [made, setMade] = useState<Answer | undefined>();
-  const [asking, setAsking] = useState<{ kind: "account" | "project"; accountId?: string } | undefined>();
+  const [asking, setAsking] = useState<
+    { kind: "account" | "project" | "quotas"; accountId?: string; account?: Answer } | undefined
+  >();
+  const [deleting, setDeleting] = useState<string | undefined>();
   const [error, setError] = useState<unknown>();
   const call = async (action: string, params: Record<string, ParamValue>) => {
     setError(undefined);
@@ -107,8 +110,27 @@ export function Accounts() {
               <h3>{t("keys")}</h3>
               <ul>
                 {(a.KeySet as Answer[]).map((k) => (
-                  <li key={k.PublicKey}>
-                    <code>{k.PublicKey}</code> <span class="muted">{time(k.CreateTime)}</span>
+                  <li key={k.PublicKey} class="key" data-key={k.PublicKey}>
+                    <code>{k.PublicKey}</code> {k.Disabled && <span class="tag bad">{t("disabled")}</span>}{" "}
+                    <span class="muted">
+                      {k.Origin} · {time(k.CreateTime)} ·{" "}
+                      {k.LastUsedTime ? t("lastUsed", { when: relative(k.LastUsedTime) }) : t("neverUsed")}
+                    </span>{" "}
+                    <button
+                      type="button"
+                      class="small"
+                      onClick={() =>
+                        call("AdminUpdateKeyPair", {
+                          TargetPublicKey: k.PublicKey,
+                          Operation: k.Disabled ? "Enable" : "Disable",
+                        })
+                      }
+                    >
+                      {k.Disabled ? t("enable") : t("disable")}
+                    </button>{" "}
+                    <button type="button" class="small" onClick={() => setDeleting(k.PublicKey)}>
+                      {t("deleteKey")}
+                    </button>
                   </li>
                 ))}
               </ul>
@@ -125,7 +147,13 @@ export function Accounts() {
             onSubmit={(e) => {
               e.preventDefault();
               const d = new FormData(e.currentTarget);
-              if (asking.kind === "account")
+              if (asking.kind === "quotas")
+                void call("AdminUpdateAccount", {
+                  AccountId: asking.account?.AccountId,
+                  InstanceQuota: Number(d.get("instances")),
+                  GpuQuota: Number(d.get("gpus")),
+                });
+              else if (asking.kind === "account")
                 void call("AdminCreateAccount", {
                   Name: String(d.get("name")),
                   InstanceQuota: d.get("quota") ? Number(d.get("quota")) : undefined,
@@ -137,9 +165,32 @@ export function Accounts() {
                 });
             }}
           >
-            <Field label={asking.kind === "account" ? t("accountName") : t("projectName")}>
-              <input name="name" required maxLength={64} />
-            </Field>
+            {asking.kind === "quotas" ? (
+              <>
+                <Field label={t("quota")}>
+                  <input
+                    name="instances"
+                    type="number"
+                    min={0}
+                    required
+                    defaultValue={String(asking.account?.InstanceQuota)}
+                  />
+                </Field>
+                <Field label={t("gpuQuota")}>
+                  <input
+                    name="gpus"
+                    type="number"
+                    min={0}
+                    required
+                    defaultValue={String(asking.account?.GpuQuota)}
+                  />
+                </Field>
+              </>
+            ) : (
+              <Field label={asking.kind === "account" ? t("accountName") : t("projectName")}>
+                <input name="name" required maxLength={64} />
+              </Field>
+            )}
             {asking.kind === "account" && (
               <Field label={t("quota")}>
                 <input name="quota" type="number" min={0} placeholder="100" />
@@ -158,6 +209,26 @@ export function Accounts() {
         </Dialog>
       )}
       {made && <KeyShown made={made} onClose={() => setMade(undefined)} />}
+      {deleting && (
+        <Dialog title={t("deleteKey")} onClose={() => setDeleting(undefined)}>
+          <p>{t("deleteKeyWarn", { key: deleting })}</p>
+          <div class="buttons">
+            <button type="button" onClick={() => setDeleting(undefined)}>
+              {t("cancel")}
+            </button>
+            <button
+              type="button"
+              class="danger"
+              onClick={() => {
+                setDeleting(undefined);
+                void call("AdminUpdateKeyPair", { TargetPublicKey: deleting, Operation: "Delete" });
+              }}
+            >
+              {t("confirm")}
+            </button>
+          </div>
+        </Dialog>
+      )}
     </div>
   );
 }

@@ -20,6 +20,8 @@ async function accountOrThrow(ctx: ActionContext, id: string) {
 
 export const describeAccounts = defineAction({
   name: "AdminDescribeAccounts",
+  // A read, though its name does not say so: not audited as a change.
+  readOnly: true,
   schema: {},
   region: "optional",
   zone: "optional",
@@ -43,11 +45,19 @@ export const describeAccounts = defineAction({
           AccountId: a.id,
           Name: a.name,
           IsRoot: a.isRoot,
+          Disabled: a.disabledAt !== null,
           InstanceQuota: a.instanceQuota,
+          GpuQuota: a.gpuQuota,
           InstanceCount: ProjectSet.reduce((n, p) => n + p.ResourceCount, 0),
           CreateTime: unixSeconds(a.createdAt),
           ProjectSet,
-          KeySet: keys.map((k) => ({ PublicKey: k.publicKey, CreateTime: unixSeconds(k.createdAt) })),
+          KeySet: keys.map((k) => ({
+            PublicKey: k.publicKey,
+            Origin: k.origin,
+            Disabled: k.disabledAt !== null,
+            CreateTime: unixSeconds(k.createdAt),
+            LastUsedTime: k.lastUsedAt === null ? 0 : unixSeconds(k.lastUsedAt),
+          })),
         };
       }),
     );
@@ -102,5 +112,46 @@ export const createProject = defineAction({
     await accountOrThrow(ctx, p.AccountId);
     const project = await ctx.services.accounts.createProject(p.AccountId, p.ProjectName);
     return { AccountId: p.AccountId, ProjectId: project.id, ProjectName: project.name };
+  },
+});
+
+export const updateKeyPair = defineAction({
+  name: "AdminUpdateKeyPair",
+  // `PublicKey` is the caller's own (every signed call carries it): the key acted on is named apart.
+  schema: {
+    TargetPublicKey: f.str({ required: true, maxLength: 128 }),
+    Operation: f.str({ required: true, oneOf: ["Disable", "Enable", "Delete"] }),
+  },
+  region: "optional",
+  zone: "optional",
+  rootOnly: true,
+  async handler(ctx, p) {
+    const { accounts } = ctx.services;
+    const op = { Disable: accounts.disableKey, Enable: accounts.enableKey, Delete: accounts.deleteKey }[
+      p.Operation as "Disable" | "Enable" | "Delete"
+    ];
+    const k = await op.call(accounts, p.TargetPublicKey);
+    return { TargetPublicKey: k.publicKey, AccountId: k.accountId };
+  },
+});
+
+export const updateAccount = defineAction({
+  name: "AdminUpdateAccount",
+  schema: {
+    AccountId: f.str({ required: true, maxLength: 64 }),
+    Disabled: f.bool(),
+    InstanceQuota: f.int({ min: 0, max: 1_000_000 }),
+    GpuQuota: f.int({ min: 0, max: 1_000_000 }),
+  },
+  region: "optional",
+  zone: "optional",
+  rootOnly: true,
+  async handler(ctx, p) {
+    const { accounts } = ctx.services;
+    await accountOrThrow(ctx, p.AccountId);
+    if (p.InstanceQuota !== undefined || p.GpuQuota !== undefined)
+      await accounts.setQuotas(p.AccountId, { instances: p.InstanceQuota, gpus: p.GpuQuota });
+    if (p.Disabled !== undefined) await accounts.setAccountDisabled(p.AccountId, p.Disabled);
+    return { AccountId: p.AccountId };
   },
 });

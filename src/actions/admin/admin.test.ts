@@ -46,6 +46,59 @@ describe("operator extensions (root key only)", () => {
     assert.ok((list.AccountSet as Obj[]).some((a) => a.IsRoot === true));
   });
 
+  it("disables, enables and deletes keys, disables accounts and sets quotas; reads are not audited", async () => {
+    const { t } = fx;
+    const made = await t.call("AdminCreateAccount", { Name: `life-${Date.now()}` });
+    const keys = { publicKey: String(made.PublicKey), privateKey: String(made.PrivateKey) };
+    const key = (Operation: string, TargetPublicKey = keys.publicKey) =>
+      t.call("AdminUpdateKeyPair", { TargetPublicKey, Operation });
+    assert.equal((await key("Disable")).RetCode, 0);
+    assert.equal((await t.call("GetProjectList", {}, keys)).RetCode, 172);
+    assert.equal((await key("Enable")).RetCode, 0);
+    assert.equal((await t.call("GetProjectList", {}, keys)).RetCode, 0);
+
+    const account = made.AccountId as string;
+    assert.equal(
+      (await t.call("AdminUpdateAccount", { AccountId: account, GpuQuota: 3, InstanceQuota: 7 })).RetCode,
+      0,
+    );
+    assert.equal((await t.call("AdminUpdateAccount", { AccountId: account, Disabled: true })).RetCode, 0);
+    const listed = ((await t.call("AdminDescribeAccounts")).AccountSet as Obj[]).find(
+      (a) => a.AccountId === account,
+    );
+    assert.deepEqual([listed?.GpuQuota, listed?.InstanceQuota, listed?.Disabled], [3, 7, true]);
+    assert.equal(((listed?.KeySet as Obj[])[0] as Obj).Origin, "admin");
+    assert.equal((await t.call("GetProjectList", {}, keys)).RetCode, 172);
+    assert.equal((await t.call("AdminUpdateAccount", { AccountId: account, Disabled: false })).RetCode, 0);
+    assert.equal((await t.call("GetProjectList", {}, keys)).RetCode, 0);
+    assert.equal((await key("Delete")).RetCode, 0);
+    assert.equal((await t.call("GetProjectList", {}, keys)).RetCode, 172);
+
+    // Refusals name the parameter: an unknown key, the last usable root key, the root account.
+    const gone = await key("Delete");
+    assert.equal(gone.RetCode, 230);
+    assert.match(String(gone.Message), /Params \[TargetPublicKey\] not available: key .* not found/);
+    const rootKeys = ((await t.call("AdminDescribeAccounts")).AccountSet as Obj[]).find((a) => a.IsRoot)
+      ?.KeySet as Obj[];
+    assert.equal(rootKeys.length, 1, "the test server's root has its one configured key");
+    const last = await key("Disable", String(rootKeys[0]?.PublicKey));
+    assert.equal(last.RetCode, 230);
+    assert.match(String(last.Message), /last usable root key/);
+    const root = ((await t.call("AdminDescribeAccounts")).AccountSet as Obj[]).find((a) => a.IsRoot) as Obj;
+    const noRoot = await t.call("AdminUpdateAccount", {
+      AccountId: root.AccountId as string,
+      Disabled: true,
+    });
+    assert.equal(noRoot.RetCode, 230);
+    assert.match(String(noRoot.Message), /root account cannot be disabled/);
+    assert.equal((await key("Frobnicate")).RetCode, 230);
+
+    const audit = await t.call("DescribeAuditLog", { Limit: 100 });
+    const actions = new Set((audit.AuditSet as Obj[]).map((e) => e.AuditAction));
+    assert.ok(actions.has("AdminUpdateAccount"), JSON.stringify([...actions]));
+    assert.ok(!actions.has("AdminDescribeAccounts"));
+  });
+
   it("refuses bad input with the parameter named, and every non-root key", async () => {
     const { t } = fx;
     const name = `dup-${Date.now()}`;

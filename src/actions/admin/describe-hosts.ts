@@ -8,6 +8,8 @@ import { defineAction } from "../types.js";
  */
 export default defineAction({
   name: "AdminDescribeHosts",
+  // A read, though its name does not say so: not audited as a change.
+  readOnly: true,
   schema: { IncludeRetired: f.bool() },
   region: "optional",
   zone: "optional",

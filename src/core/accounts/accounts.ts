@@ -290,12 +290,13 @@ export class AccountService {
   ): Promise<KeyPairRecord> {
     const kp = await this.store.tx(async (tx) => {
       const found = await tx.accounts.keyPair(publicKey);
-      if (!found) throw new Error(`key ${publicKey} not found`);
+      if (!found) throw badParam("TargetPublicKey", `key ${publicKey} not found`);
       const owner = await tx.accounts.lockAccount(found.accountId);
       if (change !== "enable" && owner?.isRoot && found.disabledAt === null) {
         const usable = (await tx.accounts.keyPairsOf(found.accountId)).filter((k) => k.disabledAt === null);
         if (usable.length <= 1)
-          throw new Error(
+          throw badParam(
+            "TargetPublicKey",
             `key ${publicKey} is the last usable root key; create another one first (ocs admin key create root)`,
           );
       }
@@ -311,8 +312,8 @@ export class AccountService {
   async setAccountDisabled(id: string, disabled: boolean): Promise<void> {
     await this.store.tx(async (tx) => {
       const a = await tx.accounts.lockAccount(id);
-      if (!a) throw new Error(`account ${id} not found`);
-      if (a.isRoot && disabled) throw new Error("the root account cannot be disabled");
+      if (!a) throw badParam("AccountId", `account ${id} not found`);
+      if (a.isRoot && disabled) throw badParam("AccountId", "the root account cannot be disabled");
       await tx.accounts.setAccountDisabled(id, disabled ? this.clock.now() : null);
     });
     this.keyCache.clear();
@@ -322,8 +323,9 @@ export class AccountService {
   async setQuotas(id: string, quotas: { instances?: number; gpus?: number }): Promise<void> {
     for (const [k, v] of Object.entries(quotas))
       if (v !== undefined && (!Number.isSafeInteger(v) || v < 0))
-        throw new Error(`${k} quota must be a whole number ≥ 0`);
-    if ((await this.store.accounts.setQuotas(id, quotas)) === 0) throw new Error(`account ${id} not found`);
+        throw badParam(k === "gpus" ? "GpuQuota" : "InstanceQuota", `${k} quota must be a whole number ≥ 0`);
+    if ((await this.store.accounts.setQuotas(id, quotas)) === 0)
+      throw badParam("AccountId", `account ${id} not found`);
     this.keyCache.clear();
   }
 }
