@@ -60,3 +60,24 @@ export function recordInstanceEvent(
 ): Promise<void> {
   return recordEvent(r, "instance", inst, kind, at, data);
 }
+
+/** The kinds of disk events. */
+export type DiskEventKind =
+  | "disk.created"
+  | "disk.attaching"
+  | "disk.attached"
+  | "disk.detaching"
+  | "disk.detached"
+  | "disk.resized"
+  | "disk.deleted";
+
+/** Records a disk event in the caller's transaction, like {@link recordInstanceEvent}. */
+export function recordDiskEvent(
+  r: Repos,
+  disk: { id: string; accountId: string; projectId: string | null },
+  kind: DiskEventKind,
+  at: number,
+  data: Record<string, unknown> = {},
+): Promise<void> {
+  return recordEvent(r, "disk", { ...disk, projectId: disk.projectId ?? "" }, kind, at, data);
+}
