@@ -157,6 +157,33 @@ describe("the web console in Chromium", { ...chromiumSkip(), timeout: 180_000 },
       .waitFor();
   });
 
+  scenario(
+    "data disks: add one to a stopped instance, detach it, then delete it from the disks page",
+    async () => {
+      await page.locator("tr", { hasText: "from-the-wizard" }).getByRole("link").click();
+      await waitState("Stopped");
+      await markPage();
+      await page.getByRole("button", { name: "Add a data disk" }).click();
+      const add = page.getByRole("dialog", { name: "Add a data disk" });
+      await add.getByLabel("Name").fill("datasets");
+      await add.getByLabel("Size (GB)").fill("200");
+      await add.getByRole("button", { name: "Confirm" }).click();
+      const row = page.locator(".instance-disks tr", { hasText: "/dev/vdb" });
+      await row.getByText("200").waitFor();
+      await row.getByRole("button", { name: "Detach" }).click();
+      await page.getByRole("dialog", { name: "Detach" }).getByRole("button", { name: "Confirm" }).click();
+      await row.waitFor({ state: "detached" });
+      await notReloaded();
+      await page.getByRole("link", { name: "Data disks" }).click();
+      const disk = page.locator("tr[data-disk]", { hasText: "datasets" });
+      await disk.getByText("Available").waitFor();
+      await disk.getByRole("button", { name: "Delete" }).click();
+      await page.getByRole("dialog").getByRole("button", { name: "Confirm" }).click();
+      await disk.waitFor({ state: "detached" });
+      await page.getByRole("link", { name: "Instances", exact: true }).click();
+    },
+  );
+
   scenario("the list follows changes made elsewhere, and the GPU map shows who holds which GPU", async () => {
     await markPage();
     const r = await t.call("CreateCompShareInstance", createParams({ Name: "made-by-the-api" }));

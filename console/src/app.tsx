@@ -8,6 +8,7 @@ import { Accounts } from "./views/admin-accounts.js";
 import { Emulator } from "./views/admin-emulator.js";
 import { Hosts } from "./views/admin-hosts.js";
 import { CreateWizard } from "./views/create.js";
+import { Disks } from "./views/disks.js";
 import { InstancePage } from "./views/instance.js";
 import { InstanceList } from "./views/instances.js";
 import { Recycle } from "./views/recycle.js";
@@ -53,6 +54,7 @@ function Nav({ isRoot, at }: { isRoot: boolean; at: string }) {
       <ul>
         {item("instances", t("navInstances"))}
         {item("create", t("navCreate"))}
+        {item("disks", t("navDisks"))}
         {item("recycle", t("navRecycle"))}
       </ul>
       {isRoot && (
@@ -85,6 +87,7 @@ export function App() {
   if (first === "instances" && second) view = <InstancePage id={second} />;
   else if (first === "create") view = <CreateWizard />;
   else if (first === "recycle") view = <Recycle />;
+  else if (first === "disks") view = <Disks />;
   else if (s.isRoot && at === "admin/accounts") view = <Accounts />;
   else if (s.isRoot && at === "admin/hosts") view = <Hosts />;
   else if (s.isRoot && at === "admin/emulator") view = <Emulator />;

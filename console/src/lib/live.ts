@@ -66,6 +66,8 @@ export function batcher(ms: number, run: (ids: Set<string>, reload: boolean) => 
     if (isGap(e)) reload = true;
     else {
       ids.add(e.ResourceId);
+      // A disk's event names the instance it is attached to (or leaves): that instance changed too.
+      if (typeof e.Data.uhostId === "string") ids.add(e.Data.uhostId);
       if (e.Kind === "instance.created" || e.Kind === "instance.purged") reload = true;
       if (
         e.Kind === "operation.started" &&

@@ -1,18 +1,17 @@
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { CopyButton, ErrorBox, Head, Panel, Spark, StateBadge, useAsync } from "../components/ui.js";
+import { useMemo, useState } from "preact/hooks";
+import { CopyButton, ErrorBox, Panel, Spark, StateBadge, useAsync } from "../components/ui.js";
 import type { Answer } from "../lib/api.js";
 import { errorText } from "../lib/api.js";
 import { chargeUnit, gb, money, relative, time, unb64 } from "../lib/format.js";
 import { chargeLabel, t, useLang } from "../lib/i18n.js";
 import { batcher, isGap, useLiveEvents } from "../lib/live.js";
+import { REFRESH_SECONDS, useMonitor, values } from "../lib/monitor.js";
 import { href } from "../lib/router.js";
 import { api } from "../lib/session.js";
 import { eventText } from "./event-text.js";
 import { ActionsPanel } from "./instance-actions.js";
 import type { Rule } from "./instance-actions.js";
-
-/** How often the monitor charts sample the instance while the page is open. */
-const SAMPLE_SECONDS = 10;
+import { InstanceDisks } from "./instance-disks.js";
 
 interface Loaded {
   inst?: Answer;
@@ -57,28 +56,7 @@ export function InstancePage({ id }: { id: string }) {
     ),
   );
 
-  // Monitor samples, taken from Describe while the page is open.
-  const samples = useRef<Array<{ cpu: number; mem: number; gpu: number }>>([]);
-  const [, setTick] = useState(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: another instance starts its charts afresh.
-  useEffect(() => {
-    samples.current = [];
-  }, [id]);
-  useEffect(() => {
-    const m = page.data?.inst?.MonitorMessages;
-    if (!m || page.data?.inst?.State !== "Running") return;
-    const gpus = (m.GpuInfo ?? []) as Answer[];
-    const gpu = gpus.length ? gpus.reduce((s, g) => s + Number(g.GpuUsageRate || 0), 0) / gpus.length : 0;
-    samples.current = [
-      ...samples.current.slice(-59),
-      { cpu: Number(m.CpuUsageRate || 0), mem: Number(m.MemUsageRate || 0), gpu },
-    ];
-    setTick((n) => n + 1);
-  }, [page.data]);
-  useEffect(() => {
-    const timer = setInterval(() => void page.reload(), SAMPLE_SECONDS * 1000);
-    return () => clearInterval(timer);
-  }, [page.reload]);
+  const charts = useMonitor(id, page.data?.inst?.State === "Running");
 
   const data = page.data;
   if (!data)
@@ -179,23 +157,14 @@ export function InstancePage({ id }: { id: string }) {
           <Access inst={u} />
         </Panel>
         <Panel title={t("disks")}>
-          <table>
-            <Head cols={["ID", t("colName"), t("diskSize"), "Type"]} />
-            <tbody>
-              {(u.DiskSet as Answer[]).map((d) => (
-                <tr key={d.DiskId}>
-                  <td>
-                    <code>{d.DiskId}</code>
-                  </td>
-                  <td>{d.IsBoot === "True" ? t("diskBoot") : t("diskData")}</td>
-                  <td>{d.Size}</td>
-                  <td>
-                    {d.DiskType} <span class="muted">{d.Drive}</span>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <InstanceDisks
+            inst={u}
+            rules={data.rules}
+            onDone={(message) => {
+              setNotice(message);
+              void page.reload();
+            }}
+          />
         </Panel>
         <Panel title={t("software")}>
           {(u.Softwares as Answer[]).length === 0 ? (
@@ -214,11 +183,11 @@ export function InstancePage({ id }: { id: string }) {
           )}
         </Panel>
         <Panel title={t("monitor")}>
-          <p class="hint">{t("monitorHint", { s: SAMPLE_SECONDS })}</p>
+          <p class="hint">{t("monitorHint", { s: REFRESH_SECONDS })}</p>
           <div class="sparks">
-            <Spark label={t("gpuUsage")} values={samples.current.map((x) => x.gpu)} />
-            <Spark label={t("cpuUsage")} values={samples.current.map((x) => x.cpu)} />
-            <Spark label={t("memUsage")} values={samples.current.map((x) => x.mem)} />
+            <Spark label={t("gpuUsage")} values={values(charts.gpu)} />
+            <Spark label={t("cpuUsage")} values={values(charts.cpu)} />
+            <Spark label={t("memUsage")} values={values(charts.memory)} />
           </div>
         </Panel>
       </div>

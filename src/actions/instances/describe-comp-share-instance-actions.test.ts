@@ -34,6 +34,13 @@ describe("DescribeCompShareInstanceActions (extension)", () => {
     await callAgrees(r.get("StartCompShareInstance"), () =>
       t.call("StartCompShareInstance", { ...Z, UHostId: id }),
     );
+    // Disks: attach while running, detach only when stopped; ports are for container instances.
+    assert.equal(r.get("AttachCompshareDisk")?.Allowed, true);
+    assert.equal(r.get("CreateAndAttachCompshareDisk")?.Allowed, true);
+    assert.equal(r.get("DetachCompshareDisk")?.RetCode, 8041);
+    await callAgrees(r.get("UpdateCompShareInstancePorts"), () =>
+      t.call("UpdateCompShareInstancePorts", { ...Z, UHostId: id, HttpPorts: [8080] }),
+    );
     await callAgrees(r.get("TerminateCompShareInstance"), () =>
       t.call("TerminateCompShareInstance", { ...Z, UHostId: id }),
     );

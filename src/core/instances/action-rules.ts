@@ -78,5 +78,13 @@ export function actionRules(inst: InstanceRecord, env: OperationEnv, freeGpusOnH
     rule(op.Terminate.action, "", op.Terminate.from, () =>
       op.Terminate.check?.(inst, { releaseUDisk: false }, "user", env),
     ),
+    // Data disks go through the instance's lock: attach on Running or Stopped, the rest Stopped.
+    rule("CreateAndAttachCompshareDisk", "", op.AttachDisk.from),
+    rule(op.AttachDisk.action, "", op.AttachDisk.from),
+    rule(op.DetachDisk.action, "", op.DetachDisk.from),
+    rule(op.ResizeDisk.action, "", op.ResizeDisk.from),
+    rule(op.UpdatePorts.action, "", op.UpdatePorts.from, () =>
+      op.UpdatePorts.check?.(inst, { http: [], tcp: [] }, "user", env),
+    ),
   ];
 }
