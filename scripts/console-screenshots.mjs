@@ -45,6 +45,8 @@ const settle = () => server.internals.worker.drain();
 // A small lab: two users besides the operator, instances in every usual state.
 const alice = await server.services.accounts.createAccount("alice");
 const lab = await server.services.accounts.createAccount("vision-lab");
+// A lab's users hold more than a new account's default GPU quota.
+for (const u of [alice, lab]) await server.services.accounts.setQuotas(u.account.id, { gpus: 32 });
 const a = client(alice.keyPair);
 const l = client(lab.keyPair);
 const made = [];
