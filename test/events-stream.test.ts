@@ -175,7 +175,7 @@ for (const store of ["sqlite", "postgres"] as const) {
       const refused = await open();
       assert.equal(refused.headers.get("content-type"), "application/json; charset=utf-8");
       const body = (await refused.json()) as Record<string, unknown>;
-      assert.equal(body.RetCode, 8070);
+      assert.equal(body.RetCode, 8450);
       assert.match(String(body.Message), /may hold 3 open at once/);
       await reader.cancel();
       while (feed.openStreams > 2) await feed.waitForMore(20);

@@ -78,11 +78,6 @@ export const ERRORS = {
       "The password of {uhostId} cannot be set while it runs: {reason}; stop it and reset the password then",
   },
   DriverFailed: { retCode: 8050, message: "The runtime of {uhostId} refused: {reason}" },
-  TooManyEventStreams: {
-    retCode: 8070,
-    message:
-      "Too many event streams: an account may hold {limit} open at once on this server; close one, or resume later with Last-Event-ID",
-  },
   // Data disks: 8434 is the real service's "still detaching", which the official CLI retries
   // DeleteCompshareDisk on; the others of the 843x block are ours.
   DiskNotFound: { retCode: 8430, message: "UDiskId {diskId} not found" },
@@ -112,6 +107,11 @@ export const ERRORS = {
     retCode: 8440,
     message:
       "Instance {uhostId} runs a VM image; published ports are set on container instances (cpod-), a VM is reached over SSH",
+  },
+  TooManyEventStreams: {
+    retCode: 8450,
+    message:
+      "Too many event streams: an account may hold {limit} open at once on this server; close one, or resume later with Last-Event-ID",
   },
   ResourceSoldOut: { retCode: 226604, message: "This GPU type is currently out of resources ({detail})" },
 } as const satisfies Record<string, { retCode: number; message: string }>;
