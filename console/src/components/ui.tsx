@@ -190,3 +190,43 @@ export function InstanceLink({ id }: { id: string }) {
     </a>
   );
 }
+
+/** A form's Cancel and Confirm (submit) buttons. */
+export function FormButtons({
+  onCancel,
+  danger,
+  disabled,
+}: { onCancel: () => void; danger?: boolean; disabled?: boolean }) {
+  return (
+    <div class="buttons">
+      <button type="button" onClick={onCancel}>
+        {t("cancel")}
+      </button>
+      <button type="submit" class={danger ? "danger" : "primary"} disabled={disabled}>
+        {t("confirm")}
+      </button>
+    </div>
+  );
+}
+
+/** Asks before something that cannot be undone. */
+export function Confirm({
+  title,
+  text,
+  onCancel,
+  onConfirm,
+}: { title: string; text: string; onCancel: () => void; onConfirm: () => void }) {
+  return (
+    <Dialog title={title} onClose={onCancel}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          onConfirm();
+        }}
+      >
+        <p>{text}</p>
+        <FormButtons onCancel={onCancel} danger />
+      </form>
+    </Dialog>
+  );
+}

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { Dialog, ErrorBox, Field, Panel, useAsync } from "../components/ui.js";
+import { Confirm, Dialog, ErrorBox, Field, FormButtons, Panel, useAsync } from "../components/ui.js";
 import type { Answer, ParamValue } from "../lib/api.js";
 import { relative, time } from "../lib/format.js";
 import { t, useLang } from "../lib/i18n.js";
@@ -197,37 +197,21 @@ export function Accounts() {
               </Field>
             )}
             <ErrorBox error={error} />
-            <div class="buttons">
-              <button type="button" onClick={() => setAsking(undefined)}>
-                {t("cancel")}
-              </button>
-              <button type="submit" class="primary">
-                {t("confirm")}
-              </button>
-            </div>
+            <FormButtons onCancel={() => setAsking(undefined)} />
           </form>
         </Dialog>
       )}
       {made && <KeyShown made={made} onClose={() => setMade(undefined)} />}
       {deleting && (
-        <Dialog title={t("deleteKey")} onClose={() => setDeleting(undefined)}>
-          <p>{t("deleteKeyWarn", { key: deleting })}</p>
-          <div class="buttons">
-            <button type="button" onClick={() => setDeleting(undefined)}>
-              {t("cancel")}
-            </button>
-            <button
-              type="button"
-              class="danger"
-              onClick={() => {
-                setDeleting(undefined);
-                void call("AdminUpdateKeyPair", { TargetPublicKey: deleting, Operation: "Delete" });
-              }}
-            >
-              {t("confirm")}
-            </button>
-          </div>
-        </Dialog>
+        <Confirm
+          title={t("deleteKey")}
+          text={t("deleteKeyWarn", { key: deleting })}
+          onCancel={() => setDeleting(undefined)}
+          onConfirm={() => {
+            setDeleting(undefined);
+            void call("AdminUpdateKeyPair", { TargetPublicKey: deleting, Operation: "Delete" });
+          }}
+        />
       )}
     </div>
   );

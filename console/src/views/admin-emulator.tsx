@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { Dialog, ErrorBox, Field, Panel, useAsync } from "../components/ui.js";
+import { Confirm, ErrorBox, Field, Panel, useAsync } from "../components/ui.js";
 import type { Answer, ParamValue } from "../lib/api.js";
 import { errorText } from "../lib/api.js";
 import { time } from "../lib/format.js";
@@ -127,24 +127,15 @@ export function Emulator() {
         </Panel>
       </div>
       {confirmReset && (
-        <Dialog title={t("reset")} onClose={() => setConfirmReset(false)}>
-          <p>{t("resetWarn")}</p>
-          <div class="buttons">
-            <button type="button" onClick={() => setConfirmReset(false)}>
-              {t("cancel")}
-            </button>
-            <button
-              type="button"
-              class="danger"
-              onClick={() => {
-                setConfirmReset(false);
-                void run("EmulatorReset");
-              }}
-            >
-              {t("confirm")}
-            </button>
-          </div>
-        </Dialog>
+        <Confirm
+          title={t("reset")}
+          text={t("resetWarn")}
+          onCancel={() => setConfirmReset(false)}
+          onConfirm={() => {
+            setConfirmReset(false);
+            void run("EmulatorReset");
+          }}
+        />
       )}
     </div>
   );

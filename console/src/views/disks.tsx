@@ -1,5 +1,5 @@
 import { useMemo, useState } from "preact/hooks";
-import { Dialog, ErrorBox, Field, Head, InstanceLink, useAsync } from "../components/ui.js";
+import { Dialog, ErrorBox, Field, FormButtons, Head, InstanceLink, useAsync } from "../components/ui.js";
 import type { Answer, ParamValue } from "../lib/api.js";
 import { time } from "../lib/format.js";
 import { chargeLabel, t, useLang } from "../lib/i18n.js";
@@ -182,14 +182,7 @@ function DiskDialog({
         )}
         {asking.kind === "delete" && <p class="warn">{t("deleteDiskWarn", { disk: d.UDiskId })}</p>}
         <ErrorBox error={error} />
-        <div class="buttons">
-          <button type="button" onClick={onCancel}>
-            {t("cancel")}
-          </button>
-          <button type="submit" class={asking.kind === "delete" ? "danger" : "primary"}>
-            {t("confirm")}
-          </button>
-        </div>
+        <FormButtons onCancel={onCancel} danger={asking.kind === "delete"} />
       </form>
     </Dialog>
   );

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { Dialog, ErrorBox, Field, useAsync } from "../components/ui.js";
+import { Dialog, ErrorBox, Field, FormButtons, useAsync } from "../components/ui.js";
 import type { Answer, ParamValue } from "../lib/api.js";
 import { b64, gb, toLocalInput } from "../lib/format.js";
 import type { Key } from "../lib/i18n.js";
@@ -214,14 +214,7 @@ function ActionDialog({
         {kind === "reinstall" && <ReinstallFields />}
         {kind === "resize" && <ResizeFields inst={inst} />}
         <ErrorBox error={error} />
-        <div class="buttons">
-          <button type="button" onClick={onCancel}>
-            {t("cancel")}
-          </button>
-          <button type="submit" class={kind === "terminate" ? "danger" : "primary"} disabled={busy}>
-            {t("confirm")}
-          </button>
-        </div>
+        <FormButtons onCancel={onCancel} danger={kind === "terminate"} disabled={busy} />
       </form>
     </Dialog>
   );

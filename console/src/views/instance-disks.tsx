@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { Dialog, ErrorBox, Field, Head, useAsync } from "../components/ui.js";
+import { Dialog, ErrorBox, Field, FormButtons, Head, useAsync } from "../components/ui.js";
 import type { Answer, ParamValue } from "../lib/api.js";
 import { t } from "../lib/i18n.js";
 import { api } from "../lib/session.js";
@@ -187,14 +187,7 @@ function DiskDialog({
         )}
         {asking.kind === "detach" && <p>{t("detachWarn", { disk: asking.disk.DiskId })}</p>}
         <ErrorBox error={error} />
-        <div class="buttons">
-          <button type="button" onClick={onCancel}>
-            {t("cancel")}
-          </button>
-          <button type="submit" class="primary">
-            {t("confirm")}
-          </button>
-        </div>
+        <FormButtons onCancel={onCancel} />
       </form>
     </Dialog>
   );

@@ -57,6 +57,11 @@ export function InstancePage({ id }: { id: string }) {
   );
 
   const charts = useMonitor(id, page.data?.inst?.State === "Running");
+  /** An action was accepted: say so, and read the instance again (its events will follow). */
+  const done = (message: string) => {
+    setNotice(message);
+    void page.reload();
+  };
 
   const data = page.data;
   if (!data)
@@ -144,27 +149,13 @@ export function InstancePage({ id }: { id: string }) {
           </dl>
         </Panel>
         <Panel title={t("actions")}>
-          <ActionsPanel
-            inst={u}
-            rules={data.rules}
-            onDone={(message) => {
-              setNotice(message);
-              void page.reload();
-            }}
-          />
+          <ActionsPanel inst={u} rules={data.rules} onDone={done} />
         </Panel>
         <Panel title={t("access")}>
           <Access inst={u} />
         </Panel>
         <Panel title={t("disks")}>
-          <InstanceDisks
-            inst={u}
-            rules={data.rules}
-            onDone={(message) => {
-              setNotice(message);
-              void page.reload();
-            }}
-          />
+          <InstanceDisks inst={u} rules={data.rules} onDone={done} />
         </Panel>
         <Panel title={t("software")}>
           {(u.Softwares as Answer[]).length === 0 ? (
