@@ -210,8 +210,15 @@ describe("the web console in Chromium", { ...chromiumSkip(), timeout: 180_000 },
     await page.getByRole("heading", { name: "实例" }).waitFor();
     await page.locator(".state", { hasText: "已关机" }).first().waitFor();
     await page.setViewportSize({ width: 390, height: 844 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `the page is ${overflow}px wider than a 390px window`);
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok((await overflow()) <= 0, `the list is ${await overflow()}px wider than a 390px window`);
+    await page.locator("tr[data-id]").first().getByRole("link").click();
+    await page.locator(".history li").first().waitFor();
+    assert.ok(
+      (await overflow()) <= 0,
+      `the instance page is ${await overflow()}px wider than a 390px window`,
+    );
+    await page.getByRole("link", { name: "实例", exact: true }).click();
     await page.getByRole("button", { name: "English" }).click();
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.getByRole("heading", { name: "Instances" }).waitFor();
