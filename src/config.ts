@@ -26,6 +26,8 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   /** How long a worker's claim on a task lasts before another replica may take it over. */
   workerClaimSeconds: number;
+  /** Live custom images one account may hold. */
+  imageQuota: number;
   /** How often the monitoring collector samples every running instance. */
   monitorIntervalSeconds: number;
   /** How long monitoring samples are kept. */
@@ -37,10 +39,11 @@ export interface Config {
    * emulator feature for users who want their own automation's typos caught.
    */
   strictParams: boolean;
-  /** How long the event stream's events are kept (a resume from further back is told it lost some). */
-  eventRetentionHours: number;
-  /** Event streams one account may hold open on one replica. */
-  eventStreamsPerAccount: number;
+  /**
+   * The event stream: how long events are kept (a resume from further back is told it lost some),
+   * and how many streams one account may hold open on one replica.
+   */
+  events: { retentionMs: number; streamsPerAccount: number };
   /** Security settings (README "Security"): limits, throttling, TLS, audit, quotas. */
   security: SecurityConfig;
 }
@@ -97,6 +100,7 @@ const KEYS = [
   "OCS_RECYCLE_RETENTION_HOURS",
   "OCS_LOG_LEVEL",
   "OCS_WORKER_CLAIM_SECONDS",
+  "OCS_IMAGE_QUOTA",
   "OCS_MONITOR_INTERVAL_SECONDS",
   "OCS_MONITOR_RETENTION_HOURS",
   "OCS_MASTER_KEY",
@@ -289,12 +293,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     recycleRetentionHours: int("OCS_RECYCLE_RETENTION_HOURS", 72, 0, 24 * 365),
     logLevel: logLevel as Config["logLevel"],
     workerClaimSeconds: int("OCS_WORKER_CLAIM_SECONDS", 30, 1, 3600),
+    imageQuota: int("OCS_IMAGE_QUOTA", 20, 0, 100_000),
     monitorIntervalSeconds: int("OCS_MONITOR_INTERVAL_SECONDS", 10, 1, 3600),
     monitorRetentionHours: int("OCS_MONITOR_RETENTION_HOURS", 24, 1, 24 * 90),
     masterKey,
     strictParams: bool("OCS_STRICT_PARAMS", false),
-    eventRetentionHours: int("OCS_EVENT_RETENTION_HOURS", 168, 1, 24 * 365),
-    eventStreamsPerAccount: int("OCS_EVENT_STREAMS_PER_ACCOUNT", 8, 1, 10_000),
+    events: {
+      retentionMs: int("OCS_EVENT_RETENTION_HOURS", 168, 1, 24 * 365) * 3600_000,
+      streamsPerAccount: int("OCS_EVENT_STREAMS_PER_ACCOUNT", 8, 1, 10_000),
+    },
     security,
   };
 }

@@ -19,10 +19,13 @@ import { SpecRules } from "./core/catalog/spec-rules.js";
 import { DiskService } from "./core/disks/disks.js";
 import { EmulatorService } from "./core/emulator/emulator.js";
 import { FaultTable } from "./core/emulator/faults.js";
-import { DEFAULT_EVENT_FEED_OPTIONS, EventFeed } from "./core/event-feed.js";
-import type { EventFeedOptions } from "./core/event-feed.js";
+import { EventFeed, type EventFeedKnobs } from "./core/event-feed.js";
 import { FleetService } from "./core/fleet.js";
+import { ImageService } from "./core/images/images.js";
+import { ImageJobs, recoverImageJobs } from "./core/images/jobs.js";
+import { ImageResolver } from "./core/images/resolve.js";
 import { OperationEngine } from "./core/instances/engine.js";
+import type { EngineDeps } from "./core/instances/engine.js";
 import { InstanceService } from "./core/instances/instances.js";
 import { InstanceReconciliation } from "./core/instances/reconcile.js";
 import { recoverAtStart, syncHosts } from "./core/instances/recovery.js";
@@ -58,8 +61,7 @@ export interface ServerOptions {
   catalog?: Catalog;
   timings?: Partial<LifecycleTimings>;
   worker?: Partial<WorkerOptions>;
-  /** The event stream's knobs (tests shorten the heartbeat and the poll). */
-  events?: Partial<EventFeedOptions> & { heartbeatMs?: number };
+  events?: EventFeedKnobs;
 }
 
 /** The parts of a running server that tests and benchmarks inspect or drive directly. */
@@ -162,8 +164,18 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       : undefined;
   const workerRef: { current?: Worker } = {};
   const kick = () => workerRef.current?.kick();
-  const engineFor = (store: Store) =>
-    new OperationEngine({ store, catalog: index, rules, clock, ids, secrets, timings, kick });
+  const engineDeps = (store: Store): EngineDeps => ({
+    store,
+    catalog: index,
+    rules,
+    clock,
+    ids,
+    secrets,
+    timings,
+    images: new ImageResolver(store, index),
+    kick,
+  });
+  const engineFor = (store: Store) => new OperationEngine(engineDeps(store));
 
   const monitorFor = (store: Store) =>
     new MonitorService({
@@ -178,10 +190,13 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   // Start-up runs under the migration lock on PostgreSQL, so replicas starting together take turns.
   const store = await openStore(storeLocation(config), async (s) => {
     await syncHosts(s, catalog);
-    const repaired = await recoverAtStart(s, catalog, engineFor(s), {
-      releaseAllClaims: s.dialect === "sqlite",
-      now: Date.now(),
-    });
+    const repaired = {
+      ...(await recoverAtStart(s, catalog, engineFor(s), {
+        releaseAllClaims: s.dialect === "sqlite",
+        now: Date.now(),
+      })),
+      ...(await recoverImageJobs(s, Date.now())),
+    };
     if (Object.values(repaired).some((n) => n > 0))
       log.warn("start-up recovery repaired the store", repaired);
     await s.tx((r) => monitorFor(s).ensureTask(r, Date.now()));
@@ -190,14 +205,15 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     await scheduleAuditRetention(s, clock, () => ids.next("task", 12));
   });
 
-  const sim = config.driver === "sim" ? new SimDriver(config.simLatencyMs) : undefined;
+  const sim = config.driver === "sim" ? new SimDriver(config.simLatencyMs, Math.random, clock) : undefined;
   const docker =
     config.driver === "docker"
       ? dockerDriver(config, catalog, await store.meta.storeId(() => randomId("store", 12)))
       : undefined;
   const driver: Driver = (sim ?? docker) as Driver;
 
-  const engine = engineFor(store);
+  const deps = engineDeps(store);
+  const engine = new OperationEngine(deps);
   const accounts = new AccountService(store, secrets, clock, ids, accountOptions);
   const audit = new AuditLog(
     store,
@@ -213,18 +229,9 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     log.warn(
       "OCS_ROOT_PUBLIC_KEY names a key an operator disabled; it stays disabled (ocs admin key enable)",
     );
-  const instances = new InstanceService({
-    store,
-    engine,
-    catalog: index,
-    rules,
-    clock,
-    ids,
-    secrets,
-    timings,
-    driver,
-    kick,
-  });
+  const images = new ImageService({ ...deps, resolver: deps.images, driver, quota: config.imageQuota });
+  const imageJobs = new ImageJobs({ store, clock, driverAttempts: timings.driverAttempts });
+  const instances = new InstanceService({ ...deps, engine, driver });
   const disks = new DiskService({ store, engine, catalog: index, clock, ids, kick });
   const monitor = monitorFor(store);
   const timers = new InstanceTimers(store, engine, clock);
@@ -233,6 +240,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     "scheduled-stop": (task) => timers.scheduledStop(task),
     release: (task) => timers.release(task),
     purge: (task, d) => timers.purge(task, d),
+    image: (task, d) => imageJobs.capture(task, d),
+    "image-remove": (task, d) => imageJobs.remove(task, d),
     "disk-release": (task, d) => disks.release(task, d),
     "monitor-sample": (task, d) => monitor.collectTask(task, d),
     "audit-retention": () => audit.purge(),
@@ -259,6 +268,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       systemDiskGeneration: 1,
     });
   }
+  if (sim) sim.restoreImages(await store.images.byIds(await store.images.liveIds()));
 
   const reconciler = docker
     ? new Reconciler(
@@ -277,9 +287,12 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         kick,
         exists: async (id) => (await store.instances.get(id)) !== undefined,
         reset: async () => {
+          // A capture in flight follows the clock: abandoned, so the worker need not wait for it.
+          sim.cancelCaptures();
           await worker.stop();
           await store.tx(async (r) => {
             await r.tasks.removeAll();
+            await r.images.removeAll();
             await r.disks.removeAll();
             await r.monitor.removeAll();
             await monitor.ensureTask(r, clock.now());
@@ -295,12 +308,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         },
       })
     : undefined;
-  const events = new EventFeed(store, clock, log.child({ component: "events" }), {
-    ...DEFAULT_EVENT_FEED_OPTIONS,
-    retentionMs: config.eventRetentionHours * 3600_000,
-    streamsPerAccount: config.eventStreamsPerAccount,
-    ...opts.events,
-  });
+  const events = new EventFeed(store, clock, log, { ...config.events, ...opts.events });
   const services: Services = {
     clock,
     catalog: index,
@@ -308,6 +316,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     accounts,
     audit,
     instances,
+    images,
     disks,
     monitor,
     events,
@@ -340,12 +349,9 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     metricsToken: sec.metricsToken,
     limits: sec,
     trustProxy: sec.trustProxy,
-    extraRoutes: extraRoutes({
-      events: { gateway, feed: events, log, heartbeatMs: opts.events?.heartbeatMs ?? 15_000 },
-      log,
-    }),
+    extraRoutes: extraRoutes(gateway, events, opts.events?.heartbeatMs),
   });
-  const closeHttp = gracefulCloser(http);
+  const closeHttp = gracefulCloser(http, () => events.close());
 
   let closed = false;
   let started = false;
@@ -382,8 +388,6 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     async close() {
       if (closed) return;
       closed = true;
-      // Streams end first, so the server's close does not wait on them (clients resume elsewhere).
-      await events.close();
       await closeHttp();
       reconciler?.stop();
       await worker.stop();

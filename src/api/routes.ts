@@ -1,22 +1,23 @@
-import type { Logger } from "../log.js";
+import type { EventFeed } from "../core/event-feed.js";
 import { consoleHandler } from "./console-route.js";
-import type { EventsRouteDeps } from "./events-route.js";
 import { serveEvents } from "./events-route.js";
+import type { GatewayDeps } from "./gateway.js";
 import type { Route } from "./http.js";
 
 /**
  * The paths answered beside the API, the health check and the metrics (the table in http.ts):
  * the event stream and the web console.
  */
-export function extraRoutes(deps: { events: EventsRouteDeps; log: Logger; consoleDir?: string }): Route[] {
-  const serveConsole = consoleHandler(deps.consoleDir);
+export function extraRoutes(gateway: GatewayDeps, feed: EventFeed, heartbeatMs = 15_000): Route[] {
+  const serveConsole = consoleHandler();
+  const events = { gateway, feed, log: gateway.log, heartbeatMs };
   return [
     {
       path: "/events",
       methods: ["GET"],
       handle: (req, res, client) =>
-        serveEvents(deps.events, req, res, client).catch((e) => {
-          deps.log.error("event stream failed", { err: e });
+        serveEvents(events, req, res, client).catch((e) => {
+          gateway.log.error("event stream failed", { err: e });
           res.destroy();
         }),
     },

@@ -34,6 +34,12 @@ export const DEFAULT_EVENT_FEED_OPTIONS: EventFeedOptions = {
   windowSize: 2000,
 };
 
+/** The event stream's knobs a server takes (tests shorten the heartbeat and the poll). */
+export type EventFeedKnobs = Partial<EventFeedOptions> & {
+  /** A comment line is sent after this long without events (default 15 s). */
+  heartbeatMs?: number;
+};
+
 /** Rows read from the table at once, by the feed and by a stream catching up. */
 const PAGE = 500;
 
@@ -77,12 +83,18 @@ export class EventFeed {
   private listener: Listener | undefined;
   private closed = false;
 
+  readonly opts: EventFeedOptions;
+  private readonly log: Logger;
+
   constructor(
     readonly store: Store,
     private readonly clock: Clock,
-    private readonly log: Logger,
-    readonly opts: EventFeedOptions = DEFAULT_EVENT_FEED_OPTIONS,
-  ) {}
+    log: Logger,
+    opts: Partial<EventFeedOptions> = {},
+  ) {
+    this.log = log.child({ component: "events" });
+    this.opts = { ...DEFAULT_EVENT_FEED_OPTIONS, ...opts };
+  }
 
   /** Hooks into the store's commits and starts retention. */
   start(): void {

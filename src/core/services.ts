@@ -7,6 +7,7 @@ import type { DiskService } from "./disks/disks.js";
 import type { EmulatorService } from "./emulator/emulator.js";
 import type { EventFeed } from "./event-feed.js";
 import type { FleetService } from "./fleet.js";
+import type { ImageService } from "./images/images.js";
 import type { InstanceService } from "./instances/instances.js";
 import type { MonitorService } from "./monitor/monitor.js";
 
@@ -22,6 +23,7 @@ export interface Services {
   /** Mutating calls and failed authentications (the gateway writes; root reads). */
   audit: AuditLog;
   instances: InstanceService;
+  images: ImageService;
   disks: DiskService;
   monitor: MonitorService;
   /** The event outbox's readers: streams and an instance's history. */

@@ -66,8 +66,9 @@ export function batcher(ms: number, run: (ids: Set<string>, reload: boolean) => 
     if (isGap(e)) reload = true;
     else {
       ids.add(e.ResourceId);
-      // A disk's event names the instance it is attached to (or leaves): that instance changed too.
-      if (typeof e.Data.uhostId === "string") ids.add(e.Data.uhostId);
+      // A disk's or an image's event names the instance it concerns: that instance changed too.
+      for (const k of ["uhostId", "instanceId"])
+        if (typeof e.Data[k] === "string") ids.add(e.Data[k] as string);
       if (e.Kind === "instance.created" || e.Kind === "instance.purged") reload = true;
       if (
         e.Kind === "operation.started" &&

@@ -2,6 +2,7 @@ import { ApiError } from "../../domain/errors.js";
 import type { InstanceRecord } from "../../domain/records.js";
 import { STATES } from "../../domain/states.js";
 import type { State } from "../../domain/states.js";
+import { imageableStates } from "../images/rules.js";
 import { explain } from "./engine.js";
 import type { OperationEnv } from "./operation.js";
 import { OPERATIONS } from "./operations.js";
@@ -78,6 +79,10 @@ export function actionRules(inst: InstanceRecord, env: OperationEnv, freeGpusOnH
     rule(op.Terminate.action, "", op.Terminate.from, () =>
       op.Terminate.check?.(inst, { releaseUDisk: false }, "user", env),
     ),
+    rule("CreateCompShareCustomImage", "", imageableStates(inst), () => {
+      if (inst.makingImage)
+        throw new ApiError("ImageInProgress", { uhostId: inst.id, action: "CreateCompShareCustomImage" });
+    }),
     // Data disks go through the instance's lock: attach on Running or Stopped, the rest Stopped.
     rule("CreateAndAttachCompshareDisk", "", op.AttachDisk.from),
     rule(op.AttachDisk.action, "", op.AttachDisk.from),
