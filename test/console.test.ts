@@ -184,6 +184,37 @@ describe("the web console in Chromium", { ...chromiumSkip(), timeout: 180_000 },
     },
   );
 
+  scenario("make a custom image with its progress, then create an instance from it", async () => {
+    await page.locator("tr", { hasText: "from-the-wizard" }).getByRole("link").click();
+    await waitState("Stopped");
+    await action("Make a custom image").getByRole("button").click();
+    const dialog = page.getByRole("dialog", { name: "Make a custom image" });
+    await dialog.getByLabel("Name").fill("wizard-image");
+    await dialog.getByRole("button", { name: "Confirm" }).click();
+    // While it is made, a second one is refused before the click, with the server's reason.
+    await action("Make a custom image")
+      .getByText(/has a custom image being made/)
+      .waitFor();
+    await page.getByRole("link", { name: "Custom images" }).click();
+    const row = page.locator("tr", { hasText: "wizard-image" });
+    await row.locator("progress").waitFor();
+    await markPage();
+    // The sim copies 1 GB a second of its clock: two minutes on, the 50 GB disk is done.
+    assert.equal((await t.call("EmulatorAdvanceClock", { Seconds: 120 })).RetCode, 0);
+    await row.getByText("Available").waitFor();
+    await notReloaded();
+    await row.getByRole("link", { name: "Create an instance" }).click();
+    await page.getByRole("button", { name: "My images", pressed: true }).waitFor();
+    assert.equal(await page.getByRole("radio", { name: /wizard-image/ }).isChecked(), true);
+    await page.getByLabel("Name (optional)").fill("from-my-image");
+    await page.locator("[data-testid=price]").getByText("¥").waitFor();
+    await page.getByRole("button", { name: "Create", exact: true }).click();
+    await page.getByRole("heading", { name: /from-my-image/ }).waitFor();
+    await waitState("Running");
+    await page.locator("dd", { hasText: "wizard-image" }).waitFor();
+    await page.getByRole("link", { name: "Instances", exact: true }).click();
+  });
+
   scenario("the list follows changes made elsewhere, and the GPU map shows who holds which GPU", async () => {
     await markPage();
     const r = await t.call("CreateCompShareInstance", createParams({ Name: "made-by-the-api" }));

@@ -9,6 +9,7 @@ import { Emulator } from "./views/admin-emulator.js";
 import { Hosts } from "./views/admin-hosts.js";
 import { CreateWizard } from "./views/create.js";
 import { Disks } from "./views/disks.js";
+import { Images } from "./views/images.js";
 import { InstancePage } from "./views/instance.js";
 import { InstanceList } from "./views/instances.js";
 import { Recycle } from "./views/recycle.js";
@@ -54,6 +55,7 @@ function Nav({ isRoot, at }: { isRoot: boolean; at: string }) {
       <ul>
         {item("instances", t("navInstances"))}
         {item("create", t("navCreate"))}
+        {item("images", t("navImages"))}
         {item("disks", t("navDisks"))}
         {item("recycle", t("navRecycle"))}
       </ul>
@@ -85,7 +87,8 @@ export function App() {
   const at = first === "admin" ? `admin/${second ?? ""}` : first;
   let view = <InstanceList query={route.query} />;
   if (first === "instances" && second) view = <InstancePage id={second} />;
-  else if (first === "create") view = <CreateWizard />;
+  else if (first === "create") view = <CreateWizard query={route.query} />;
+  else if (first === "images") view = <Images />;
   else if (first === "recycle") view = <Recycle />;
   else if (first === "disks") view = <Disks />;
   else if (s.isRoot && at === "admin/accounts") view = <Accounts />;

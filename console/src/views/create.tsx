@@ -30,13 +30,14 @@ const sameSpec = (a: Spec | undefined, b: Spec) =>
  * The create wizard: zone → GPU type → size (with live stock) → image → disks → charge type (each
  * with its live price) → name and password; Create, then the instance page follows it live.
  */
-export function CreateWizard() {
+export function CreateWizard({ query }: { query: URLSearchParams }) {
   useLang();
+  const wanted = query.get("image") ?? "";
   const [zone, setZone] = useState("");
   const [gpuType, setGpuType] = useState("");
   const [spec, setSpec] = useState<Spec | undefined>();
-  const [imageKind, setImageKind] = useState("System");
-  const [image, setImage] = useState("");
+  const [imageKind, setImageKind] = useState(wanted ? "Custom" : "System");
+  const [image, setImage] = useState(wanted);
   const [boot, setBoot] = useState(50);
   const [dataDisks, setDataDisks] = useState<Array<{ key: number; size: number }>>([]);
   const [charge, setCharge] = useState("");
@@ -104,12 +105,18 @@ export function CreateWizard() {
     ),
   );
 
-  const images = useAsync(
-    async () =>
-      (await api().call("DescribeCompShareImages", { ImageType: imageKind, Limit: 100 }))
-        .ImageSet as Answer[],
-    [imageKind],
-  );
+  // Platform images by type; custom ones (the account's own, or shared with it) once Available.
+  const images = useAsync(async () => {
+    const custom = { Custom: "DescribeCompShareCustomImages", Shared: "DescribeCompShareSharingImages" }[
+      imageKind
+    ];
+    if (!custom)
+      return (await api().call("DescribeCompShareImages", { ImageType: imageKind, Limit: 100 }))
+        .ImageSet as Answer[];
+    return ((await api().call(custom, { Limit: 100 })).ImageSet as Answer[]).filter(
+      (i) => i.Status === "Available",
+    );
+  }, [imageKind]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: picks an image only when the list changes.
   useEffect(() => {
     if (images.data && !images.data.some((i) => i.CompShareImageId === image))
@@ -236,12 +243,20 @@ export function CreateWizard() {
           </Step>
           <Step n={4} title={t("chooseImage")}>
             <div class="tabs">
-              {["System", "App"].map((k) => (
+              {[
+                ["System", t("platformImages")],
+                ["App", "App"],
+                ["Custom", t("customImages")],
+                ["Shared", t("sharedImages")],
+              ].map(([k = "", label]) => (
                 <button type="button" key={k} aria-pressed={imageKind === k} onClick={() => setImageKind(k)}>
-                  {k === "System" ? t("platformImages") : k}
+                  {label}
                 </button>
               ))}
             </div>
+            {images.data?.length === 0 && (
+              <p class="muted">{imageKind === "Custom" ? t("noCustomImages") : t("none")}</p>
+            )}
             <div class="choices">
               {(images.data ?? []).map((i) => (
                 <Choice

@@ -15,7 +15,7 @@ export interface Rule {
   Message: string;
 }
 
-type DialogKind = "reinstall" | "resize" | "rename" | "password" | "schedule" | "terminate";
+type DialogKind = "reinstall" | "resize" | "rename" | "password" | "schedule" | "terminate" | "image";
 
 /** How each Action (and variant) is offered: its label, what it does, and the dialog it needs. */
 const OFFERS: Array<{
@@ -57,6 +57,12 @@ const OFFERS: Array<{
   { action: "ResetCompShareInstancePassword", label: "actResetPassword", dialog: "password" },
   { action: "UpdateCompShareStopScheduler", label: "actSchedule", dialog: "schedule" },
   { action: "DeleteCompShareStopScheduler", label: "actCancelSchedule", when: (u) => Boolean(u.StopTime) },
+  {
+    action: "CreateCompShareCustomImage",
+    label: "actMakeImage",
+    dialog: "image",
+    note: () => t("makeImageRule"),
+  },
   {
     action: "TerminateCompShareInstance",
     label: "actTerminate",
@@ -163,12 +169,14 @@ function ActionDialog({
     password: "actResetPassword",
     schedule: "actSchedule",
     terminate: "actTerminate",
+    image: "actMakeImage",
   };
   const submit = (e: Event) => {
     e.preventDefault();
     const d = new FormData(e.currentTarget as HTMLFormElement);
     const v = (k: string) => String(d.get(k) ?? "");
     if (kind === "rename") onSubmit({ Name: v("name") });
+    if (kind === "image") onSubmit({ Name: v("name"), Description: v("description") || undefined });
     if (kind === "password") onSubmit({ Password: b64(v("password")) });
     if (kind === "schedule") onSubmit({ StopTime: Math.floor(new Date(v("at")).getTime() / 1000) });
     if (kind === "terminate") onSubmit({ ReleaseUDisk: d.get("release") === "on" });
@@ -187,6 +195,16 @@ function ActionDialog({
           <Field label={t("newName")} hint={t("nameRule")}>
             <input name="name" required maxLength={63} defaultValue={inst.Name} />
           </Field>
+        )}
+        {kind === "image" && (
+          <>
+            <Field label={t("name")} hint={t("nameRule")}>
+              <input name="name" required maxLength={63} defaultValue={`${inst.Name}-image`} />
+            </Field>
+            <Field label={`${t("description")} (${t("optional")})`}>
+              <input name="description" maxLength={255} />
+            </Field>
+          </>
         )}
         {kind === "password" && (
           <Field label={t("newPassword")} hint={t("passwordRule")}>
