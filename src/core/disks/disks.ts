@@ -6,7 +6,7 @@ import type { DiskRecord, TaskRecord } from "../../domain/records.js";
 import type { Driver } from "../../drivers/driver.js";
 import type { Store } from "../../store/store.js";
 import type { CatalogIndex } from "../catalog/catalog.js";
-import { quote } from "../catalog/pricing.js";
+import { quote, roundPrice } from "../catalog/pricing.js";
 import { recordDiskEvent } from "../events.js";
 import { checkName } from "../instances/create.js";
 import type { OperationEngine } from "../instances/engine.js";
@@ -46,8 +46,6 @@ export interface PriceDelta {
   price: number;
   original: number;
 }
-
-const r4 = (n: number) => Math.round(n * 10000) / 10000;
 
 /**
  * Data disks as resources of their own: the list, create-and-attach, attach, detach, resize and
@@ -177,7 +175,7 @@ export class DiskService {
       (DISK_CHARGE_TYPES as readonly string[]).includes(d.chargeType) ? d.chargeType : inst.chargeType
     ) as ChargeType;
     const at = (size: number) => this.diskPrice(inst.gpuType, chargeType, d, size);
-    const delta = r4(at(sizeGB) - at(d.sizeGB));
+    const delta = roundPrice(at(sizeGB) - at(d.sizeGB));
     return { price: delta, original: delta };
   }
 
