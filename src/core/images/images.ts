@@ -6,7 +6,7 @@ import type { InstanceRecord } from "../../domain/records.js";
 import type { State } from "../../domain/states.js";
 import type { Driver } from "../../drivers/driver.js";
 import type { Repos, Store } from "../../store/store.js";
-import { explain } from "../instances/engine.js";
+import { explain, imageInProgress } from "../instances/engine.js";
 import type { Scope } from "../instances/scope.js";
 import { visibleOrThrow } from "../instances/scope.js";
 import type { Page } from "../paging.js";
@@ -78,7 +78,7 @@ export class ImageService {
     await this.d.store.tx(async (r) => {
       const inst = visibleOrThrow(await r.instances.get(input.uhostId), input.uhostId, scope);
       const allowed = imageableStates(inst);
-      if (inst.makingImage) throw imageInProgress(inst);
+      if (inst.makingImage) throw imageInProgress(inst, "CreateCompShareCustomImage");
       if (
         !(await r.instances.cas(
           inst.id,
@@ -130,7 +130,7 @@ export class ImageService {
 
   /** After a failed compare-and-swap: the image job, then the lock, then the state. */
   private refusal(inst: InstanceRecord, allowed: readonly State[], now: number): ApiError {
-    if (inst.makingImage) return imageInProgress(inst);
+    if (inst.makingImage) return imageInProgress(inst, "CreateCompShareCustomImage");
     return explain(inst, "CreateCompShareCustomImage", allowed, now);
   }
 
@@ -280,10 +280,6 @@ export class ImageService {
   ofInstances(imageIds: string[]): Promise<Map<string, ResolvedImage>> {
     return this.d.resolver.ofInstances(imageIds);
   }
-}
-
-function imageInProgress(inst: InstanceRecord): ApiError {
-  return new ApiError("ImageInProgress", { uhostId: inst.id, action: "CreateCompShareCustomImage" });
 }
 
 /** The caller's own live image in the request's region (another account's is not found either). */

@@ -3,7 +3,7 @@ import type { InstanceRecord } from "../../domain/records.js";
 import { STATES } from "../../domain/states.js";
 import type { State } from "../../domain/states.js";
 import { imageableStates } from "../images/rules.js";
-import { explain } from "./engine.js";
+import { explain, imageInProgress } from "./engine.js";
 import type { OperationEnv } from "./operation.js";
 import { OPERATIONS } from "./operations.js";
 
@@ -80,8 +80,7 @@ export function actionRules(inst: InstanceRecord, env: OperationEnv, freeGpusOnH
       op.Terminate.check?.(inst, { releaseUDisk: false }, "user", env),
     ),
     rule("CreateCompShareCustomImage", "", imageableStates(inst), () => {
-      if (inst.makingImage)
-        throw new ApiError("ImageInProgress", { uhostId: inst.id, action: "CreateCompShareCustomImage" });
+      if (inst.makingImage) throw imageInProgress(inst, "CreateCompShareCustomImage");
     }),
     // Data disks go through the instance's lock: attach on Running or Stopped, the rest Stopped.
     rule("CreateAndAttachCompshareDisk", "", op.AttachDisk.from),

@@ -290,8 +290,9 @@ const INSTANT_EVENTS: Record<
   DeleteCompShareStopScheduler: { kind: "schedule.cleared" },
 };
 
-function imageInProgress(inst: InstanceRecord, op: string): ApiError {
-  return new ApiError("ImageInProgress", { uhostId: inst.id, action: op });
+/** The refusal of `action` while a custom image of the instance is being made (8044). */
+export function imageInProgress(inst: Pick<InstanceRecord, "id">, action: string): ApiError {
+  return new ApiError("ImageInProgress", { uhostId: inst.id, action });
 }
 
 /** Times in event data are Unix seconds, as everywhere on the wire. */
