@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { finishJobs, makeImage } from "../images/fixtures.test-support.js";
 import { InstanceFixture, Z } from "./fixtures.test-support.js";
 
 const fx = new InstanceFixture();
@@ -69,6 +70,35 @@ describe("DescribeCompShareInstanceActions (extension)", () => {
     await callAgrees(r.get("StartCompShareInstance"), () =>
       t.call("StartCompShareInstance", { ...Z, UHostId: id }),
     );
+  });
+
+  it("while a custom image is made: 8044 for every operation, as the calls answer; instant changes stay allowed", async () => {
+    const { t } = fx;
+    const id = await fx.running();
+    await makeImage(fx, id);
+    const r = await rules(id);
+    for (const action of [
+      "StopCompShareInstance",
+      "RebootCompShareInstance",
+      "CreateCompShareCustomImage",
+      "AttachCompshareDisk",
+      "UpdateCompShareInstancePorts",
+    ])
+      assert.equal(r.get(action)?.RetCode, 8044, `${action}: ${JSON.stringify(r.get(action))}`);
+    for (const action of [
+      "ModifyCompShareInstanceName",
+      "UpdateCompShareStopScheduler",
+      "DeleteCompShareStopScheduler",
+    ])
+      assert.equal(r.get(action)?.Allowed, true, action);
+    await callAgrees(r.get("StopCompShareInstance"), () =>
+      t.call("StopCompShareInstance", { ...Z, UHostId: id }),
+    );
+    await callAgrees(r.get("RebootCompShareInstance"), () =>
+      t.call("RebootCompShareInstance", { ...Z, UHostId: id }),
+    );
+    await finishJobs(fx);
+    assert.equal((await rules(id)).get("StopCompShareInstance")?.Allowed, true);
   });
 
   it("spot: stop only with Force, no scheduled stop", async () => {

@@ -5,6 +5,7 @@ import type { State } from "../../domain/states.js";
 import { imageableStates } from "../images/rules.js";
 import { explain, imageInProgress } from "./engine.js";
 import type { OperationEnv } from "./operation.js";
+import type { OperationName } from "./operations.js";
 import { OPERATIONS } from "./operations.js";
 
 /** Instant (lock-checked, not lock-holding) changes and the states they are allowed from. */
@@ -34,8 +35,20 @@ export interface ActionRule {
  * spec, a stop time) are checked when the call is made.
  */
 export function actionRules(inst: InstanceRecord, env: OperationEnv, freeGpusOnHost: number): ActionRule[] {
-  const rule = (action: string, variant: string, from: readonly State[], check?: () => void): ActionRule => {
+  /**
+   * `heldUpBy`: the name an image job's refusal gives the call (the engine names its operation),
+   * for every Action but the instant changes, which an image job does not hold up.
+   */
+  const rule = (
+    action: string,
+    variant: string,
+    from: readonly State[],
+    check?: () => void,
+    heldUpBy?: string,
+  ): ActionRule => {
     try {
+      // As the calls themselves do: an image job is named before the lock and the state.
+      if (heldUpBy !== undefined && inst.makingImage) throw imageInProgress(inst, heldUpBy);
       const locked = inst.operation !== null && (inst.operationExpiresAt ?? 0) >= env.now;
       if (locked || !from.includes(inst.state)) throw explain(inst, action, from, env.now);
       check?.();
@@ -46,10 +59,13 @@ export function actionRules(inst: InstanceRecord, env: OperationEnv, freeGpusOnH
     }
   };
   const op = OPERATIONS;
-  if (inst.inRecycle) return [rule(op.Recover.action, "", op.Recover.from)];
+  /** An entry of the operation table, which the engine refuses during an image job. */
+  const operation = (name: OperationName, variant = "", check?: () => void, action = op[name].action) =>
+    rule(action, variant, op[name].from, check, name);
+  if (inst.inRecycle) return [operation("Recover")];
   const container = inst.instanceType === "Container";
   return [
-    rule(op.Start.action, "", op.Start.from, () => {
+    operation("Start", "", () => {
       op.Start.check?.(inst, { withoutGpu: false }, "user", env);
       if (freeGpusOnHost < inst.gpu)
         throw new ApiError("NotEnoughGpuOnHost", {
@@ -58,14 +74,12 @@ export function actionRules(inst: InstanceRecord, env: OperationEnv, freeGpusOnH
           free: freeGpusOnHost,
         });
     }),
-    rule(op.Start.action, "WithoutGpu", op.Start.from, () =>
-      op.Start.check?.(inst, { withoutGpu: true }, "user", env),
-    ),
-    rule(op.Stop.action, "", op.Stop.from, () => op.Stop.check?.(inst, { force: false }, "user", env)),
-    rule(op.Stop.action, "Force", op.Stop.from, () => op.Stop.check?.(inst, { force: true }, "user", env)),
-    rule(op.Reboot.action, "", op.Reboot.from, () => op.Reboot.check?.(inst, {}, "user", env)),
-    rule(op.Reinstall.action, "", op.Reinstall.from),
-    rule(op.Resize.action, "", op.Resize.from),
+    operation("Start", "WithoutGpu", () => op.Start.check?.(inst, { withoutGpu: true }, "user", env)),
+    operation("Stop", "", () => op.Stop.check?.(inst, { force: false }, "user", env)),
+    operation("Stop", "Force", () => op.Stop.check?.(inst, { force: true }, "user", env)),
+    operation("Reboot", "", () => op.Reboot.check?.(inst, {}, "user", env)),
+    operation("Reinstall"),
+    operation("Resize"),
     rule("ModifyCompShareInstanceName", "", INSTANT_ALLOWED.ModifyName),
     rule(
       "ResetCompShareInstancePassword",
@@ -76,19 +90,13 @@ export function actionRules(inst: InstanceRecord, env: OperationEnv, freeGpusOnH
       if (inst.chargeType === "Spot") throw new ApiError("StopSchedulerNotAllowed", { uhostId: inst.id });
     }),
     rule("DeleteCompShareStopScheduler", "", INSTANT_ALLOWED.DeleteStopScheduler),
-    rule(op.Terminate.action, "", op.Terminate.from, () =>
-      op.Terminate.check?.(inst, { releaseUDisk: false }, "user", env),
-    ),
-    rule("CreateCompShareCustomImage", "", imageableStates(inst), () => {
-      if (inst.makingImage) throw imageInProgress(inst, "CreateCompShareCustomImage");
-    }),
+    operation("Terminate", "", () => op.Terminate.check?.(inst, { releaseUDisk: false }, "user", env)),
+    rule("CreateCompShareCustomImage", "", imageableStates(inst), undefined, "CreateCompShareCustomImage"),
     // Data disks go through the instance's lock: attach on Running or Stopped, the rest Stopped.
-    rule("CreateAndAttachCompshareDisk", "", op.AttachDisk.from),
-    rule(op.AttachDisk.action, "", op.AttachDisk.from),
-    rule(op.DetachDisk.action, "", op.DetachDisk.from),
-    rule(op.ResizeDisk.action, "", op.ResizeDisk.from),
-    rule(op.UpdatePorts.action, "", op.UpdatePorts.from, () =>
-      op.UpdatePorts.check?.(inst, { http: [], tcp: [] }, "user", env),
-    ),
+    operation("AttachDisk", "", undefined, "CreateAndAttachCompshareDisk"),
+    operation("AttachDisk"),
+    operation("DetachDisk"),
+    operation("ResizeDisk"),
+    operation("UpdatePorts", "", () => op.UpdatePorts.check?.(inst, { http: [], tcp: [] }, "user", env)),
   ];
 }
