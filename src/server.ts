@@ -13,7 +13,7 @@ import { TokenBuckets } from "./api/throttle.js";
 import type { Config } from "./config.js";
 import { ConfigError, sqlitePath } from "./config.js";
 import { AccountService } from "./core/accounts/accounts.js";
-import { AuditLog, scheduleAuditRetention } from "./core/audit/audit.js";
+import { AuditLog, ensureAuditRetention } from "./core/audit/audit.js";
 import { CatalogIndex, DEFAULT_CATALOG, loadCatalog, validateCatalog } from "./core/catalog/catalog.js";
 import { SpecRules } from "./core/catalog/spec-rules.js";
 import { DiskService } from "./core/disks/disks.js";
@@ -32,7 +32,7 @@ import { recoverAtStart, syncHosts } from "./core/instances/recovery.js";
 import { InstanceTimers } from "./core/instances/timers.js";
 import type { LifecycleTimings } from "./core/instances/timings.js";
 import { DEFAULT_TIMINGS } from "./core/instances/timings.js";
-import { MonitorService } from "./core/monitor/monitor.js";
+import { MonitorService, ensureMonitorTask } from "./core/monitor/monitor.js";
 import { SecretBox, loadOrCreateMasterKey, privateDir } from "./core/secrets.js";
 import type { Services } from "./core/services.js";
 import { TaskQueue } from "./core/tasks.js";
@@ -177,14 +177,6 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   });
   const engineFor = (store: Store) => new OperationEngine(engineDeps(store));
 
-  const monitorFor = (store: Store) =>
-    new MonitorService({
-      store,
-      clock,
-      intervalMs: config.monitorIntervalSeconds * 1000,
-      retentionMs: config.monitorRetentionHours * 3600_000,
-    });
-
   let root: Awaited<ReturnType<AccountService["ensureRoot"]>> | undefined;
   const accountOptions = { defaultGpuQuota: config.security.defaultGpuQuota };
   // Start-up runs under the migration lock on PostgreSQL, so replicas starting together take turns.
@@ -199,10 +191,12 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     };
     if (Object.values(repaired).some((n) => n > 0))
       log.warn("start-up recovery repaired the store", repaired);
-    await s.tx((r) => monitorFor(s).ensureTask(r, Date.now()));
+    await s.tx(async (r) => {
+      await ensureMonitorTask(r, clock.now());
+      await ensureAuditRetention(r, clock.now());
+    });
     // Under the same lock: two replicas starting on an empty store create one root account.
     root = await new AccountService(s, secrets, clock, ids, accountOptions).ensureRoot(rootKeys);
-    await scheduleAuditRetention(s, clock, () => ids.next("task", 12));
   });
 
   const sim = config.driver === "sim" ? new SimDriver(config.simLatencyMs, Math.random, clock) : undefined;
@@ -233,7 +227,12 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const imageJobs = new ImageJobs({ store, clock, driverAttempts: timings.driverAttempts });
   const instances = new InstanceService({ ...deps, engine, driver });
   const disks = new DiskService({ store, engine, catalog: index, clock, ids, kick });
-  const monitor = monitorFor(store);
+  const monitor = new MonitorService({
+    store,
+    clock,
+    intervalMs: config.monitorIntervalSeconds * 1000,
+    retentionMs: config.monitorRetentionHours * 3600_000,
+  });
   const timers = new InstanceTimers(store, engine, clock);
   const handlers: TaskHandlers = {
     transition: (task, d) => engine.runTask(task, d),
@@ -295,12 +294,15 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
             await r.images.removeAll();
             await r.disks.removeAll();
             await r.monitor.removeAll();
-            await monitor.ensureTask(r, clock.now());
             await r.hosts.releaseAll();
             await r.instances.removeAll();
           });
           clock.reset();
-          await scheduleAuditRetention(store, clock, () => ids.next("task", 12));
+          // Due by the clock as it is now: made before the reset, the collector would wait out the offset.
+          await store.tx(async (r) => {
+            await ensureMonitorTask(r, clock.now());
+            await ensureAuditRetention(r, clock.now());
+          });
           sim.reset();
           sim.latencyMs = config.simLatencyMs;
           faults.clear();

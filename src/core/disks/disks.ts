@@ -13,6 +13,7 @@ import type { OperationEngine } from "../instances/engine.js";
 import type { Scope } from "../instances/scope.js";
 import { visibleOrThrow } from "../instances/scope.js";
 import type { TaskResult } from "../tasks.js";
+import { queueTask } from "../tasks.js";
 import {
   DISK_CHARGE_TYPES,
   checkGrow,
@@ -147,16 +148,7 @@ export class DiskService {
         if (current.state === "Deleted") return;
         throw notAvailable(current, "DeleteCompshareDisk");
       }
-      await r.tasks.insert(
-        {
-          id: this.d.ids.next("task", 12),
-          kind: "disk-release",
-          instanceId: diskId,
-          dueAt: now,
-          payload: {},
-        },
-        now,
-      );
+      await queueTask(r, this.d.ids, { kind: "disk-release", subject: diskId, dueAt: now }, now);
       await recordDiskEvent(r, disk, "disk.deleted", now);
     });
     this.d.kick();

@@ -11,6 +11,7 @@ import type { Scope } from "../instances/scope.js";
 import { visibleOrThrow } from "../instances/scope.js";
 import type { Page } from "../paging.js";
 import { checkOffset } from "../paging.js";
+import { queueTask } from "../tasks.js";
 import { recordImageEvent } from "./events.js";
 import type { ImageResolver, ResolvedImage } from "./resolve.js";
 import type { SoftwaresAsked } from "./rules.js";
@@ -118,10 +119,7 @@ export class ImageService {
         deletedAt: null,
       };
       await r.images.insert(image);
-      await r.tasks.insert(
-        { id: this.d.ids.next("task", 12), kind: "image", instanceId: id, dueAt: now, payload: {} },
-        now,
-      );
+      await queueTask(r, this.d.ids, { kind: "image", subject: id, dueAt: now }, now);
       await recordImageEvent(r, image, "image.making", now, { instanceId: inst.id, name });
     });
     this.d.kick();
@@ -198,10 +196,7 @@ export class ImageService {
         });
       }
       await r.images.removeShares(id);
-      await r.tasks.insert(
-        { id: this.d.ids.next("task", 12), kind: "image-remove", instanceId: id, dueAt: now, payload: {} },
-        now,
-      );
+      await queueTask(r, this.d.ids, { kind: "image-remove", subject: id, dueAt: now }, now);
       await recordImageEvent(r, image, "image.deleted", now, { name: image.name });
     });
     this.d.kick();

@@ -13,6 +13,7 @@ import { recordInstanceEvent } from "../events.js";
 import type { ImageResolver } from "../images/resolve.js";
 import type { SecretBox } from "../secrets.js";
 import type { TaskResult } from "../tasks.js";
+import { queueTask } from "../tasks.js";
 import { computeOf } from "./compute.js";
 import type { DriverJob, OperationDef, OperationEnv } from "./operation.js";
 import type { InputOf, OperationName } from "./operations.js";
@@ -71,7 +72,7 @@ export class OperationEngine {
     now: number,
     payload: Record<string, unknown> = {},
   ): Promise<void> {
-    await r.tasks.insert({ id: this.deps.ids.next("task", 12), kind, instanceId, dueAt, payload }, now);
+    await queueTask(r, this.deps.ids, { kind, subject: instanceId, dueAt, payload }, now);
   }
 
   /** Queues the task that finishes `op` (Create takes its lock by inserting the row). */
