@@ -1,3 +1,4 @@
+import type { ImageRecord } from "../domain/images.js";
 import type { EventRecord, EventResourceType, InstanceRecord } from "../domain/records.js";
 import type { Repos } from "../store/store.js";
 
@@ -80,4 +81,28 @@ export function recordDiskEvent(
   data: Record<string, unknown> = {},
 ): Promise<void> {
   return recordEvent(r, "disk", { ...disk, projectId: disk.projectId ?? "" }, kind, at, data);
+}
+
+/** The kinds of image events. */
+export type ImageEventKind =
+  | "image.making"
+  | "image.available"
+  | "image.failed"
+  | "image.updated"
+  | "image.shared"
+  | "image.unshared"
+  | "image.deleted";
+
+/**
+ * Records an image event in the caller's transaction, like {@link recordInstanceEvent}. It is
+ * announced in the project of the instance the image came from.
+ */
+export function recordImageEvent(
+  r: Repos,
+  image: Pick<ImageRecord, "id" | "accountId" | "projectId">,
+  kind: ImageEventKind,
+  at: number,
+  data: Record<string, unknown> = {},
+): Promise<void> {
+  return recordEvent(r, "image", image, kind, at, data);
 }

@@ -4,8 +4,8 @@ import type { TaskRecord } from "../../domain/records.js";
 import type { CaptureProgress, CapturedImage, Driver } from "../../drivers/driver.js";
 import type { Store } from "../../store/store.js";
 import { DEFAULT_BOOT_GB } from "../catalog/spec-rules.js";
+import { recordImageEvent } from "../events.js";
 import type { TaskResult } from "../tasks.js";
-import { recordImageEvent } from "./events.js";
 
 /** What the image jobs are built from (by the composition root). */
 export interface ImageJobsDeps {
