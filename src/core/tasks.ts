@@ -9,6 +9,14 @@ import type { Repos, Store } from "../store/store.js";
  */
 export type TaskResult = { done: true; note?: string } | { retryInMs: number; reason?: string };
 
+/**
+ * A failed driver step (an operation's, an image capture's) is tried again after 200 ms, 400 ms,
+ * 800 ms…: the one backoff of driver retries, until the caller's attempts run out.
+ */
+export function retryDriverStep(attempts: number, reason: string): TaskResult {
+  return { retryInMs: 200 * 2 ** attempts, reason };
+}
+
 /** Core's handler for one kind of task; the worker supplies the driver. */
 export type TaskHandler = (task: TaskRecord, driver: Driver) => Promise<TaskResult>;
 

@@ -13,7 +13,7 @@ import { recordInstanceEvent } from "../events.js";
 import type { ImageResolver } from "../images/resolve.js";
 import type { SecretBox } from "../secrets.js";
 import type { TaskResult } from "../tasks.js";
-import { queueTask } from "../tasks.js";
+import { queueTask, retryDriverStep } from "../tasks.js";
 import { computeOf } from "./compute.js";
 import type { DriverJob, OperationDef, OperationEnv } from "./operation.js";
 import type { InputOf, OperationName } from "./operations.js";
@@ -177,7 +177,7 @@ export class OperationEngine {
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       if (task.attempts < this.deps.timings.driverAttempts)
-        return { retryInMs: 200 * 2 ** task.attempts, reason: `${name}: ${reason}` };
+        return retryDriverStep(task.attempts, `${name}: ${reason}`);
       await this.finish(task, name, def, { ok: false, reason });
       return { done: true, note: `${name} failed: ${reason}` };
     }
