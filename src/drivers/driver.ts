@@ -161,3 +161,22 @@ export type DriverOp =
   | "syncDisks"
   | "deleteDisk"
   | "image";
+
+/** A fault injected into driver calls: fail the next `count` calls of `op`, or each with a probability. */
+export interface DriverFault {
+  op: DriverOp;
+  message: string;
+  count?: number;
+  probability?: number;
+}
+
+/**
+ * Monitoring readings (percent) the emulator pins for an instance instead of the sim driver's
+ * deterministic wave (the sim driver takes them; core's emulator controls hand them over).
+ */
+export interface SimLoad {
+  cpu?: number;
+  memory?: number;
+  gpu?: number;
+  gpuMemory?: number;
+}
