@@ -5,10 +5,9 @@ import type { EventFeed, EventFilter, EventGap, EventStream } from "../core/even
 import { badParam } from "../domain/errors.js";
 import type { Logger } from "../log.js";
 import { decodeParams } from "../protocol/params.js";
-import type { ParamTree } from "../protocol/params.js";
 import { coerce, f } from "../protocol/schema.js";
 import type { GatewayDeps } from "./gateway.js";
-import { authenticateRequest, renderError } from "./gateway.js";
+import { authenticateRequest, ownParams, renderError, sendEnvelope } from "./gateway.js";
 
 export interface EventsRouteDeps {
   /** Authentication (with its throttles and audit) and the accounts, as for every Action. */
@@ -27,7 +26,6 @@ const SCHEMA = {
   /** Where a client that cannot send the Last-Event-ID header resumes (the header wins). */
   LastEventId: f.int({ min: 0 }),
 };
-const COMMON = new Set(["PublicKey", "Signature", "ProjectId", "Region", "Zone", "Action"]);
 
 /**
  * `GET /events`: Server-Sent Events for a caller authenticated like an Action (a signed query).
@@ -45,14 +43,7 @@ export async function serveEvents(
   try {
     opened = await openStream(deps, req, requestId, client);
   } catch (e) {
-    const r = renderError(deps.log, requestId, "Events", e);
-    const payload = JSON.stringify(r.body);
-    res.writeHead(200, {
-      "Content-Type": "application/json; charset=utf-8",
-      "Content-Length": Buffer.byteLength(payload),
-      "X-UCLOUD-REQUEST-UUID": requestId,
-    });
-    res.end(payload);
+    sendEnvelope(res, requestId, renderError(deps.log, requestId, "Events", e).body);
     return;
   }
   const { stream, gap } = opened;
@@ -117,9 +108,7 @@ async function openStream(
     decoded.signParams,
   );
   const accounts = deps.gateway.services.accounts;
-  const tree: ParamTree = Object.create(null);
-  for (const [k, v] of Object.entries(decoded.tree)) if (!COMMON.has(k)) tree[k] = v;
-  const p = coerce(SCHEMA, tree, { unknown: [] });
+  const p = coerce(SCHEMA, ownParams(decoded.tree), { unknown: [] });
   const projectId = decoded.tree.ProjectId;
   if (projectId !== undefined && typeof projectId !== "string")
     throw badParam("ProjectId", "must be a string");

@@ -1,11 +1,11 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { Server as TlsServer } from "node:https";
 import type { Logger } from "../log.js";
 import type { GatewayDeps } from "./gateway.js";
-import { clientAddress, handleApi } from "./gateway.js";
+import { clientAddress, handleApi, renderError, sendEnvelope } from "./gateway.js";
 
 /** PEM certificate chain and private key for HTTPS. */
 export interface TlsFiles {
@@ -128,11 +128,17 @@ export function createHttpServer(deps: HttpDeps): Server {
       );
       return;
     }
-    Promise.resolve(route.handle(req, res, clientAddress(req, deps.trustProxy ?? false))).catch((e) => {
-      log.error("unhandled", { err: e });
-      if (!res.headersSent) res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ Action: "Response", RetCode: 130, Message: "Internal error" }));
-    });
+    const client = clientAddress(req, deps.trustProxy ?? false);
+    // A handler that throws at once is caught like one that rejects.
+    Promise.resolve()
+      .then(() => route.handle(req, res, client))
+      .catch((e) => {
+        // The one renderer logs it with a request id and answers InternalError from the error table.
+        const requestId = randomUUID();
+        const r = renderError(log, requestId, "", e);
+        if (res.headersSent) res.end();
+        else sendEnvelope(res, requestId, r.body);
+      });
   };
   const server = deps.tls
     ? (createTlsServer({ ...options, cert: deps.tls.cert, key: deps.tls.key }, handler) as unknown as Server)
