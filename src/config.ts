@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 
 /** Every configuration key, its default and its check. README's configuration table lists these. */
 export interface Config {
@@ -223,11 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     if (mustExist && !existsSync(p)) throw new ConfigError(`${k}: file ${p} does not exist`);
     return p;
   }
-  const catalog = get("OCS_CATALOG");
-  const catalogPath =
-    catalog === undefined ? undefined : isAbsolute(catalog) ? catalog : resolve(cwd, catalog);
-  if (catalogPath !== undefined && !existsSync(catalogPath))
-    throw new ConfigError(`OCS_CATALOG: file ${catalogPath} does not exist`);
+  const catalogPath = optionalPath("OCS_CATALOG", true);
   const logLevel = get("OCS_LOG_LEVEL") ?? "info";
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     throw new ConfigError(`OCS_LOG_LEVEL: must be debug, info, warn or error, got "${logLevel}"`);

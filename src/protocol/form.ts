@@ -25,19 +25,13 @@ export function flatten(params: Record<string, ParamValue>, prefix = ""): Record
         if (item === null || item === undefined) return;
         if (typeof item === "object")
           Object.assign(out, flatten(item as Record<string, ParamValue>, `${key}.${i}`));
-        else out[`${key}.${i}`] = scalar(item);
+        else out[`${key}.${i}`] = String(item);
       });
     } else if (typeof v === "object") {
       Object.assign(out, flatten(v, key));
     } else {
-      out[key] = scalar(v);
+      out[key] = String(v);
     }
   }
   return out;
-}
-
-function scalar(v: string | number | boolean): string {
-  if (typeof v === "boolean") return v ? "true" : "false";
-  if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(v);
-  return v;
 }

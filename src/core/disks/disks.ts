@@ -157,9 +157,8 @@ export class DiskService {
   /** GetCompShareAttachedDiskUpgradePrice: what growing an attached disk adds per charge unit. */
   async upgradePrice(scope: Scope, uhostId: string, diskId: string, sizeGB: number): Promise<PriceDelta> {
     const inst = visibleOrThrow(await this.d.store.instances.get(uhostId), uhostId, scope);
-    const d = await this.d.store.disks.get(diskId);
-    if (!d || d.state === "Deleted" || d.projectId !== scope.project.id)
-      throw new ApiError("DiskNotFound", { diskId });
+    // The disk is found by its project, whatever zone was sent (the instance's zone was checked).
+    const d = diskOrThrow(await this.d.store.disks.get(diskId), diskId, { ...scope, zone: undefined });
     if (d.instanceId !== inst.id) throw new ApiError("DiskNotAttached", { diskId, uhostId });
     const type = this.d.catalog.gpuType(inst.gpuType);
     checkGrow(d, d.isBoot ? type?.bootDisk : type?.dataDisk, sizeGB, "DiskSpace");

@@ -4,6 +4,7 @@ import type { InstanceRecord, TaskRecord } from "../../domain/records.js";
 import type { Driver, InstanceSample, SampleTarget } from "../../drivers/driver.js";
 import type { Repos, Store } from "../../store/store.js";
 import type { Scope } from "../instances/scope.js";
+import { visibleOrThrow } from "../instances/scope.js";
 import type { TaskResult } from "../tasks.js";
 import { ensureRecurringTask } from "../tasks.js";
 
@@ -118,15 +119,9 @@ export class MonitorService {
     if (from > to) throw badParam("StartTime", "must not be after EndTime");
     const out: Array<{ inst: InstanceRecord; samples: Sample[] }> = [];
     for (const id of [...new Set(q.ids)]) {
-      const inst = await this.d.store.instances.get(id);
-      if (
-        !inst ||
-        inst.projectId !== scope.project.id ||
-        inst.inRecycle ||
-        inst.region !== scope.region ||
-        (scope.zone !== undefined && inst.zone !== scope.zone)
-      )
-        throw new ApiError("InstanceNotFound", { uhostId: id });
+      const inst = visibleOrThrow(await this.d.store.instances.get(id), id, scope);
+      // Unlike the other instance reads, the Region sent must be the instance's (README).
+      if (inst.region !== scope.region) throw new ApiError("InstanceNotFound", { uhostId: id });
       const rows = await this.d.store.monitor.range(id, from, to);
       out.push({ inst, samples: thin(rows.map((r) => ({ at: r.at, data: r.data as Sample["data"] }))) });
     }
