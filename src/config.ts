@@ -87,7 +87,8 @@ export interface SecurityConfig {
 /** Raised for bad configuration; the message names the key. Stops the server at start. */
 export class ConfigError extends Error {}
 
-const KEYS = [
+/** Every key the configuration reads (README's configuration table lists exactly these). */
+export const CONFIG_KEYS = [
   "OCS_HOST",
   "OCS_PORT",
   "OCS_DATA_DIR",
@@ -131,7 +132,7 @@ const KEYS = [
   "OCS_AUDIT_RETENTION_DAYS",
   "OCS_DEFAULT_GPU_QUOTA",
 ] as const;
-type Key = (typeof KEYS)[number];
+type Key = (typeof CONFIG_KEYS)[number];
 
 /**
  * Reads configuration from the environment, over an optional JSON config file with the same keys
@@ -153,7 +154,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       throw new ConfigError(`OCS_CONFIG: ${path} must hold a JSON object`);
     }
     for (const [k, v] of Object.entries(parsed)) {
-      if (!(KEYS as readonly string[]).includes(k)) throw new ConfigError(`${k}: unknown key in ${path}`);
+      if (!(CONFIG_KEYS as readonly string[]).includes(k))
+        throw new ConfigError(`${k}: unknown key in ${path}`);
       if (typeof v !== "string" && typeof v !== "number")
         throw new ConfigError(`${k}: must be a string or number in ${path}`);
       fileValues[k as Key] = String(v);
