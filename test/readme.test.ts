@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ACTIONS } from "../src/actions/registry.js";
+import { runOcs } from "../src/cli/ocs.test-support.js";
 import { CONFIG_KEYS, loadConfig } from "../src/config.js";
 import { ERRORS } from "../src/domain/errors.js";
 import { WORKING_COMMANDS } from "./conformance/cli/commands.js";
@@ -56,6 +57,32 @@ describe("README", () => {
     ]);
     const byName = (a: string[], b: string[]) => (a[0] as string).localeCompare(b[0] as string);
     assert.deepEqual([...rows].sort(byName), [...expected].sort(byName));
+  });
+
+  it("its CLI section lists every ocs command", async () => {
+    const help = await runOcs(["--help"]);
+    assert.equal(help.code, 0, help.err);
+    // `ocs --help` lists every leaf command (`  ocs instance monitor <UHostId>   Shows …`), then examples.
+    const list = help.out.slice(help.out.indexOf("\nCommands"), help.out.indexOf("\nExamples"));
+    const commands = [...list.matchAll(/^ {2}(ocs(?: [a-z-]+)+)/gm)].map((m) => m[1] as string);
+    assert.ok(commands.length > 40, `${commands.length} commands`);
+    const section = README.slice(
+      README.indexOf("\n## CLI\n"),
+      README.indexOf("\n## The official CompShare CLI"),
+    );
+    // README groups them: `ocs instance list|get|create|start [--without-gpu]|…`, several to a line.
+    const groups = [...section.matchAll(/(?:^|\| )(ocs [^|\n]*(?:\|[^|\n]*)*?)(?= \| ocs |\n)/gm)].map(
+      (m) => m[1] as string,
+    );
+    const missing = commands.filter((c) => {
+      const words = c.split(" ");
+      const last = words.pop() as string;
+      const prefix = `${words.join(" ")} `;
+      return !groups.some(
+        (g) => g.startsWith(prefix) && new RegExp(`(^| |\\|)${last}( |\\||$)`).test(g.slice(prefix.length)),
+      );
+    });
+    assert.deepEqual(missing, []);
   });
 
   it("its official-CLI table marks as working exactly the commands the CLI suites prove", () => {
