@@ -279,4 +279,30 @@ describe("the web console in Chromium", { ...chromiumSkip(), timeout: 180_000 },
     await signIn({ publicKey: pub, privateKey: priv });
     await page.getByText("This public key is unknown to the server").waitFor();
   });
+
+  scenario(
+    "an operator sets an account's quotas and disables it: its other keys stop signing in too",
+    async () => {
+      await signIn();
+      await page.getByRole("link", { name: "Accounts" }).click();
+      const panel = page.getByRole("region", { name: "lab-user" });
+      await panel.getByRole("button", { name: "Quotas" }).click();
+      await page.getByRole("dialog").getByLabel("GPU quota").fill("3");
+      await page.getByRole("dialog").getByRole("button", { name: "Confirm" }).click();
+      await panel.getByText("GPU quota 3").waitFor();
+      // A second key of the account, still enabled.
+      await panel.getByRole("button", { name: "New key" }).click();
+      const pub = await page.locator("[data-testid=new-public-key]").innerText();
+      const priv = await page.locator("[data-testid=new-private-key]").innerText();
+      await page.getByRole("button", { name: "Done" }).click();
+      await panel.getByRole("button", { name: "Disable account" }).click();
+      await panel.getByRole("button", { name: "Enable account" }).waitFor();
+      const accounts = (await t.call("AdminDescribeAccounts")).AccountSet as Array<Record<string, unknown>>;
+      const lab = accounts.find((a) => a.Name === "lab-user");
+      assert.deepEqual([lab?.Disabled, lab?.GpuQuota], [true, 3]);
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await signIn({ publicKey: pub, privateKey: priv });
+      await page.getByText("This public key is unknown to the server").waitFor();
+    },
+  );
 });

@@ -87,12 +87,28 @@ export function Accounts() {
               >
                 {t("newProject")}
               </button>
+              <button type="button" class="small" onClick={() => setAsking({ kind: "quotas", account: a })}>
+                {t("quotas")}
+              </button>
+              {/* The root account cannot be disabled (the server says so too). */}
+              {!a.IsRoot && (
+                <button
+                  type="button"
+                  class="small"
+                  onClick={() =>
+                    call("AdminUpdateAccount", { AccountId: a.AccountId, Disabled: !a.Disabled })
+                  }
+                >
+                  {a.Disabled ? t("enableAccount") : t("disableAccount")}
+                </button>
+              )}
             </span>
           }
         >
           <p class="muted">
-            <code>{a.AccountId}</code> · {t("instancesCount")} {a.InstanceCount} / {t("quota")}{" "}
-            {a.InstanceQuota} · {t("created")} {time(a.CreateTime)}
+            <code>{a.AccountId}</code> {a.Disabled && <span class="tag bad">{t("disabled")}</span>} ·{" "}
+            {t("instancesCount")} {a.InstanceCount} / {t("quota")} {a.InstanceQuota} · {t("gpuQuota")}{" "}
+            {a.GpuQuota} · {t("created")} {time(a.CreateTime)}
           </p>
           <div class="two">
             <div>
@@ -140,7 +156,13 @@ export function Accounts() {
       ))}
       {asking && (
         <Dialog
-          title={asking.kind === "account" ? t("newAccount") : t("newProject")}
+          title={
+            asking.kind === "account"
+              ? t("newAccount")
+              : asking.kind === "quotas"
+                ? t("quotas")
+                : t("newProject")
+          }
           onClose={() => setAsking(undefined)}
         >
           <form
