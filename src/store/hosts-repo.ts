@@ -1,3 +1,4 @@
+import type { HostSpec } from "../domain/catalog.js";
 import type { HostRecord, HostRoom } from "../domain/records.js";
 import type { Db, Row } from "./db.js";
 
@@ -22,14 +23,8 @@ const hostFromRow = (r: Row): HostRecord => ({
 export class HostsRepo {
   constructor(private readonly db: Db) {}
 
-  async upsert(h: {
-    id: string;
-    zone: string;
-    gpuType: string;
-    gpus: number;
-    cpu: number;
-    memoryMB: number;
-  }): Promise<void> {
+  /** A catalog host: added, or its capacity brought up to date. */
+  async upsert(h: HostSpec): Promise<void> {
     const existing = await this.db.all("SELECT id FROM hosts WHERE id = ?", [h.id]);
     if (existing.length === 0) {
       await this.db.run(
