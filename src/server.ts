@@ -12,6 +12,7 @@ import { SpecRules } from "./core/catalog/spec-rules.js";
 import { EmulatorService } from "./core/emulator/emulator.js";
 import { FaultTable } from "./core/emulator/faults.js";
 import { OperationEngine } from "./core/instances/engine.js";
+import { FleetSync } from "./core/instances/fleet.js";
 import { InstanceService } from "./core/instances/instances.js";
 import { InstanceReconciliation } from "./core/instances/reconcile.js";
 import { recoverAtStart, syncHosts } from "./core/instances/recovery.js";
@@ -30,6 +31,8 @@ import { DockerDriver } from "./drivers/docker/docker-driver.js";
 import { discoverGpus, findDriverFiles } from "./drivers/docker/gpus.js";
 import type { HostGpu } from "./drivers/docker/gpus.js";
 import type { Driver } from "./drivers/driver.js";
+import { contextNamespace, loadKubeConfig } from "./drivers/kubernetes/client.js";
+import { KubernetesDriver } from "./drivers/kubernetes/kubernetes-driver.js";
 import { SimDriver } from "./drivers/sim/sim-driver.js";
 import type { Logger } from "./log.js";
 import { createLogger } from "./log.js";
@@ -114,6 +117,31 @@ function dockerDriver(config: Config, catalog: Catalog, storeId: string): Docker
 }
 
 /**
+ * The kubernetes driver: the cluster from KUBECONFIG (or the pod's service account); its GPU
+ * nodes are the hosts, so the catalog's `hosts` are not used.
+ */
+function kubernetesDriver(config: Config, storeId: string): KubernetesDriver {
+  const k = config.kubernetes;
+  let kubeConfig: ReturnType<typeof loadKubeConfig>;
+  try {
+    kubeConfig = loadKubeConfig(k.kubeconfig);
+  } catch (e) {
+    throw new ConfigError(`KUBECONFIG: OCS_DRIVER=kubernetes: ${(e as Error).message}`);
+  }
+  return new KubernetesDriver({
+    kubeConfig,
+    namespace: k.namespace ?? contextNamespace(kubeConfig),
+    storeId,
+    storageClass: k.storageClass,
+    serviceType: k.serviceType,
+    accessHost: k.accessHost,
+    scheduleTimeoutMs: k.scheduleTimeoutSeconds * 1000,
+    startTimeoutMs: k.startTimeoutSeconds * 1000,
+    persistPaths: k.persistPaths,
+  });
+}
+
+/**
  * The composition root: config → store → driver → core services → worker → HTTP. Nothing here is
  * global, so a test builds a whole server in-process (with `port: 0`).
  */
@@ -146,7 +174,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   let root: Awaited<ReturnType<AccountService["ensureRoot"]>> | undefined;
   // Start-up runs under the migration lock on PostgreSQL, so replicas starting together take turns.
   const store = await openStore(storeLocation(config), async (s) => {
-    await syncHosts(s, catalog);
+    // With the kubernetes driver the hosts are the cluster's nodes (synced by the reconciler).
+    if (config.driver !== "kubernetes") await syncHosts(s, catalog);
     const repaired = await recoverAtStart(s, catalog, engineFor(s), {
       releaseAllClaims: s.dialect === "sqlite",
       now: Date.now(),
@@ -162,7 +191,11 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     config.driver === "docker"
       ? dockerDriver(config, catalog, await store.meta.storeId(() => randomId("store", 12)))
       : undefined;
-  const driver: Driver = (sim ?? docker) as Driver;
+  const kubernetes =
+    config.driver === "kubernetes"
+      ? kubernetesDriver(config, await store.meta.storeId(() => randomId("store", 12)))
+      : undefined;
+  const driver: Driver = (sim ?? docker ?? kubernetes) as Driver;
 
   const engine = engineFor(store);
   const accounts = new AccountService(store, secrets, clock, ids);
@@ -208,12 +241,15 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     });
   }
 
-  const reconciler = docker
+  const real = docker ?? kubernetes;
+  const reconciler = real
     ? new Reconciler(
-        docker,
+        real,
         new InstanceReconciliation(store, engine, clock),
         log.child({ component: "reconciler" }),
-        docker,
+        real,
+        undefined,
+        kubernetes ? new FleetSync(store, index) : undefined,
       )
     : undefined;
   const faults = new FaultTable();

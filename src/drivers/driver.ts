@@ -9,6 +9,8 @@ export interface RuntimeSpec {
   cpu: number;
   memoryMB: number;
   hostId: string;
+  /** Size of the system disk (drivers that provision it as a volume of its own use it). */
+  systemDiskGB?: number;
   dataDisks: Array<{ id: string; sizeGB: number }>;
   password: string;
 }
@@ -23,6 +25,29 @@ export interface Access {
 export interface Observed {
   exists: boolean;
   running: boolean;
+}
+
+/**
+ * One GPU server of a fleet the driver itself knows (the kubernetes driver: a node with
+ * `nvidia.com/gpu`), as plain data; core maps it onto a catalog GPU type and zone and keeps the
+ * hosts table in line with it.
+ */
+export interface FleetNode {
+  name: string;
+  /** The GPU type the operator labelled the node with (a catalog GPU type name), if any. */
+  gpuType?: string;
+  /** The GPU model the node reports (NVIDIA GPU feature discovery's product label), if any. */
+  gpuProduct?: string;
+  /** The zone the node is labelled with, if any. */
+  zone?: string;
+  /** GPUs, whole CPUs and MB this install may use: allocatable minus other workloads' requests. */
+  gpus: number;
+  cpu: number;
+  memoryMB: number;
+  /** False while nothing new may be placed on it (NotReady, cordoned, tainted). */
+  schedulable: boolean;
+  /** Why it is not schedulable, for the log. */
+  reason?: string;
 }
 
 /**
@@ -50,6 +75,13 @@ export interface Driver {
    * why the watch itself is failing (it keeps retrying).
    */
   watch?(onGone: (id: string, why: string) => void, onError?: (e: Error) => void): () => void;
+  /**
+   * Present when the driver, not the catalog, knows the GPU servers: the fleet now. Core syncs
+   * it into the hosts table, and keeps it current through `watchFleet`.
+   */
+  fleet?(): Promise<FleetNode[]>;
+  /** Calls `onChange` with the whole fleet whenever it changes (joins, leaves, NotReady, usage). */
+  watchFleet?(onChange: (nodes: FleetNode[]) => void, onError?: (e: Error) => void): () => void;
 }
 
 export type DriverOp = "create" | "start" | "stop" | "reboot" | "reinstall" | "destroy";

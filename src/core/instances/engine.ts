@@ -244,6 +244,7 @@ export class OperationEngine {
           cpu: compute.cpu,
           memoryMB: compute.memory,
           hostId: inst.hostId ?? "",
+          systemDiskGB: disks.find((d) => d.isBoot)?.sizeGB,
           dataDisks: disks
             .filter((d) => !d.isBoot && d.state === "InUse")
             .map((d) => ({ id: d.id, sizeGB: d.sizeGB })),

@@ -1,0 +1,503 @@
+import type { KubeConfig, V1Pod, V1Service } from "@kubernetes/client-node";
+import { CoreV1Api } from "@kubernetes/client-node";
+import { UnsupportedByRuntime } from "../../domain/errors.js";
+import type { Access, Driver, FleetNode, Observed, RuntimeSpec } from "../driver.js";
+import type { Verdict } from "./client.js";
+import { describeError, follow, unless } from "./client.js";
+import type { ServiceType } from "./objects.js";
+import {
+  GPU_RESOURCE,
+  LABELS,
+  STOP_GRACE_SECONDS,
+  claimFor,
+  dataClaimName,
+  podFor,
+  podName,
+  secretFor,
+  secretName,
+  serviceFor,
+  serviceName,
+  systemClaimName,
+} from "./objects.js";
+import { ClusterView, fleetOf, podGone } from "./view.js";
+
+export interface KubernetesOptions {
+  kubeConfig: KubeConfig;
+  /** Where instances' pods, volume claims, services and secrets live. */
+  namespace: string;
+  /** Everything is labelled with it; only this store's objects are listed, watched or removed. */
+  storeId: string;
+  /** For the volume claims; absent: the cluster's default storage class. */
+  storageClass?: string;
+  serviceType: ServiceType;
+  /** The address users reach instances on (a node's address when absent). */
+  accessHost?: string;
+  /** How long a pod may stay unscheduled before its start fails with the scheduler's reason. */
+  scheduleTimeoutMs: number;
+  /** How long a scheduled pod may take to run (image pulls included). */
+  startTimeoutMs: number;
+  /** Paths of an instance's filesystem kept on its system disk. */
+  persistPaths: string[];
+}
+
+/** Size of a system disk when the spec has none (core always gives one). */
+const DEFAULT_SYSTEM_GB = 20;
+/** How long a deleted pod or claim may take to go (the grace period, then the kubelet's cleanup). */
+const GONE_TIMEOUT_MS = (STOP_GRACE_SECONDS + 50) * 1000;
+/** Container states that do not get better by waiting. */
+const HOPELESS = new Set([
+  "ErrImagePull",
+  "ImagePullBackOff",
+  "InvalidImageName",
+  "CreateContainerConfigError",
+  "CreateContainerError",
+  "RunContainerError",
+  "CrashLoopBackOff",
+]);
+
+/**
+ * One instance = a labelled pod on a GPU node of a Kubernetes cluster, with a volume claim for
+ * its system disk (the persisted paths of its filesystem), one per data disk at /mnt/<DiskId>, a
+ * Service for SSH and a Secret with its root password. Stop deletes the pod (its GPUs go back to
+ * the node); Start makes it again on the same node. The fleet is the cluster's GPU nodes, watched
+ * with informers together with every pod, so capacity counts other workloads and an instance
+ * whose pod ends, is deleted or evicted, or whose node is lost, is reported gone.
+ */
+export class KubernetesDriver implements Driver {
+  readonly name = "kubernetes";
+  readonly core: CoreV1Api;
+  private view: ClusterView | undefined;
+  private viewStarting: Promise<void> | undefined;
+  private readonly goneListeners = new Set<{
+    gone: (id: string, why: string) => void;
+    error?: (e: Error) => void;
+  }>();
+  private readonly fleetListeners = new Set<{
+    change: (n: FleetNode[]) => void;
+    error?: (e: Error) => void;
+  }>();
+  private fleetTimer: NodeJS.Timeout | undefined;
+  /** Pods on lost nodes being deleted, so repeated events delete each once. */
+  private readonly losing = new Set<string>();
+
+  constructor(readonly opts: KubernetesOptions) {
+    this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
+  }
+
+  private get ns(): string {
+    return this.opts.namespace;
+  }
+
+  private labels(id: string): Record<string, string> {
+    return { [LABELS.store]: this.opts.storeId, [LABELS.instance]: id };
+  }
+
+  async create(spec: RuntimeSpec): Promise<void> {
+    await this.ensureObjects(spec);
+  }
+
+  async start(spec: RuntimeSpec, gpus: number[]): Promise<Access | undefined> {
+    try {
+      await this.ensureObjects(spec);
+      const want = podFor(spec, gpus.length, this.opts);
+      // A repeated start finds its pod already made; one of another shape (GPUs, spec, volumes) or
+      // one that ended is replaced.
+      const pod = await this.readPod(spec.id);
+      const reuse = pod !== undefined && !podGone(pod) && this.sameShape(pod, want);
+      if (pod && !reuse) await this.deletePod(spec.id, 0);
+      if (!reuse) await this.core.createNamespacedPod({ namespace: this.ns, body: want });
+      const running = await this.waitRunning(spec.id);
+      return await this.access(running);
+    } catch (e) {
+      // A pod that could not run must not keep the node's GPUs held: the start is rolled back.
+      await this.deletePod(spec.id, 0).catch(() => {});
+      throw new Error(describeError(e));
+    }
+  }
+
+  async stop(id: string): Promise<void> {
+    await this.call(() => this.deletePod(id));
+  }
+
+  async reboot(id: string): Promise<void> {
+    await this.call(async () => {
+      const pod = await this.readPod(id);
+      if (!pod || pod.status?.phase !== "Running" || podGone(pod))
+        throw new Error(`instance ${id} is not running`);
+      await this.deletePod(id);
+      // The same pod again: its spec, less what the API server set on it, and back to the scheduler.
+      const { nodeName: _bound, ...spec } = pod.spec ?? { containers: [] };
+      await this.core.createNamespacedPod({
+        namespace: this.ns,
+        body: {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: pod.metadata?.name, labels: pod.metadata?.labels },
+          spec,
+        },
+      });
+      await this.waitRunning(id);
+    });
+  }
+
+  async reinstall(spec: RuntimeSpec): Promise<void> {
+    await this.call(async () => {
+      await this.deletePod(spec.id);
+      await this.deleteClaim(systemClaimName(spec.id));
+      await this.ensureObjects(spec);
+    });
+  }
+
+  async destroy(id: string, opts: { releaseDataDisks: boolean; dataDiskIds: string[] }): Promise<void> {
+    await this.call(async () => {
+      await this.deletePod(id, 0);
+      await unless(this.core.deleteNamespacedService({ name: serviceName(id), namespace: this.ns }), 404);
+      await unless(this.core.deleteNamespacedSecret({ name: secretName(id), namespace: this.ns }), 404);
+      await this.deleteClaim(systemClaimName(id));
+      if (opts.releaseDataDisks) for (const d of opts.dataDiskIds) await this.deleteClaim(dataClaimName(d));
+    });
+  }
+
+  async inspect(id: string): Promise<Observed> {
+    // The informers' cache answers "running" without a call (the reconciler's sweep asks for
+    // every running instance); anything else is confirmed with the API, as the cache may lag.
+    const cached = this.view?.synced ? this.view.pods.get(podName(id), this.ns) : undefined;
+    if (cached && cached.status?.phase === "Running" && !podGone(cached))
+      return { exists: true, running: true };
+    return this.call(async () => {
+      const pod = await this.readPod(id);
+      const live = pod !== undefined && !pod.metadata?.deletionTimestamp;
+      const running = live && pod?.status?.phase === "Running" && !podGone(pod);
+      if (live) return { exists: true, running };
+      const claim = await unless(
+        this.core.readNamespacedPersistentVolumeClaim({ name: systemClaimName(id), namespace: this.ns }),
+        404,
+      );
+      return { exists: claim !== undefined && !claim.metadata?.deletionTimestamp, running: false };
+    });
+  }
+
+  async list(): Promise<string[]> {
+    return this.call(async () => {
+      const labelSelector = `${LABELS.store}=${this.opts.storeId},${LABELS.instance}`;
+      const q = { namespace: this.ns, labelSelector };
+      const lists = await Promise.all([
+        this.core.listNamespacedPod(q),
+        this.core.listNamespacedPersistentVolumeClaim(q),
+        this.core.listNamespacedService(q),
+        this.core.listNamespacedSecret(q),
+      ]);
+      const ids = new Set<string>();
+      for (const l of lists) {
+        for (const o of l.items) {
+          if (o.metadata?.deletionTimestamp) continue;
+          const id = o.metadata?.labels?.[LABELS.instance];
+          if (id) ids.add(id);
+        }
+      }
+      return [...ids];
+    });
+  }
+
+  /** The running pod's password comes from its Secret at start; a running one cannot be reached. */
+  async setPassword(): Promise<void> {
+    throw new UnsupportedByRuntime(
+      "on Kubernetes the password is applied when the instance starts (a running pod is not entered from outside)",
+    );
+  }
+
+  /** Data disks' volume claims of this store, by disk id (for the reconciler's garbage collection). */
+  async volumes(): Promise<string[]> {
+    return this.call(async () => {
+      const l = await this.core.listNamespacedPersistentVolumeClaim({
+        namespace: this.ns,
+        labelSelector: `${LABELS.store}=${this.opts.storeId},${LABELS.role}=data`,
+      });
+      return l.items.map((c) => c.metadata?.labels?.[LABELS.disk] as string).filter(Boolean);
+    });
+  }
+
+  async removeDataVolume(diskId: string): Promise<void> {
+    await this.call(() => this.deleteClaim(dataClaimName(diskId)));
+  }
+
+  // ---------------------------------------------------------------- fleet and watch
+
+  /** The GPU nodes now, with other workloads' requests taken off (reads the API once). */
+  async fleet(): Promise<FleetNode[]> {
+    if (this.view?.synced) return fleetOf(this.view.nodes.list(), this.view.pods.list(), this.opts.storeId);
+    return this.call(async () => {
+      const [nodes, pods] = await Promise.all([this.core.listNode(), this.core.listPodForAllNamespaces()]);
+      return fleetOf(nodes.items, pods.items, this.opts.storeId);
+    });
+  }
+
+  watchFleet(onChange: (nodes: FleetNode[]) => void, onError?: (e: Error) => void): () => void {
+    const l = { change: onChange, error: onError };
+    this.fleetListeners.add(l);
+    this.ensureView();
+    return () => {
+      this.fleetListeners.delete(l);
+      this.releaseView();
+    };
+  }
+
+  /** Instances whose pod ended, was deleted or evicted, or whose node was lost. */
+  watch(onGone: (id: string, why: string) => void, onError?: (e: Error) => void): () => void {
+    const l = { gone: onGone, error: onError };
+    this.goneListeners.add(l);
+    this.ensureView();
+    return () => {
+      this.goneListeners.delete(l);
+      this.releaseView();
+    };
+  }
+
+  /** Resolves once the informers have listed the cluster (tests wait on it). */
+  async synced(): Promise<void> {
+    await this.viewStarting;
+  }
+
+  private ensureView(): void {
+    if (this.view) return;
+    this.view = new ClusterView(this.opts.kubeConfig, this.core, this.opts.storeId, {
+      gone: (id, why, lost) => this.onGone(id, why, lost),
+      fleetChanged: () => this.fleetChanged(),
+      error: (e) => {
+        for (const l of [...this.goneListeners, ...this.fleetListeners]) l.error?.(e);
+      },
+    });
+    this.viewStarting = this.view.start();
+  }
+
+  private releaseView(): void {
+    if (this.goneListeners.size + this.fleetListeners.size > 0 || !this.view) return;
+    const v = this.view;
+    this.view = undefined;
+    clearTimeout(this.fleetTimer);
+    void v.stop();
+  }
+
+  /** Coalesces a burst of changes (a node's pods all moving at once) into one fleet report. */
+  private fleetChanged(): void {
+    if (this.fleetTimer || this.fleetListeners.size === 0) return;
+    this.fleetTimer = setTimeout(() => {
+      this.fleetTimer = undefined;
+      const v = this.view;
+      // Until both lists are in, a fleet would lack nodes or other workloads' pods; the list's
+      // own events call again.
+      if (!v?.synced) return;
+      const nodes = fleetOf(v.nodes.list(), v.pods.list(), this.opts.storeId);
+      for (const l of this.fleetListeners) l.change(nodes);
+    }, 100);
+  }
+
+  /**
+   * A pod on a lost node is deleted at once (no grace: its kubelet is not there to confirm), so
+   * it cannot come back with the node and run on GPUs the store has given back; then its
+   * instance is reported gone.
+   */
+  private onGone(id: string, why: string, lost?: { pod: string; namespace: string }): void {
+    const report = () => {
+      for (const l of this.goneListeners) l.gone(id, why);
+    };
+    if (!lost) {
+      report();
+      return;
+    }
+    const key = `${lost.namespace}/${lost.pod}`;
+    if (this.losing.has(key)) return;
+    this.losing.add(key);
+    unless(
+      this.core.deleteNamespacedPod({ name: lost.pod, namespace: lost.namespace, gracePeriodSeconds: 0 }),
+      404,
+    )
+      .then(report, (e) => {
+        for (const l of this.goneListeners)
+          l.error?.(new Error(`deleting ${key} on a lost node: ${describeError(e)}`));
+      })
+      .finally(() => this.losing.delete(key));
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** Runs an API call, turning its failure into one readable line. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw new Error(describeError(e));
+    }
+  }
+
+  /** The secret, claims and service of an instance, made when missing; the password kept current. */
+  private async ensureObjects(spec: RuntimeSpec): Promise<void> {
+    const secret = secretFor(spec.id, this.opts.storeId, spec.password);
+    const replaced = await unless(
+      this.core.replaceNamespacedSecret({ name: secretName(spec.id), namespace: this.ns, body: secret }),
+      404,
+    );
+    if (!replaced) await unless(this.core.createNamespacedSecret({ namespace: this.ns, body: secret }), 409);
+    const claims = [
+      claimFor(
+        systemClaimName(spec.id),
+        { ...this.labels(spec.id), [LABELS.role]: "system" },
+        spec.systemDiskGB ?? DEFAULT_SYSTEM_GB,
+        this.opts.storageClass,
+      ),
+      ...spec.dataDisks.map((d) =>
+        claimFor(
+          dataClaimName(d.id),
+          { [LABELS.store]: this.opts.storeId, [LABELS.disk]: d.id, [LABELS.role]: "data" },
+          d.sizeGB,
+          this.opts.storageClass,
+        ),
+      ),
+    ];
+    for (const body of claims) {
+      await unless(this.core.createNamespacedPersistentVolumeClaim({ namespace: this.ns, body }), 409);
+    }
+    await unless(
+      this.core.createNamespacedService({
+        namespace: this.ns,
+        body: serviceFor(spec.id, this.opts.storeId, this.opts.serviceType),
+      }),
+      409,
+    );
+  }
+
+  private readPod(id: string): Promise<V1Pod | undefined> {
+    return unless(this.core.readNamespacedPod({ name: podName(id), namespace: this.ns }), 404);
+  }
+
+  /** Whether a pod already is the one `want` describes (node, GPUs, CPU, memory, volumes). */
+  private sameShape(pod: V1Pod, want: V1Pod): boolean {
+    const a = pod.spec?.containers[0];
+    const b = want.spec?.containers[0];
+    const key = (p: V1Pod) => JSON.stringify(p.spec?.affinity);
+    const vols = (p: V1Pod) =>
+      JSON.stringify((p.spec?.volumes ?? []).map((v) => v.persistentVolumeClaim?.claimName ?? v.name));
+    return (
+      key(pod) === key(want) &&
+      vols(pod) === vols(want) &&
+      a?.image === b?.image &&
+      String(a?.resources?.limits?.[GPU_RESOURCE] ?? "0") ===
+        String(b?.resources?.limits?.[GPU_RESOURCE] ?? "0") &&
+      String(a?.resources?.limits?.cpu) === String(b?.resources?.limits?.cpu) &&
+      String(a?.resources?.limits?.memory) === String(b?.resources?.limits?.memory)
+    );
+  }
+
+  /** Deletes an instance's pod and waits until it is gone, so its GPUs are free when we return. */
+  private async deletePod(id: string, graceSeconds?: number): Promise<void> {
+    await unless(
+      this.core.deleteNamespacedPod({
+        name: podName(id),
+        namespace: this.ns,
+        gracePeriodSeconds: graceSeconds,
+      }),
+      404,
+    );
+    await this.waitGone("pods", podName(id), () => this.readPod(id));
+  }
+
+  private async deleteClaim(name: string): Promise<void> {
+    const read = () =>
+      unless(this.core.readNamespacedPersistentVolumeClaim({ name, namespace: this.ns }), 404);
+    await unless(this.core.deleteNamespacedPersistentVolumeClaim({ name, namespace: this.ns }), 404);
+    await this.waitGone("persistentvolumeclaims", name, read);
+  }
+
+  private waitGone(kind: string, name: string, read: () => Promise<{ metadata?: object } | undefined>) {
+    return follow({
+      kc: this.opts.kubeConfig,
+      path: `/api/v1/namespaces/${this.ns}/${kind}`,
+      name,
+      read: read as () => Promise<V1Pod | undefined>,
+      check: (o, _ms, timedOut): Verdict<true> =>
+        o === undefined
+          ? { done: true }
+          : timedOut
+            ? { fail: `${kind}/${name} is still being deleted` }
+            : undefined,
+      timeoutMs: GONE_TIMEOUT_MS,
+    });
+  }
+
+  /**
+   * Waits for the instance's pod to run. A pod the scheduler cannot place for `scheduleTimeoutMs`
+   * fails the start with the scheduler's reason; a container that cannot start (no such image,
+   * bad config, crash loop) fails it at once with the kubelet's.
+   */
+  private waitRunning(id: string): Promise<V1Pod> {
+    const { scheduleTimeoutMs, startTimeoutMs } = this.opts;
+    return follow<V1Pod, V1Pod>({
+      kc: this.opts.kubeConfig,
+      path: `/api/v1/namespaces/${this.ns}/pods`,
+      name: podName(id),
+      read: () => this.readPod(id),
+      timeoutMs: scheduleTimeoutMs + startTimeoutMs,
+      check: (pod, ms, timedOut) => {
+        if (!pod) return { fail: "the pod was deleted while the instance was starting" };
+        if (pod.status?.phase === "Running" && !podGone(pod)) return { done: pod };
+        const gone = podGone(pod);
+        if (gone) return { fail: gone };
+        const scheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
+        if (scheduled?.status !== "True") {
+          if (ms >= scheduleTimeoutMs || timedOut)
+            return {
+              fail: `not scheduled within ${Math.round(scheduleTimeoutMs / 1000)} s: ${scheduled?.message || scheduled?.reason || "the scheduler has not placed the pod"}`,
+            };
+          return undefined;
+        }
+        const statuses = [
+          ...(pod.status?.initContainerStatuses ?? []),
+          ...(pod.status?.containerStatuses ?? []),
+        ];
+        for (const s of statuses) {
+          const w = s.state?.waiting;
+          if (w?.reason && HOPELESS.has(w.reason))
+            return { fail: `container ${s.name}: ${w.reason}: ${w.message ?? ""}`.trim() };
+          const t = s.state?.terminated;
+          if (t && t.exitCode !== 0)
+            return { fail: `container ${s.name} exited with code ${t.exitCode} (${t.reason ?? ""})` };
+        }
+        if (timedOut) {
+          const waiting = statuses.map((s) => s.state?.waiting?.reason).filter(Boolean);
+          return {
+            fail: `not running within ${Math.round((scheduleTimeoutMs + startTimeoutMs) / 1000)} s${waiting.length ? ` (${waiting.join(", ")})` : ""}`,
+          };
+        }
+        return undefined;
+      },
+    });
+  }
+
+  /**
+   * How users reach the instance over SSH: a load balancer's address on 22, else the configured
+   * access host (or the node's address) on the service's node port, else the cluster IP on 22.
+   */
+  private async access(pod: V1Pod): Promise<Access | undefined> {
+    const id = pod.metadata?.labels?.[LABELS.instance] as string;
+    const svc: V1Service = await this.core.readNamespacedService({
+      name: serviceName(id),
+      namespace: this.ns,
+    });
+    const ingress = svc.status?.loadBalancer?.ingress?.[0];
+    if (ingress && (ingress.ip || ingress.hostname))
+      return { ip: (ingress.ip || ingress.hostname) as string, sshPort: 22 };
+    const nodePort = svc.spec?.ports?.find((p) => p.name === "ssh")?.nodePort;
+    if (nodePort) {
+      if (this.opts.accessHost) return { ip: this.opts.accessHost, sshPort: nodePort };
+      const node = pod.spec?.nodeName
+        ? await unless(this.core.readNode({ name: pod.spec.nodeName }), 404)
+        : undefined;
+      const addr =
+        node?.status?.addresses?.find((a) => a.type === "ExternalIP")?.address ??
+        node?.status?.addresses?.find((a) => a.type === "InternalIP")?.address;
+      if (addr) return { ip: addr, sshPort: nodePort };
+    }
+    const clusterIp = svc.spec?.clusterIP;
+    return clusterIp && clusterIp !== "None" ? { ip: clusterIp, sshPort: 22 } : undefined;
+  }
+}
