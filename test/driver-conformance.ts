@@ -3,18 +3,19 @@ import { it } from "node:test";
 import type { Driver, RuntimeSpec } from "../src/drivers/driver.js";
 
 /** A small runtime spec for driver-level tests. */
-export function testSpec(id: string, image = "x"): RuntimeSpec {
-  return { id, image, imageId: "x", cpu: 1, memoryMB: 256, hostId: "h", dataDisks: [], password: "x" };
+export function testSpec(id: string, image = "x", hostId = "h"): RuntimeSpec {
+  return { id, image, imageId: "x", cpu: 1, memoryMB: 256, hostId, dataDisks: [], password: "x" };
 }
 
 /**
- * The driver conformance suite: every driver (sim, docker) must pass it. Every call is idempotent
- * (the worker may repeat one after a crash) and inspect/list reflect what the calls did.
+ * The driver conformance suite: every driver (sim, docker, kubernetes) must pass it. Every call is
+ * idempotent (the worker may repeat one after a crash) and inspect/list reflect what the calls did.
+ * `hostId` is a host the driver can really run on (a fleet driver's node).
  */
-export function driverConformance(name: string, make: () => Driver, image = "x"): void {
+export function driverConformance(name: string, make: () => Driver, image = "x", hostId = "h"): void {
   it(`${name}: create/start/stop/reboot/reinstall/destroy, each idempotent, visible to inspect and list`, async () => {
     const d = make();
-    const s = testSpec(`uhost-conf${name.slice(0, 3)}1`, image);
+    const s = testSpec(`uhost-conf${name.slice(0, 3)}1`, image, hostId);
     await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
     assert.deepEqual(await d.inspect(s.id), { exists: false, running: false });
     await d.create(s);

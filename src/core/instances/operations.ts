@@ -75,6 +75,12 @@ const start = defineOperation<StartInput>({
     const type = env.catalog.gpuType(inst.gpuType);
     if (!inst.hostId || !type)
       throw new ApiError("ResourceSoldOut", { detail: "the instance's host is gone" });
+    // A host that left (a node deleted, NotReady or cordoned; one taken out of the catalog) takes
+    // nothing, with or without GPUs: say so rather than blame its CPU or GPUs.
+    if ((await r.hosts.get(inst.hostId))?.retired !== false)
+      throw new ApiError("ResourceSoldOut", {
+        detail: `the instance's host ${inst.hostId} is not available now, and its disks live there`,
+      });
     // GPUs first, so the error says "GPUs" when that is what is missing.
     if (!inst.withoutGpu) {
       const free = await r.hosts.freeGpuIndexes(inst.hostId, inst.gpu);

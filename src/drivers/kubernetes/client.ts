@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { ApiException, KubeConfig, Watch } from "@kubernetes/client-node";
 
@@ -13,13 +13,18 @@ const IN_CLUSTER_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
  */
 export function loadKubeConfig(kubeconfig: string | undefined): KubeConfig {
   const kc = new KubeConfig();
-  if (kubeconfig) {
-    for (const f of kubeconfig.split(":").filter(Boolean)) {
+  const files = (kubeconfig ?? "").split(delimiter).filter(Boolean);
+  if (files.length > 0) {
+    // As kubectl: several files merge, the first one's current context wins.
+    files.forEach((f, i) => {
       if (!existsSync(f)) throw new Error(`KUBECONFIG names ${f}, which does not exist`);
-    }
-    kc.loadFromDefault();
+      if (i === 0) return kc.loadFromFile(f);
+      const more = new KubeConfig();
+      more.loadFromFile(f);
+      kc.mergeConfig(more, true);
+    });
   } else if (existsSync(join(homedir(), ".kube", "config"))) {
-    kc.loadFromDefault();
+    kc.loadFromFile(join(homedir(), ".kube", "config"));
   } else if (existsSync(IN_CLUSTER_TOKEN)) {
     kc.loadFromCluster();
   } else {

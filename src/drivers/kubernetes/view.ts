@@ -158,7 +158,8 @@ export class ClusterView {
         return;
       }
       const id = p.metadata?.labels?.[LABELS.instance] as string;
-      const why = podGone(p) ?? this.onLostNode(p);
+      // The node first: a pod deleted because its node was lost is told with the node's story.
+      const why = this.onLostNode(p) ?? podGone(p);
       if (why) listener.gone(id, why, this.lostPod(p, why));
     };
     this.pods.on("add", podChanged);
@@ -170,7 +171,7 @@ export class ClusterView {
       }
       listener.gone(
         p.metadata?.labels?.[LABELS.instance] as string,
-        podGone(p) ?? "pod deleted outside opencompshare",
+        this.onLostNode(p) ?? podGone(p) ?? "pod deleted outside opencompshare",
       );
     });
     for (const [name, inf] of [

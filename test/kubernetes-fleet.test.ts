@@ -1,0 +1,242 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { V1Pod } from "@kubernetes/client-node";
+import { eventually } from "./docker-fixtures.js";
+import type { TestServer } from "./helpers.js";
+import { createParams, startTestServer } from "./helpers.js";
+import type { TestCluster } from "./kubernetes-fixtures.js";
+import { k8sSkip, kubectl, kubectlJson, kubernetesCatalog, startTestCluster } from "./kubernetes-fixtures.js";
+
+const NS = "ocs-fleet";
+const H100 = { GpuType: "h100", GPU: 1, CPU: 4, Memory: 16384 };
+
+/**
+ * The fleet scenario on a whole server with OCS_DRIVER=kubernetes against a real control plane:
+ * two kwok nodes of 8 H100 each, known to the catalog by their GPU product label. The store and
+ * the cluster are compared after every step: the GPUs the store holds on a node are exactly the
+ * GPUs the pods of its Running instances ask of that node, never more than it has.
+ */
+describe("kubernetes fleet: one control plane over GPU nodes", { ...k8sSkip, timeout: 600_000 }, () => {
+  let c: TestCluster;
+  let t: TestServer;
+  const ids: string[] = [];
+
+  const ourPods = () =>
+    kubectlJson<{ items: V1Pod[] }>(c, "-n", NS, "get", "pods").items.filter(
+      (p) => !p.metadata?.deletionTimestamp,
+    );
+  const state = async (id: string) => (await t.describeOne(id))?.State;
+  const inventory = async () => {
+    const r = await t.call("DescribeCompShareGpuInventory", { Region: "cn-wlcb" });
+    return (JSON.parse(r.GpuInventoryByZone as string).Exclusive["cn-wlcb-01"] ?? {}).h100 ?? 0;
+  };
+
+  /** GPUs held in the store per host = GPUs of Running pods per node, for every node. */
+  async function consistent(): Promise<void> {
+    const store = t.server.internals.store;
+    const held = new Map<string, number>();
+    for (const row of await store.db.all(
+      "SELECT host_id, COUNT(*) AS n FROM host_gpus WHERE instance_id IS NOT NULL GROUP BY host_id",
+    ))
+      held.set(String(row.host_id), Number(row.n));
+    const asked = new Map<string, number>();
+    for (const p of ourPods()) {
+      const g = Number(p.spec?.containers[0]?.resources?.limits?.["nvidia.com/gpu"] ?? 0);
+      asked.set(p.spec?.nodeName as string, (asked.get(p.spec?.nodeName as string) ?? 0) + g);
+    }
+    for (const node of new Set([...held.keys(), ...asked.keys()])) {
+      assert.equal(held.get(node) ?? 0, asked.get(node) ?? 0, `GPUs on ${node}: store vs pods`);
+      assert.ok((held.get(node) ?? 0) <= 8, `${node} is not over-committed`);
+    }
+    const running = (await store.instances.runningIdle()).sort();
+    const withPods = ourPods()
+      .filter((p) => p.status?.phase === "Running")
+      .map((p) => p.metadata?.labels?.["opencompshare.io/instance"] as string)
+      .sort();
+    assert.deepEqual(withPods, running, "a Running pod for each Running instance, and no other");
+  }
+
+  before(async () => {
+    c = await startTestCluster({ nodes: 2, gpusPerNode: 8 });
+    kubectl(c, "create", "namespace", NS);
+    t = await startTestServer({
+      OCS_DRIVER: "kubernetes",
+      KUBECONFIG: c.kubeconfig,
+      OCS_K8S_NAMESPACE: NS,
+      OCS_CATALOG: kubernetesCatalog(),
+      OCS_K8S_SCHEDULE_TIMEOUT_SECONDS: "3",
+      OCS_K8S_START_TIMEOUT_SECONDS: "20",
+    });
+  });
+  after(async () => {
+    await t?.close();
+    await c?.stop();
+  });
+
+  it("the cluster's GPU nodes are the hosts: 2 × 8 H100 free, known by their product label", async () => {
+    const hosts = await t.server.internals.store.hosts.all();
+    assert.deepEqual(
+      hosts.filter((h) => !h.retired).map((h) => [h.id, h.gpuType, h.gpuCount, h.gpusFree]),
+      [
+        ["gpu-node-0", "h100", 8, 8],
+        ["gpu-node-1", "h100", 8, 8],
+      ],
+    );
+    assert.equal(await inventory(), 16);
+  });
+
+  it("16 one-GPU instances all run, 8 on each node; the 17th is sold out", async () => {
+    const r = await t.call("CreateCompShareInstance", createParams({ ...H100, MaxCount: 16 }));
+    assert.equal(r.RetCode, 0, JSON.stringify(r));
+    ids.push(...(r.UHostIds as string[]));
+    for (const id of ids) await t.waitState(id, "Running", 120_000);
+    const perNode = new Map<string, number>();
+    for (const p of ourPods())
+      perNode.set(p.spec?.nodeName as string, (perNode.get(p.spec?.nodeName as string) ?? 0) + 1);
+    assert.deepEqual(Object.fromEntries(perNode), { "gpu-node-0": 8, "gpu-node-1": 8 });
+    const sold = await t.call("CreateCompShareInstance", createParams(H100));
+    assert.equal(sold.RetCode, 226604, JSON.stringify(sold));
+    assert.equal(await inventory(), 0);
+    const u = await t.describeOne(ids[0] as string);
+    assert.match(
+      String(u?.SshLoginCommand),
+      /^ssh root@127\.0\.0\.1 -p 3\d{4}$/,
+      "the node's address and port",
+    );
+    await consistent();
+  });
+
+  it("stop one: its GPU goes to a new instance; started again it is refused its GPU, and runs WithoutGpu", async () => {
+    const first = ids[0] as string;
+    assert.equal((await t.call("StopCompShareInstance", { ...createParams(), UHostId: first })).RetCode, 0);
+    await t.waitState(first, "Stopped", 60_000);
+    await consistent();
+    assert.equal(await inventory(), 1);
+    const r = await t.call("CreateCompShareInstance", createParams(H100));
+    assert.equal(r.RetCode, 0, JSON.stringify(r));
+    const seventeenth = (r.UHostIds as string[])[0] as string;
+    ids.push(seventeenth);
+    await t.waitState(seventeenth, "Running", 60_000);
+    const start = await t.call("StartCompShareInstance", { ...createParams(), UHostId: first });
+    assert.equal(start.RetCode, 8042, JSON.stringify(start));
+    assert.match(String(start.Message), /WithoutGpu=true/);
+    const noGpu = await t.call("StartCompShareInstance", {
+      ...createParams(),
+      UHostId: first,
+      WithoutGpu: true,
+    });
+    assert.equal(noGpu.RetCode, 0, JSON.stringify(noGpu));
+    await t.waitState(first, "Running", 60_000);
+    const pod = kubectlJson<V1Pod>(c, "-n", NS, "get", "pod", `ocs-${first}`);
+    assert.deepEqual(pod.spec?.containers[0]?.resources?.limits, { cpu: "2", memory: "8Gi" });
+    assert.deepEqual(pod.spec?.containers[0]?.env, [{ name: "NVIDIA_VISIBLE_DEVICES", value: "void" }]);
+    await consistent();
+  });
+
+  it("another workload's pod counts: a GPU it takes is not sold", async () => {
+    const onNode1 = ourPods().find((p) => p.spec?.nodeName === "gpu-node-1");
+    const id = onNode1?.metadata?.labels?.["opencompshare.io/instance"] as string;
+    assert.equal((await t.call("StopCompShareInstance", { ...createParams(), UHostId: id })).RetCode, 0);
+    await t.waitState(id, "Stopped", 60_000);
+    kubectl(
+      c,
+      "run",
+      "someone-else",
+      "--image=x",
+      "--restart=Never",
+      "--overrides",
+      JSON.stringify({
+        spec: {
+          nodeName: "gpu-node-1",
+          containers: [{ name: "x", image: "x", resources: { limits: { "nvidia.com/gpu": "1" } } }],
+        },
+      }),
+    );
+    await waitFor(async () => (await inventory()) === 0, "the other workload's GPU to be counted");
+    const r = await t.call("CreateCompShareInstance", createParams(H100));
+    assert.equal(r.RetCode, 226604, JSON.stringify(r));
+    kubectl(c, "delete", "pod", "someone-else", "--grace-period=0", "--force");
+    await waitFor(async () => (await inventory()) === 1, "its GPU back");
+    assert.equal((await t.call("StartCompShareInstance", { ...createParams(), UHostId: id })).RetCode, 0);
+    await t.waitState(id, "Running", 60_000);
+    await consistent();
+  });
+
+  it("a node going NotReady stops its instances with the reason in Remark and frees its GPUs; Ready again, they start", async () => {
+    const onNode1 = ourPods()
+      .filter((p) => p.spec?.nodeName === "gpu-node-1")
+      .map((p) => p.metadata?.labels?.["opencompshare.io/instance"] as string);
+    assert.equal(onNode1.length, 8);
+    await c.setNodeReady("gpu-node-1", false);
+    for (const id of onNode1) {
+      await waitFor(async () => (await state(id)) === "Stopped", `${id} to stop`);
+      assert.match(String((await t.describeOne(id))?.Remark), /node gpu-node-1 is NotReady/);
+    }
+    await consistent();
+    const host = await t.server.internals.store.hosts.get("gpu-node-1");
+    assert.deepEqual([host?.retired, host?.gpusFree], [true, 8], "no GPU held, and nothing new placed there");
+    const refused = await t.call("StartCompShareInstance", {
+      ...createParams(),
+      UHostId: onNode1[0] as string,
+    });
+    assert.equal(refused.RetCode, 226604);
+    assert.match(String(refused.Message), /host gpu-node-1 is not available/);
+    await c.setNodeReady("gpu-node-1", true);
+    await waitFor(async () => (await inventory()) === 8, "the node back in the fleet");
+    for (const id of onNode1.slice(0, 2)) {
+      assert.equal((await t.call("StartCompShareInstance", { ...createParams(), UHostId: id })).RetCode, 0);
+      await t.waitState(id, "Running", 60_000);
+    }
+    await consistent();
+  });
+
+  it("a node deleted from the cluster stops its instances the same way", async () => {
+    const onNode0 = ourPods()
+      .filter((p) => p.spec?.nodeName === "gpu-node-0")
+      .map((p) => p.metadata?.labels?.["opencompshare.io/instance"] as string);
+    assert.ok(onNode0.length >= 8);
+    await c.removeNode("gpu-node-0");
+    for (const id of onNode0) {
+      await waitFor(async () => (await state(id)) === "Stopped", `${id} to stop`);
+      assert.match(String((await t.describeOne(id))?.Remark), /node gpu-node-0 was removed from the cluster/);
+    }
+    assert.equal(ourPods().filter((p) => p.spec?.nodeName === "gpu-node-0").length, 0);
+    await consistent();
+    assert.equal(await inventory(), 6, "node 1's free GPUs only");
+  });
+
+  it("a start the scheduler cannot place rolls back with its reason in Remark", async () => {
+    // A taint the store does not know yet (its fleet report comes a moment later) would race; a
+    // storage class that does not exist fails every placement the same way, deterministically.
+    const bad = await startTestServer(
+      {
+        OCS_DRIVER: "kubernetes",
+        KUBECONFIG: c.kubeconfig,
+        OCS_K8S_NAMESPACE: NS,
+        OCS_CATALOG: kubernetesCatalog(),
+        OCS_K8S_STORAGE_CLASS: "no-such-class",
+        OCS_K8S_SCHEDULE_TIMEOUT_SECONDS: "2",
+      },
+      { timings: { driverAttempts: 1 } },
+    );
+    try {
+      const r = await bad.call("CreateCompShareInstance", createParams(H100));
+      assert.equal(r.RetCode, 0, JSON.stringify(r));
+      const id = (r.UHostIds as string[])[0] as string;
+      const u = await bad.waitState(id, "Install Fail", 60_000);
+      assert.match(String(u.Remark), /not scheduled within 2 s: .*unbound immediate PersistentVolumeClaims/);
+      assert.equal(kubectl(c, "-n", NS, "get", "pods", "--ignore-not-found", "-o", "name", `ocs-${id}`), "");
+    } finally {
+      await bad.close();
+    }
+  });
+});
+
+/** Polls an async condition (the informers and the worker run in the background) for up to 60 s. */
+async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
