@@ -28,7 +28,7 @@ describe("kubernetes fleet: one control plane over GPU nodes", { ...k8sSkip, tim
   const state = async (id: string) => (await t.describeOne(id))?.State;
   const inventory = async () => {
     const r = await t.call("DescribeCompShareGpuInventory", { Region: "cn-wlcb" });
-    return (JSON.parse(r.GpuInventoryByZone as string).Exclusive["cn-wlcb-01"] ?? {}).h100 ?? 0;
+    return JSON.parse(r.GpuInventoryByZone as string).Exclusive["cn-wlcb-01"]?.h100 ?? 0;
   };
 
   /** GPUs held in the store per host = GPUs of Running pods per node, for every node. */
