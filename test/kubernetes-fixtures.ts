@@ -58,6 +58,15 @@ export function kubectl(c: TestCluster, ...args: string[]): string {
   }).trim();
 }
 
+/** kubectl apply of objects given as data. */
+export function kubectlApply(c: TestCluster, ns: string, ...objects: object[]): string {
+  return execFileSync(c.kubectl, ["--kubeconfig", c.kubeconfig, "-n", ns, "apply", "-f", "-"], {
+    encoding: "utf8",
+    input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
+    stdio: ["pipe", "pipe", "pipe"],
+  }).trim();
+}
+
 /** kubectl … -o json, parsed. */
 export function kubectlJson<T = Record<string, unknown>>(c: TestCluster, ...args: string[]): T {
   return JSON.parse(kubectl(c, ...args, "-o", "json")) as T;

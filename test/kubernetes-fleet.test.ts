@@ -1,13 +1,20 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
+import { LABELS, claimFor } from "../src/drivers/kubernetes/objects.js";
 import { eventually } from "./docker-fixtures.js";
 import type { TestServer } from "./helpers.js";
-import { createParams, startTestServer } from "./helpers.js";
+import { assertSettled, createParams, createPgDatabase, pgSkip, startTestServer } from "./helpers.js";
 import type { TestCluster } from "./kubernetes-fixtures.js";
-import { k8sSkip, kubectl, kubectlJson, kubernetesCatalog, startTestCluster } from "./kubernetes-fixtures.js";
+import {
+  k8sSkip,
+  kubectl,
+  kubectlApply,
+  kubectlJson,
+  kubernetesCatalog,
+  startTestCluster,
+} from "./kubernetes-fixtures.js";
 
-const NS = "ocs-fleet";
 const H100 = { GpuType: "h100", GPU: 1, CPU: 4, Memory: 16384 };
 
 /**
@@ -16,57 +23,34 @@ const H100 = { GpuType: "h100", GPU: 1, CPU: 4, Memory: 16384 };
  * the cluster are compared after every step: the GPUs the store holds on a node are exactly the
  * GPUs the pods of its Running instances ask of that node, never more than it has.
  */
-describe("kubernetes fleet: one control plane over GPU nodes", { ...k8sSkip, timeout: 600_000 }, () => {
+for (const dialect of ["sqlite", "postgres"] as const) {
+  const skip = dialect === "postgres" && !k8sSkip.skip ? pgSkip() : {};
+  describe(
+    `kubernetes fleet on ${dialect}: one control plane over GPU nodes`,
+    { ...k8sSkip, ...skip, timeout: 600_000 },
+    () => {
+      fleetScenario(dialect);
+    },
+  );
+}
+
+function fleetScenario(dialect: "sqlite" | "postgres"): void {
+  const NS = `ocs-fleet-${dialect}`;
   let c: TestCluster;
   let t: TestServer;
+  let dbUrl: string | undefined;
   const ids: string[] = [];
 
-  const ourPods = () =>
-    kubectlJson<{ items: V1Pod[] }>(c, "-n", NS, "get", "pods").items.filter(
-      (p) => !p.metadata?.deletionTimestamp,
-    );
+  const ourPods = () => podsIn(c, NS);
   const state = async (id: string) => (await t.describeOne(id))?.State;
-  const inventory = async () => {
-    const r = await t.call("DescribeCompShareGpuInventory", { Region: "cn-wlcb" });
-    return JSON.parse(r.GpuInventoryByZone as string).Exclusive["cn-wlcb-01"]?.h100 ?? 0;
-  };
-
-  /** GPUs held in the store per host = GPUs of Running pods per node, for every node. */
-  async function consistent(): Promise<void> {
-    const store = t.server.internals.store;
-    const held = new Map<string, number>();
-    for (const row of await store.db.all(
-      "SELECT host_id, COUNT(*) AS n FROM host_gpus WHERE instance_id IS NOT NULL GROUP BY host_id",
-    ))
-      held.set(String(row.host_id), Number(row.n));
-    const asked = new Map<string, number>();
-    for (const p of ourPods()) {
-      const g = Number(p.spec?.containers[0]?.resources?.limits?.["nvidia.com/gpu"] ?? 0);
-      asked.set(p.spec?.nodeName as string, (asked.get(p.spec?.nodeName as string) ?? 0) + g);
-    }
-    for (const node of new Set([...held.keys(), ...asked.keys()])) {
-      assert.equal(held.get(node) ?? 0, asked.get(node) ?? 0, `GPUs on ${node}: store vs pods`);
-      assert.ok((held.get(node) ?? 0) <= 8, `${node} is not over-committed`);
-    }
-    const running = (await store.instances.runningIdle()).sort();
-    const withPods = ourPods()
-      .filter((p) => p.status?.phase === "Running")
-      .map((p) => p.metadata?.labels?.["opencompshare.io/instance"] as string)
-      .sort();
-    assert.deepEqual(withPods, running, "a Running pod for each Running instance, and no other");
-  }
+  const inventory = () => freeH100(t);
+  const consistent = () => storeMatchesCluster(t, c, NS);
 
   before(async () => {
     c = await startTestCluster({ nodes: 2, gpusPerNode: 8 });
     kubectl(c, "create", "namespace", NS);
-    t = await startTestServer({
-      OCS_DRIVER: "kubernetes",
-      KUBECONFIG: c.kubeconfig,
-      OCS_K8S_NAMESPACE: NS,
-      OCS_CATALOG: kubernetesCatalog(),
-      OCS_K8S_SCHEDULE_TIMEOUT_SECONDS: "3",
-      OCS_K8S_START_TIMEOUT_SECONDS: "20",
-    });
+    dbUrl = dialect === "postgres" ? ((await createPgDatabase()) as string) : undefined;
+    t = await startTestServer(serverEnv(c, NS, dbUrl ? { OCS_DATABASE_URL: dbUrl } : {}));
   });
   after(async () => {
     await t?.close();
@@ -202,6 +186,7 @@ describe("kubernetes fleet: one control plane over GPU nodes", { ...k8sSkip, tim
     }
     assert.equal(ourPods().filter((p) => p.spec?.nodeName === "gpu-node-0").length, 0);
     await consistent();
+    await assertSettled(t.server.internals.db);
     assert.equal(await inventory(), 6, "node 1's free GPUs only");
   });
 
@@ -209,15 +194,10 @@ describe("kubernetes fleet: one control plane over GPU nodes", { ...k8sSkip, tim
     // A taint the store does not know yet (its fleet report comes a moment later) would race; a
     // storage class that does not exist fails every placement the same way, deterministically.
     const bad = await startTestServer(
+      serverEnv(c, NS, { OCS_K8S_STORAGE_CLASS: "no-such-class", OCS_K8S_SCHEDULE_TIMEOUT_SECONDS: "2" }),
       {
-        OCS_DRIVER: "kubernetes",
-        KUBECONFIG: c.kubeconfig,
-        OCS_K8S_NAMESPACE: NS,
-        OCS_CATALOG: kubernetesCatalog(),
-        OCS_K8S_STORAGE_CLASS: "no-such-class",
-        OCS_K8S_SCHEDULE_TIMEOUT_SECONDS: "2",
+        timings: { driverAttempts: 1 },
       },
-      { timings: { driverAttempts: 1 } },
     );
     try {
       const r = await bad.call("CreateCompShareInstance", createParams(H100));
@@ -230,6 +210,182 @@ describe("kubernetes fleet: one control plane over GPU nodes", { ...k8sSkip, tim
       await bad.close();
     }
   });
+
+  it("at start, this store's objects the store does not know are removed; another install's stay", async () => {
+    const dataDir = t.dataDir;
+    const storeId = String((await t.server.internals.db.all("SELECT value FROM store_meta"))[0]?.value);
+    // The server only: the test server's close() would remove its data dir, the SQLite store with it.
+    await t.server.close();
+    const labels = (store: string, more: string) => `opencompshare.io/store=${store},${more}`;
+    for (const [store, id] of [
+      [storeId, "uhost-stray1"],
+      [`another-${storeId}`, "uhost-foreign1"],
+    ] as const) {
+      kubectl(c, "-n", NS, "create", "secret", "generic", `ocs-${id}`, "--from-literal=password=x");
+      kubectl(c, "-n", NS, "create", "service", "nodeport", `ocs-${id}`, "--tcp=22:22");
+      kubectl(
+        c,
+        "-n",
+        NS,
+        "label",
+        "secret,service",
+        `ocs-${id}`,
+        ...labels(store, `opencompshare.io/instance=${id}`).split(","),
+      );
+    }
+    const claim = (name: string, labels: Record<string, string>) => claimFor(name, labels, 10, undefined);
+    kubectlApply(
+      c,
+      NS,
+      claim("ocs-uhost-stray1-system", {
+        [LABELS.store]: storeId,
+        [LABELS.instance]: "uhost-stray1",
+        [LABELS.role]: "system",
+      }),
+      claim("ocs-bs-stray1", { [LABELS.store]: storeId, [LABELS.disk]: "bs-stray1", [LABELS.role]: "data" }),
+      claim("ocs-bs-foreign1", {
+        [LABELS.store]: `another-${storeId}`,
+        [LABELS.disk]: "bs-foreign1",
+        [LABELS.role]: "data",
+      }),
+    );
+    t = await startTestServer(
+      serverEnv(c, NS, { OCS_DATA_DIR: dataDir, ...(dbUrl ? { OCS_DATABASE_URL: dbUrl } : {}) }),
+    );
+    const left = kubectl(
+      c,
+      "-n",
+      NS,
+      "get",
+      "secret,service",
+      "-o",
+      "name",
+      "-l",
+      "opencompshare.io/instance in (uhost-stray1, uhost-foreign1)",
+    );
+    assert.deepEqual(left.split("\n").sort(), ["secret/ocs-uhost-foreign1", "service/ocs-uhost-foreign1"]);
+    const claims = kubectl(c, "-n", NS, "get", "pvc", "-o", "name").split("\n");
+    assert.ok(claims.includes("persistentvolumeclaim/ocs-bs-foreign1"), "another install's disk stays");
+    assert.ok(!claims.includes("persistentvolumeclaim/ocs-bs-stray1"), "an unknown disk of this store goes");
+    assert.ok(!claims.includes("persistentvolumeclaim/ocs-uhost-stray1-system"));
+    for (const id of ids)
+      assert.ok(claims.includes(`persistentvolumeclaim/ocs-${id}-system`), "known ones stay");
+    await storeMatchesCluster(t, c, NS);
+  });
+}
+
+/**
+ * The deploy's shape: two replicas on one PostgreSQL over one cluster. Both watch the fleet and
+ * the pods; each operation runs once, and a lost node stops each of its instances once.
+ */
+describe(
+  "kubernetes fleet: two replicas on one PostgreSQL",
+  { ...k8sSkip, ...(k8sSkip.skip ? {} : pgSkip()), timeout: 600_000 },
+  () => {
+    const NS = "ocs-replicas";
+    let c: TestCluster;
+    let a: TestServer;
+    let b: TestServer;
+    before(async () => {
+      c = await startTestCluster({ nodes: 2, gpusPerNode: 8 });
+      kubectl(c, "create", "namespace", NS);
+      const shared = {
+        OCS_DATABASE_URL: (await createPgDatabase()) as string,
+        OCS_MASTER_KEY: Buffer.alloc(32, 7).toString("base64"),
+      };
+      a = await startTestServer(serverEnv(c, NS, shared));
+      b = await startTestServer(serverEnv(c, NS, shared));
+    });
+    after(async () => {
+      await a?.close();
+      await b?.close();
+      await c?.stop();
+    });
+
+    it("creates through either replica run once each; a NotReady node stops each of its instances once", async () => {
+      const made: string[] = [];
+      for (const t of [a, b, a, b]) {
+        const r = await t.call("CreateCompShareInstance", createParams({ ...H100, MaxCount: 4 }));
+        assert.equal(r.RetCode, 0, JSON.stringify(r));
+        made.push(...(r.UHostIds as string[]));
+      }
+      for (const id of made) await b.waitState(id, "Running", 120_000);
+      assert.equal(podsIn(c, NS).length, 16);
+      await storeMatchesCluster(a, c, NS);
+      const db = a.server.internals.db;
+      const once = async (kind: string) =>
+        (
+          await db.all("SELECT resource_id, COUNT(*) AS n FROM events WHERE kind = ? GROUP BY resource_id", [
+            kind,
+          ])
+        ).map((r) => Number(r.n));
+      assert.deepEqual(await once("operation.finished"), Array(16).fill(1), "each Create finished once");
+      const onNode1 = podsIn(c, NS)
+        .filter((p) => p.spec?.nodeName === "gpu-node-1")
+        .map((p) => p.metadata?.labels?.["opencompshare.io/instance"] as string);
+      await c.setNodeReady("gpu-node-1", false);
+      for (const id of onNode1)
+        await waitFor(async () => (await a.describeOne(id))?.State === "Stopped", `${id} to stop`);
+      assert.deepEqual(await once("instance.stopped-out-of-band"), Array(8).fill(1), "each stopped once");
+      await c.setNodeReady("gpu-node-1", true);
+      await waitFor(async () => (await freeH100(b)) === 8, "node 1 back on both replicas");
+      await waitFor(async () => (await freeH100(a)) === 8, "node 1 back on both replicas");
+      await storeMatchesCluster(b, c, NS);
+      await assertSettled(db);
+    });
+  },
+);
+
+/** This namespace's pods that are not being deleted. */
+function podsIn(c: TestCluster, ns: string): V1Pod[] {
+  return kubectlJson<{ items: V1Pod[] }>(c, "-n", ns, "get", "pods").items.filter(
+    (p) => !p.metadata?.deletionTimestamp,
+  );
+}
+
+/** Free h100 GPUs in the default zone, as DescribeCompShareGpuInventory says. */
+async function freeH100(t: TestServer): Promise<number> {
+  const r = await t.call("DescribeCompShareGpuInventory", { Region: "cn-wlcb" });
+  return JSON.parse(r.GpuInventoryByZone as string).Exclusive["cn-wlcb-01"]?.h100 ?? 0;
+}
+
+/**
+ * GPUs held in the store per host = GPUs the pods ask of each node, never more than it has; a
+ * Running pod for each Running instance and no other.
+ */
+async function storeMatchesCluster(t: TestServer, c: TestCluster, ns: string): Promise<void> {
+  const store = t.server.internals.store;
+  const held = new Map<string, number>();
+  for (const row of await store.db.all(
+    "SELECT host_id, COUNT(*) AS n FROM host_gpus WHERE instance_id IS NOT NULL GROUP BY host_id",
+  ))
+    held.set(String(row.host_id), Number(row.n));
+  const asked = new Map<string, number>();
+  for (const p of podsIn(c, ns)) {
+    const g = Number(p.spec?.containers[0]?.resources?.limits?.["nvidia.com/gpu"] ?? 0);
+    asked.set(p.spec?.nodeName as string, (asked.get(p.spec?.nodeName as string) ?? 0) + g);
+  }
+  for (const node of new Set([...held.keys(), ...asked.keys()])) {
+    assert.equal(held.get(node) ?? 0, asked.get(node) ?? 0, `GPUs on ${node}: store vs pods`);
+    assert.ok((held.get(node) ?? 0) <= 8, `${node} is not over-committed`);
+  }
+  const running = (await store.instances.runningIdle()).sort();
+  const withPods = podsIn(c, ns)
+    .filter((p) => p.status?.phase === "Running")
+    .map((p) => p.metadata?.labels?.["opencompshare.io/instance"] as string)
+    .sort();
+  assert.deepEqual(withPods, running, "a Running pod for each Running instance, and no other");
+}
+
+/** The environment of a kubernetes-driver server on a test cluster. */
+const serverEnv = (c: TestCluster, ns: string, more: Record<string, string> = {}) => ({
+  OCS_DRIVER: "kubernetes",
+  KUBECONFIG: c.kubeconfig,
+  OCS_K8S_NAMESPACE: ns,
+  OCS_CATALOG: kubernetesCatalog(),
+  OCS_K8S_SCHEDULE_TIMEOUT_SECONDS: "3",
+  OCS_K8S_START_TIMEOUT_SECONDS: "20",
+  ...more,
 });
 
 /** Polls an async condition (the informers and the worker run in the background) for up to 60 s. */
