@@ -1,9 +1,10 @@
 // `npm test`: the whole suite on a fresh clone. Checks prerequisites, lints, builds, installs the
-// conformance toolchains (official Python and Go SDKs from their registries) into ./.test-deps,
-// starts PostgreSQL and the Docker Engine, builds the test Kubernetes control plane (cached
-// outside the repository), then runs every compiled *.test.js with Node's test runner.
+// conformance toolchains (official Python and Go SDKs and the official CompShare CLI from their
+// registries) into ./.test-deps, starts PostgreSQL and the Docker Engine, builds the test
+// Kubernetes control plane (cached outside the repository), then runs every compiled *.test.js
+// with Node's test runner.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ensureDocker } from "./docker.mjs";
 import { ensureKubernetesBuilt } from "./k8s.mjs";
@@ -68,6 +69,31 @@ else {
     console.log(`python SDK: ${PY_SDK} in ${venv}`);
   } catch (e) {
     unavailable("Python SDK", e.message);
+  }
+}
+// The official CompShare CLI in a virtualenv of its own, every package pinned (constraints.txt):
+// its dependencies (typer, rich, …) stay out of the SDK's environment.
+const cliVenv = join(deps, "cli");
+const cliPython = join(cliVenv, "bin", "python");
+const cliConstraints = join(root, "test", "conformance", "cli", "constraints.txt");
+const CLI_PIN = readFileSync(cliConstraints, "utf8").match(/^compshare-cli==\S+$/m)?.[0];
+if (!has("python3")) unavailable("official CLI", "python3 is not installed");
+else {
+  try {
+    if (!existsSync(cliPython)) execFileSync("python3", ["-m", "venv", cliVenv], { stdio: "inherit" });
+    const version = spawnSync(cliPython, ["-c", "import compshare_cli; print(compshare_cli.__version__)"], {
+      encoding: "utf8",
+    });
+    if (version.status !== 0 || `compshare-cli==${version.stdout.trim()}` !== CLI_PIN)
+      execFileSync(
+        cliPython,
+        ["-m", "pip", "install", "-q", "--disable-pip-version-check", "-c", cliConstraints, CLI_PIN],
+        { stdio: "inherit" },
+      );
+    env.OCS_TEST_COMPSHARE_CLI = cliPython;
+    console.log(`official CLI: ${CLI_PIN} in ${cliVenv}`);
+  } catch (e) {
+    unavailable("official CLI", e.message);
   }
 }
 const goBin = join(deps, "conformance-go");

@@ -133,7 +133,7 @@ describe("ocs user commands against a running server", () => {
     assert.equal(wrong.code, 1);
     assert.match(
       wrong.err,
-      /RetCode 8041: Instance \[.*\] is \[Running\]; StartCompShareInstance is allowed only from \[Stopped\]/,
+      /RetCode 8041: Instance uhost-\w+ is \[Running\]; StartCompShareInstance is allowed only from \[Stopped\]/,
     );
     await t.call("EmulatorSetLatency", { Milliseconds: 2000 });
     assert.equal((await ocs(["instance", "stop", id])).code, 0);
@@ -196,7 +196,7 @@ describe("ocs user commands against a running server", () => {
     assert.equal(JSON.parse((await ocs(["instance", "get", "--json", "--", id])).out).Name, "--odd-name");
     const literal = await ocs(["instance", "get", "--", "--json"]);
     assert.equal(literal.code, 1);
-    assert.match(literal.err, /RetCode 8039: UHostId \[--json\] not found/);
+    assert.match(literal.err, /RetCode 8039: UHostId --json not found/);
     assert.equal(literal.out, "");
   });
 

@@ -23,15 +23,15 @@ export const ERRORS = {
   },
   FaultInjected: { retCode: -1, message: "{message}" },
 
-  InstanceNotFound: { retCode: 8039, message: "UHostId [{uhostId}] not found" },
+  InstanceNotFound: { retCode: 8039, message: "UHostId {uhostId} not found" },
   InstanceOperationInProgress: {
     retCode: 8040,
     message:
-      "InstanceOperationInProgress: instance [{uhostId}] is locked by operation [{operation}] until {until}",
+      "InstanceOperationInProgress: instance {uhostId} is locked by operation [{operation}] until {until}",
   },
   InvalidInstanceState: {
     retCode: 8041,
-    message: "Instance [{uhostId}] is [{state}]; {action} is allowed only from [{allowed}]",
+    message: "Instance {uhostId} is [{state}]; {action} is allowed only from [{allowed}]",
   },
   NotEnoughGpuOnHost: {
     retCode: 8042,
@@ -40,21 +40,21 @@ export const ERRORS = {
   },
   SpotStopNeedsForce: {
     retCode: 8043,
-    message: "Instance [{uhostId}] is a spot instance; stopping it needs Force=true",
+    message: "Instance {uhostId} is a spot instance; stopping it needs Force=true",
   },
   ImageInProgress: {
     retCode: 8044,
-    message: "Instance [{uhostId}] has a custom image being made; {action} is not allowed until it finishes",
+    message: "Instance {uhostId} has a custom image being made; {action} is not allowed until it finishes",
   },
   StopSchedulerNotAllowed: {
     retCode: 8045,
-    message: "Instance [{uhostId}] is a spot instance; scheduled stop is not supported for spot instances",
+    message: "Instance {uhostId} is a spot instance; scheduled stop is not supported for spot instances",
   },
   QuotaExceeded: {
     retCode: 8046,
     message: "Instance quota exceeded: the account may hold {quota} instances and holds {count}",
   },
-  NotInRecycle: { retCode: 8047, message: "UHostId [{uhostId}] is not in the recycle bin" },
+  NotInRecycle: { retCode: 8047, message: "UHostId {uhostId} is not in the recycle bin" },
   HostResourceNotEnough: {
     retCode: 8048,
     message: "Not enough CPU or memory on this host for the new spec ({reason}); its disks live there",
@@ -62,9 +62,9 @@ export const ERRORS = {
   PasswordNotApplicable: {
     retCode: 8049,
     message:
-      "The password of [{uhostId}] cannot be set while it runs: {reason}; stop it and reset the password then",
+      "The password of {uhostId} cannot be set while it runs: {reason}; stop it and reset the password then",
   },
-  DriverFailed: { retCode: 8050, message: "The runtime of [{uhostId}] refused: {reason}" },
+  DriverFailed: { retCode: 8050, message: "The runtime of {uhostId} refused: {reason}" },
   ResourceSoldOut: { retCode: 226604, message: "This GPU type is currently out of resources ({detail})" },
 } as const satisfies Record<string, { retCode: number; message: string }>;
 

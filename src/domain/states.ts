@@ -1,4 +1,8 @@
-/** Instance states, spelled as on the wire ([P] plus the SDK's Resizing and `Install Fail`). */
+/**
+ * Instance states, spelled as on the wire: [P]'s, the SDKs' Resizing and `Install Fail`, and
+ * Reinstalling, which the official CLI's wait loop lists among the states still in progress (it
+ * would take a reinstall shown as `Install` for finished).
+ */
 export const STATES = [
   "Install",
   "Running",
@@ -7,6 +11,7 @@ export const STATES = [
   "Starting",
   "Rebooting",
   "Resizing",
+  "Reinstalling",
   "Install Fail",
 ] as const;
 export type State = (typeof STATES)[number];

@@ -171,6 +171,18 @@ export class CompShareClient {
   }
 
   /**
+   * One instance by id (DescribeCompShareInstance), or a CompShareError 8039 worded as the server's
+   * own "not found", since Describe answers an unknown id with an empty set rather than an error.
+   */
+  async getInstance(uhostId: string): Promise<CompShareInstance> {
+    const r = await this.describeCompShareInstance({ UHostIds: [uhostId] });
+    const inst = r.UHostSet[0] as CompShareInstance | undefined;
+    if (!inst)
+      throw new CompShareError(8039, `UHostId ${uhostId} not found`, "DescribeCompShareInstance", undefined);
+    return inst;
+  }
+
+  /**
    * Polls DescribeCompShareInstance until the instance is in `state`. Rejects on timeout, when the
    * instance disappears, or when it settles elsewhere after a failed operation (Remark says why).
    */
@@ -186,15 +198,7 @@ export class CompShareClient {
     const started = Date.now();
     const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
     for (;;) {
-      const r = await this.describeCompShareInstance({ UHostIds: [uhostId] });
-      const inst = r.UHostSet[0] as CompShareInstance | undefined;
-      if (!inst)
-        throw new CompShareError(
-          8039,
-          `UHostId [${uhostId}] not found`,
-          "DescribeCompShareInstance",
-          undefined,
-        );
+      const inst = await this.getInstance(uhostId);
       opts.onProgress?.(inst.State, Date.now() - started);
       if (inst.State === state) return inst;
       // A failed operation puts the instance back in a settled state with the reason in Remark

@@ -42,7 +42,7 @@ describe("ReinstallCompShareInstance", () => {
       0,
     );
     await reinstall.reached();
-    await fx.expectState(id, "Install");
+    await fx.expectState(id, "Reinstalling");
     reinstall.release();
     await fx.settle();
     const u = await fx.expectState(id, "Stopped");

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { CompShareClient, CompShareError, DEFAULT_BASE_URL } from "../../sdk/index.js";
+import { CompShareClient, DEFAULT_BASE_URL } from "../../sdk/index.js";
 import type { CompShareInstance } from "../../sdk/index.js";
 import { type GlobalFlags, action, example, numberOption, wantsJson } from "../command.js";
 import { UsageError } from "../helpers.js";
@@ -116,11 +116,7 @@ export function required<T>(value: T | undefined, flag: string): T {
 /** The API wants Zone on most instance actions; when none is configured, ask Describe for it. */
 export async function zoneOf(c: CompShareClient, id: string): Promise<string> {
   if (c.options.zone) return c.options.zone;
-  const r = await c.describeCompShareInstance({ UHostIds: [id] });
-  const inst = r.UHostSet[0];
-  if (!inst)
-    throw new CompShareError(8039, `UHostId [${id}] not found`, "DescribeCompShareInstance", undefined);
-  return inst.Zone;
+  return (await c.getInstance(id)).Zone;
 }
 
 /** `--wait`: a live progress line on stderr until the target state (or the error). */

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
-import { type GlobalFlags, action } from "../command.js";
+import { action } from "../command.js";
 import { table } from "../helpers.js";
 import { addCatalogCommands } from "./catalog.js";
 import {

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { CompShareError } from "../../sdk/index.js";
 import type { CompShareInstance } from "../../sdk/index.js";
 import { action, numberOption, wantsJson } from "../command.js";
 import { formatTime, parseTime, table } from "../helpers.js";
@@ -65,9 +64,7 @@ export function addInstanceCommands(program: Command): void {
       action(async (cmd) => {
         const { f, args } = input(cmd);
         const id = args[0] as string;
-        const u = (await clientFor(f).describeCompShareInstance({ UHostIds: [id] })).UHostSet[0];
-        if (!u)
-          throw new CompShareError(8039, `UHostId [${id}] not found`, "DescribeCompShareInstance", undefined);
+        const u = await clientFor(f).getInstance(id);
         print(f, u, () =>
           table(
             ["FIELD", "VALUE"],

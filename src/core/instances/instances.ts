@@ -1,21 +1,15 @@
 import { subnetIdOf, vpcIdOf } from "../../domain/addresses.js";
 import type { ImageSpec } from "../../domain/catalog.js";
-import type { Clock } from "../../domain/clock.js";
 import { ApiError, UnsupportedByRuntime, badParam } from "../../domain/errors.js";
-import type { IdGen } from "../../domain/ids.js";
 import type { DiskRecord, InstanceRecord } from "../../domain/records.js";
 import { STATES } from "../../domain/states.js";
 import type { State } from "../../domain/states.js";
 import type { Driver } from "../../drivers/driver.js";
-import type { Store } from "../../store/store.js";
-import type { CatalogIndex } from "../catalog/catalog.js";
-import type { SpecRules } from "../catalog/spec-rules.js";
 import type { Page, PastTheEnd } from "../paging.js";
 import { checkOffset } from "../paging.js";
-import type { SecretBox } from "../secrets.js";
 import type { CreateInput } from "./create.js";
 import { checkName, createInstances } from "./create.js";
-import type { OperationEngine } from "./engine.js";
+import type { EngineDeps, OperationEngine } from "./engine.js";
 import type { InputOf, OperationName, ResizeInput, StartInput } from "./operations.js";
 import { decodePassword } from "./passwords.js";
 import { pickHost } from "./placement.js";
@@ -52,17 +46,10 @@ const INSTANT_ALLOWED = {
   DeleteStopScheduler: STATES,
 } as const satisfies Record<string, readonly State[]>;
 
-export interface InstanceServiceDeps {
-  store: Store;
+/** The engine's dependencies, plus the engine itself and the driver (for instant changes). */
+export interface InstanceServiceDeps extends EngineDeps {
   engine: OperationEngine;
-  catalog: CatalogIndex;
-  rules: SpecRules;
-  clock: Clock;
-  ids: IdGen;
-  secrets: SecretBox;
-  timings: LifecycleTimings;
   driver: Driver;
-  kick: () => void;
 }
 
 /**

@@ -191,7 +191,7 @@ const terminate = defineOperation<{ releaseUDisk: boolean }>({
 const reinstall = defineOperation<{ imageId: string; password?: string }>({
   action: "ReinstallCompShareInstance",
   from: ["Stopped", "Install Fail"],
-  during: "Install",
+  during: "Reinstalling",
   to: "Stopped",
   onFail: "Stopped",
   begin(inst, input, env) {
@@ -243,17 +243,20 @@ const resize = defineOperation<ResizeInput>({
       memory: "Memory",
     });
   },
+  // The stopped instance shows the spec it will next run with: a GPU spec again leaves no-GPU
+  // mode, a named no-GPU spec enters it (Describe's GPU 0 and that spec's CPU and memory).
   begin: (inst, input) =>
     isCompute(input)
-      ? // A GPU spec again: the instance leaves no-GPU mode.
-        {
+      ? {
           gpu: input.gpu ?? inst.gpu,
           cpu: input.cpu ?? inst.cpu,
           memory: input.memory ?? inst.memory,
           noGpuMode: null,
+          withoutGpu: false,
+          withoutGpuSpec: null,
         }
       : input.withoutGpuSpec !== undefined
-        ? { noGpuMode: input.withoutGpuSpec }
+        ? { noGpuMode: input.withoutGpuSpec, withoutGpu: true, withoutGpuSpec: input.withoutGpuSpec }
         : {},
   async reserve(r, inst, input, env) {
     if (isCompute(input)) {

@@ -1,0 +1,35 @@
+/**
+ * The official CLI's commands that work against opencompshare, per suite. Each suite proves its
+ * list (CompshareCli.assertAllRan), and test/readme.test.ts holds README's CLI table to the union.
+ */
+
+/** A user's day with one instance (issue #13). */
+export const INSTANCE_COMMANDS = [
+  "doctor",
+  "instance zones",
+  "instance families",
+  "instance search",
+  "instance price",
+  "instance create",
+  "instance list",
+  "instance show",
+  "instance wait",
+  "instance stop",
+  "instance start",
+  "instance reboot",
+  "instance rename",
+  "instance password",
+  "instance reinstall",
+  "instance resize",
+  "instance schedule set",
+  "instance schedule show",
+  "instance schedule extend",
+  "instance schedule cancel",
+  "instance delete",
+  "instance ssh",
+  "image list",
+  "image show",
+] as const;
+
+/** Every command the suites prove. */
+export const WORKING_COMMANDS: readonly string[] = [...INSTANCE_COMMANDS];
