@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
 import { LABELS, claimFor } from "../src/drivers/kubernetes/objects.js";
-import { eventually } from "./docker-fixtures.js";
 import type { TestServer } from "./helpers.js";
 import { assertSettled, createParams, createPgDatabase, pgSkip, startTestServer } from "./helpers.js";
 import type { TestCluster } from "./kubernetes-fixtures.js";
