@@ -163,7 +163,11 @@ function fleetScenario(dialect: "sqlite" | "postgres"): void {
       UHostId: onNode1[0] as string,
     });
     assert.equal(refused.RetCode, 226604);
-    assert.match(String(refused.Message), /host gpu-node-1 is not available/);
+    assert.match(
+      String(refused.Message),
+      /host gpu-node-1 is not available now, and no host its disks reach has room/,
+      "kwok's volumes reach any node, but node 0 is full",
+    );
     await c.setNodeReady("gpu-node-1", true);
     await waitFor(async () => (await inventory()) === 8, "the node back in the fleet");
     for (const id of onNode1.slice(0, 2)) {
@@ -187,6 +191,27 @@ function fleetScenario(dialect: "sqlite" | "postgres"): void {
     await consistent();
     await assertSettled(t.server.internals.db);
     assert.equal(await inventory(), 6, "node 1's free GPUs only");
+  });
+
+  it("started again, an instance of the deleted node moves where its disks reach: the same disks, on node 1", async () => {
+    const id = ids[1] as string;
+    const claimUid = () =>
+      kubectl(c, "-n", NS, "get", "pvc", `ocs-${id}-system`, "-o", "jsonpath={.metadata.uid}");
+    const before = claimUid();
+    assert.equal((await t.call("StartCompShareInstance", { ...createParams(), UHostId: id })).RetCode, 0);
+    await t.waitState(id, "Running", 60_000);
+    const pod = kubectlJson<V1Pod>(c, "-n", NS, "get", "pod", `ocs-${id}`);
+    assert.equal(pod.spec?.nodeName, "gpu-node-1");
+    assert.equal(claimUid(), before, "the same system disk");
+    assert.equal((await t.server.internals.store.instances.get(id))?.hostId, "gpu-node-1");
+    const moved = await t.server.internals.db.all(
+      "SELECT data FROM events WHERE resource_id = ? AND kind = 'instance.moved'",
+      [id],
+    );
+    assert.deepEqual(JSON.parse(String(moved[0]?.data)), { from: "gpu-node-0", to: "gpu-node-1" });
+    assert.equal(await inventory(), 5);
+    await consistent();
+    await assertSettled(t.server.internals.db);
   });
 
   it("a start the scheduler cannot place rolls back with its reason in Remark", async () => {

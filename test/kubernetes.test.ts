@@ -15,6 +15,7 @@ import {
   driverOptions,
   k8sSkip,
   kubectl,
+  kubectlApply,
   kubectlJson,
   newDriver,
   startTestCluster,
@@ -146,6 +147,68 @@ describe("kubernetes driver on a real control plane", { ...k8sSkip, timeout: 600
     await assert.rejects(d.start(gone, []), /not scheduled within 3 s: .*NodeAffinity/);
     await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
     await d.destroy(gone.id, { releaseDataDisks: true, dataDiskIds: [] });
+  });
+
+  it("says which nodes an instance's disks reach: any for unbound or network volumes, a local volume's node", async () => {
+    const local = newDriver(c, { storageClass: "manual" });
+    const s = spec("uhost-k8slocal1", { dataDisks: [{ id: "bs-k8slocal1", sizeGB: 10 }] });
+    await local.create(s);
+    assert.equal(await local.hostsFor(s.id, ["bs-k8slocal1"]), undefined, "not bound yet: any node");
+    // A local volume on node 1 for the system disk, a zonal one for the data disk: as a local or
+    // topology-aware provisioner would make them.
+    kubectlApply(
+      c,
+      "default",
+      ...[
+        [`ocs-${s.id}-system`, "kubernetes.io/hostname", "gpu-node-1"],
+        ["ocs-bs-k8slocal1", "topology.kubernetes.io/zone", "zone-a"],
+      ].map(([claim, key, value]) => ({
+        apiVersion: "v1",
+        kind: "PersistentVolume",
+        metadata: { name: `pv-${claim}` },
+        spec: {
+          capacity: { storage: "50Gi" },
+          accessModes: ["ReadWriteOnce"],
+          storageClassName: "manual",
+          hostPath: { path: `/tmp/${claim}` },
+          claimRef: { namespace: "default", name: claim },
+          nodeAffinity: {
+            required: {
+              nodeSelectorTerms: [{ matchExpressions: [{ key, operator: "In", values: [value] }] }],
+            },
+          },
+        },
+      })),
+    );
+    kubectl(
+      c,
+      "label",
+      "node",
+      "gpu-node-0",
+      "gpu-node-1",
+      "topology.kubernetes.io/zone=zone-a",
+      "--overwrite",
+    );
+    await eventually(
+      () =>
+        kubectl(
+          c,
+          "get",
+          "pvc",
+          `ocs-${s.id}-system`,
+          "ocs-bs-k8slocal1",
+          "-o",
+          "jsonpath={.items[*].status.phase}",
+        ) === "Bound Bound",
+      "the claims to bind to the volumes",
+    );
+    assert.deepEqual(await local.hostsFor(s.id, []), ["gpu-node-1"]);
+    assert.deepEqual((await local.hostsFor(s.id, ["bs-k8slocal1"]))?.sort(), ["gpu-node-1"]);
+    kubectl(c, "label", "node", "gpu-node-1", "topology.kubernetes.io/zone=zone-b", "--overwrite");
+    assert.deepEqual(await local.hostsFor(s.id, ["bs-k8slocal1"]), [], "no node has both");
+    await local.destroy(s.id, { releaseDataDisks: true, dataDiskIds: ["bs-k8slocal1"] });
+    kubectl(c, "delete", "pv", `pv-ocs-${s.id}-system`, "pv-ocs-bs-k8slocal1", "--ignore-not-found");
+    kubectl(c, "label", "node", "gpu-node-0", "gpu-node-1", "topology.kubernetes.io/zone-");
   });
 
   it("a running instance's password cannot be changed from outside: it says so", async () => {
@@ -283,6 +346,7 @@ describe("kubernetes driver on a real control plane", { ...k8sSkip, timeout: 600
       await restricted.start(s, [0]);
       await restricted.start(s, [0]);
       assert.equal((await restricted.inspect(s.id)).running, true);
+      assert.equal(await restricted.hostsFor(s.id, ["bs-k8ssa1"]), undefined, "its bound volumes are read");
       await restricted.reboot(s.id);
       await restricted.stop(s.id);
       await restricted.start(s, []);

@@ -68,6 +68,12 @@ export interface Driver {
   destroy(id: string, opts: { releaseDataDisks: boolean; dataDiskIds: string[] }): Promise<void>;
   inspect(id: string): Promise<Observed>;
   list(): Promise<string[]>;
+  /**
+   * The hosts an instance's disks can be used from, so that a start may move it to one of them when
+   * its own host has no room: undefined = any host (network storage). Without this method an
+   * instance starts where its disks are, or not at all.
+   */
+  hostsFor?(id: string, dataDiskIds: string[]): Promise<string[] | undefined>;
   /** Applies a new root password inside a running instance, where the driver can. */
   setPassword?(id: string, password: string): Promise<void>;
   /**

@@ -1,4 +1,4 @@
-import type { KubeConfig, V1Pod, V1Service } from "@kubernetes/client-node";
+import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { UnsupportedByRuntime } from "../../domain/errors.js";
 import type { Access, Driver, FleetNode, Observed, RuntimeSpec } from "../driver.js";
@@ -6,7 +6,6 @@ import type { Verdict } from "./client.js";
 import { describeError, follow, unless } from "./client.js";
 import type { ServiceType } from "./objects.js";
 import {
-  GPU_RESOURCE,
   LABELS,
   STOP_GRACE_SECONDS,
   claimFor,
@@ -19,7 +18,8 @@ import {
   serviceName,
   systemClaimName,
 } from "./objects.js";
-import { ClusterView, fleetOf, podGone } from "./view.js";
+import { accessOf, sameShape, startVerdict } from "./pod-status.js";
+import { ClusterView, fleetOf, nodeMatches, podGone } from "./view.js";
 
 export interface KubernetesOptions {
   kubeConfig: KubeConfig;
@@ -44,16 +44,6 @@ export interface KubernetesOptions {
 const DEFAULT_SYSTEM_GB = 20;
 /** How long a deleted pod or claim may take to go (the grace period, then the kubelet's cleanup). */
 const GONE_TIMEOUT_MS = (STOP_GRACE_SECONDS + 50) * 1000;
-/** Container states that do not get better by waiting. */
-const HOPELESS = new Set([
-  "ErrImagePull",
-  "ImagePullBackOff",
-  "InvalidImageName",
-  "CreateContainerConfigError",
-  "CreateContainerError",
-  "RunContainerError",
-  "CrashLoopBackOff",
-]);
 
 /**
  * One instance = a labelled pod on a GPU node of a Kubernetes cluster, with a volume claim for
@@ -103,7 +93,7 @@ export class KubernetesDriver implements Driver {
       // A repeated start finds its pod already made; one of another shape (GPUs, spec, volumes) or
       // one that ended is replaced.
       const pod = await this.readPod(spec.id);
-      const reuse = pod !== undefined && !podGone(pod) && this.sameShape(pod, want);
+      const reuse = pod !== undefined && !podGone(pod) && sameShape(pod, want);
       if (pod && !reuse) await this.deletePod(spec.id, 0);
       if (!reuse) await this.core.createNamespacedPod({ namespace: this.ns, body: want });
       const running = await this.waitRunning(spec.id);
@@ -196,6 +186,32 @@ export class KubernetesDriver implements Driver {
         }
       }
       return [...ids];
+    });
+  }
+
+  /**
+   * The nodes from which every disk of the instance can be used: those its bound volumes' node
+   * affinity allows (local volumes, zonal disks); any node when none has one (network storage)
+   * or none is bound yet (the claim binds where the pod goes).
+   */
+  async hostsFor(id: string, dataDiskIds: string[]): Promise<string[] | undefined> {
+    return this.call(async () => {
+      let allowed: string[] | undefined;
+      for (const name of [systemClaimName(id), ...dataDiskIds.map(dataClaimName)]) {
+        const claim = await unless(
+          this.core.readNamespacedPersistentVolumeClaim({ name, namespace: this.ns }),
+          404,
+        );
+        const volume = claim?.spec?.volumeName
+          ? await unless(this.core.readPersistentVolume({ name: claim.spec.volumeName }), 404)
+          : undefined;
+        const terms = volume?.spec?.nodeAffinity?.required?.nodeSelectorTerms;
+        if (!terms) continue;
+        const nodes = this.view?.synced ? [...this.view.nodes.list()] : (await this.core.listNode()).items;
+        const here = nodes.filter((n) => nodeMatches(n, terms)).map((n) => n.metadata?.name as string);
+        allowed = allowed ? allowed.filter((n) => here.includes(n)) : here;
+      }
+      return allowed;
     });
   }
 
@@ -370,24 +386,6 @@ export class KubernetesDriver implements Driver {
     return unless(this.core.readNamespacedPod({ name: podName(id), namespace: this.ns }), 404);
   }
 
-  /** Whether a pod already is the one `want` describes (node, GPUs, CPU, memory, volumes). */
-  private sameShape(pod: V1Pod, want: V1Pod): boolean {
-    const a = pod.spec?.containers[0];
-    const b = want.spec?.containers[0];
-    const key = (p: V1Pod) => JSON.stringify(p.spec?.affinity);
-    const vols = (p: V1Pod) =>
-      JSON.stringify((p.spec?.volumes ?? []).map((v) => v.persistentVolumeClaim?.claimName ?? v.name));
-    return (
-      key(pod) === key(want) &&
-      vols(pod) === vols(want) &&
-      a?.image === b?.image &&
-      String(a?.resources?.limits?.[GPU_RESOURCE] ?? "0") ===
-        String(b?.resources?.limits?.[GPU_RESOURCE] ?? "0") &&
-      String(a?.resources?.limits?.cpu) === String(b?.resources?.limits?.cpu) &&
-      String(a?.resources?.limits?.memory) === String(b?.resources?.limits?.memory)
-    );
-  }
-
   /** Deletes an instance's pod and waits until it is gone, so its GPUs are free when we return. */
   private async deletePod(id: string, graceSeconds?: number): Promise<void> {
     await unless(
@@ -424,11 +422,7 @@ export class KubernetesDriver implements Driver {
     });
   }
 
-  /**
-   * Waits for the instance's pod to run. A pod the scheduler cannot place for `scheduleTimeoutMs`
-   * fails the start with the scheduler's reason; a container that cannot start (no such image,
-   * bad config, crash loop) fails it at once with the kubelet's.
-   */
+  /** Waits for the instance's pod to run, or says why it cannot (see startVerdict). */
   private waitRunning(id: string): Promise<V1Pod> {
     const { scheduleTimeoutMs, startTimeoutMs } = this.opts;
     return follow<V1Pod, V1Pod>({
@@ -437,67 +431,17 @@ export class KubernetesDriver implements Driver {
       name: podName(id),
       read: () => this.readPod(id),
       timeoutMs: scheduleTimeoutMs + startTimeoutMs,
-      check: (pod, ms, timedOut) => {
-        if (!pod) return { fail: "the pod was deleted while the instance was starting" };
-        if (pod.status?.phase === "Running" && !podGone(pod)) return { done: pod };
-        const gone = podGone(pod);
-        if (gone) return { fail: gone };
-        const scheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
-        if (scheduled?.status !== "True") {
-          if (ms >= scheduleTimeoutMs || timedOut)
-            return {
-              fail: `not scheduled within ${Math.round(scheduleTimeoutMs / 1000)} s: ${scheduled?.message || scheduled?.reason || "the scheduler has not placed the pod"}`,
-            };
-          return undefined;
-        }
-        const statuses = [
-          ...(pod.status?.initContainerStatuses ?? []),
-          ...(pod.status?.containerStatuses ?? []),
-        ];
-        for (const s of statuses) {
-          const w = s.state?.waiting;
-          if (w?.reason && HOPELESS.has(w.reason))
-            return { fail: `container ${s.name}: ${w.reason}: ${w.message ?? ""}`.trim() };
-          const t = s.state?.terminated;
-          if (t && t.exitCode !== 0)
-            return { fail: `container ${s.name} exited with code ${t.exitCode} (${t.reason ?? ""})` };
-        }
-        if (timedOut) {
-          const waiting = statuses.map((s) => s.state?.waiting?.reason).filter(Boolean);
-          return {
-            fail: `not running within ${Math.round((scheduleTimeoutMs + startTimeoutMs) / 1000)} s${waiting.length ? ` (${waiting.join(", ")})` : ""}`,
-          };
-        }
-        return undefined;
-      },
+      check: (pod, ms, timedOut) => startVerdict(pod, ms, timedOut, this.opts),
     });
   }
 
-  /**
-   * How users reach the instance over SSH: a load balancer's address on 22, else the configured
-   * access host (or the node's address) on the service's node port, else the cluster IP on 22.
-   */
   private async access(pod: V1Pod): Promise<Access | undefined> {
     const id = pod.metadata?.labels?.[LABELS.instance] as string;
-    const svc: V1Service = await this.core.readNamespacedService({
-      name: serviceName(id),
-      namespace: this.ns,
-    });
-    const ingress = svc.status?.loadBalancer?.ingress?.[0];
-    if (ingress && (ingress.ip || ingress.hostname))
-      return { ip: (ingress.ip || ingress.hostname) as string, sshPort: 22 };
-    const nodePort = svc.spec?.ports?.find((p) => p.name === "ssh")?.nodePort;
-    if (nodePort) {
-      if (this.opts.accessHost) return { ip: this.opts.accessHost, sshPort: nodePort };
-      const node = pod.spec?.nodeName
+    const svc = await this.core.readNamespacedService({ name: serviceName(id), namespace: this.ns });
+    const node =
+      pod.spec?.nodeName && !this.opts.accessHost
         ? await unless(this.core.readNode({ name: pod.spec.nodeName }), 404)
         : undefined;
-      const addr =
-        node?.status?.addresses?.find((a) => a.type === "ExternalIP")?.address ??
-        node?.status?.addresses?.find((a) => a.type === "InternalIP")?.address;
-      if (addr) return { ip: addr, sshPort: nodePort };
-    }
-    const clusterIp = svc.spec?.clusterIP;
-    return clusterIp && clusterIp !== "None" ? { ip: clusterIp, sshPort: 22 } : undefined;
+    return accessOf(svc, node, this.opts.accessHost);
   }
 }

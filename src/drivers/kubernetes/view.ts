@@ -1,4 +1,12 @@
-import type { CoreV1Api, KubeConfig, V1Container, V1Node, V1Pod } from "@kubernetes/client-node";
+import type {
+  CoreV1Api,
+  KubeConfig,
+  V1Container,
+  V1Node,
+  V1NodeSelectorRequirement,
+  V1NodeSelectorTerm,
+  V1Pod,
+} from "@kubernetes/client-node";
 import { ListWatch, Watch } from "@kubernetes/client-node";
 import type { FleetNode } from "../driver.js";
 import { GPU_RESOURCE, LABELS, NODE_LABELS, TOLERATED_TAINTS } from "./objects.js";
@@ -90,6 +98,40 @@ export function fleetOf(nodes: readonly V1Node[], pods: readonly V1Pod[], storeI
     });
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** One requirement of a node selector term against a value (a label's, or the node's name). */
+function meets(req: V1NodeSelectorRequirement, value: string | undefined): boolean {
+  const values = req.values ?? [];
+  switch (req.operator) {
+    case "In":
+      return value !== undefined && values.includes(value);
+    case "NotIn":
+      return value === undefined || !values.includes(value);
+    case "Exists":
+      return value !== undefined;
+    case "DoesNotExist":
+      return value === undefined;
+    case "Gt":
+      return value !== undefined && Number(value) > Number(values[0]);
+    case "Lt":
+      return value !== undefined && Number(value) < Number(values[0]);
+    default:
+      return false;
+  }
+}
+
+/**
+ * Whether a node satisfies a node affinity (a persistent volume's, say): any one term, each of
+ * whose label and field requirements holds (the scheduler's rule).
+ */
+export function nodeMatches(n: V1Node, terms: V1NodeSelectorTerm[]): boolean {
+  const labels = n.metadata?.labels ?? {};
+  return terms.some(
+    (t) =>
+      (t.matchExpressions ?? []).every((r) => meets(r, labels[r.key])) &&
+      (t.matchFields ?? []).every((r) => meets(r, r.key === "metadata.name" ? n.metadata?.name : undefined)),
+  );
 }
 
 /** Why one of our pods no longer runs its instance, or undefined while it does (or may still). */
