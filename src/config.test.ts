@@ -15,6 +15,14 @@ describe("configuration", () => {
     assert.equal(c.dataDir, join(dir, ".ocs-data"));
     assert.equal(c.driver, "sim");
     assert.equal(c.databaseUrl, undefined);
+    assert.deepEqual(c.security.limits, { bodyBytes: 1048576, params: 2000, depth: 8 });
+    assert.equal(c.security.headersTimeoutMs, 10_000);
+    assert.equal(c.security.requestTimeoutMs, 30_000);
+    assert.equal(c.security.maxConnections, 1024);
+    assert.equal(c.security.tlsCert, undefined);
+    assert.equal(c.security.metricsToken, undefined);
+    assert.equal(c.security.accountRate, 50);
+    assert.equal(c.security.defaultGpuQuota, 8);
   });
 
   it("stops at bad values with a message naming the key", () => {
@@ -26,6 +34,18 @@ describe("configuration", () => {
       [{ OCS_CATALOG: "/nope.json" }, /^OCS_CATALOG: file/],
       [{ OCS_DATABASE_URL: "mysql://x" }, /^OCS_DATABASE_URL:/],
       [{ OCS_LOG_LEVEL: "loud" }, /^OCS_LOG_LEVEL:/],
+      [{ OCS_TLS_CERT: "/nope.pem" }, /^OCS_TLS_CERT: file/],
+      [
+        { OCS_MASTER_KEY: Buffer.alloc(32).toString("base64"), OCS_MASTER_KEY_FILE: "k" },
+        /^OCS_MASTER_KEY_FILE: set/,
+      ],
+      [{ OCS_METRICS_TOKEN: "short" }, /^OCS_METRICS_TOKEN:/],
+      [{ OCS_MAX_PARAMS: "5" }, /^OCS_MAX_PARAMS: must be between/],
+      [
+        { OCS_HEADERS_TIMEOUT_SECONDS: "20", OCS_REQUEST_TIMEOUT_SECONDS: "10" },
+        /^OCS_REQUEST_TIMEOUT_SECONDS:/,
+      ],
+      [{ OCS_TRUST_PROXY: "yes" }, /^OCS_TRUST_PROXY: must be true or false/],
       [{ OCS_K8S_NAMESPACE: "My_Namespace" }, /^OCS_K8S_NAMESPACE: "My_Namespace" is not a namespace name/],
       [{ OCS_K8S_STORAGE_CLASS: "Fast SSD" }, /^OCS_K8S_STORAGE_CLASS:/],
       [

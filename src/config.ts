@@ -46,6 +46,44 @@ export interface Config {
    * emulator feature for users who want their own automation's typos caught.
    */
   strictParams: boolean;
+  /** Security settings (README "Security"): limits, throttling, TLS, audit, quotas. */
+  security: SecurityConfig;
+}
+
+/** What one request may carry and how long a connection may take; checked before any work. */
+export interface RequestLimits {
+  /** Body size; refused from Content-Length before reading, or as soon as a chunked body passes it. */
+  bodyBytes: number;
+  /** Parameters of one request (query string and body together), counted while decoding. */
+  params: number;
+  /** Nesting depth of a parameter: dotted form keys and JSON values alike. */
+  depth: number;
+}
+
+export interface SecurityConfig {
+  limits: RequestLimits;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
+  /** PEM files; both or neither. Reloaded on SIGHUP. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Where the master key lives when not given inline (absent: `<data dir>/master.key`). */
+  masterKeyFile?: string;
+  /** Absent: /metrics is open. */
+  metricsToken?: string;
+  /** Failed authentications per client address: a token bucket of this size… */
+  authFailureBurst: number;
+  /** …refilled at this many per minute. */
+  authFailuresPerMinute: number;
+  /** Requests per second per account (0 = unlimited); the root account is not limited. */
+  accountRate: number;
+  accountBurst: number;
+  /** Take the client address from the last X-Forwarded-For entry (behind a trusted proxy). */
+  trustProxy: boolean;
+  auditRetentionDays: number;
+  /** GPUs a new account may hold at once. */
+  defaultGpuQuota: number;
 }
 
 /** Raised for bad configuration; the message names the key. Stops the server at start. */
@@ -72,6 +110,23 @@ const KEYS = [
   "OCS_DOCKER_NETWORK",
   "OCS_DOCKER_BIND_HOST_LOADER",
   "OCS_STRICT_PARAMS",
+  "OCS_TLS_CERT",
+  "OCS_TLS_KEY",
+  "OCS_MASTER_KEY_FILE",
+  "OCS_METRICS_TOKEN",
+  "OCS_MAX_BODY_BYTES",
+  "OCS_MAX_PARAMS",
+  "OCS_MAX_DEPTH",
+  "OCS_HEADERS_TIMEOUT_SECONDS",
+  "OCS_REQUEST_TIMEOUT_SECONDS",
+  "OCS_MAX_CONNECTIONS",
+  "OCS_AUTH_FAILURE_BURST",
+  "OCS_AUTH_FAILURES_PER_MINUTE",
+  "OCS_ACCOUNT_RATE",
+  "OCS_ACCOUNT_BURST",
+  "OCS_TRUST_PROXY",
+  "OCS_AUDIT_RETENTION_DAYS",
+  "OCS_DEFAULT_GPU_QUOTA",
   "OCS_K8S_NAMESPACE",
   "OCS_K8S_STORAGE_CLASS",
   "OCS_K8S_SERVICE_TYPE",
@@ -164,6 +219,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       throw new ConfigError(`${k}: must be 8-128 characters without spaces`);
     }
   }
+  /** A file path relative to the working directory; `mustExist` for files we only read. */
+  function optionalPath(k: Key, mustExist = false): string | undefined {
+    const raw = get(k);
+    if (raw === undefined) return undefined;
+    const p = resolve(cwd, raw);
+    if (mustExist && !existsSync(p)) throw new ConfigError(`${k}: file ${p} does not exist`);
+    return p;
+  }
   const catalog = get("OCS_CATALOG");
   const catalogPath =
     catalog === undefined ? undefined : isAbsolute(catalog) ? catalog : resolve(cwd, catalog);
@@ -173,6 +236,46 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     throw new ConfigError(`OCS_LOG_LEVEL: must be debug, info, warn or error, got "${logLevel}"`);
   }
+  const masterKey = checkMasterKey(get("OCS_MASTER_KEY"));
+  const masterKeyFile = optionalPath("OCS_MASTER_KEY_FILE");
+  if (masterKey !== undefined && masterKeyFile !== undefined)
+    throw new ConfigError("OCS_MASTER_KEY_FILE: set OCS_MASTER_KEY or OCS_MASTER_KEY_FILE, not both");
+  const tlsCert = optionalPath("OCS_TLS_CERT", true);
+  const tlsKey = optionalPath("OCS_TLS_KEY", true);
+  if ((tlsCert === undefined) !== (tlsKey === undefined))
+    throw new ConfigError(
+      `${tlsCert === undefined ? "OCS_TLS_CERT" : "OCS_TLS_KEY"}: set both OCS_TLS_CERT and OCS_TLS_KEY, or neither`,
+    );
+  const metricsToken = get("OCS_METRICS_TOKEN");
+  if (metricsToken !== undefined && (metricsToken.length < 16 || /\s/.test(metricsToken)))
+    throw new ConfigError("OCS_METRICS_TOKEN: must be at least 16 characters without spaces");
+  const headersTimeoutMs = int("OCS_HEADERS_TIMEOUT_SECONDS", 10, 1, 3600) * 1000;
+  const requestTimeoutMs = int("OCS_REQUEST_TIMEOUT_SECONDS", 30, 1, 3600) * 1000;
+  if (requestTimeoutMs < headersTimeoutMs)
+    throw new ConfigError(
+      "OCS_REQUEST_TIMEOUT_SECONDS: must not be shorter than OCS_HEADERS_TIMEOUT_SECONDS",
+    );
+  const security: SecurityConfig = {
+    limits: {
+      bodyBytes: int("OCS_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+      params: int("OCS_MAX_PARAMS", 2000, 10, 100_000),
+      depth: int("OCS_MAX_DEPTH", 8, 2, 64),
+    },
+    headersTimeoutMs,
+    requestTimeoutMs,
+    maxConnections: int("OCS_MAX_CONNECTIONS", 1024, 1, 1_000_000),
+    tlsCert,
+    tlsKey,
+    masterKeyFile,
+    metricsToken,
+    authFailureBurst: int("OCS_AUTH_FAILURE_BURST", 20, 1, 1_000_000),
+    authFailuresPerMinute: int("OCS_AUTH_FAILURES_PER_MINUTE", 10, 1, 1_000_000),
+    accountRate: int("OCS_ACCOUNT_RATE", 50, 0, 1_000_000),
+    accountBurst: int("OCS_ACCOUNT_BURST", 100, 1, 1_000_000),
+    trustProxy: bool("OCS_TRUST_PROXY", false),
+    auditRetentionDays: int("OCS_AUDIT_RETENTION_DAYS", 90, 1, 36_500),
+    defaultGpuQuota: int("OCS_DEFAULT_GPU_QUOTA", 8, 0, 1_000_000),
+  };
   return {
     host,
     port: int("OCS_PORT", 8080, 0, 65535),
@@ -195,8 +298,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     recycleRetentionHours: int("OCS_RECYCLE_RETENTION_HOURS", 72, 0, 24 * 365),
     logLevel: logLevel as Config["logLevel"],
     workerClaimSeconds: int("OCS_WORKER_CLAIM_SECONDS", 30, 1, 3600),
-    masterKey: checkMasterKey(get("OCS_MASTER_KEY")),
+    masterKey,
     strictParams: bool("OCS_STRICT_PARAMS", false),
+    security,
   };
 }
 

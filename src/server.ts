@@ -1,12 +1,17 @@
+import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createSecureContext } from "node:tls";
 import { actionMap } from "./actions/registry.js";
 import type { GatewayDeps } from "./api/gateway.js";
-import { createHttpServer } from "./api/http.js";
+import { createHttpServer, reloadTls } from "./api/http.js";
+import type { TlsFiles } from "./api/http.js";
 import { Metrics } from "./api/metrics.js";
+import { TokenBuckets } from "./api/throttle.js";
 import type { Config } from "./config.js";
 import { ConfigError, sqlitePath } from "./config.js";
 import { AccountService } from "./core/accounts/accounts.js";
+import { AuditLog, scheduleAuditRetention } from "./core/audit/audit.js";
 import { CatalogIndex, DEFAULT_CATALOG, loadCatalog, validateCatalog } from "./core/catalog/catalog.js";
 import { SpecRules } from "./core/catalog/spec-rules.js";
 import { EmulatorService } from "./core/emulator/emulator.js";
@@ -19,7 +24,7 @@ import { recoverAtStart, syncHosts } from "./core/instances/recovery.js";
 import { InstanceTimers } from "./core/instances/timers.js";
 import type { LifecycleTimings } from "./core/instances/timings.js";
 import { DEFAULT_TIMINGS } from "./core/instances/timings.js";
-import { SecretBox, loadOrCreateMasterKey } from "./core/secrets.js";
+import { SecretBox, loadOrCreateMasterKey, privateDir } from "./core/secrets.js";
 import type { Services } from "./core/services.js";
 import { TaskQueue } from "./core/tasks.js";
 import type { TaskHandlers } from "./core/tasks.js";
@@ -35,7 +40,7 @@ import { contextNamespace, loadKubeConfig } from "./drivers/kubernetes/client.js
 import { KubernetesDriver } from "./drivers/kubernetes/kubernetes-driver.js";
 import { SimDriver } from "./drivers/sim/sim-driver.js";
 import type { Logger } from "./log.js";
-import { createLogger } from "./log.js";
+import { createLogger, maskUrlPasswords } from "./log.js";
 import type { Db } from "./store/db.js";
 import type { Store } from "./store/store.js";
 import { openStore } from "./store/store.js";
@@ -72,6 +77,10 @@ export interface OcsServer {
   internals: Internals;
   /** Set on the first start when no root keys were configured: print once, never stored in clear. */
   generatedRootKeys?: { publicKey: string; privateKey: string };
+  /** Whether the listener speaks HTTPS (OCS_TLS_CERT / OCS_TLS_KEY). */
+  tls: boolean;
+  /** Reads OCS_TLS_CERT / OCS_TLS_KEY again for new connections (SIGHUP); throws, keeping the old pair, on a bad one. */
+  reloadTls(): void;
   /** Starts the worker and the reconciler without HTTP (in-process tests dispatch directly). */
   start(): Promise<void>;
   /** Starts everything and listens. */
@@ -154,7 +163,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       : DEFAULT_CATALOG;
   const index = new CatalogIndex(catalog);
   const rules = new SpecRules(index);
-  const secrets = new SecretBox(loadOrCreateMasterKey(config.dataDir, config.masterKey));
+  const secrets = new SecretBox(masterKey(config, log));
+  const tlsFiles = config.security.tlsCert ? readTls(config) : undefined;
   const clock = new OffsetClock();
   const ids = opts.ids ?? randomIds;
   const timings: LifecycleTimings = {
@@ -172,6 +182,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     new OperationEngine({ store, catalog: index, rules, clock, ids, secrets, timings, kick });
 
   let root: Awaited<ReturnType<AccountService["ensureRoot"]>> | undefined;
+  const accountOptions = { defaultGpuQuota: config.security.defaultGpuQuota };
   // Start-up runs under the migration lock on PostgreSQL, so replicas starting together take turns.
   const store = await openStore(storeLocation(config), async (s) => {
     // With the kubernetes driver the hosts are the cluster's nodes (synced by the reconciler).
@@ -183,7 +194,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     if (Object.values(repaired).some((n) => n > 0))
       log.warn("start-up recovery repaired the store", repaired);
     // Under the same lock: two replicas starting on an empty store create one root account.
-    root = await new AccountService(s, secrets, clock, ids).ensureRoot(rootKeys);
+    root = await new AccountService(s, secrets, clock, ids, accountOptions).ensureRoot(rootKeys);
+    await scheduleAuditRetention(s, clock, () => ids.next("task", 12));
   });
 
   const sim = config.driver === "sim" ? new SimDriver(config.simLatencyMs) : undefined;
@@ -198,7 +210,21 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const driver: Driver = (sim ?? docker ?? kubernetes) as Driver;
 
   const engine = engineFor(store);
-  const accounts = new AccountService(store, secrets, clock, ids);
+  const accounts = new AccountService(store, secrets, clock, ids, accountOptions);
+  const audit = new AuditLog(
+    store,
+    clock,
+    log.child({ component: "audit" }),
+    config.security.auditRetentionDays * 86_400_000,
+  );
+  for (const publicKey of root?.replaced ?? []) {
+    log.warn("root key replaced by OCS_ROOT_PUBLIC_KEY; the old one no longer works", { publicKey });
+    audit.record(adminEntry("root key replaced at start", { publicKey, client: "start-up" }));
+  }
+  if (root?.configuredDisabled)
+    log.warn(
+      "OCS_ROOT_PUBLIC_KEY names a key an operator disabled; it stays disabled (ocs admin key enable)",
+    );
   const instances = new InstanceService({
     store,
     engine,
@@ -217,6 +243,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     "scheduled-stop": (task) => timers.scheduledStop(task),
     release: (task) => timers.release(task),
     purge: (task, d) => timers.purge(task, d),
+    "audit-retention": () => audit.purge(),
   };
   const worker = new Worker(
     new TaskQueue(store),
@@ -268,6 +295,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
             await r.instances.removeAll();
           });
           clock.reset();
+          await scheduleAuditRetention(store, clock, () => ids.next("task", 12));
           sim.reset();
           sim.latencyMs = config.simLatencyMs;
           faults.clear();
@@ -275,7 +303,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         },
       })
     : undefined;
-  const services: Services = { clock, catalog: index, rules, accounts, instances, emulator };
+  const services: Services = { clock, catalog: index, rules, accounts, audit, instances, emulator };
+  const sec = config.security;
   const gateway: GatewayDeps = {
     services,
     faults,
@@ -283,8 +312,25 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     metrics: new Metrics(),
     log,
     strictParams: config.strictParams,
+    limits: sec.limits,
+    authFailures: new TokenBuckets({
+      burst: sec.authFailureBurst,
+      perSecond: sec.authFailuresPerMinute / 60,
+    }),
+    accountRate:
+      sec.accountRate > 0
+        ? new TokenBuckets({ burst: sec.accountBurst, perSecond: sec.accountRate })
+        : undefined,
   };
-  const http = createHttpServer({ gateway, log, driverName: driver.name });
+  const http = createHttpServer({
+    gateway,
+    log,
+    driverName: driver.name,
+    tls: tlsFiles,
+    metricsToken: sec.metricsToken,
+    limits: sec,
+    trustProxy: sec.trustProxy,
+  });
 
   let closed = false;
   let started = false;
@@ -302,6 +348,11 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     log,
     internals: { store, db: store.db, clock, worker, driver, sim },
     generatedRootKeys: root?.generated,
+    tls: tlsFiles !== undefined,
+    reloadTls() {
+      if (!tlsFiles) throw new Error("TLS is not configured (OCS_TLS_CERT / OCS_TLS_KEY)");
+      reloadTls(http, readTls(config));
+    },
     start,
     async listen() {
       await new Promise<void>((resolveListen, reject) => {
@@ -322,9 +373,77 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         });
       reconciler?.stop();
       await worker.stop();
+      await audit.close();
       await store.close();
     },
   };
+}
+
+/**
+ * The master key, and a private data dir: 0700 (tightened with a warning when others could read
+ * it), since it holds the SQLite files and, unless OCS_MASTER_KEY(_FILE) says otherwise, the key.
+ */
+function masterKey(config: Config, log: Logger): Buffer {
+  const usesDataDir =
+    !config.databaseUrl?.startsWith("postgres") ||
+    (config.masterKey === undefined && config.security.masterKeyFile === undefined);
+  if (usesDataDir && privateDir(config.dataDir))
+    log.warn("the data dir was readable by other users; made it 0700", { dataDir: config.dataDir });
+  try {
+    return loadOrCreateMasterKey({
+      dataDir: config.dataDir,
+      inline: config.masterKey,
+      file: config.security.masterKeyFile,
+    });
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+}
+
+/** The PEM pair, checked by building a TLS context from it (a bad file stops the start, naming the key). */
+function readTls(config: Config): TlsFiles {
+  const read = (key: string, path: string | undefined) => {
+    try {
+      return readFileSync(path as string);
+    } catch (e) {
+      throw new ConfigError(`${key}: cannot read ${path} (${(e as Error).message})`);
+    }
+  };
+  const files = {
+    cert: read("OCS_TLS_CERT", config.security.tlsCert),
+    key: read("OCS_TLS_KEY", config.security.tlsKey),
+  };
+  try {
+    createSecureContext(files);
+  } catch (e) {
+    throw new ConfigError(
+      `OCS_TLS_CERT / OCS_TLS_KEY: not a usable PEM certificate and key (${(e as Error).message})`,
+    );
+  }
+  return files;
+}
+
+/** An audit entry for an operator's change (ocs admin, start-up). */
+export function adminEntry(
+  action: string,
+  what: { publicKey?: string; accountId?: string; client?: string; message?: string },
+): Parameters<AuditLog["record"]>[0] {
+  return {
+    kind: "admin",
+    accountId: what.accountId ?? null,
+    publicKey: what.publicKey ?? null,
+    client: what.client ?? "cli",
+    action,
+    resourceIds: [],
+    retCode: 0,
+    requestId: "",
+    message: what.message ?? "",
+  };
+}
+
+/** The store's location for messages: a connection string's password masked. */
+export function storeLabel(config: Config): string {
+  return maskUrlPasswords(config.databaseUrl ?? sqlitePath(config));
 }
 
 /** Where the configured store lives. */
@@ -340,11 +459,20 @@ function storeLocation(config: Config) {
  */
 export async function openAdmin(
   config: Config,
-): Promise<{ accounts: AccountService; close(): Promise<void> }> {
+): Promise<{ accounts: AccountService; audit: AuditLog; close(): Promise<void> }> {
+  const log = createLogger({ level: "error" });
+  const secrets = new SecretBox(masterKey(config, log));
   const store = await openStore(storeLocation(config));
-  const secrets = new SecretBox(loadOrCreateMasterKey(config.dataDir, config.masterKey));
+  const clock = new OffsetClock();
+  const audit = new AuditLog(store, clock, log, config.security.auditRetentionDays * 86_400_000);
   return {
-    accounts: new AccountService(store, secrets, new OffsetClock(), randomIds),
-    close: () => store.close(),
+    accounts: new AccountService(store, secrets, clock, randomIds, {
+      defaultGpuQuota: config.security.defaultGpuQuota,
+    }),
+    audit,
+    close: async () => {
+      await audit.close();
+      await store.close();
+    },
   };
 }

@@ -16,7 +16,9 @@ import { ROOT, createParams, startTestServer } from "./helpers.js";
  */
 let t: TestServer;
 before(async () => {
-  t = await startTestServer();
+  // Broken signatures are part of the fuzz: without a large failed-authentication bucket the
+  // throttle (tested in security-auth.test.ts) would answer most of the run with 8153.
+  t = await startTestServer({ OCS_AUTH_FAILURE_BURST: "1000000" });
   // A few instances so ids in the fuzz can hit real rows.
   for (let i = 0; i < 3; i++) await t.call("CreateCompShareInstance", createParams());
   await t.server.internals.worker.drain();
@@ -212,6 +214,88 @@ describe("fuzz (fixed seed, bounded)", () => {
         },
       ),
       { seed: 42, numRuns: 800 },
+    );
+    assert.equal(await snapshot(), before);
+  });
+
+  it("nested JSON of any depth and shape: 230 naming the nesting, never 130 or a stack overflow", async () => {
+    const before = await snapshot();
+    const opener = fc.constantFrom("[", '{"a":', '{"":', "[[", '[{"x":');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(opener, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 20_000 }),
+        fc.boolean(),
+        fc.constantFrom("Action", "Disks", "UHostIds", "X"),
+        async (openers, repeat, closeIt, key) => {
+          const open = openers
+            .join("")
+            .repeat(Math.ceil(repeat / openers.length))
+            .slice(0, 800_000);
+          const close = closeIt
+            ? [...open]
+                .reverse()
+                .map((c) => (c === "[" ? "]" : c === "{" ? "}" : ""))
+                .join("") // a reversed opener never closes a key, so often invalid too
+            : "";
+          const body = `{"Action":"GetProjectList","${key}2":${open}1${close}}`;
+          const json = await post(body, "application/json");
+          // Within the limit the request goes on to authentication (170 here: it is unsigned);
+          // past it (8 levels under the body's object) the answer names the nesting.
+          const depth = [...open].filter((c) => c === "[" || c === "{").length;
+          if (depth > 8) {
+            assert.equal(json.RetCode, 230, JSON.stringify(json));
+            assert.match(String(json.Message), /nested deeper than 8 levels/);
+          } else assert.ok([170, 230].includes(Number(json.RetCode)), JSON.stringify(json));
+        },
+      ),
+      { seed: 16, numRuns: 150 },
+    );
+    assert.equal(await snapshot(), before);
+  });
+
+  it("parameter floods in every encoding: refused as floods (230), the store untouched", async () => {
+    const before = await snapshot();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1900, max: 60_000 }),
+        fc.constantFrom("empty", "pairs", "dotted", "json", "query"),
+        fc.constantFrom("", "%ZZ", "%C3%28", "&"),
+        async (n, shape, tail) => {
+          let body = "";
+          let ct = "application/x-www-form-urlencoded";
+          let query = "";
+          switch (shape) {
+            case "empty":
+              body = "&".repeat(n);
+              break;
+            case "pairs":
+              body = Array.from({ length: n }, (_, i) => `K${i}=v`).join("&");
+              break;
+            case "dotted":
+              body = Array.from({ length: n }, (_, i) => `Disks.${i % 999}.F${i}=1`).join("&");
+              break;
+            case "json":
+              ct = "application/json";
+              body = `{${Array.from({ length: n }, (_, i) => `"K${i}":0`).join(",")}}`;
+              break;
+            case "query":
+              // Short names: a request line over Node's 16 KiB header limit is refused by Node (431).
+              query = Array.from({ length: Math.min(n, 2100) }, (_, i) => `${i.toString(36)}=1`).join("&");
+              break;
+          }
+          if (ct !== "application/json") body += `&Tail=${tail}`;
+          const json = await post(body.slice(0, 1_000_000), ct, query);
+          // Every flood over 2000 parameters is refused as a flood, before a malformed tail is
+          // reached; smaller ones go on to the next check (a missing Action, a bad escape).
+          const count = shape === "query" ? Math.min(n, 2100) : n;
+          if (count > 2001) {
+            assert.equal(json.RetCode, 230, JSON.stringify(json));
+            assert.match(String(json.Message), /more than 2000 parameters/);
+          } else assert.ok([160, 230].includes(Number(json.RetCode)), JSON.stringify(json));
+        },
+      ),
+      { seed: 1616, numRuns: 60 },
     );
     assert.equal(await snapshot(), before);
   });

@@ -97,3 +97,45 @@ export async function eventually(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** An `ocs serve` process with what it has written so far (for tests of the banner and signals). */
+export interface ServeOutput {
+  child: ChildProcess;
+  /** The URL of its banner (http or https). */
+  url: string;
+  out(): string;
+  err(): string;
+  /** SIGTERM, and the exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts `ocs serve` with `env` over this process's environment; resolves once its banner is out. */
+export async function serveProcess(env: Record<string, string>): Promise<ServeOutput> {
+  const child = spawn(process.execPath, [MAIN, "serve"], { env: { ...process.env, OCS_PORT: "0", ...env } });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d) => {
+    out += String(d);
+  });
+  child.stderr?.on("data", (d) => {
+    err += String(d);
+  });
+  const deadline = Date.now() + 30_000;
+  while (!/listening on[\s\S]*\n\n$/.test(out)) {
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`ocs serve did not start: ${out}\n${err}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    child,
+    url: /listening on (\S+)/.exec(out)?.[1] as string,
+    out: () => out,
+    err: () => err,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}

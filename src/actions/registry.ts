@@ -1,5 +1,6 @@
 import getProjectList from "./account/get-project-list.js";
 import getRegion from "./account/get-region.js";
+import describeAuditLog from "./audit/describe-audit-log.js";
 import checkCompShareResourceCapacity from "./catalog/check-comp-share-resource-capacity.js";
 import describeAvailableCompShareInstanceTypes from "./catalog/describe-available-comp-share-instance-types.js";
 import describeCompShareGpuInventory from "./catalog/describe-comp-share-gpu-inventory.js";
@@ -54,6 +55,7 @@ export const ACTIONS = [
   deleteCompShareStopScheduler,
   describeCompShareRecycleInstance,
   recoverCompShareInstance,
+  describeAuditLog,
   emulator.advanceClock,
   emulator.setLatency,
   emulator.injectFault,

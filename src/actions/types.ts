@@ -35,7 +35,19 @@ export interface ActionDef<
   zone: "required" | "optional";
   /** Root key only (the emulator controls). */
   rootOnly?: boolean;
+  /**
+   * Whether a call changes nothing (kept out of the audit log). Absent: read by the name, as
+   * CompShare names its reads (Describe…, Get…, Check…, List…); every other Action is audited.
+   */
+  readOnly?: boolean;
   handler(ctx: ActionContext, params: InferSchema<S>): Promise<R>;
+}
+
+const READ_NAME = /^(Describe|Get|Check|List)[A-Z]/;
+
+/** Whether calls of `def` change something (and so are audited). */
+export function mutates(def: Pick<ActionDef, "name" | "readOnly">): boolean {
+  return !(def.readOnly ?? READ_NAME.test(def.name));
 }
 
 /**

@@ -7,6 +7,12 @@ export class Metrics {
   private readonly requests = new Map<string, number>();
   private readonly latency = new Map<string, { buckets: number[]; sum: number; count: number }>();
   private readonly ignored = new Map<string, number>();
+  private readonly throttledBy = new Map<string, number>();
+
+  /** Counts a request refused by a throttle (`auth_failures`, `account_rate`). */
+  throttled(reason: string): void {
+    this.throttledBy.set(reason, (this.throttledBy.get(reason) ?? 0) + 1);
+  }
 
   /**
    * Counts an unknown parameter that was accepted and ignored. Names come from the caller, so the
@@ -64,6 +70,12 @@ export class Metrics {
       const [action, param] = key.split("\u0000");
       lines.push(`ocs_ignored_params_total{action="${action}",param="${param}"} ${n}`);
     }
+    lines.push(
+      "# HELP ocs_throttled_total Requests refused by a throttle, by reason.",
+      "# TYPE ocs_throttled_total counter",
+    );
+    for (const [reason, n] of this.throttledBy)
+      lines.push(`ocs_throttled_total{reason="${labelValue(reason)}"} ${n}`);
     return lines.join("\n") + "\n";
   }
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { CommanderError } from "commander";
-import { ConfigError, loadConfig, sqlitePath } from "../config.js";
+import { ConfigError, loadConfig } from "../config.js";
 import { CatalogError } from "../core/catalog/catalog.js";
+import { maskUrlPasswords } from "../log.js";
 import { computeSignature } from "../protocol/signature.js";
 import { CompShareError } from "../sdk/index.js";
-import { createServer } from "../server.js";
+import { createServer, storeLabel } from "../server.js";
 import { addAdminCommands } from "./admin.js";
 import {
   type GlobalFlags,
@@ -21,37 +22,34 @@ async function serve(): Promise<void> {
   const config = loadConfig();
   const server = await createServer(config);
   const { host, port } = await server.listen();
-  const url = `http://${host}:${port}`;
+  const url = `${server.tls ? "https" : "http"}://${host}:${port}`;
   const rootAccount = (await server.services.accounts.listAccounts()).find((a) => a.isRoot);
   const keys = rootAccount ? await server.services.accounts.keyPairsOf(rootAccount.id) : [];
   const lines = [
     "",
-    `opencompshare listening on ${url}  (driver: ${config.driver}, store: ${config.databaseUrl ?? sqlitePath(config)})`,
+    `opencompshare listening on ${url}  (driver: ${config.driver}, store: ${storeLabel(config)})`,
   ];
+  // A private key is printed only when this start generated it: a configured one is the
+  // operator's already, and printing it would put it in every log collector of the service.
   const generated = server.generatedRootKeys;
-  const configured =
-    config.rootPublicKey && config.rootPrivateKey
-      ? { publicKey: config.rootPublicKey, privateKey: config.rootPrivateKey }
-      : undefined;
-  const shown = generated ?? configured;
   if (generated) {
-    lines.push("", "Root key pair (generated now, printed only this once — keep it):");
-  } else if (configured) {
-    lines.push("", "Root key pair (from OCS_ROOT_PUBLIC_KEY / OCS_ROOT_PRIVATE_KEY):");
-  }
-  if (shown) {
-    lines.push(`  PublicKey:  ${shown.publicKey}`, `  PrivateKey: ${shown.privateKey}`);
-    const params = { Action: "GetProjectList", PublicKey: shown.publicKey };
-    const sig = computeSignature(params, shown.privateKey);
+    lines.push(
+      "",
+      "Root key pair (generated now, printed only this once — keep it):",
+      `  PublicKey:  ${generated.publicKey}`,
+      `  PrivateKey: ${generated.privateKey}`,
+    );
+    const params = { Action: "GetProjectList", PublicKey: generated.publicKey };
+    const sig = computeSignature(params, generated.privateKey);
     lines.push(
       "",
       "Example call:",
-      `  curl -s '${url}/?Action=GetProjectList&PublicKey=${encodeURIComponent(shown.publicKey)}&Signature=${sig}'`,
+      `  curl -s${server.tls ? "k" : ""} '${url}/?Action=GetProjectList&PublicKey=${encodeURIComponent(generated.publicKey)}&Signature=${sig}'`,
+    );
+  } else if (config.rootPublicKey) {
+    lines.push(
       "",
-      "With the official Python SDK (pip install ucloud-sdk-python3):",
-      "  from ucloud.client import Client",
-      `  c = Client({"region": "cn-wlcb", "public_key": "${shown.publicKey}", "private_key": "<PrivateKey>", "base_url": "${url}"})`,
-      `  print(c.invoke("GetProjectList"))`,
+      `Root PublicKey: ${config.rootPublicKey}  (from OCS_ROOT_PUBLIC_KEY; its private key is not printed)`,
     );
   } else {
     lines.push(
@@ -60,7 +58,27 @@ async function serve(): Promise<void> {
       "Its private key was printed on first start. `ocs admin key create root` adds another pair.",
     );
   }
+  const shownKey = generated?.publicKey ?? config.rootPublicKey ?? keys[0]?.publicKey ?? "<PublicKey>";
+  lines.push(
+    "",
+    "With the official Python SDK (pip install ucloud-sdk-python3):",
+    "  from ucloud.client import Client",
+    `  c = Client({"region": "cn-wlcb", "public_key": "${shownKey}", "private_key": "<private key>", "base_url": "${url}"${server.tls ? ', "ssl_cacert": "<CA file>"' : ""}})`,
+    `  print(c.invoke("GetProjectList"))`,
+  );
   process.stdout.write(lines.join("\n") + "\n\n");
+
+  // SIGHUP: a renewed certificate is put in place for new connections without a restart. Without
+  // TLS the signal keeps its default meaning (the process ends), as before.
+  if (server.tls)
+    process.on("SIGHUP", () => {
+      try {
+        server.reloadTls();
+        server.log.info("TLS certificate reloaded");
+      } catch (e) {
+        server.log.error("TLS reload failed; the previous certificate stays in use", { err: e });
+      }
+    });
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -155,7 +173,8 @@ async function run(argv: string[]): Promise<number> {
       );
       return 1;
     }
-    const message = e instanceof Error ? e.message : String(e);
+    // A driver's error may quote the connection string it was given: never with its password.
+    const message = maskUrlPasswords(e instanceof Error ? e.message : String(e));
     const configuration = e instanceof ConfigError || e instanceof CatalogError;
     process.stderr.write(`ocs: ${configuration ? "configuration error: " : ""}${message}\n`);
     return 1;

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 /**
  * Private keys and instance passwords are stored encrypted with a server master key
@@ -29,23 +29,54 @@ export class SecretBox {
 }
 
 /**
- * The master key: `OCS_MASTER_KEY` (base64, 32 bytes) when set — replicas on one PostgreSQL must
- * share it — else `<dataDir>/master.key`, created (mode 0600) on first start.
+ * Creates `dir` readable by this user only (0700), or tightens an existing one that others could
+ * read; returns whether it had to tighten it (the caller warns).
  */
-export function loadOrCreateMasterKey(dataDir: string, configured?: string): Buffer {
-  if (configured !== undefined) {
-    const key = Buffer.from(configured, "base64");
+export function privateDir(dir: string): boolean {
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return false;
+  }
+  const mode = statSync(dir).mode & 0o777;
+  if ((mode & 0o077) === 0) return false;
+  chmodSync(dir, mode & 0o700);
+  return true;
+}
+
+/** Where the master key comes from: inline (OCS_MASTER_KEY), a file of its own, or the data dir. */
+export interface MasterKeySource {
+  dataDir: string;
+  inline?: string;
+  /** OCS_MASTER_KEY_FILE: kept apart from the database, so one backup does not hold both. */
+  file?: string;
+}
+
+/**
+ * The master key: `OCS_MASTER_KEY` (base64, 32 bytes) when set — replicas on one PostgreSQL must
+ * share it — else the file `OCS_MASTER_KEY_FILE` names, else `<dataDir>/master.key`; a missing
+ * file is created (mode 0600) on first start.
+ */
+export function loadOrCreateMasterKey(from: MasterKeySource | string, inline?: string): Buffer {
+  const src: MasterKeySource = typeof from === "string" ? { dataDir: from, inline } : from;
+  if (src.inline !== undefined) {
+    const key = Buffer.from(src.inline, "base64");
     if (key.length !== 32) throw new Error("OCS_MASTER_KEY: must be 32 bytes, base64-encoded");
     return key;
   }
-  mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, "master.key");
+  const path = src.file ?? join(src.dataDir, "master.key");
+  if (src.file === undefined) privateDir(src.dataDir);
+  else if (!existsSync(dirname(path)))
+    throw new Error(`OCS_MASTER_KEY_FILE: the folder of ${path} does not exist`);
   const read = () => {
     const key = Buffer.from(readFileSync(path, "utf8").trim(), "base64");
     if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key`);
     return key;
   };
-  if (existsSync(path)) return read();
+  if (existsSync(path)) {
+    // Ours to fix in the data dir; an operator's own file (a mounted secret) is left as it is.
+    if (src.file === undefined && (statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+    return read();
+  }
   const key = randomBytes(32);
   try {
     writeFileSync(path, key.toString("base64") + "\n", { mode: 0o600, flag: "wx" });

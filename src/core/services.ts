@@ -1,5 +1,6 @@
 import type { Clock } from "../domain/clock.js";
 import type { AccountService } from "./accounts/accounts.js";
+import type { AuditLog } from "./audit/audit.js";
 import type { CatalogIndex } from "./catalog/catalog.js";
 import type { SpecRules } from "./catalog/spec-rules.js";
 import type { EmulatorService } from "./emulator/emulator.js";
@@ -14,6 +15,8 @@ export interface Services {
   catalog: CatalogIndex;
   rules: SpecRules;
   accounts: AccountService;
+  /** Mutating calls and failed authentications (the gateway writes; root reads). */
+  audit: AuditLog;
   instances: InstanceService;
   /** Present with the sim driver: the emulator's controls. */
   emulator?: EmulatorService;

@@ -22,6 +22,14 @@ export const ERRORS = {
     message: "Internal error (request {requestId}); the server log has details",
   },
   FaultInjected: { retCode: -1, message: "{message}" },
+  /**
+   * The UCloud gateway's own code for throttling is 153, which neither official SDK retries (Go
+   * retries RetCode >= 2000, Python > 2000); 8153 keeps the 153 in its name and is retried by both.
+   */
+  RequestThrottled: {
+    retCode: 8153,
+    message: "Request throttled: {reason}; retry in {retryAfter} s",
+  },
 
   InstanceNotFound: { retCode: 8039, message: "UHostId {uhostId} not found" },
   InstanceOperationInProgress: {
@@ -53,6 +61,11 @@ export const ERRORS = {
   QuotaExceeded: {
     retCode: 8046,
     message: "Instance quota exceeded: the account may hold {quota} instances and holds {count}",
+  },
+  GpuQuotaExceeded: {
+    retCode: 8046,
+    message:
+      "GPU quota exceeded: the account may hold {quota} GPUs at once, holds {held} and asks for {need} more; stop an instance or start this one with WithoutGpu=true",
   },
   NotInRecycle: { retCode: 8047, message: "UHostId {uhostId} is not in the recycle bin" },
   HostResourceNotEnough: {

@@ -69,7 +69,7 @@ export interface DiskRecord {
  * Task kinds: `transition` finishes a long-running operation; the others are timers. Core owns
  * their handlers; the worker only claims and runs them.
  */
-export type TaskKind = "transition" | "scheduled-stop" | "release" | "purge";
+export type TaskKind = "transition" | "scheduled-stop" | "release" | "purge" | "audit-retention";
 
 export interface TaskRecord {
   id: string;
@@ -110,6 +110,10 @@ export interface AccountRecord {
   name: string;
   isRoot: boolean;
   instanceQuota: number;
+  /** GPUs its instances may hold at once (stopped instances hold none). */
+  gpuQuota: number;
+  /** Set: every key of the account answers like an unknown key; its instances keep running. */
+  disabledAt: number | null;
   createdAt: number;
 }
 
@@ -121,11 +125,46 @@ export interface ProjectRecord {
   createdAt: number;
 }
 
+/**
+ * Where a key pair came from: `config` (OCS_ROOT_*) and `generated` (the first start) are the root
+ * key the environment manages, replaced at a start with other OCS_ROOT_* keys; `admin` keys are
+ * made by `ocs admin` and stay until an operator removes them.
+ */
+export type KeyOrigin = "config" | "generated" | "admin";
+
 export interface KeyPairRecord {
   publicKey: string;
   accountId: string;
   privateKeySealed: string;
+  origin: KeyOrigin;
   createdAt: number;
+  /** Set: the key answers like an unknown one (172). */
+  disabledAt: number | null;
+  /** Last successful authentication, written at most once a minute per key and replica. */
+  lastUsedAt: number | null;
+}
+
+/** What an audit entry records: a mutating call, a failed authentication, an operator's change. */
+export type AuditKind = "call" | "auth-failure" | "admin";
+
+/** One line of the audit log. */
+export interface AuditRecord {
+  seq: number;
+  at: number;
+  kind: AuditKind;
+  /** Absent for a failed authentication with an unknown key. */
+  accountId: string | null;
+  /** The key presented (public; truncated to 64 characters). */
+  publicKey: string | null;
+  /** The client's address (`cli` for `ocs admin`). */
+  client: string;
+  /** The wire Action, or the admin command (`key disable`). */
+  action: string;
+  /** Instance, disk, image… ids the call named or made. */
+  resourceIds: string[];
+  retCode: number;
+  requestId: string;
+  message: string;
 }
 
 /** What an event is about. */

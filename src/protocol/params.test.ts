@@ -84,4 +84,38 @@ describe("parameter decoding", () => {
     assert.deepEqual(parseUrlEncoded("Name=a%F0%9F%98%80😀", "q"), [["Name", "a😀😀"]]);
     assert.deepEqual(parseUrlEncoded(Buffer.from("Name=%41😀", "utf8"), "q"), [["Name", "A😀"]]);
   });
+
+  it("stops at the first parameter over the limit, before decoding the rest", () => {
+    const limits = { bodyBytes: 1 << 20, params: 3, depth: 8 };
+    rejects(() => decodeParams("", Buffer.from("A=1&B=2&C=3&D=4&E=%ZZ"), FORM, limits), 230, "Body");
+    assert.throws(() => decodeParams("", Buffer.from("&&&&"), FORM, limits), /more than 3 parameters/);
+    // The query string and the body share the limit.
+    assert.throws(
+      () => decodeParams("A=1&B=2", Buffer.from("C=3&D=4"), FORM, limits),
+      /more than 3 parameters/,
+    );
+    assert.equal(Object.keys(decodeParams("A=1", Buffer.from("B=2&C=3"), FORM, limits).signParams).length, 3);
+    // A long raw name is refused before it is decoded (its broken escape is never looked at).
+    assert.throws(() => parseUrlEncoded(`${"a".repeat(800)}%ZZ=1`, "q"), /parameter name longer than 256/);
+  });
+
+  it("refuses JSON nested past the depth limit by a flat scan, whatever the depth", () => {
+    const nest = (n: number) => `{"A":${"[".repeat(n)}${"]".repeat(n)}}`;
+    assert.doesNotThrow(() => decodeParams("", Buffer.from(nest(8)), JSONCT));
+    for (const n of [9, 100_000, 400_000])
+      assert.throws(() => decodeParams("", Buffer.from(nest(n)), JSONCT), /JSON nested deeper than 8 levels/);
+    // Brackets inside strings are text, not nesting.
+    const text = decodeParams("", Buffer.from(`{"A":"${"[".repeat(50)}"}`), JSONCT);
+    assert.equal(text.tree.A, "[".repeat(50));
+    // Counted per value at any depth: a wide array is a flood too.
+    const limits = { bodyBytes: 1 << 20, params: 4, depth: 8 };
+    assert.throws(
+      () => decodeParams("", Buffer.from(`{"A":[${"1,".repeat(30)}1]}`), JSONCT, limits),
+      /more than 4 parameters/,
+    );
+    assert.throws(
+      () => decodeParams("", Buffer.from('{"A":1,"B":2,"C":3,"D":4,"E":5}'), JSONCT, limits),
+      /more than 4 parameters/,
+    );
+  });
 });

@@ -1,14 +1,27 @@
 import { badParam } from "../domain/errors.js";
 import type { WireValue } from "./signature.js";
 
-/** Hard limits on what one request may carry; past them the request is refused with 230. */
-export const LIMITS = {
-  bodyBytes: 1024 * 1024,
-  params: 2000,
-  keyLength: 256,
-  depth: 8,
-  arrayIndex: 999,
-} as const;
+/**
+ * What one request may carry; past a limit the request is refused with 230. Every limit is checked
+ * while decoding, before the work it bounds: the body size before reading it, the parameter count
+ * and key length pair by pair (a flood stops at the first parameter over), the JSON nesting depth
+ * and value count by a flat scan before JSON.parse (nothing recursive ever sees a deep input).
+ */
+export interface DecodeLimits {
+  bodyBytes: number;
+  /** Parameters (query string and body together); in JSON, also the values at any depth. */
+  params: number;
+  /** Nesting depth: segments of a dotted form key, levels of a JSON value under the top object. */
+  depth: number;
+}
+
+/** The defaults (README "Security"); the server takes them from OCS_MAX_* settings. */
+export const DEFAULT_LIMITS: DecodeLimits = { bodyBytes: 1024 * 1024, params: 2000, depth: 8 };
+
+/** Longest parameter name; checked on the raw bytes too, before a long name is even decoded. */
+const KEY_LENGTH = 256;
+/** Values a JSON body may hold at any depth, per allowed parameter (arrays of ids, disks…). */
+const JSON_VALUES_PER_PARAM = 5;
 
 /** A parameter tree: form keys `A.0.B` and nested JSON both end up as nested objects/arrays. */
 export type ParamTree = { [k: string]: WireValue };
@@ -23,20 +36,47 @@ export interface DecodedParams {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Decodes `a=1&b=2` strictly: malformed escapes and invalid UTF-8 are errors, not U+FFFD. */
-export function parseUrlEncoded(raw: string | Buffer, where: string): Array<[string, string]> {
+/**
+ * Decodes `a=1&b=2` strictly: malformed escapes and invalid UTF-8 are errors, not U+FFFD. Pairs
+ * are taken one at a time, so a flood past `maxPairs` (empty ones included) is refused at the
+ * first pair over, and an over-long name before it is percent-decoded.
+ */
+export function parseUrlEncoded(
+  raw: string | Buffer,
+  where: string,
+  maxPairs = Number.POSITIVE_INFINITY,
+  /** The request's whole limit, for the message (the query string may have used some of it). */
+  limit = maxPairs,
+): Array<[string, string]> {
   const text = typeof raw === "string" ? raw : decodeUtf8(raw, where);
   const out: Array<[string, string]> = [];
-  if (text.length === 0) return out;
-  for (const part of text.split("&")) {
-    if (part === "") continue;
-    const eq = part.indexOf("=");
-    const rawKey = eq === -1 ? part : part.slice(0, eq);
-    const rawVal = eq === -1 ? "" : part.slice(eq + 1);
-    const key = percentDecode(rawKey, where, "");
-    out.push([key, percentDecode(rawVal, where, key)]);
+  let segments = 0;
+  for (let at = 0; at < text.length; ) {
+    let end = text.indexOf("&", at);
+    if (end === -1) end = text.length;
+    if (++segments > maxPairs) throw tooManyParams(limit);
+    if (end > at) {
+      const part = text.slice(at, end);
+      const eq = part.indexOf("=");
+      const rawKey = eq === -1 ? part : part.slice(0, eq);
+      // A percent-escape is at most 3 characters per byte, so this bounds the decoded name too.
+      if (rawKey.length > KEY_LENGTH * 3) throw keyTooLong(rawKey);
+      const rawVal = eq === -1 ? "" : part.slice(eq + 1);
+      const key = percentDecode(rawKey, where, "");
+      checkKey(key);
+      out.push([key, percentDecode(rawVal, where, key)]);
+    }
+    at = end + 1;
   }
   return out;
+}
+
+function tooManyParams(max: number) {
+  return badParam("Body", `more than ${max} parameters`);
+}
+
+function keyTooLong(key: string) {
+  return badParam(`${key.slice(0, 40)}…`, `parameter name longer than ${KEY_LENGTH}`);
 }
 
 function decodeUtf8(buf: Buffer, where: string): string {
@@ -81,7 +121,12 @@ function percentDecode(s: string, where: string, key: string): string {
  * A key may appear once. The Go SDK repeats `Action` in the query string "for logging" next to the
  * body; a repeat with the identical value is therefore accepted, any other repeat is an error.
  */
-export function decodeParams(query: string, body: Buffer, contentType: string | undefined): DecodedParams {
+export function decodeParams(
+  query: string,
+  body: Buffer,
+  contentType: string | undefined,
+  limits: DecodeLimits = DEFAULT_LIMITS,
+): DecodedParams {
   const signParams: Record<string, WireValue> = Object.create(null);
   const put = (key: string, value: WireValue, allowSameRepeat: boolean) => {
     checkKey(key);
@@ -93,7 +138,8 @@ export function decodeParams(query: string, body: Buffer, contentType: string | 
     signParams[key] = value;
   };
 
-  const queryPairs = parseUrlEncoded(query, "QueryString");
+  if (body.length > limits.bodyBytes) throw badParam("Body", `larger than ${limits.bodyBytes} bytes`);
+  const queryPairs = parseUrlEncoded(query, "QueryString", limits.params);
   const seenInQuery = new Set<string>();
   for (const [k, v] of queryPairs) {
     if (seenInQuery.has(k)) throw badParam(k, "given more than once");
@@ -105,6 +151,8 @@ export function decodeParams(query: string, body: Buffer, contentType: string | 
   if (body.length > 0) {
     if (type === "application/json") {
       const text = decodeUtf8(body, "Body");
+      // The flat scan runs first: JSON.parse and everything after it recurse over the value.
+      const keys = scanJson(text, limits, limits.params - queryPairs.length);
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -114,14 +162,13 @@ export function decodeParams(query: string, body: Buffer, contentType: string | 
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
         throw badParam("Body", "a JSON body must be an object");
       }
-      const keys = jsonKeys(text);
       for (const k of Object.keys(parsed)) {
         if ((keys.get(k) ?? 0) > 1) throw badParam(k, "given more than once");
         put(k, (parsed as Record<string, WireValue>)[k] as WireValue, seenInQuery.has(k));
       }
     } else if (type === "" || type === "application/x-www-form-urlencoded" || type === "text/plain") {
       const seenInBody = new Set<string>();
-      for (const [k, v] of parseUrlEncoded(body, "Body")) {
+      for (const [k, v] of parseUrlEncoded(body, "Body", limits.params - queryPairs.length, limits.params)) {
         if (seenInBody.has(k)) throw badParam(k, "given more than once");
         seenInBody.add(k);
         put(k, v, seenInQuery.has(k));
@@ -134,60 +181,76 @@ export function decodeParams(query: string, body: Buffer, contentType: string | 
     }
   }
 
-  if (Object.keys(signParams).length > LIMITS.params) {
-    throw badParam("Body", `more than ${LIMITS.params} parameters`);
-  }
-  return { signParams, tree: buildTree(signParams) };
+  return { signParams, tree: buildTree(signParams, limits.depth) };
 }
 
 function checkKey(key: string): void {
   if (key.length === 0) throw badParam("(empty)", "a parameter name is empty");
-  if (key.length > LIMITS.keyLength) {
-    throw badParam(key.slice(0, 40) + "…", `parameter name longer than ${LIMITS.keyLength}`);
-  }
+  if (key.length > KEY_LENGTH) throw keyTooLong(key);
   if (key === "__proto__" || key === "constructor" || key === "prototype") {
     throw badParam(key, "reserved name");
   }
 }
 
 /**
- * Counts top-level key occurrences in a JSON object text. JSON.parse keeps the last of duplicate
- * keys silently; we refuse duplicates instead, so we count them with a small scanner.
+ * One flat pass over a JSON text before it is parsed: refuses nesting deeper than `limits.depth`
+ * under the top-level object and more than `maxKeys` top-level keys (or `maxKeys` × a few values
+ * at any depth), and counts the top-level keys, because JSON.parse keeps the last of duplicate
+ * keys silently and we refuse duplicates instead. A loop over the characters with a depth counter:
+ * no recursion, so a 300,000-level nest costs one pass up to the level past the limit.
  */
-function jsonKeys(text: string): Map<string, number> {
+function scanJson(text: string, limits: DecodeLimits, maxKeys: number): Map<string, number> {
   const counts = new Map<string, number>();
+  const maxValues = Math.max(0, maxKeys) * JSON_VALUES_PER_PARAM;
   let depth = 0;
-  let i = 0;
+  let values = 0;
   let expectKey = false;
-  while (i < text.length) {
-    const c = text[i];
-    if (c === '"') {
+  for (let i = 0; i < text.length; ) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
       let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      while (j < text.length && text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c ? 2 : 1;
       if (depth === 1 && expectKey) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        let key: string;
+        try {
+          key = JSON.parse(text.slice(i, j + 1)) as string;
+        } catch {
+          throw badParam("Body", "invalid JSON (a malformed key)");
+        }
+        if (key.length > KEY_LENGTH) throw keyTooLong(key);
         counts.set(key, (counts.get(key) ?? 0) + 1);
+        if (counts.size > maxKeys) throw tooManyParams(limits.params);
         expectKey = false;
-      }
+      } else if (++values > maxValues) throw tooManyParams(limits.params);
       i = j + 1;
       continue;
     }
-    if (c === "{" || c === "[") {
+    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       depth++;
-      expectKey = c === "{" && depth === 1;
-    } else if (c === "}" || c === "]") depth--;
-    else if (c === "," && depth === 1) expectKey = true;
+      // Depth 1 is the body's own object; a parameter's value starts at depth 2.
+      if (depth - 1 > limits.depth) throw badParam("Body", `JSON nested deeper than ${limits.depth} levels`);
+      if (depth > 1 && ++values > maxValues) throw tooManyParams(limits.params);
+      expectKey = c === 0x7b && depth === 1;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+    else if (c === 0x2c /* , */) {
+      if (depth === 1) expectKey = true;
+    } else if (depth > 1 && c !== 0x3a && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
+      // A number, true, false or null: one value, whatever its length.
+      const prev = text.charCodeAt(i - 1);
+      const startsValue = prev === 0x3a || prev === 0x2c || prev === 0x5b || prev <= 0x20;
+      if (startsValue && ++values > maxValues) throw tooManyParams(limits.params);
+    }
     i++;
   }
   return counts;
 }
 
 /** Expands dotted keys (`Disks.0.Size`) into nested objects; nested JSON values are kept. */
-function buildTree(flat: Record<string, WireValue>): ParamTree {
+function buildTree(flat: Record<string, WireValue>, maxDepth: number): ParamTree {
   const root: ParamTree = Object.create(null);
   for (const [key, value] of Object.entries(flat)) {
     const path = key.split(".");
-    if (path.length > LIMITS.depth) throw badParam(key, `nested deeper than ${LIMITS.depth} levels`);
+    if (path.length > maxDepth) throw badParam(key, `nested deeper than ${maxDepth} levels`);
     let node: ParamTree = root;
     for (let i = 0; i < path.length - 1; i++) {
       const seg = path[i] as string;

@@ -1,4 +1,4 @@
-import type { AccountRecord, KeyPairRecord, ProjectRecord } from "../domain/records.js";
+import type { AccountRecord, KeyOrigin, KeyPairRecord, ProjectRecord } from "../domain/records.js";
 import type { Db, Row } from "./db.js";
 
 const account = (r: Row): AccountRecord => ({
@@ -6,6 +6,8 @@ const account = (r: Row): AccountRecord => ({
   name: String(r.name),
   isRoot: Number(r.is_root) === 1,
   instanceQuota: Number(r.instance_quota),
+  gpuQuota: Number(r.gpu_quota),
+  disabledAt: r.disabled_at == null ? null : Number(r.disabled_at),
   createdAt: Number(r.created_at),
 });
 
@@ -21,7 +23,10 @@ const keyPair = (r: Row): KeyPairRecord => ({
   publicKey: String(r.public_key),
   accountId: String(r.account_id),
   privateKeySealed: String(r.private_key_sealed),
+  origin: String(r.origin) as KeyOrigin,
   createdAt: Number(r.created_at),
+  disabledAt: r.disabled_at == null ? null : Number(r.disabled_at),
+  lastUsedAt: r.last_used_at == null ? null : Number(r.last_used_at),
 });
 
 /** Accounts, key pairs and projects: the only place their SQL lives. */
@@ -30,8 +35,8 @@ export class AccountsRepo {
 
   async insertAccount(a: AccountRecord): Promise<void> {
     await this.db.run(
-      "INSERT INTO accounts (id, name, is_root, instance_quota, created_at) VALUES (?, ?, ?, ?, ?)",
-      [a.id, a.name, a.isRoot ? 1 : 0, a.instanceQuota, a.createdAt],
+      "INSERT INTO accounts (id, name, is_root, instance_quota, gpu_quota, disabled_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      [a.id, a.name, a.isRoot ? 1 : 0, a.instanceQuota, a.gpuQuota, a.disabledAt, a.createdAt],
     );
   }
   async accountById(id: string): Promise<AccountRecord | undefined> {
@@ -51,9 +56,54 @@ export class AccountsRepo {
   }
   async insertKeyPair(k: KeyPairRecord): Promise<void> {
     await this.db.run(
-      "INSERT INTO key_pairs (public_key, account_id, private_key_sealed, created_at) VALUES (?, ?, ?, ?)",
-      [k.publicKey, k.accountId, k.privateKeySealed, k.createdAt],
+      "INSERT INTO key_pairs (public_key, account_id, private_key_sealed, origin, created_at, disabled_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      [k.publicKey, k.accountId, k.privateKeySealed, k.origin, k.createdAt, k.disabledAt, k.lastUsedAt],
     );
+  }
+  /** A configured key given again: its private key may have changed; the rest is kept. */
+  async updatePrivateKey(publicKey: string, sealed: string, origin: KeyOrigin): Promise<number> {
+    return this.db.run("UPDATE key_pairs SET private_key_sealed = ?, origin = ? WHERE public_key = ?", [
+      sealed,
+      origin,
+      publicKey,
+    ]);
+  }
+  /** The account, with its row locked to the end of the transaction on PostgreSQL. */
+  async lockAccount(id: string): Promise<AccountRecord | undefined> {
+    const lock = this.db.dialect === "postgres" ? " FOR UPDATE" : "";
+    const rows = await this.db.all(`SELECT * FROM accounts WHERE id = ?${lock}`, [id]);
+    return rows[0] ? account(rows[0]) : undefined;
+  }
+  async setKeyDisabled(publicKey: string, at: number | null): Promise<number> {
+    return this.db.run("UPDATE key_pairs SET disabled_at = ? WHERE public_key = ?", [at, publicKey]);
+  }
+  /** Records a successful use; never moves the time backwards (replicas write it independently). */
+  async touchKey(publicKey: string, at: number): Promise<void> {
+    await this.db.run(
+      "UPDATE key_pairs SET last_used_at = ? WHERE public_key = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+      [at, publicKey, at],
+    );
+  }
+  async setAccountDisabled(id: string, at: number | null): Promise<number> {
+    return this.db.run("UPDATE accounts SET disabled_at = ? WHERE id = ?", [at, id]);
+  }
+  async setQuotas(id: string, quotas: { instances?: number; gpus?: number }): Promise<number> {
+    let n = 0;
+    if (quotas.instances !== undefined)
+      n = await this.db.run("UPDATE accounts SET instance_quota = ? WHERE id = ?", [quotas.instances, id]);
+    if (quotas.gpus !== undefined)
+      n = await this.db.run("UPDATE accounts SET gpu_quota = ? WHERE id = ?", [quotas.gpus, id]);
+    return n;
+  }
+  /**
+   * The GPU quota of an account, read in the caller's transaction (undefined: no such account).
+   * On PostgreSQL the account row stays locked to the end of the transaction, so two replicas
+   * taking GPUs for one account count one after the other (SQLite transactions are serial already).
+   */
+  async gpuQuotaLocked(id: string): Promise<number | undefined> {
+    const lock = this.db.dialect === "postgres" ? " FOR UPDATE" : "";
+    const rows = await this.db.all(`SELECT gpu_quota FROM accounts WHERE id = ?${lock}`, [id]);
+    return rows[0] ? Number(rows[0].gpu_quota) : undefined;
   }
   async keyPair(publicKey: string): Promise<KeyPairRecord | undefined> {
     const rows = await this.db.all("SELECT * FROM key_pairs WHERE public_key = ?", [publicKey]);

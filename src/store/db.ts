@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 
@@ -20,6 +20,18 @@ export interface Db {
 }
 
 /**
+ * Makes the database file readable by this user only (0600), creating it empty if need be. SQLite
+ * creates its -wal and -shm files with the database file's mode, so they follow; ones left from
+ * before are tightened too.
+ */
+function privateFile(path: string): void {
+  if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
+  for (const p of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(p) && (statSync(p).mode & 0o077) !== 0) chmodSync(p, 0o600);
+  }
+}
+
+/**
  * SQLite through better-sqlite3. One connection, so transactions are serialised by an async mutex:
  * two interleaved `BEGIN`s on one connection would otherwise share a transaction.
  * WAL mode and synchronous=FULL keep every committed change across a crash (non-negotiable 5).
@@ -31,7 +43,10 @@ export class SqliteDb implements Db {
   private readonly stmts = new Map<string, Database.Statement>();
 
   constructor(path: string) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      privateFile(path);
+    }
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");

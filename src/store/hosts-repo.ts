@@ -157,6 +157,15 @@ export class HostsRepo {
     );
   }
 
+  /** GPUs the instances of one account hold now (its GPU quota counts these). */
+  async gpusHeldBy(accountId: string): Promise<number> {
+    const rows = await this.db.all(
+      "SELECT COUNT(*) AS n FROM host_gpus g JOIN instances i ON i.id = g.instance_id WHERE i.account_id = ?",
+      [accountId],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** GPU indexes held by each of `instanceIds`, in one query. */
   async gpusOfMany(instanceIds: string[]): Promise<Map<string, number[]>> {
     const out = new Map<string, number[]>(instanceIds.map((id) => [id, []]));

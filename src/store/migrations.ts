@@ -12,6 +12,34 @@ export interface Migration {
   sql: string[] | { sqlite: string[]; postgres: string[] };
 }
 
+/** Migration 8's statements that both dialects spell alike. */
+const SECURITY_COLUMNS = [
+  "ALTER TABLE accounts ADD COLUMN disabled_at BIGINT",
+  "ALTER TABLE accounts ADD COLUMN gpu_quota BIGINT NOT NULL DEFAULT 8",
+  "UPDATE accounts SET gpu_quota = 1000000 WHERE is_root = 1",
+  "ALTER TABLE key_pairs ADD COLUMN origin TEXT NOT NULL DEFAULT 'admin'",
+  "ALTER TABLE key_pairs ADD COLUMN disabled_at BIGINT",
+  "ALTER TABLE key_pairs ADD COLUMN last_used_at BIGINT",
+  "UPDATE key_pairs SET origin = 'config' WHERE account_id IN (SELECT id FROM accounts WHERE is_root = 1)",
+  "CREATE INDEX key_pairs_account ON key_pairs(account_id)",
+  // The quotas count an account's instances; without it that is a scan of every instance.
+  "CREATE INDEX instances_account ON instances(account_id, in_recycle)",
+];
+const AUDIT_COLUMNS = `at BIGINT NOT NULL,
+          kind TEXT NOT NULL,
+          account_id TEXT,
+          public_key TEXT,
+          client TEXT NOT NULL,
+          action TEXT NOT NULL,
+          resource_ids TEXT NOT NULL DEFAULT '[]',
+          ret_code BIGINT NOT NULL,
+          request_id TEXT NOT NULL,
+          message TEXT NOT NULL DEFAULT ''`;
+const AUDIT_INDEXES = [
+  "CREATE INDEX audit_log_at ON audit_log(at)",
+  "CREATE INDEX audit_log_account ON audit_log(account_id, seq)",
+];
+
 export const MIGRATIONS: Migration[] = [
   {
     id: 1,
@@ -179,6 +207,30 @@ export const MIGRATIONS: Migration[] = [
           data TEXT NOT NULL DEFAULT '{}')`,
         "CREATE INDEX events_account ON events(account_id, seq)",
         "CREATE INDEX events_at ON events(at)",
+      ],
+    },
+  },
+  {
+    id: 8,
+    name: "security",
+    // Key lifecycle (where a key came from, disabled, last used), disabled accounts, a GPU quota
+    // beside the instance quota, and the audit log. Root keys that exist at this upgrade are taken
+    // as the configured or generated root key, so a start with other OCS_ROOT_* keys replaces them.
+    // Existing accounts get the default GPU quota (8); root is not held to one.
+    sql: {
+      sqlite: [
+        ...SECURITY_COLUMNS,
+        `CREATE TABLE audit_log (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          ${AUDIT_COLUMNS})`,
+        ...AUDIT_INDEXES,
+      ],
+      postgres: [
+        ...SECURITY_COLUMNS,
+        `CREATE TABLE audit_log (
+          seq BIGSERIAL PRIMARY KEY,
+          ${AUDIT_COLUMNS})`,
+        ...AUDIT_INDEXES,
       ],
     },
   },

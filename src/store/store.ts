@@ -1,4 +1,5 @@
 import { AccountsRepo } from "./accounts-repo.js";
+import { AuditRepo } from "./audit-repo.js";
 import type { Db } from "./db.js";
 import { SqliteDb } from "./db.js";
 import { DisksRepo } from "./disks-repo.js";
@@ -19,6 +20,7 @@ export interface Repos {
   readonly accounts: AccountsRepo;
   readonly meta: MetaRepo;
   readonly events: EventsRepo;
+  readonly audit: AuditRepo;
 }
 
 /** Repositories made on first use, so a transaction pays only for the ones it touches. */
@@ -30,6 +32,7 @@ class BoundRepos implements Repos {
   #accounts?: AccountsRepo;
   #meta?: MetaRepo;
   #events?: EventsRepo;
+  #audit?: AuditRepo;
   constructor(
     protected readonly handle: Db,
     private readonly inTx = false,
@@ -61,6 +64,10 @@ class BoundRepos implements Repos {
   get events(): EventsRepo {
     this.#events ??= new EventsRepo(this.handle, this.inTx);
     return this.#events;
+  }
+  get audit(): AuditRepo {
+    this.#audit ??= new AuditRepo(this.handle);
+    return this.#audit;
   }
   /** Writes the events the transaction recorded, as its last statements. */
   async flushEvents(): Promise<void> {

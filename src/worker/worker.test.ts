@@ -143,6 +143,7 @@ function rig(handler: TaskHandler, opts: Partial<WorkerOptions> = {}): Rig {
     "scheduled-stop": handler,
     release: handler,
     purge: handler,
+    "audit-retention": handler,
   };
   const worker = new Worker(queue, handlers, driver, clock, log, {
     claimMs: 30_000,

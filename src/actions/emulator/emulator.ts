@@ -108,6 +108,7 @@ export const reset = defineAction({
 
 export const status = defineAction({
   name: "EmulatorStatus",
+  readOnly: true,
   schema: {},
   region: "optional",
   zone: "optional",

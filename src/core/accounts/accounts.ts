@@ -2,12 +2,21 @@ import type { Clock } from "../../domain/clock.js";
 import { ApiError } from "../../domain/errors.js";
 import type { IdGen } from "../../domain/ids.js";
 import { newKeyPair } from "../../domain/ids.js";
-import type { AccountRecord, KeyPairRecord, ProjectRecord } from "../../domain/records.js";
+import type { AccountRecord, KeyOrigin, KeyPairRecord, ProjectRecord } from "../../domain/records.js";
 import type { Store } from "../../store/store.js";
 import type { SecretBox } from "../secrets.js";
 
-/** Instance quota of the root (operator) account. */
+/** Instance and GPU quota of the root (operator) account: not held to one. */
 export const ROOT_QUOTA = 1_000_000;
+/** Instance quota of a new account. */
+const DEFAULT_INSTANCE_QUOTA = 100;
+/**
+ * How long a resolved key is trusted before the store is asked again: a key or account disabled
+ * by `ocs admin` (another process) stops working within this long on every replica.
+ */
+export const KEY_CACHE_TTL_MS = 5000;
+/** A key's last-used time is written at most this often per replica (never per request). */
+const TOUCH_EVERY_MS = 60_000;
 
 /** An authenticated caller. */
 export interface Principal {
@@ -15,18 +24,45 @@ export interface Principal {
   publicKey: string;
 }
 
+/** A usable key: its private key (to check signatures) and its enabled account. */
+export interface ResolvedKey {
+  privateKey: string;
+  accountId: string;
+  account: AccountRecord;
+}
+
+export interface AccountOptions {
+  /** GPU quota of a new account (OCS_DEFAULT_GPU_QUOTA). */
+  defaultGpuQuota?: number;
+}
+
+/** What `ensureRoot` did, for the start-up banner and the audit log. */
+export interface RootResult {
+  account: AccountRecord;
+  /** Set on the first start without configured keys: printed once, never stored in clear. */
+  generated?: { publicKey: string; privateKey: string };
+  /** Root keys the configured pair replaced (they stopped working at this start). */
+  replaced: string[];
+  /** The configured key exists but an operator disabled it (kept disabled). */
+  configuredDisabled: boolean;
+}
+
 /**
  * Accounts own key pairs and projects; each account has one default project (`org-` + short id).
- * Private keys are sealed at rest; opened keys are cached in memory because every request needs one.
+ * Private keys are sealed at rest; opened keys are cached in memory for a few seconds because
+ * every request needs one. Disabled keys and the keys of disabled accounts resolve to nothing, so
+ * they answer exactly like unknown keys.
  */
 export class AccountService {
-  private readonly keyCache = new Map<string, { privateKey: string; accountId: string }>();
+  private readonly keyCache = new Map<string, { key: ResolvedKey; until: number }>();
+  private readonly touched = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
     private readonly secrets: SecretBox,
     private readonly clock: Clock,
     private readonly ids: IdGen,
+    private readonly opts: AccountOptions = {},
   ) {}
 
   async createAccount(
@@ -34,7 +70,9 @@ export class AccountService {
     opts: {
       isRoot?: boolean;
       keyPair?: { publicKey: string; privateKey: string };
+      keyOrigin?: KeyOrigin;
       instanceQuota?: number;
+      gpuQuota?: number;
     } = {},
   ): Promise<{
     account: AccountRecord;
@@ -49,7 +87,9 @@ export class AccountService {
       id: this.ids.next("acc", 10),
       name,
       isRoot: opts.isRoot ?? false,
-      instanceQuota: opts.instanceQuota ?? 100,
+      instanceQuota: opts.instanceQuota ?? DEFAULT_INSTANCE_QUOTA,
+      gpuQuota: opts.gpuQuota ?? this.opts.defaultGpuQuota ?? 8,
+      disabledAt: null,
       createdAt: now,
     };
     const keys = opts.keyPair ?? newKeyPair();
@@ -64,26 +104,33 @@ export class AccountService {
       if (await tx.accounts.accountByName(name)) throw new Error(`account ${name} already exists`);
       await tx.accounts.insertAccount(account);
       await tx.accounts.insertProject(project);
-      await tx.accounts.insertKeyPair({
-        publicKey: keys.publicKey,
-        accountId: account.id,
-        privateKeySealed: this.secrets.seal(keys.privateKey),
-        createdAt: now,
-      });
+      await tx.accounts.insertKeyPair(this.keyRecord(keys, account.id, opts.keyOrigin ?? "admin", now));
     });
     return { account, project, keyPair: keys };
+  }
+
+  private keyRecord(
+    keys: { publicKey: string; privateKey: string },
+    accountId: string,
+    origin: KeyOrigin,
+    now: number,
+  ): KeyPairRecord {
+    return {
+      publicKey: keys.publicKey,
+      accountId,
+      privateKeySealed: this.secrets.seal(keys.privateKey),
+      origin,
+      createdAt: now,
+      disabledAt: null,
+      lastUsedAt: null,
+    };
   }
 
   async createKeyPair(accountId: string): Promise<{ publicKey: string; privateKey: string }> {
     const keys = newKeyPair();
     await this.store.tx(async (tx) => {
       if (!(await tx.accounts.accountById(accountId))) throw new Error(`account ${accountId} not found`);
-      await tx.accounts.insertKeyPair({
-        publicKey: keys.publicKey,
-        accountId,
-        privateKeySealed: this.secrets.seal(keys.privateKey),
-        createdAt: this.clock.now(),
-      });
+      await tx.accounts.insertKeyPair(this.keyRecord(keys, accountId, "admin", this.clock.now()));
     });
     return keys;
   }
@@ -105,51 +152,85 @@ export class AccountService {
 
   /**
    * Makes sure the root account exists. With configured root keys (as MinIO's root credentials)
-   * that pair is the root account's; without, a pair is generated once and returned for printing.
+   * that pair is the root account's and replaces the root key the environment gave before (a
+   * previously configured or generated one); keys made with `ocs admin` stay. Without configured
+   * keys a pair is generated once and returned for printing.
    */
-  async ensureRoot(configured?: { publicKey: string; privateKey: string }): Promise<{
-    account: AccountRecord;
-    generated?: { publicKey: string; privateKey: string };
-  }> {
+  async ensureRoot(configured?: { publicKey: string; privateKey: string }): Promise<RootResult> {
     const existing = await this.store.accounts.rootAccount();
     if (!existing) {
-      // The operator's own account is not held to a user's instance quota.
       const created = await this.createAccount("root", {
         isRoot: true,
         keyPair: configured,
+        keyOrigin: configured ? "config" : "generated",
         instanceQuota: ROOT_QUOTA,
+        gpuQuota: ROOT_QUOTA,
       });
-      return { account: created.account, generated: configured ? undefined : created.keyPair };
+      return {
+        account: created.account,
+        generated: configured ? undefined : created.keyPair,
+        replaced: [],
+        configuredDisabled: false,
+      };
     }
-    if (configured) {
-      const kp = await this.store.accounts.keyPair(configured.publicKey);
-      if (kp && kp.accountId !== existing.id) {
+    if (!configured) return { account: existing, replaced: [], configuredDisabled: false };
+    const result = await this.store.tx(async (tx) => {
+      const kp = await tx.accounts.keyPair(configured.publicKey);
+      if (kp && kp.accountId !== existing.id)
         throw new Error("OCS_ROOT_PUBLIC_KEY belongs to another account");
-      }
-      await this.store.tx(async (tx) => {
-        await tx.accounts.deleteKeyPair(configured.publicKey);
+      const sealed = this.secrets.seal(configured.privateKey);
+      if (kp) await tx.accounts.updatePrivateKey(configured.publicKey, sealed, "config");
+      else
         await tx.accounts.insertKeyPair({
-          publicKey: configured.publicKey,
-          accountId: existing.id,
-          privateKeySealed: this.secrets.seal(configured.privateKey),
-          createdAt: kp?.createdAt ?? this.clock.now(),
+          ...this.keyRecord(configured, existing.id, "config", this.clock.now()),
+          privateKeySealed: sealed,
         });
-      });
-      this.keyCache.delete(configured.publicKey);
-    }
-    return { account: existing };
+      const replaced: string[] = [];
+      for (const k of await tx.accounts.keyPairsOf(existing.id)) {
+        if (k.publicKey === configured.publicKey || k.origin === "admin") continue;
+        await tx.accounts.deleteKeyPair(k.publicKey);
+        replaced.push(k.publicKey);
+      }
+      return { replaced, configuredDisabled: kp?.disabledAt != null };
+    });
+    for (const k of [configured.publicKey, ...result.replaced]) this.keyCache.delete(k);
+    return { account: existing, ...result };
   }
 
-  /** The private key and owner of a public key, or undefined for an unknown key. */
-  async resolveKey(publicKey: string): Promise<{ privateKey: string; accountId: string } | undefined> {
+  /**
+   * The private key and enabled account of a usable public key, or undefined for an unknown or
+   * disabled key or a disabled account (so all three answer alike). Cached for a few seconds.
+   */
+  async resolveKey(publicKey: string): Promise<ResolvedKey | undefined> {
+    const now = performance.now();
     const cached = this.keyCache.get(publicKey);
-    if (cached) return cached;
+    if (cached && cached.until > now) return cached.key;
     const kp: KeyPairRecord | undefined = await this.store.accounts.keyPair(publicKey);
-    if (!kp) return undefined;
-    const entry = { privateKey: this.secrets.open(kp.privateKeySealed), accountId: kp.accountId };
+    if (!kp || kp.disabledAt !== null) return this.forget(publicKey);
+    const account = await this.store.accounts.accountById(kp.accountId);
+    if (!account || account.disabledAt !== null) return this.forget(publicKey);
+    const key = { privateKey: this.secrets.open(kp.privateKeySealed), accountId: kp.accountId, account };
     if (this.keyCache.size > 10_000) this.keyCache.clear();
-    this.keyCache.set(publicKey, entry);
-    return entry;
+    this.keyCache.set(publicKey, { key, until: now + KEY_CACHE_TTL_MS });
+    return key;
+  }
+
+  private forget(publicKey: string): undefined {
+    this.keyCache.delete(publicKey);
+    return undefined;
+  }
+
+  /**
+   * Records a successful use of a key: at most once a minute per key on this replica, so the
+   * store sees no write per request. Returns the write, or undefined when none was due.
+   */
+  touchKey(publicKey: string): Promise<void> | undefined {
+    const now = performance.now();
+    const last = this.touched.get(publicKey);
+    if (last !== undefined && now - last < TOUCH_EVERY_MS) return undefined;
+    if (this.touched.size > 10_000) this.touched.clear();
+    this.touched.set(publicKey, now);
+    return this.store.accounts.touchKey(publicKey, this.clock.now());
   }
 
   async account(id: string): Promise<AccountRecord | undefined> {
@@ -184,6 +265,65 @@ export class AccountService {
 
   /** Forgets cached keys (emulator reset). */
   clearCache(): void {
+    this.keyCache.clear();
+  }
+
+  // ------------------------------------------------------------------ lifecycle (ocs admin)
+
+  /** Disables a key: it answers like an unknown key. The last usable root key cannot be. */
+  async disableKey(publicKey: string): Promise<KeyPairRecord> {
+    return this.changeKey(publicKey, "disable");
+  }
+
+  async enableKey(publicKey: string): Promise<KeyPairRecord> {
+    return this.changeKey(publicKey, "enable");
+  }
+
+  /** Deletes a key for good. The last usable root key cannot be. */
+  async deleteKey(publicKey: string): Promise<KeyPairRecord> {
+    return this.changeKey(publicKey, "delete");
+  }
+
+  private async changeKey(
+    publicKey: string,
+    change: "disable" | "enable" | "delete",
+  ): Promise<KeyPairRecord> {
+    const kp = await this.store.tx(async (tx) => {
+      const found = await tx.accounts.keyPair(publicKey);
+      if (!found) throw new Error(`key ${publicKey} not found`);
+      const owner = await tx.accounts.lockAccount(found.accountId);
+      if (change !== "enable" && owner?.isRoot && found.disabledAt === null) {
+        const usable = (await tx.accounts.keyPairsOf(found.accountId)).filter((k) => k.disabledAt === null);
+        if (usable.length <= 1)
+          throw new Error(
+            `key ${publicKey} is the last usable root key; create another one first (ocs admin key create root)`,
+          );
+      }
+      if (change === "delete") await tx.accounts.deleteKeyPair(publicKey);
+      else await tx.accounts.setKeyDisabled(publicKey, change === "disable" ? this.clock.now() : null);
+      return found;
+    });
+    this.keyCache.delete(publicKey);
+    return kp;
+  }
+
+  /** Disables an account: all its keys answer like unknown keys; its instances keep running. */
+  async setAccountDisabled(id: string, disabled: boolean): Promise<void> {
+    await this.store.tx(async (tx) => {
+      const a = await tx.accounts.lockAccount(id);
+      if (!a) throw new Error(`account ${id} not found`);
+      if (a.isRoot && disabled) throw new Error("the root account cannot be disabled");
+      await tx.accounts.setAccountDisabled(id, disabled ? this.clock.now() : null);
+    });
+    this.keyCache.clear();
+  }
+
+  /** Sets an account's instance and/or GPU quota. */
+  async setQuotas(id: string, quotas: { instances?: number; gpus?: number }): Promise<void> {
+    for (const [k, v] of Object.entries(quotas))
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 0))
+        throw new Error(`${k} quota must be a whole number ≥ 0`);
+    if ((await this.store.accounts.setQuotas(id, quotas)) === 0) throw new Error(`account ${id} not found`);
     this.keyCache.clear();
   }
 }

@@ -4,7 +4,7 @@ import type { Repos } from "../../store/store.js";
 import type { DiskAsked } from "../catalog/spec-rules.js";
 import { recordInstanceEvent } from "../events.js";
 import type { InstanceServiceDeps } from "./instances.js";
-import { takeGpus } from "./operations.js";
+import { checkGpuQuota, takeGpus } from "./operations.js";
 import { decodePassword, generatePassword } from "./passwords.js";
 import { pickHost } from "./placement.js";
 import type { Scope } from "./scope.js";
@@ -83,6 +83,9 @@ export async function createInstances(
       if (count + maxCount > scope.account.instanceQuota) {
         throw new ApiError("QuotaExceeded", { quota: scope.account.instanceQuota, count });
       }
+      // The whole request against the GPU quota first, for a clear error before any placement;
+      // each placement checks again with the account locked (takeGpus).
+      await checkGpuQuota(r, scope.account.id, input.gpu * maxCount, false);
       const made: string[] = [];
       for (let i = 0; i < maxCount; i++) {
         const id = d.ids.next(image.container ? "cpod" : "uhost");

@@ -372,6 +372,7 @@ export async function takeGpus(
   now: number,
 ): Promise<void> {
   if (inst.gpu === 0 || !inst.hostId) return;
+  await checkGpuQuota(r, inst.accountId, inst.gpu, true);
   const free = await r.hosts.freeGpuIndexes(inst.hostId, inst.gpu);
   if (free.length < inst.gpu)
     throw new ApiError("NotEnoughGpuOnHost", { gpuType: inst.gpuType, need: inst.gpu, free: free.length });
@@ -379,6 +380,21 @@ export async function takeGpus(
     if (!(await r.hosts.takeGpu(inst.hostId, idx, inst.id))) throw new Conflict();
   }
   await recordInstanceEvent(r, inst, "gpus.taken", now, { hostId: inst.hostId, gpus: free });
+}
+
+/**
+ * The account's GPU quota: the GPUs its instances hold now plus `need` must fit. With `lock` the
+ * account row is locked for the rest of the transaction (PostgreSQL), so concurrent takes for one
+ * account are counted one after the other; callers lock it after the hosts, never before, so the
+ * lock order is the same everywhere (hosts, then account).
+ */
+export async function checkGpuQuota(r: Repos, accountId: string, need: number, lock: boolean): Promise<void> {
+  const quota = lock
+    ? await r.accounts.gpuQuotaLocked(accountId)
+    : (await r.accounts.accountById(accountId))?.gpuQuota;
+  if (quota === undefined) return;
+  const held = await r.hosts.gpusHeldBy(accountId);
+  if (held + need > quota) throw new ApiError("GpuQuotaExceeded", { quota, held, need });
 }
 
 /**

@@ -43,6 +43,8 @@ export function systemScope(inst: InstanceRecord): Scope {
       name: "",
       isRoot: false,
       instanceQuota: Number.MAX_SAFE_INTEGER,
+      gpuQuota: Number.MAX_SAFE_INTEGER,
+      disabledAt: null,
       createdAt: 0,
     },
     project: { id: inst.projectId, accountId: inst.accountId, name: "", isDefault: false, createdAt: 0 },

@@ -1,6 +1,7 @@
 // Command conformance drives the official ucloud-sdk-go against a running opencompshare.
 //
-// Usage: conformance SCENARIO [JSON_ARGS]; env OCS_URL, OCS_PUBLIC_KEY, OCS_PRIVATE_KEY.
+// Usage: conformance SCENARIO [JSON_ARGS]; env OCS_URL, OCS_PUBLIC_KEY, OCS_PRIVATE_KEY (and
+// SSL_CERT_FILE, Go's own variable, for an HTTPS server with a private CA).
 // Prints one JSON object: {"ok":true,"resp":...} or {"ok":false,"code":N,"message":"..."}.
 // The seed programs are reproduced call for call: InvokeAction with hand-written request/response
 // structs (form encoder, and the JSON encoder on request), and the typed ucompshare client.
@@ -28,6 +29,7 @@ type args struct {
 	Action     string `json:"action"`
 	StopTime   int    `json:"stop_time"`
 	ProjectId  string `json:"project_id"`
+	MaxRetries int    `json:"max_retries"`
 }
 
 // From the seeds: "如何获取 ProjectId".
@@ -112,6 +114,8 @@ func main() {
 	cfg := ucloud.NewConfig()
 	cfg.Region = "cn-wlcb"
 	cfg.BaseUrl = os.Getenv("OCS_URL")
+	// Retries as the SDK does them (RetCode >= 2000, backoff 4^n x 100-199 ms); 0 = none.
+	cfg.MaxRetries = a.MaxRetries
 	if a.Zone != "" {
 		cfg.Zone = a.Zone
 	}
