@@ -214,6 +214,27 @@ function fleetScenario(dialect: "sqlite" | "postgres"): void {
     await assertSettled(t.server.internals.db);
   });
 
+  it("a pod deleted by someone else, or evicted by a drain, stops its instance with the reason in Remark", async () => {
+    const onNode1 = ourPods()
+      .filter((p) => p.spec?.nodeName === "gpu-node-1")
+      .map((p) => p.metadata?.labels?.["opencompshare.io/instance"] as string);
+    assert.equal(onNode1.length, 3);
+    const [deleted, ...drained] = onNode1 as [string, ...string[]];
+    kubectl(c, "-n", NS, "delete", "pod", `ocs-${deleted}`, "--wait=false");
+    await waitFor(async () => (await state(deleted)) === "Stopped", "the deleted pod's instance to stop");
+    assert.match(String((await t.describeOne(deleted))?.Remark), /pod deleted outside opencompshare/);
+    kubectl(c, "drain", "gpu-node-1", "--force", "--grace-period=1", "--timeout=60s");
+    for (const id of drained) {
+      await waitFor(async () => (await state(id)) === "Stopped", `${id} to stop`);
+      assert.match(String((await t.describeOne(id))?.Remark), /pod disrupted \(EvictionByEvictionAPI/);
+    }
+    await waitFor(async () => (await inventory()) === 0, "the cordoned node to take nothing new");
+    kubectl(c, "uncordon", "gpu-node-1");
+    await waitFor(async () => (await inventory()) === 8, "the node back");
+    await consistent();
+    await assertSettled(t.server.internals.db);
+  });
+
   it("a start the scheduler cannot place rolls back with its reason in Remark", async () => {
     // A taint the store does not know yet (its fleet report comes a moment later) would race; a
     // storage class that does not exist fails every placement the same way, deterministically.
