@@ -28,6 +28,8 @@ export class Reconciler {
   private stopFleet: (() => void) | undefined;
   /** Fleet reports are applied one at a time, the latest winning over any still queued. */
   private fleetQueue: { running: boolean; next?: FleetNode[] } = { running: false };
+  /** GPU nodes last left out of the hosts, with why. */
+  private skipped = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -104,7 +106,12 @@ export class Reconciler {
   private logFleet(c: FleetChange): void {
     if (c.live.length) this.log.info("hosts available", { hosts: c.live });
     for (const r of c.retired) this.log.warn("host unavailable", { host: r.id, reason: r.reason });
-    for (const s of c.skipped) this.log.debug("node is not a host", { node: s.name, reason: s.reason });
+    // Said once per node and reason: an operator whose GPU node does not show learns why.
+    const now = new Map(c.skipped.map((s) => [s.name, s.reason]));
+    for (const [node, reason] of now) {
+      if (this.skipped.get(node) !== reason) this.log.warn("GPU node is not a host", { node, reason });
+    }
+    this.skipped = now;
   }
 
   /** Removes runtimes and data volumes with our label that the store does not know. */

@@ -42,8 +42,12 @@ export interface KubernetesOptions {
 
 /** Size of a system disk when the spec has none (core always gives one). */
 const DEFAULT_SYSTEM_GB = 20;
-/** How long a deleted pod or claim may take to go (the grace period, then the kubelet's cleanup). */
-const GONE_TIMEOUT_MS = (STOP_GRACE_SECONDS + 50) * 1000;
+/**
+ * How long a deleted pod or claim may take to go: the grace period, then the kubelet's cleanup. A
+ * pod on a node whose kubelet died stays until the node is declared NotReady (the controller
+ * manager's grace period, 50 s by default) and the watch deletes it, so this outlasts that.
+ */
+const GONE_TIMEOUT_MS = (STOP_GRACE_SECONDS + 110) * 1000;
 
 /**
  * One instance = a labelled pod on a GPU node of a Kubernetes cluster, with a volume claim for
