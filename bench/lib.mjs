@@ -38,7 +38,7 @@ export function catalogFile(dir, hosts) {
 /**
  * Seeds `n` instances straight into the store (not through n API calls): Stopped and holding
  * nothing, or with a scheduled stop due at `stopAt` (Running, GPUs not held: the scheduler path
- * releases what the instance holds, which is nothing).
+ * releases what the instance holds, which is nothing), or `running` (for the monitoring collector).
  */
 export async function seed(dataDir, catalogPath, n, opts = {}) {
   const config = loadConfig(
@@ -66,7 +66,7 @@ export async function seed(dataDir, catalogPath, n, opts = {}) {
             accountId: root.id,
             projectId: project.id,
             name: `bench-${i}`,
-            state: opts.stopAt ? "Running" : "Stopped",
+            state: opts.stopAt || opts.running ? "Running" : "Stopped",
             hostId: "b-0",
             holdsCompute: false,
             chargeType: "Dynamic",
@@ -85,6 +85,10 @@ export async function seed(dataDir, catalogPath, n, opts = {}) {
           sizeGB: 50,
           drive: "/dev/vda",
           state: "InUse",
+          projectId: project.id,
+          name: "",
+          chargeType: "Dynamic",
+          keptFor: null,
           createdAt: now,
         });
         if (opts.stopAt) {

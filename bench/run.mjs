@@ -21,6 +21,7 @@ import {
   startProcess,
   tmp,
 } from "./lib.mjs";
+import { monitorBench } from "./monitor.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
@@ -384,6 +385,14 @@ function renderMarkdown(r) {
     "moto flips an instance's state inside the request; an opencompshare cycle also waits for the worker",
     "to finish each transition (Stop, then poll Describe until Stopped, Start, poll until Running).",
     "",
+    "## 6. Monitoring collector",
+    "",
+    `- sim, ${b.monitor?.sim?.instances} running instances: one tick p50 **${fmt(b.monitor?.sim?.tickP50Ms)} ms**, p99 ${fmt(b.monitor?.sim?.tickP99Ms)} ms, ${fmt(b.monitor?.sim?.cpuMsPerTick)} ms CPU (${fmt(b.monitor?.sim?.samplesPerSecond, 0)} samples/s; ~${fmt(b.monitor?.sim?.bytesPerSample, 0)} B per sample on disk)`,
+    `- Describe page of 100, p50: ${fmt(b.monitor?.sim?.describePage100P50MsBefore)} ms with no samples, ${fmt(b.monitor?.sim?.describePage100P50MsAfter)} ms with ${b.monitor?.sim?.ticks} ticks stored (its MonitorMessages read the newest)`,
+    b.monitor?.docker
+      ? `- docker, ${b.monitor.docker.containers} containers: first tick ${fmt(b.monitor.docker.firstTickMs)} ms, then p50 **${fmt(b.monitor.docker.tickP50Ms)} ms** of wall time per tick (p99 ${fmt(b.monitor.docker.tickP99Ms)} ms; the Engine answers a stats request at its next 1 s collection, containers are read in parallel), **${fmt(b.monitor.docker.cpuMsPerTick)} ms** of ocs CPU per tick`
+      : "- docker: not measured (no engine)",
+    "",
   ];
   return lines.join("\n");
 }
@@ -394,6 +403,7 @@ const benches = [
   ["scheduler", schedulerBench],
   ["scale", scaleBench],
   ["moto", motoBench],
+  ["monitor", () => monitorBench(log)],
 ];
 log(`machine: ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`);
 for (const [name, fn] of benches) if (want(name)) results.benches[name] = await fn();

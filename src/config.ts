@@ -39,6 +39,10 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   /** How long a worker's claim on a task lasts before another replica may take it over. */
   workerClaimSeconds: number;
+  /** How often the monitoring collector samples every running instance. */
+  monitorIntervalSeconds: number;
+  /** How long monitoring samples are kept. */
+  monitorRetentionHours: number;
   /** Base64 32-byte key sealing private keys and passwords; absent = `<data dir>/master.key`. */
   masterKey?: string;
   /**
@@ -102,6 +106,8 @@ const KEYS = [
   "OCS_RECYCLE_RETENTION_HOURS",
   "OCS_LOG_LEVEL",
   "OCS_WORKER_CLAIM_SECONDS",
+  "OCS_MONITOR_INTERVAL_SECONDS",
+  "OCS_MONITOR_RETENTION_HOURS",
   "OCS_MASTER_KEY",
   "OCS_DOCKER_SOCKET",
   "OCS_DOCKER_GPU_MODE",
@@ -298,6 +304,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     recycleRetentionHours: int("OCS_RECYCLE_RETENTION_HOURS", 72, 0, 24 * 365),
     logLevel: logLevel as Config["logLevel"],
     workerClaimSeconds: int("OCS_WORKER_CLAIM_SECONDS", 30, 1, 3600),
+    monitorIntervalSeconds: int("OCS_MONITOR_INTERVAL_SECONDS", 10, 1, 3600),
+    monitorRetentionHours: int("OCS_MONITOR_RETENTION_HOURS", 24, 1, 24 * 90),
     masterKey,
     strictParams: bool("OCS_STRICT_PARAMS", false),
     security,

@@ -14,6 +14,7 @@ import { AccountService } from "./core/accounts/accounts.js";
 import { AuditLog, scheduleAuditRetention } from "./core/audit/audit.js";
 import { CatalogIndex, DEFAULT_CATALOG, loadCatalog, validateCatalog } from "./core/catalog/catalog.js";
 import { SpecRules } from "./core/catalog/spec-rules.js";
+import { DiskService } from "./core/disks/disks.js";
 import { EmulatorService } from "./core/emulator/emulator.js";
 import { FaultTable } from "./core/emulator/faults.js";
 import { OperationEngine } from "./core/instances/engine.js";
@@ -24,6 +25,7 @@ import { recoverAtStart, syncHosts } from "./core/instances/recovery.js";
 import { InstanceTimers } from "./core/instances/timers.js";
 import type { LifecycleTimings } from "./core/instances/timings.js";
 import { DEFAULT_TIMINGS } from "./core/instances/timings.js";
+import { MonitorService } from "./core/monitor/monitor.js";
 import { SecretBox, loadOrCreateMasterKey, privateDir } from "./core/secrets.js";
 import type { Services } from "./core/services.js";
 import { TaskQueue } from "./core/tasks.js";
@@ -122,6 +124,7 @@ function dockerDriver(config: Config, catalog: Catalog, storeId: string): Docker
     hostIp: config.docker.hostIp,
     network: config.docker.network,
     storeId,
+    nvidiaSmi: config.docker.gpuMode === "none" ? undefined : config.docker.nvidiaSmi,
   });
 }
 
@@ -181,6 +184,14 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const engineFor = (store: Store) =>
     new OperationEngine({ store, catalog: index, rules, clock, ids, secrets, timings, kick });
 
+  const monitorFor = (store: Store) =>
+    new MonitorService({
+      store,
+      clock,
+      intervalMs: config.monitorIntervalSeconds * 1000,
+      retentionMs: config.monitorRetentionHours * 3600_000,
+    });
+
   let root: Awaited<ReturnType<AccountService["ensureRoot"]>> | undefined;
   const accountOptions = { defaultGpuQuota: config.security.defaultGpuQuota };
   // Start-up runs under the migration lock on PostgreSQL, so replicas starting together take turns.
@@ -193,6 +204,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     });
     if (Object.values(repaired).some((n) => n > 0))
       log.warn("start-up recovery repaired the store", repaired);
+    await s.tx((r) => monitorFor(s).ensureTask(r, Date.now()));
     // Under the same lock: two replicas starting on an empty store create one root account.
     root = await new AccountService(s, secrets, clock, ids, accountOptions).ensureRoot(rootKeys);
     await scheduleAuditRetention(s, clock, () => ids.next("task", 12));
@@ -237,12 +249,16 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     driver,
     kick,
   });
+  const disks = new DiskService({ store, engine, catalog: index, clock, ids, kick });
+  const monitor = monitorFor(store);
   const timers = new InstanceTimers(store, engine, clock);
   const handlers: TaskHandlers = {
     transition: (task, d) => engine.runTask(task, d),
     "scheduled-stop": (task) => timers.scheduledStop(task),
     release: (task) => timers.release(task),
     purge: (task, d) => timers.purge(task, d),
+    "disk-release": (task, d) => disks.release(task, d),
+    "monitor-sample": (task, d) => monitor.collectTask(task, d),
     "audit-retention": () => audit.purge(),
   };
   const worker = new Worker(
@@ -286,11 +302,14 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         sim,
         faults,
         kick,
+        exists: async (id) => (await store.instances.get(id)) !== undefined,
         reset: async () => {
           await worker.stop();
           await store.tx(async (r) => {
             await r.tasks.removeAll();
             await r.disks.removeAll();
+            await r.monitor.removeAll();
+            await monitor.ensureTask(r, clock.now());
             await r.hosts.releaseAll();
             await r.instances.removeAll();
           });
@@ -303,7 +322,17 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         },
       })
     : undefined;
-  const services: Services = { clock, catalog: index, rules, accounts, audit, instances, emulator };
+  const services: Services = {
+    clock,
+    catalog: index,
+    rules,
+    accounts,
+    audit,
+    instances,
+    disks,
+    monitor,
+    emulator,
+  };
   const sec = config.security;
   const gateway: GatewayDeps = {
     services,

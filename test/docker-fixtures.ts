@@ -35,6 +35,23 @@ export function dockerCatalog(image: string, command?: string[]): string {
   return path;
 }
 
+/** The test image scripts/test.mjs made on the suite's main engine (absent: no engine). */
+export const DOCKER_IMAGE = process.env.OCS_TEST_DOCKER_IMAGE;
+
+/** `describe` options of a suite on the main engine: skipped without it, an error under CI=true. */
+export function mainEngine(): { skip?: string } {
+  if (DOCKER_IMAGE) return {};
+  if (process.env.CI === "true") throw new Error("Docker Engine missing in CI");
+  return { skip: "Docker Engine not available (see npm test output)" };
+}
+
+/** `docker` on the main engine; stderr piped, so an expected failure's message goes into the error. */
+export const docker = (...args: string[]) =>
+  execFileSync("docker", args, { encoding: "utf8", stdio: "pipe" }).trim();
+
+/** A shell command inside an instance's container on the main engine. */
+export const sh = (id: string, cmd: string) => docker("exec", `ocs-${id}`, "sh", "-c", cmd);
+
 /** Polls a condition (the worker runs in the background) for up to 20 s. */
 export async function eventually(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 20_000;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { ScratchEngine } from "./docker-fixtures.js";
 import { dockerCatalog, startScratchEngine } from "./docker-fixtures.js";
@@ -108,5 +109,67 @@ describe("docker driver: SSH on a bridge network, and a full disk", { ...skip, t
     assert.equal(u.Remark ?? "", "");
     assert.equal(engine.docker("exec", `ocs-${id}`, "cat", "/root/f"), "kept");
     assert.equal(await reach(u), id);
+  });
+
+  it("published ports: a container instance's software ports answer from the host, new ones from the next start", async () => {
+    const r = await t.call(
+      "CreateCompShareInstance",
+      createParams({ CompShareImageId: "compshareImage-pytorch21" }),
+    );
+    const cpod = (r.UHostIds as string[])[0] as string;
+    const u = await t.waitState(cpod, "Running", 30_000);
+    const jupyter = (u.Softwares as Array<{ Name: string; URL: string }>)[0];
+    assert.equal(jupyter?.Name, "JupyterLab");
+    assert.match(String(jupyter?.URL), /^http:\/\/127\.0\.0\.1:\d+$/);
+    const serve = (port: number) =>
+      engine.docker(
+        "exec",
+        `ocs-${cpod}`,
+        "sh",
+        "-c",
+        `mkdir -p /srv && echo ${port} > /srv/port && busybox httpd -p ${port} -h /srv`,
+      );
+    serve(8888);
+    const answer = async (url: string) =>
+      (await (await fetch(`${url}/port`, { signal: AbortSignal.timeout(5000) })).text()).trim();
+    assert.equal(await answer(String(jupyter?.URL)), "8888");
+
+    assert.equal(
+      (
+        await t.call("UpdateCompShareInstancePorts", {
+          ...Z,
+          UHostId: cpod,
+          HttpPorts: [8188],
+          TcpPorts: [2323],
+        })
+      ).RetCode,
+      0,
+    );
+    // Running: the container keeps what it published until its next start.
+    const before = await t.waitState(cpod, "Running", 30_000);
+    assert.deepEqual(before.Softwares, u.Softwares);
+    await t.call("StopCompShareInstance", { ...Z, UHostId: cpod });
+    await t.waitState(cpod, "Stopped", 30_000);
+    await t.call("StartCompShareInstance", { ...Z, UHostId: cpod });
+    const after = await t.waitState(cpod, "Running", 30_000);
+    const soft = after.Softwares as Array<{ Name: string; URL: string }>;
+    assert.deepEqual(
+      soft.map((x) => x.Name),
+      ["TCP 2323", "ComfyUI"],
+      "by container port",
+    );
+    serve(8188);
+    assert.equal(await answer(soft[1]?.URL as string), "8188");
+    // A TCP port answers a plain connect from the host.
+    serve(2323);
+    const m = /^tcp:\/\/([\d.]+):(\d+)$/.exec(soft[0]?.URL as string);
+    assert.ok(m);
+    await new Promise<void>((resolve, reject) => {
+      const c = connect({ host: m[1], port: Number(m[2]) }, () => {
+        c.end();
+        resolve();
+      });
+      c.on("error", reject);
+    });
   });
 });

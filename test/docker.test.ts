@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,7 +6,15 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { DockerOptions } from "../src/drivers/docker/docker-driver.js";
 import { DockerDriver } from "../src/drivers/docker/docker-driver.js";
-import { dockerCatalog, eventually, fakeGpuHost } from "./docker-fixtures.js";
+import {
+  DOCKER_IMAGE,
+  docker,
+  dockerCatalog,
+  eventually,
+  fakeGpuHost,
+  mainEngine,
+  sh,
+} from "./docker-fixtures.js";
 import { driverConformance, testSpec } from "./driver-conformance.js";
 import type { TestServer } from "./helpers.js";
 import { createParams, startTestServer } from "./helpers.js";
@@ -17,19 +24,9 @@ import { createParams, startTestServer } from "./helpers.js";
  * imports a busybox image). GPUs are accounted but not wired here (OCS_DOCKER_GPU_MODE=none): CI
  * has no GPU; the device wiring is covered by gpus.test.ts and scripts/gpu-smoke.sh on a GPU host.
  */
-const IMAGE = process.env.OCS_TEST_DOCKER_IMAGE;
-const skip = IMAGE
-  ? {}
-  : process.env.CI === "true"
-    ? (() => {
-        throw new Error("Docker Engine missing in CI");
-      })()
-    : { skip: "Docker Engine not available (see npm test output)" };
+const IMAGE = DOCKER_IMAGE;
+const skip = mainEngine();
 const Z = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
-// stderr piped: an expected failure's message goes into the error, not the test output.
-const docker = (...args: string[]) =>
-  execFileSync("docker", args, { encoding: "utf8", stdio: "pipe" }).trim();
-const sh = (id: string, cmd: string) => docker("exec", `ocs-${id}`, "sh", "-c", cmd);
 /** The store id the driver-level tests label with: this run's own. */
 const DRIVER_STORE = `test-${process.pid}`;
 /** Names of the stray objects are unique per run: two suites may share one engine. */

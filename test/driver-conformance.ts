@@ -39,6 +39,42 @@ export function driverConformance(name: string, make: () => Driver, image = "x",
     assert.ok(!(await d.list()).includes(s.id));
   });
 
+  it(`${name}: data disks sync on a stopped instance and are deleted idempotently; running instances are sampled`, async () => {
+    const d = make();
+    const s = testSpec(`uhost-cdisk${name.slice(0, 3)}1`, image);
+    const disk = `bs-conf${name.slice(0, 3)}1`;
+    await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [disk] });
+    try {
+      await d.create(s);
+      const withDisk = { ...s, dataDisks: [{ id: disk, sizeGB: 20 }] };
+      await d.syncDisks?.(withDisk);
+      await d.syncDisks?.(withDisk);
+      assert.deepEqual(await d.inspect(s.id), { exists: true, running: false }, "still stopped");
+      await d.start(withDisk, []);
+      const [reading] = (await d.sample?.(
+        [
+          {
+            id: s.id,
+            hostId: "h",
+            gpus: [],
+            cpu: 1,
+            memoryMB: 256,
+            bootGB: 20,
+            dataDisks: withDisk.dataDisks,
+          },
+        ],
+        Date.now(),
+      )) ?? [{ id: s.id }];
+      assert.equal(reading?.id, s.id);
+      await d.stop(s.id);
+      await d.syncDisks?.(s);
+      await d.deleteDisk?.(disk);
+      await d.deleteDisk?.(disk);
+    } finally {
+      await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [disk] });
+    }
+  });
+
   it(`${name}: a stop of an instance that is gone is not an error (the reconciler handles it)`, async () => {
     const d = make();
     await d.stop(`uhost-gone${name.slice(0, 3)}9`);

@@ -269,6 +269,8 @@ export function sampleInstance(
     lastError: null,
     accessHost: null,
     accessPort: null,
+    ports: { http: [], tcp: [] },
+    publishedPorts: {},
     ...overrides,
   };
 }

@@ -8,12 +8,22 @@ import describeCompShareImages from "./catalog/describe-comp-share-images.js";
 import describeCompShareMachineTypeFamilies from "./catalog/describe-comp-share-machine-type-families.js";
 import describeCompShareSupportZone from "./catalog/describe-comp-share-support-zone.js";
 import getCompShareInstancePrice from "./catalog/get-comp-share-instance-price.js";
+import getCompShareInstanceUpgradePrice from "./catalog/get-comp-share-instance-upgrade-price.js";
 import getCompShareInstanceUserPrice from "./catalog/get-comp-share-instance-user-price.js";
+import getCompShareRefundPrice from "./catalog/get-comp-share-refund-price.js";
+import attachCompshareDisk from "./disks/attach-compshare-disk.js";
+import createAndAttachCompshareDisk from "./disks/create-and-attach-compshare-disk.js";
+import deleteCompshareDisk from "./disks/delete-compshare-disk.js";
+import describeCompshareDisk from "./disks/describe-compshare-disk.js";
+import detachCompshareDisk from "./disks/detach-compshare-disk.js";
+import getCompShareAttachedDiskUpgradePrice from "./disks/get-comp-share-attached-disk-upgrade-price.js";
+import resizeCompShareDisk from "./disks/resize-comp-share-disk.js";
 import * as emulator from "./emulator/emulator.js";
 import createCompShareInstance from "./instances/create-comp-share-instance.js";
 import deleteCompShareStopScheduler from "./instances/delete-comp-share-stop-scheduler.js";
 import describeCompShareInstance from "./instances/describe-comp-share-instance.js";
 import describeCompShareRecycleInstance from "./instances/describe-comp-share-recycle-instance.js";
+import describeCompShareSoftwarePort from "./instances/describe-comp-share-software-port.js";
 import modifyCompShareInstanceName from "./instances/modify-comp-share-instance-name.js";
 import rebootCompShareInstance from "./instances/reboot-comp-share-instance.js";
 import recoverCompShareInstance from "./instances/recover-comp-share-instance.js";
@@ -23,7 +33,9 @@ import resizeCompShareInstance from "./instances/resize-comp-share-instance.js";
 import startCompShareInstance from "./instances/start-comp-share-instance.js";
 import stopCompShareInstance from "./instances/stop-comp-share-instance.js";
 import terminateCompShareInstance from "./instances/terminate-comp-share-instance.js";
+import updateCompShareInstancePorts from "./instances/update-comp-share-instance-ports.js";
 import updateCompShareStopScheduler from "./instances/update-comp-share-stop-scheduler.js";
+import getCompShareInstanceMonitor from "./monitor/get-comp-share-instance-monitor.js";
 import type { ActionDef } from "./types.js";
 
 /**
@@ -55,10 +67,23 @@ export const ACTIONS = [
   deleteCompShareStopScheduler,
   describeCompShareRecycleInstance,
   recoverCompShareInstance,
+  describeCompshareDisk,
+  createAndAttachCompshareDisk,
+  attachCompshareDisk,
+  detachCompshareDisk,
+  resizeCompShareDisk,
+  deleteCompshareDisk,
+  getCompShareAttachedDiskUpgradePrice,
+  getCompShareInstanceMonitor,
+  describeCompShareSoftwarePort,
+  updateCompShareInstancePorts,
+  getCompShareInstanceUpgradePrice,
+  getCompShareRefundPrice,
   describeAuditLog,
   emulator.advanceClock,
   emulator.setLatency,
   emulator.injectFault,
+  emulator.setLoad,
   emulator.clearFaults,
   emulator.reset,
   emulator.status,

@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { TestServer } from "../../test/helpers.js";
 import { ROOT, startTestServer } from "../../test/helpers.js";
 import { parseTime } from "./helpers.js";
+import { runOcs } from "./ocs.test-support.js";
 
 /** `ocs instance create` for one 1 × 4090 instance of the default catalog. */
 const CREATE = [
@@ -25,7 +24,6 @@ const CREATE = [
   "compshareImage-ubuntu2204",
 ];
 
-const main = join(dirname(fileURLToPath(import.meta.url)), "main.js");
 let t: TestServer;
 let xdg: string;
 
@@ -37,21 +35,12 @@ after(async () => {
   await t.close();
 });
 
-/** Runs the `ocs` binary; resolves with exit code, stdout and stderr (never rejects). */
+/** Runs the `ocs` binary with this test's profile directory. */
 function ocs(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [main, ...args],
-      { env: { ...process.env, XDG_CONFIG_HOME: xdg, ...env } },
-      (e, out, err) => {
-        resolve({ code: e ? (typeof e.code === "number" ? e.code : 1) : 0, out, err });
-      },
-    );
-  });
+  return runOcs(args, { XDG_CONFIG_HOME: xdg, ...env });
 }
 
 describe("ocs user commands against a running server", () => {

@@ -40,3 +40,32 @@ export function recordInstanceEvent(
   };
   return r.events.record(e);
 }
+
+/** The kinds of disk events. */
+export type DiskEventKind =
+  | "disk.created"
+  | "disk.attaching"
+  | "disk.attached"
+  | "disk.detaching"
+  | "disk.detached"
+  | "disk.resized"
+  | "disk.deleted";
+
+/** Records a disk event in the caller's transaction, like {@link recordInstanceEvent}. */
+export function recordDiskEvent(
+  r: Repos,
+  disk: { id: string; accountId: string; projectId: string | null },
+  kind: DiskEventKind,
+  at: number,
+  data: Record<string, unknown> = {},
+): Promise<void> {
+  return r.events.record({
+    at,
+    accountId: disk.accountId,
+    projectId: disk.projectId ?? "",
+    resourceType: "disk",
+    resourceId: disk.id,
+    kind,
+    data,
+  });
+}

@@ -3,8 +3,10 @@ import type { AccountService } from "./accounts/accounts.js";
 import type { AuditLog } from "./audit/audit.js";
 import type { CatalogIndex } from "./catalog/catalog.js";
 import type { SpecRules } from "./catalog/spec-rules.js";
+import type { DiskService } from "./disks/disks.js";
 import type { EmulatorService } from "./emulator/emulator.js";
 import type { InstanceService } from "./instances/instances.js";
+import type { MonitorService } from "./monitor/monitor.js";
 
 /**
  * The domain services an Action may use, and nothing else: no database, no driver, no worker.
@@ -18,6 +20,8 @@ export interface Services {
   /** Mutating calls and failed authentications (the gateway writes; root reads). */
   audit: AuditLog;
   instances: InstanceService;
+  disks: DiskService;
+  monitor: MonitorService;
   /** Present with the sim driver: the emulator's controls. */
   emulator?: EmulatorService;
 }

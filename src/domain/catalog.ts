@@ -43,6 +43,8 @@ export interface GpuTypeSpec {
   sizes: MachineSize[];
   bootDisk: DiskLimits;
   dataDisk: DiskLimits;
+  /** Data disks an instance of this type may have attached at once (default 4). */
+  maxDataDisks?: number;
   /** The no-GPU spec an instance of this type runs with when started WithoutGpu (spec "A"). */
   withoutGpu: { cpu: number; memory: number };
   /**
@@ -87,6 +89,19 @@ export interface ImageSpec {
    * image's ENTRYPOINT when it has one. Left out, a keep-alive loop runs, so any image stays up.
    */
   runtimeCommand?: string[];
+  /**
+   * Software the image serves, by name from the catalog's `software` list (JupyterLab…): a new
+   * instance publishes their ports, and Describe's `Softwares` links to them.
+   */
+  softwares?: string[];
+}
+
+/** One entry of DescribeCompShareSoftwarePort: a software and the container port it serves on. */
+export interface SoftwareSpec {
+  name: string;
+  port: number;
+  /** How it is reached: `http` (HttpPorts, an http:// URL) or `tcp` (TcpPorts). */
+  protocol: "http" | "tcp";
 }
 
 export interface PriceTable {
@@ -106,6 +121,8 @@ export interface Catalog {
   hosts: HostSpec[];
   images: ImageSpec[];
   prices: PriceTable;
+  /** The software → port list (absent: the built-in one, see core/catalog/software.ts). */
+  software?: SoftwareSpec[];
 }
 
 /** Hours in one charge-type unit, for turning hourly disk prices into per-unit prices. */

@@ -78,6 +78,36 @@ export const ERRORS = {
       "The password of {uhostId} cannot be set while it runs: {reason}; stop it and reset the password then",
   },
   DriverFailed: { retCode: 8050, message: "The runtime of {uhostId} refused: {reason}" },
+  // Data disks: 8434 is the real service's "still detaching", which the official CLI retries
+  // DeleteCompshareDisk on; the others of the 843x block are ours.
+  DiskNotFound: { retCode: 8430, message: "UDiskId {diskId} not found" },
+  DiskNotAvailable: {
+    retCode: 8431,
+    message: "Disk {diskId} is {state}; {action} needs a detached (Available) disk",
+  },
+  DiskNotAttached: { retCode: 8432, message: "Disk {diskId} is not attached to {uhostId}" },
+  DiskLimitExceeded: {
+    retCode: 8433,
+    message: "Instance {uhostId} already has {count} data disks, the most its type ({gpuType}) allows",
+  },
+  DiskDetaching: {
+    retCode: 8434,
+    message: "Disk {diskId} is still detaching from {uhostId}; retry in a moment",
+  },
+  DiskZoneMismatch: {
+    retCode: 8435,
+    message:
+      "Disk {diskId} is in zone {diskZone} and instance {uhostId} in {zone}; a disk attaches within its zone",
+  },
+  SystemDiskNotDetachable: {
+    retCode: 8436,
+    message: "Disk {diskId} is the system disk of {uhostId}; the system disk cannot be {action}",
+  },
+  PortsNotSupported: {
+    retCode: 8440,
+    message:
+      "Instance {uhostId} runs a VM image; published ports are set on container instances (cpod-), a VM is reached over SSH",
+  },
   ResourceSoldOut: { retCode: 226604, message: "This GPU type is currently out of resources ({detail})" },
 } as const satisfies Record<string, { retCode: number; message: string }>;
 

@@ -50,18 +50,43 @@ export interface InstanceRecord {
   /** Where the driver says the instance is reached over SSH (null until its first start). */
   accessHost: string | null;
   accessPort: number | null;
+  /** What UpdateCompShareInstancePorts asked to publish (container ports), besides SSH's 22. */
+  ports: InstancePorts;
+  /** Where the runtime published them at the last start: `"http/8888"`, `"tcp/23"` → host port. */
+  publishedPorts: Record<string, number>;
 }
+
+/** Container ports an instance publishes, by protocol as the wire names them (HttpPorts, TcpPorts). */
+export interface InstancePorts {
+  http: number[];
+  tcp: number[];
+}
+
+/**
+ * Where a disk stands. `Attaching`/`Detaching` while the instance's lock is held for the change;
+ * `Deleted` is a tombstone, so deleting twice succeeds while an id never seen is still not found.
+ */
+export type DiskState = "InUse" | "Available" | "Attaching" | "Detaching" | "Deleted";
 
 export interface DiskRecord {
   id: string;
   accountId: string;
+  /** Null for a disk made before disks had projects and left by a purged instance of no project. */
+  projectId: string | null;
+  /** The instance it is attached to (InUse, Attaching, Detaching); null when detached. */
   instanceId: string | null;
   zone: string;
   isBoot: boolean;
+  /** The instance disk type (CLOUD_SSD…); the UDisk spelling (SSDDataDisk…) is a wire matter. */
   diskType: string;
   sizeGB: number;
+  /** `/dev/vdb`… while attached; empty when detached. */
   drive: string;
-  state: "InUse" | "Available";
+  state: DiskState;
+  name: string;
+  chargeType: string;
+  /** A detached disk Terminate kept: the recycled instance Recover gives it back to. */
+  keptFor: string | null;
   createdAt: number;
 }
 
@@ -69,7 +94,19 @@ export interface DiskRecord {
  * Task kinds: `transition` finishes a long-running operation; the others are timers. Core owns
  * their handlers; the worker only claims and runs them.
  */
-export type TaskKind = "transition" | "scheduled-stop" | "release" | "purge" | "audit-retention";
+export type TaskKind =
+  | "transition"
+  | "scheduled-stop"
+  | "release"
+  | "purge"
+  /** Removes a deleted disk's storage from the runtime (`instanceId` holds the disk's id). */
+  | "disk-release"
+  /** The monitoring collector's recurring tick (one row; `instanceId` is {@link MONITOR_TASK_SUBJECT}). */
+  | "monitor-sample"
+  | "audit-retention";
+
+/** The subject of the one recurring monitoring task. */
+export const MONITOR_TASK_SUBJECT = "monitor";
 
 export interface TaskRecord {
   id: string;

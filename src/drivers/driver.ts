@@ -1,3 +1,5 @@
+import type { InstancePorts } from "../domain/records.js";
+
 /** What a driver needs to know to run an instance; it never sees the database. */
 export interface RuntimeSpec {
   id: string;
@@ -13,12 +15,46 @@ export interface RuntimeSpec {
   systemDiskGB?: number;
   dataDisks: Array<{ id: string; sizeGB: number }>;
   password: string;
+  /** Container ports to publish besides SSH's 22 (absent: none). */
+  ports?: InstancePorts;
 }
 
 /** How an instance is reached over SSH. */
 export interface Access {
   ip: string;
   sshPort: number;
+  /** Where each port of `RuntimeSpec.ports` was published: `"http/8888"` or `"tcp/23"` → host port. */
+  ports?: Record<string, number>;
+}
+
+/** One running instance the monitoring collector asks a driver about. */
+export interface SampleTarget {
+  id: string;
+  hostId: string;
+  /** Host GPU indexes it holds (empty: without GPU). */
+  gpus: number[];
+  cpu: number;
+  memoryMB: number;
+  bootGB: number;
+  dataDisks: Array<{ id: string; sizeGB: number }>;
+}
+
+/** A driver's readings of one instance at one instant; a reading it cannot make is left out. */
+export interface InstanceSample {
+  id: string;
+  /** Percent of the instance's CPUs. */
+  cpu?: number;
+  /** Percent of its memory. */
+  memory?: number;
+  /** Percent of the system disk used. */
+  sysDisk?: number;
+  dataDisks: Array<{ id: string; used: number }>;
+  gpus: Array<{ index: number; uuid: string; busId: string; util: number; memory: number }>;
+  /** Bytes per second since the previous reading. */
+  netIn?: number;
+  netOut?: number;
+  diskRead?: number;
+  diskWrite?: number;
 }
 
 /** What a driver observes about one instance. */
@@ -88,6 +124,23 @@ export interface Driver {
   fleet?(): Promise<FleetNode[]>;
   /** Calls `onChange` with the whole fleet whenever it changes (joins, leaves, NotReady, usage). */
   watchFleet?(onChange: (nodes: FleetNode[]) => void, onError?: (e: Error) => void): () => void;
+  /**
+   * Brings the data-disk mounts of a stopped instance in line with `spec.dataDisks` now (creating
+   * the storage of new disks); a running one takes them at its next start.
+   */
+  syncDisks?(spec: RuntimeSpec): Promise<void>;
+  /** Removes a deleted data disk's storage; a disk already gone is not an error. */
+  deleteDisk?(diskId: string): Promise<void>;
+  /** Current readings of these running instances (the monitoring collector's tick). */
+  sample?(targets: SampleTarget[], now: number): Promise<InstanceSample[]>;
 }
 
-export type DriverOp = "create" | "start" | "stop" | "reboot" | "reinstall" | "destroy";
+export type DriverOp =
+  | "create"
+  | "start"
+  | "stop"
+  | "reboot"
+  | "reinstall"
+  | "destroy"
+  | "syncDisks"
+  | "deleteDisk";

@@ -5,7 +5,7 @@ import type { Db, Param, Row } from "./db.js";
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /** Column ↔ field map, kept once so inserts and reads cannot drift apart. */
-const COLUMNS: Array<[keyof InstanceRecord, string, "s" | "n" | "b" | "ns" | "nn"]> = [
+const COLUMNS: Array<[keyof InstanceRecord, string, "s" | "n" | "b" | "ns" | "nn" | "j"]> = [
   ["id", "id", "s"],
   ["accountId", "account_id", "s"],
   ["projectId", "project_id", "s"],
@@ -46,6 +46,8 @@ const COLUMNS: Array<[keyof InstanceRecord, string, "s" | "n" | "b" | "ns" | "nn
   ["lastError", "last_error", "ns"],
   ["accessHost", "access_host", "ns"],
   ["accessPort", "access_port", "nn"],
+  ["ports", "ports", "j"],
+  ["publishedPorts", "published_ports", "j"],
 ];
 
 function instanceFromRow(r: Row): InstanceRecord {
@@ -53,23 +55,26 @@ function instanceFromRow(r: Row): InstanceRecord {
   for (const [field, col, t] of COLUMNS) {
     const v = r[col];
     out[field] =
-      t === "s"
-        ? String(v)
-        : t === "n"
-          ? Number(v)
-          : t === "b"
-            ? Number(v) === 1
-            : t === "nn"
-              ? num(v)
-              : v == null
-                ? null
-                : String(v);
+      t === "j"
+        ? JSON.parse(String(v ?? "null"))
+        : t === "s"
+          ? String(v)
+          : t === "n"
+            ? Number(v)
+            : t === "b"
+              ? Number(v) === 1
+              : t === "nn"
+                ? num(v)
+                : v == null
+                  ? null
+                  : String(v);
   }
   return out as unknown as InstanceRecord;
 }
 
 function toParam(v: unknown, t: string): Param {
   if (t === "b") return v ? 1 : 0;
+  if (t === "j") return JSON.stringify(v);
   if (v === null || v === undefined) return null;
   return t === "n" || t === "nn" ? Number(v) : String(v);
 }
@@ -234,6 +239,12 @@ export class InstancesRepo {
       "SELECT id FROM instances WHERE state = 'Running' AND in_recycle = 0 AND operation IS NULL",
     );
     return rows.map((r) => String(r.id));
+  }
+
+  /** Every Running instance, lock or not (what the monitoring collector samples). */
+  async running(): Promise<InstanceRecord[]> {
+    const rows = await this.db.all("SELECT * FROM instances WHERE state = 'Running' AND in_recycle = 0");
+    return rows.map(instanceFromRow);
   }
 
   /** Id and state of every instance outside the recycle bin (rebuilding the simulator's world). */

@@ -237,6 +237,39 @@ export const MIGRATIONS: Migration[] = [
   // Ids 7-11 are reserved for work landing in parallel (custom images, security, disks, kubernetes,
   // console); a store applies every migration it has not yet, whatever the order they landed in.
   {
+    id: 9,
+    name: "disks-ports-monitor",
+    // Disks become resources of their own (DescribeCompshareDisk): a name, a project, a charge type,
+    // and `kept_for`, the instance in the recycle bin a detached disk goes back to on Recover. The
+    // data disks Terminate kept used to stay tied to their instance (state Available): they become
+    // detached disks now. Instances get the ports they publish (UpdateCompShareInstancePorts) and
+    // where the runtime published them at the last start. Monitoring samples live in the store, so
+    // every replica answers GetCompShareInstanceMonitor (README "Monitoring").
+    sql: [
+      "ALTER TABLE disks ADD COLUMN name TEXT NOT NULL DEFAULT ''",
+      "ALTER TABLE disks ADD COLUMN project_id TEXT",
+      "ALTER TABLE disks ADD COLUMN charge_type TEXT NOT NULL DEFAULT 'Postpay'",
+      "ALTER TABLE disks ADD COLUMN kept_for TEXT",
+      `UPDATE disks SET project_id = (SELECT i.project_id FROM instances i WHERE i.id = disks.instance_id),
+         charge_type = COALESCE((SELECT i.charge_type FROM instances i WHERE i.id = disks.instance_id), 'Postpay')
+         WHERE instance_id IS NOT NULL`,
+      `UPDATE disks SET project_id = (SELECT p.id FROM projects p WHERE p.account_id = disks.account_id AND p.is_default = 1)
+         WHERE project_id IS NULL`,
+      `UPDATE disks SET kept_for = instance_id, instance_id = NULL, drive = ''
+         WHERE is_boot = 0 AND state = 'Available' AND instance_id IS NOT NULL`,
+      "CREATE INDEX disks_project ON disks(project_id, state)",
+      "CREATE INDEX disks_kept_for ON disks(kept_for)",
+      `ALTER TABLE instances ADD COLUMN ports TEXT NOT NULL DEFAULT '{"http":[],"tcp":[]}'`,
+      "ALTER TABLE instances ADD COLUMN published_ports TEXT NOT NULL DEFAULT '{}'",
+      `CREATE TABLE monitor_samples (
+        instance_id TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (instance_id, at))`,
+      "CREATE INDEX monitor_samples_at ON monitor_samples(at)",
+    ],
+  },
+  {
     id: 12,
     name: "without-gpu-specs",
     // Which named no-GPU spec an instance runs with, and the no-GPU mode a Resize put it in.

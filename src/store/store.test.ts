@@ -131,6 +131,131 @@ function suite(name: string, open: () => Promise<Db | undefined>, opts: { skip?:
       assert.equal((await repo.claimDue("late", 70_000, 10, 1000)).length, 200);
     });
 
+    it("one detached disk attached by many at once: the guarded update lets exactly one through", async () => {
+      const db = await fresh();
+      const store = new Store(db);
+      await store.disks.insert({
+        id: "bs-1",
+        accountId: "a",
+        projectId: "p",
+        instanceId: null,
+        zone: "z",
+        isBoot: false,
+        diskType: "CLOUD_SSD",
+        sizeGB: 100,
+        drive: "",
+        state: "Available",
+        name: "d",
+        chargeType: "Postpay",
+        keptFor: "gone",
+        createdAt: 0,
+      });
+      const wins = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.tx((r) =>
+            r.disks.update(
+              { id: "bs-1", states: ["Available"] },
+              { instanceId: `i${i}`, drive: "/dev/vdb", state: "Attaching", keptFor: null },
+            ),
+          ),
+        ),
+      );
+      assert.equal(wins.filter((n) => n === 1).length, 1);
+      const d = await store.disks.get("bs-1");
+      assert.deepEqual([d?.state, d?.keptFor, d?.drive], ["Attaching", null, "/dev/vdb"]);
+      assert.equal(
+        await store.disks.update({ id: "bs-1", smallerThan: 100 }, { sizeGB: 100 }),
+        0,
+        "grow only",
+      );
+    });
+
+    it("monitoring samples: a tick written twice keeps the first; newest per instance; range; prune", async () => {
+      const monitor = new Store(await fresh()).monitor;
+      await monitor.insertMany([
+        { instanceId: "i1", at: 10, data: { cpu: 1 } },
+        { instanceId: "i1", at: 20, data: { cpu: 2 } },
+        { instanceId: "i2", at: 15, data: { cpu: 3 } },
+      ]);
+      await monitor.insertMany([{ instanceId: "i1", at: 20, data: { cpu: 99 } }]);
+      const latest = await monitor.latest(["i1", "i2", "i3"]);
+      assert.deepEqual([...latest.values()].map((s) => [s.instanceId, s.at, s.data.cpu]).sort(), [
+        ["i1", 20, 2],
+        ["i2", 15, 3],
+      ]);
+      assert.deepEqual(
+        (await monitor.range("i1", 0, 15)).map((s) => s.at),
+        [10],
+      );
+      assert.equal(await monitor.pruneBefore(16), 2);
+      assert.deepEqual(
+        (await monitor.range("i1", 0, 100)).map((s) => s.at),
+        [20],
+      );
+    });
+
+    it("a recurring task with a fixed id is made once, however many replicas ensure it", async () => {
+      const store = new Store(await fresh());
+      await Promise.all(
+        Array.from({ length: 8 }, () =>
+          store.tx((r) =>
+            r.tasks.ensure(
+              { id: "task-fixed", kind: "monitor-sample", instanceId: "monitor", dueAt: 5, payload: {} },
+              1,
+            ),
+          ),
+        ),
+      );
+      assert.equal((await store.tasks.of("monitor")).length, 1);
+    });
+
+    it("migration 9: a recycled instance's kept data disks become detached disks it can get back", async () => {
+      const db = await open();
+      if (!db) throw new Error("no database");
+      dbs.push(db);
+      // The schema as it was before migration 9, with the rows it had then.
+      await db.run(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (id BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+      );
+      for (const m of MIGRATIONS.filter((x) => x.id < 9)) {
+        for (const stmt of Array.isArray(m.sql) ? m.sql : m.sql[db.dialect]) await db.run(stmt);
+        await db.run("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, 0)", [m.id, m.name]);
+      }
+      await seed(db);
+      await db.run(
+        `INSERT INTO instances (id, account_id, project_id, region, zone, name, state, instance_type, machine_type,
+           gpu_type, gpu, cpu, memory, cpu_platform, charge_type, image_id, password_sealed, in_recycle, created_at, updated_at)
+         VALUES ('i1', 'a', 'p', 'r', 'z', 'n', 'Stopped', 'UHost', 'G', '4090', 1, 16, 65536, 'x', 'Month', 'img', 's', 1, 0, 0)`,
+      );
+      for (const [id, inst, boot, state] of [
+        ["bs-kept", "i1", 0, "Available"],
+        ["bsm-boot", "i1", 1, "InUse"],
+        ["bs-orphan", null, 0, "Available"],
+      ] as const) {
+        await db.run(
+          "INSERT INTO disks (id, account_id, instance_id, zone, is_boot, disk_type, size_gb, drive, state, created_at) VALUES (?, 'a', ?, 'z', ?, 'CLOUD_SSD', 100, '/dev/vdb', ?, 0)",
+          [id, inst, boot, state],
+        );
+      }
+      await migrate(db);
+      const disks = new Store(db).disks;
+      const kept = await disks.get("bs-kept");
+      assert.deepEqual(
+        [kept?.instanceId, kept?.keptFor, kept?.drive, kept?.projectId, kept?.chargeType],
+        [null, "i1", "", "p", "Month"],
+      );
+      assert.equal((await disks.get("bsm-boot"))?.instanceId, "i1", "attached disks stay");
+      assert.equal(
+        (await disks.get("bs-orphan"))?.projectId,
+        "p",
+        "a disk of nobody: the account's default project",
+      );
+      assert.deepEqual(
+        (await disks.keptFor("i1")).map((d) => d.id),
+        ["bs-kept"],
+      );
+    });
+
     it("concurrent GPU takes and CPU reservations never over-allocate", async () => {
       const db = await fresh();
       const store = new Store(db);

@@ -8,6 +8,7 @@ import { HostsRepo } from "./hosts-repo.js";
 import { InstancesRepo } from "./instances-repo.js";
 import { MetaRepo } from "./meta-repo.js";
 import { MIGRATION_LOCK, migrate } from "./migrations.js";
+import { MonitorRepo } from "./monitor-repo.js";
 import { PgDb } from "./pg.js";
 import { TasksRepo } from "./tasks-repo.js";
 
@@ -20,6 +21,7 @@ export interface Repos {
   readonly accounts: AccountsRepo;
   readonly meta: MetaRepo;
   readonly events: EventsRepo;
+  readonly monitor: MonitorRepo;
   readonly audit: AuditRepo;
 }
 
@@ -32,6 +34,7 @@ class BoundRepos implements Repos {
   #accounts?: AccountsRepo;
   #meta?: MetaRepo;
   #events?: EventsRepo;
+  #monitor?: MonitorRepo;
   #audit?: AuditRepo;
   constructor(
     protected readonly handle: Db,
@@ -64,6 +67,10 @@ class BoundRepos implements Repos {
   get events(): EventsRepo {
     this.#events ??= new EventsRepo(this.handle, this.inTx);
     return this.#events;
+  }
+  get monitor(): MonitorRepo {
+    this.#monitor ??= new MonitorRepo(this.handle);
+    return this.#monitor;
   }
   get audit(): AuditRepo {
     this.#audit ??= new AuditRepo(this.handle);

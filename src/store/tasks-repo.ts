@@ -23,6 +23,14 @@ export class TasksRepo {
     );
   }
 
+  /** Inserts a task with a fixed id unless it exists (a recurring timer, made once across replicas). */
+  async ensure(t: Omit<TaskRecord, "claimedBy" | "claimExpiresAt" | "attempts">, now: number): Promise<void> {
+    await this.db.run(
+      "INSERT INTO tasks (id, kind, instance_id, due_at, claimed_by, claim_expires_at, attempts, payload, created_at) VALUES (?, ?, ?, ?, NULL, NULL, 0, ?, ?) ON CONFLICT (id) DO NOTHING",
+      [t.id, t.kind, t.instanceId, t.dueAt, JSON.stringify(t.payload), now],
+    );
+  }
+
   async deleteOf(instanceId: string, kind?: TaskKind): Promise<void> {
     if (kind === undefined) await this.db.run("DELETE FROM tasks WHERE instance_id = ?", [instanceId]);
     else await this.db.run("DELETE FROM tasks WHERE instance_id = ? AND kind = ?", [instanceId, kind]);

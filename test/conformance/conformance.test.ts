@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { TestServer } from "../helpers.js";
-import { ROOT, createParams, startTestServer } from "../helpers.js";
+import { ROOT, createParams, createRunning, startTestServer } from "../helpers.js";
 
 /**
  * The official SDKs against a running server: ucloud-sdk-python3 (PyPI) and ucloud-sdk-go (Go module
@@ -261,5 +261,98 @@ describe("official Go SDK (ucloud-sdk-go)", skipUnless(GO, "Go"), () => {
     await waitState(id, "Stopped");
     const term = await go("terminate-typed", { uhost_id: id, zone: "cn-wlcb-01" });
     assert.deepEqual([term.ok, term.resp?.UHostId], [true, id]);
+  });
+});
+
+describe("official SDKs: disks, monitoring, ports and prices", () => {
+  /** Waits until the instance holds no lock (a disk step is an operation of its own). */
+  async function idle(id: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (
+      (await t.server.internals.db.all("SELECT operation FROM instances WHERE id = ?", [id]))[0]
+        ?.operation !== null
+    ) {
+      assert.ok(Date.now() < deadline, "the operation did not finish");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it(
+    "Go: the typed models decode every answer (form and JSON); disks move through the typed calls",
+    skipUnless(GO, "Go"),
+    async () => {
+      for (const json of [false, true]) {
+        const id = await createRunning(t);
+        const cpod = await createRunning(t, { CompShareImageId: "compshareImage-pytorch21" });
+        const r = await go("usage-typed", { uhost_id: id, cpod, json, zone: "cn-wlcb-01" });
+        assert.equal(r.ok, true, JSON.stringify(r));
+        const resp = r.resp as Record<string, Record<string, unknown>>;
+        const disk = String(resp.created?.UDiskId);
+        assert.match(disk, /^bs-/);
+        assert.deepEqual(
+          [resp.diskPrice?.Price, resp.diskPrice?.PriceDetail],
+          [0.018, { Snapshot: 0, UDisk: 0.018 }],
+        );
+        assert.deepEqual((resp.softwarePort?.SoftwarePort as unknown[])[0], { Port: 22, Software: "SSH" });
+        assert.equal(resp.upgradePrice?.Price, 2.05);
+        const refunds = resp.refund?.RefundPriceSet as Array<{
+          UHostId: string;
+          Code: number;
+          ErrMessage: string;
+        }>;
+        assert.deepEqual(
+          refunds.map((x) => [x.UHostId, x.Code]),
+          [
+            [id, 0],
+            ["uhost-nothere", 8039],
+          ],
+        );
+        assert.match(refunds[1]?.ErrMessage ?? "", /not found/, "the Go model's ErrMessage");
+        assert.equal(resp.ports?.UHostId, cpod);
+
+        await idle(id);
+        await t.call("StopCompShareInstance", { Region: "cn-wlcb", Zone: "cn-wlcb-01", UHostId: id });
+        await waitState(id, "Stopped");
+        for (const action of ["resize", "detach", "attach", "detach", "delete"]) {
+          const step = await go("disk-typed", { action, uhost_id: id, disk, json, zone: "cn-wlcb-01" });
+          assert.equal(step.ok, true, `${action}: ${JSON.stringify(step)}`);
+          await idle(id);
+        }
+        const left = await t.call("DescribeCompshareDisk", {});
+        assert.equal(
+          (left.DiskSet as Array<{ ResourceId: string }>).some((d) => d.ResourceId === disk),
+          false,
+        );
+      }
+    },
+  );
+
+  it("Python: typed methods and invoke reach every action", skipUnless(PY, "Python"), async () => {
+    const id = await createRunning(t);
+    const made = await py("ucompshare_invoke", {
+      action: "CreateAndAttachCompshareDisk",
+      params: { Region: "cn-wlcb", Zone: "cn-wlcb-01", UHostId: id, Size: 40, Name: "py-disk" },
+    });
+    assert.equal(made.ok, true, JSON.stringify(made));
+    const listed = await py("ucompshare_invoke", { action: "DescribeCompshareDisk", params: {} });
+    assert.ok(
+      (listed.resp?.DiskSet as Array<{ ResourceId: string }>).some(
+        (d) => d.ResourceId === made.resp?.UDiskId,
+      ),
+    );
+    const sw = await py("typed", { method: "describe_comp_share_software_port", params: {} });
+    assert.equal(sw.ok, true, JSON.stringify(sw));
+    assert.equal((sw.resp?.SoftwarePort as Array<{ Port: number }>)[0]?.Port, 22);
+    const refund = await py("typed", {
+      method: "get_comp_share_refund_price",
+      params: { Zone: "cn-wlcb-01", UHostIds: [id] },
+    });
+    assert.equal(refund.ok, true, JSON.stringify(refund));
+    const mon = await py("ucompshare_invoke", {
+      action: "GetCompShareInstanceMonitor",
+      params: { Region: "cn-wlcb", UHostIds: [id] },
+    });
+    assert.equal(mon.ok, true, JSON.stringify(mon));
+    assert.equal((mon.resp?.Data as { List: Array<{ UHostId: string }> }).List[0]?.UHostId, id);
   });
 });

@@ -82,6 +82,33 @@ export const injectFault = defineAction({
   },
 });
 
+export const setLoad = defineAction({
+  name: "EmulatorSetLoad",
+  schema: {
+    UHostId: f.str({ required: true }),
+    Cpu: f.float({ min: 0, max: 100 }),
+    Memory: f.float({ min: 0, max: 100 }),
+    Gpu: f.float({ min: 0, max: 100 }),
+    GpuMemory: f.float({ min: 0, max: 100 }),
+    Clear: f.bool(),
+  },
+  region: "optional",
+  zone: "optional",
+  rootOnly: true,
+  async handler(ctx, p) {
+    const e = emulator(ctx);
+    if (!(await e.exists(p.UHostId))) throw new ApiError("InstanceNotFound", { uhostId: p.UHostId });
+    const load = { cpu: p.Cpu, memory: p.Memory, gpu: p.Gpu, gpuMemory: p.GpuMemory };
+    const given = Object.values(load).some((v) => v !== undefined);
+    if (p.Clear === true && given)
+      throw badParam("Clear", "clears the load; send it without Cpu/Memory/Gpu/GpuMemory");
+    if (p.Clear !== true && !given)
+      throw badParam("Cpu", "give Cpu, Memory, Gpu or GpuMemory (percent), or Clear=true");
+    e.setLoad(p.UHostId, p.Clear === true ? undefined : load);
+    return { UHostId: p.UHostId };
+  },
+});
+
 export const clearFaults = defineAction({
   name: "EmulatorClearFaults",
   schema: {},

@@ -1,3 +1,4 @@
+import { softwareLinks } from "../../core/instances/software-ports.js";
 import { MAX_LIMIT, pageOf } from "../../core/paging.js";
 import { SIM_SSH_PORT, privateIpOf } from "../../domain/addresses.js";
 import { f } from "../../protocol/schema.js";
@@ -36,8 +37,13 @@ export default defineAction({
       page: pageOf(p),
     });
     const now = clock.now();
-    const set = result.rows.map((inst) =>
-      renderInstance(inst, {
+    const samples = await ctx.services.monitor.latest(result.rows);
+    const set = result.rows.map((inst) => {
+      // Until a driver says where it is reached, an instance shows its private address.
+      const access = inst.accessHost
+        ? { ip: inst.accessHost, sshPort: inst.accessPort ?? 22 }
+        : { ip: privateIpOf(inst.id), sshPort: SIM_SSH_PORT };
+      return renderInstance(inst, {
         catalog: catalog.catalog,
         type: catalog.gpuType(inst.gpuType),
         image: catalog.image(inst.imageId),
@@ -45,12 +51,11 @@ export default defineAction({
         gpus: result.gpus.get(inst.id) ?? [],
         password: instances.password(inst),
         now,
-        // Until a driver says where it is reached, an instance shows its private address.
-        access: inst.accessHost
-          ? { ip: inst.accessHost, sshPort: inst.accessPort ?? 22 }
-          : { ip: privateIpOf(inst.id), sshPort: SIM_SSH_PORT },
-      }),
-    );
+        access,
+        sample: samples.get(inst.id),
+        softwares: softwareLinks(catalog, inst, access.ip),
+      });
+    });
     return { TotalCount: result.total, UHostSet: set };
   },
 });

@@ -27,6 +27,37 @@ describe("RecoverCompShareInstance (extension)", () => {
     assert.equal((await t.call("DescribeCompShareRecycleInstance", { Region: "cn-wlcb" })).TotalCount, 0);
   });
 
+  it("a kept disk attached elsewhere or deleted meanwhile is not given back; the others are", async () => {
+    const { t } = fx;
+    const WITH_TWO = {
+      Disks: [
+        { IsBoot: true, Type: "CLOUD_SSD", Size: 50 },
+        { IsBoot: false, Type: "CLOUD_SSD", Size: 100 },
+        { IsBoot: false, Type: "CLOUD_SSD", Size: 200 },
+      ],
+    };
+    const id = await fx.running(WITH_TWO);
+    const [, small, large] = ((await fx.describe(id))?.DiskSet as Array<{ DiskId: string }>).map(
+      (d) => d.DiskId,
+    );
+    await fx.recycled(id);
+    const other = await fx.running();
+    assert.equal(
+      (await t.call("AttachCompshareDisk", { ...Z, UHostId: other, UDiskId: small as string })).RetCode,
+      0,
+    );
+    await fx.settle();
+    assert.equal((await t.call("RecoverCompShareInstance", { Region: "cn-wlcb", UHostId: id })).RetCode, 0);
+    await fx.settle();
+    const u = await fx.expectState(id, "Stopped");
+    assert.deepEqual(
+      (u.DiskSet as Array<{ DiskId: string; Drive: string }>).slice(1).map((d) => [d.DiskId, d.Drive]),
+      [[large, "/dev/vdb"]],
+    );
+    const theirs = (await fx.describe(other))?.DiskSet as Array<{ DiskId: string }>;
+    assert.equal(theirs[1]?.DiskId, small, "it stays where it was attached");
+  });
+
   it("only an instance in the bin: a live or unknown id is not in the recycle bin", async () => {
     const { t } = fx;
     const id = await fx.running();

@@ -1,5 +1,7 @@
 import { quote } from "../../core/catalog/pricing.js";
 import { DEFAULT_NO_GPU_SPEC, computeOf, noGpuSpec } from "../../core/instances/compute.js";
+import type { SoftwareLink } from "../../core/instances/software-ports.js";
+import type { Sample } from "../../core/monitor/monitor.js";
 import { macOf, subnetIdOf, vpcIdOf } from "../../domain/addresses.js";
 import type { Catalog, GpuTypeSpec, ImageSpec } from "../../domain/catalog.js";
 import { unixSeconds } from "../../domain/clock.js";
@@ -27,6 +29,10 @@ export function renderInstance(
     password: string;
     now: number;
     access: AccessShown;
+    /** The newest monitoring sample since the last start, if any. */
+    sample?: Sample;
+    /** Published software and ports (see softwareLinks). */
+    softwares: SoftwareLink[];
   },
 ) {
   const { type, image } = ctx;
@@ -69,7 +75,7 @@ export function renderInstance(
     Size: d.sizeGB,
     IsBoot: d.isBoot ? "True" : "False",
     Encrypted: "false",
-    Name: d.isBoot ? "" : d.id,
+    Name: d.isBoot ? "" : d.name || d.id,
     Type: d.isBoot ? "Boot" : "Data",
     BackupType: "",
   }));
@@ -142,16 +148,10 @@ export function renderInstance(
     TotalDiskSpace: ctx.disks.filter((d) => !d.isBoot).reduce((s, d) => s + d.sizeGB, 0),
     DiskSet: diskSet,
     IPSet: ipSet,
-    Softwares: [],
+    Softwares: ctx.softwares,
     DiskPriceInfo: diskPriceInfo,
     PostPayPowerOffBillingResource: inst.chargeType === "Postpay" ? diskPriceInfo : [],
-    MonitorMessages: {
-      CpuUsageRate: running ? "0.00" : "",
-      MemUsageRate: running ? "0.00" : "",
-      GpuInfo: running
-        ? ctx.gpus.map((g) => ({ GPU: String(g), GpuUsageRate: "0.00", MemoryUsageRate: "0.00" }))
-        : [],
-    },
+    MonitorMessages: monitorMessages(running ? ctx.sample : undefined),
     SupportWithoutGpuStart: type !== undefined && inst.gpu > 0,
     WithoutGpuSpec: withoutGpuSpec,
     HostIp: "",
@@ -162,6 +162,24 @@ export function renderInstance(
     UUID: inst.id,
     SetId: 0,
     PostPayShutdown: false,
+  };
+}
+
+const pct = (v: number | undefined) => (v === undefined ? "" : v.toFixed(2));
+
+/**
+ * Describe's monitoring snapshot: the newest sample's readings as the SDK types them (strings);
+ * empty until the collector has sampled the running instance once.
+ */
+function monitorMessages(sample: Sample | undefined) {
+  return {
+    CpuUsageRate: pct(sample?.data.cpu),
+    MemUsageRate: pct(sample?.data.memory),
+    GpuInfo: (sample?.data.gpus ?? []).map((g) => ({
+      GPU: String(g.index),
+      GpuUsageRate: pct(g.util),
+      MemoryUsageRate: pct(g.memory),
+    })),
   };
 }
 

@@ -32,13 +32,20 @@ describe("TerminateCompShareInstance", () => {
     );
     destroy.release();
     await fx.settle();
-    const disks = await t.server.internals.db.all("SELECT is_boot, state FROM disks WHERE instance_id = ?", [
-      id,
-    ]);
+    const disks = await t.server.internals.db.all(
+      "SELECT is_boot, state, instance_id, kept_for FROM disks WHERE instance_id = ? OR kept_for = ?",
+      [id, id],
+    );
     assert.deepEqual(
-      disks.map((d) => [Number(d.is_boot), d.state]),
-      [[0, "Available"]],
-      "system disk erased, data disk kept detached",
+      disks.map((d) => [Number(d.is_boot), d.state, d.instance_id, d.kept_for]),
+      [[0, "Available", null, id]],
+      "system disk erased, data disk kept detached (Recover gives it back)",
+    );
+    // A kept disk is a detached disk like any other.
+    const list = await t.call("DescribeCompshareDisk", {});
+    assert.deepEqual(
+      (list.DiskSet as Array<Record<string, unknown>>).map((d) => [d.Status, d.MountInstance, d.Size]),
+      [["Available", "", 100]],
     );
     assert.equal(fx.sim.calls.destroy, 1);
   });
@@ -53,7 +60,12 @@ describe("TerminateCompShareInstance", () => {
     );
     await fx.settle();
     assert.equal(
-      (await t.server.internals.db.all("SELECT id FROM disks WHERE instance_id = ?", [id])).length,
+      (
+        await t.server.internals.db.all("SELECT id FROM disks WHERE instance_id = ? OR kept_for = ?", [
+          id,
+          id,
+        ])
+      ).length,
       0,
     );
   });

@@ -17,6 +17,7 @@ import {
   readProfile,
 } from "./context.js";
 import { addInstanceCommands, addRecycleCommands } from "./instances.js";
+import { addUsageCommands } from "./usage.js";
 
 /**
  * Adds the user commands (against opencompshare or the real CompShare gateway, over the SDK) to the
@@ -74,5 +75,6 @@ export function addUserCommands(program: Command): void {
 
   addInstanceCommands(program);
   addRecycleCommands(program);
+  addUsageCommands(program);
   addCatalogCommands(program);
 }

@@ -10,6 +10,7 @@ import type {
   MachineSize,
 } from "../../domain/catalog.js";
 import { CHARGE_TYPES } from "../../domain/catalog.js";
+import { validateSoftware } from "./software.js";
 
 function sizes(perGpuCpu: number, perGpuMemGB: number, counts: number[]): MachineSize[] {
   return counts.map((g) => ({ gpu: g, cpu: perGpuCpu * g, memory: [perGpuMemGB * g * 1024] }));
@@ -177,6 +178,7 @@ export const DEFAULT_CATALOG: Catalog = {
       description: "PyTorch 2.1 with CUDA 12.1 and JupyterLab",
       tags: ["pytorch", "jupyter"],
       runtimeImage: "local/busybox:1",
+      softwares: ["JupyterLab"],
     },
   ],
   prices: {
@@ -269,6 +271,8 @@ export function validateCatalog(c: unknown, where = "catalog"): Catalog {
       products.set(key, g.name);
     }
     if (!cat.prices.gpu?.[g.name]) fail(`prices.gpu.${g.name}`, "missing price for GPU type");
+    if (g.maxDataDisks !== undefined && !(Number.isInteger(g.maxDataDisks) && g.maxDataDisks >= 0))
+      fail(`${p}.maxDataDisks`, "must be a non-negative integer");
     for (const d of ["bootDisk", "dataDisk"] as const) {
       const l = g[d];
       if (!l || !Array.isArray(l.types) || !(l.minGB > 0) || !(l.maxGB >= l.minGB)) {
@@ -308,6 +312,7 @@ export function validateCatalog(c: unknown, where = "catalog"): Catalog {
       fail(`images[${i}].runtimeCommand`, "must be a non-empty array of strings");
     }
   });
+  validateSoftware(cat, fail);
   return cat;
 }
 

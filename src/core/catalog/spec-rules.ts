@@ -139,7 +139,9 @@ export class SpecRules {
     if (opts.exactlyOneBoot && boots !== 1)
       throw badParam("Disks", `exactly one disk must have IsBoot=true, got ${boots}`);
     if (boots > 1) throw badParam("Disks", `at most one disk may have IsBoot=true, got ${boots}`);
-    if (disks.length - boots > 4) throw badParam("Disks", "at most 1 boot disk and 4 data disks");
+    const maxData = maxDataDisks(type);
+    if (disks.length - boots > maxData)
+      throw badParam("Disks", `at most 1 boot disk and ${maxData} data disks`);
     for (const d of disks) {
       const limits = d.isBoot ? type.bootDisk : type.dataDisk;
       if (d.type !== undefined && !limits.types.includes(d.type)) {
@@ -158,6 +160,11 @@ export class SpecRules {
   defaultBootDisk(type: GpuTypeSpec): { isBoot: true; type: string; size: number } {
     return { isBoot: true, type: type.bootDisk.types[0] ?? "CLOUD_SSD", size: DEFAULT_BOOT_GB };
   }
+}
+
+/** Data disks an instance of this type may have attached at once (the catalog's, else 4). */
+export function maxDataDisks(type: GpuTypeSpec): number {
+  return type.maxDataDisks ?? 4;
 }
 
 /** Size of a boot disk nobody asked for (Create without Disks, Recover's fresh system disk). */

@@ -2,7 +2,16 @@ import type { OffsetClock } from "../../domain/clock.js";
 import type { ApiFault, FaultTable } from "./faults.js";
 
 /** Driver operations the simulator can be told to fail. */
-export const SIM_OPS = ["create", "start", "stop", "reboot", "reinstall", "destroy"] as const;
+export const SIM_OPS = [
+  "create",
+  "start",
+  "stop",
+  "reboot",
+  "reinstall",
+  "destroy",
+  "syncDisks",
+  "deleteDisk",
+] as const;
 export type SimOp = (typeof SIM_OPS)[number];
 
 /** The controls the simulated driver offers (it satisfies this shape; core never imports it). */
@@ -11,6 +20,16 @@ export interface SimulatorControls {
   readonly calls: Readonly<Record<SimOp, number>>;
   injectFault(fault: { op: SimOp; message: string; count?: number; probability?: number }): void;
   clearFaults(): void;
+  /** Sets (or with `undefined` clears) the load an instance's monitoring readings show. */
+  setLoad(id: string, load: SimLoad | undefined): void;
+}
+
+/** The readings (percent) the emulator shows for an instance instead of its deterministic wave. */
+export interface SimLoad {
+  cpu?: number;
+  memory?: number;
+  gpu?: number;
+  gpuMemory?: number;
 }
 
 export interface EmulatorDeps {
@@ -19,6 +38,8 @@ export interface EmulatorDeps {
   faults: FaultTable;
   /** Wakes the worker: timers due by a moved clock fire at once. */
   kick: () => void;
+  /** Whether an instance of any account exists (the load control names one). */
+  exists: (id: string) => Promise<boolean>;
   /** Deletes every instance, disk and task and resets the simulator (accounts stay). */
   reset: () => Promise<void>;
 }
@@ -61,6 +82,15 @@ export class EmulatorService {
 
   injectDriverFault(fault: { op: SimOp; message: string; count?: number; probability?: number }): void {
     this.d.sim.injectFault(fault);
+  }
+
+  /** Pins an instance's monitoring readings (an idle GPU: `gpu: 0`); `undefined` clears. */
+  setLoad(id: string, load: SimLoad | undefined): void {
+    this.d.sim.setLoad(id, load);
+  }
+
+  exists(id: string): Promise<boolean> {
+    return this.d.exists(id);
   }
 
   apiFaults(): ApiFault[] {

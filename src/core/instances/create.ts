@@ -8,6 +8,7 @@ import { checkGpuQuota, takeGpus } from "./operations.js";
 import { decodePassword, generatePassword } from "./passwords.js";
 import { pickHost } from "./placement.js";
 import type { Scope } from "./scope.js";
+import { portsOfImage } from "./software-ports.js";
 
 export interface CreateInput {
   zone: string;
@@ -142,6 +143,8 @@ export async function createInstances(
           lastError: null,
           accessHost: null,
           accessPort: null,
+          ports: portsOfImage(d.catalog, image),
+          publishedPorts: {},
         });
         let dataIndex = 0;
         for (const disk of disks) {
@@ -156,6 +159,10 @@ export async function createInstances(
             sizeGB: disk.size ?? limits.minGB,
             drive: disk.isBoot ? "/dev/vda" : `/dev/vd${String.fromCharCode(98 + dataIndex++)}`,
             state: "InUse",
+            projectId: scope.project.id,
+            name: "",
+            chargeType,
+            keptFor: null,
             createdAt: now,
           });
         }

@@ -94,7 +94,7 @@ export class OperationEngine {
       def.check?.(current, input, origin, env);
       const patch: Partial<InstanceRecord> = {
         ...def.begin?.(current, input, env),
-        state: def.during,
+        ...(def.keepsState ? {} : { state: def.during }),
         operation: op,
         operationExpiresAt: now + this.deps.timings.lockTtlMs,
         updatedAt: now,
@@ -103,13 +103,16 @@ export class OperationEngine {
       if (!(await r.instances.cas(id, { states: def.from, inRecycle, now }, patch))) {
         throw explain((await r.instances.get(id)) ?? current, def.action, def.from, now);
       }
+      // The lock was taken over from an operation whose lock expired: its task is stale now and
+      // will never finish it, so what it reserved is undone here (a disk left Attaching).
+      if (current.operation) await operationOf(current.operation)?.undo?.(r, current, env);
       await def.reserve?.(r, { ...current, ...patch }, input, env);
       await this.enqueue(r, id, op, now);
       await recordInstanceEvent(r, current, "operation.started", now, {
         operation: op,
         origin,
         from: current.state,
-        state: def.during,
+        state: patch.state ?? current.state,
       });
       // A scheduled stop that fires is announced with the stop, in the same transaction.
       if (origin === "scheduler")
@@ -181,18 +184,20 @@ export class OperationEngine {
       if (!inst || inst.operation !== name) return;
       let patch: Partial<InstanceRecord> = { operation: null, operationExpiresAt: null, updatedAt: now };
       if (outcome.ok) {
-        patch.state = def.to;
+        if (!def.keepsState) patch.state = def.to;
         patch.lastError = null;
         if (outcome.access) {
           patch.accessHost = outcome.access.ip;
           patch.accessPort = outcome.access.sshPort;
+          patch.publishedPorts = outcome.access.ports ?? {};
         }
         if (def.releasesOnDone) Object.assign(patch, await this.releaseCompute(r, inst));
         patch = { ...patch, ...(await def.done?.(r, inst, env)) };
       } else {
-        patch.state = def.onFail;
+        if (!def.keepsState) patch.state = def.onFail;
         patch.lastError = outcome.reason.slice(0, 500);
         if (def.releasesOnFail) Object.assign(patch, await this.releaseCompute(r, inst));
+        await def.undo?.(r, inst, env);
       }
       await r.instances.cas(inst.id, { lockedBy: name, now }, patch);
       await r.tasks.delete(task.id);
@@ -202,8 +207,8 @@ export class OperationEngine {
         outcome.ok ? "operation.finished" : "operation.failed",
         now,
         outcome.ok
-          ? { operation: name, state: patch.state }
-          : { operation: name, state: patch.state, reason: patch.lastError },
+          ? { operation: name, state: patch.state ?? inst.state }
+          : { operation: name, state: patch.state ?? inst.state, reason: patch.lastError },
       );
     });
   }
@@ -245,10 +250,13 @@ export class OperationEngine {
           memoryMB: compute.memory,
           hostId: inst.hostId ?? "",
           systemDiskGB: disks.find((d) => d.isBoot)?.sizeGB,
+          // A disk being attached is part of the spec its driver step applies; one being
+          // detached is not.
           dataDisks: disks
-            .filter((d) => !d.isBoot && d.state === "InUse")
+            .filter((d) => !d.isBoot && (d.state === "InUse" || d.state === "Attaching"))
             .map((d) => ({ id: d.id, sizeGB: d.sizeGB })),
           password: secrets.open(inst.passwordSealed),
+          ports: inst.ports,
         };
       },
     };

@@ -1,7 +1,7 @@
 import { subnetIdOf, vpcIdOf } from "../../domain/addresses.js";
 import type { ImageSpec } from "../../domain/catalog.js";
 import { ApiError, UnsupportedByRuntime, badParam } from "../../domain/errors.js";
-import type { DiskRecord, InstanceRecord } from "../../domain/records.js";
+import type { DiskRecord, InstancePorts, InstanceRecord } from "../../domain/records.js";
 import { STATES } from "../../domain/states.js";
 import type { State } from "../../domain/states.js";
 import type { Driver } from "../../drivers/driver.js";
@@ -13,6 +13,9 @@ import type { EngineDeps, OperationEngine } from "./engine.js";
 import type { InputOf, OperationName, ResizeInput, StartInput } from "./operations.js";
 import { decodePassword } from "./passwords.js";
 import { pickHost } from "./placement.js";
+import { checkPorts } from "./ports.js";
+import type { RefundQuote, UpgradeTarget } from "./price-changes.js";
+import { refundPrices, upgradePrice } from "./price-changes.js";
 import type { Origin, Scope } from "./scope.js";
 import { visibleOrThrow } from "./scope.js";
 import type { LifecycleTimings } from "./timings.js";
@@ -148,6 +151,21 @@ export class InstanceService {
     return this.operate(scope, id, "Resize", input);
   }
 
+  /** UpdateCompShareInstancePorts: a complete replacement, checked, then with the lock held. */
+  updatePorts(scope: Scope, id: string, ports: InstancePorts): Promise<void> {
+    return this.operate(scope, id, "UpdatePorts", checkPorts(ports));
+  }
+
+  /** GetCompShareInstanceUpgradePrice: what a resize to `target` costs (see price-changes.ts). */
+  upgradePrice(scope: Scope, id: string, target: UpgradeTarget): Promise<{ price: number; list: number }> {
+    return upgradePrice(this.d, scope, id, target);
+  }
+
+  /** GetCompShareRefundPrice: the unused prepaid part of each instance. */
+  refundPrices(scope: Scope, ids: string[]): Promise<RefundQuote[]> {
+    return refundPrices(this.d, scope, ids);
+  }
+
   recover(scope: Scope, id: string): Promise<void> {
     return this.operate(scope, id, "Recover", { quota: scope.account.instanceQuota });
   }
@@ -256,7 +274,7 @@ export class InstanceService {
     }
     if (f.udiskId !== undefined) {
       const d = await this.d.store.disks.get(f.udiskId);
-      if (!d || d.accountId !== scope.account.id || d.state !== "Available") return none();
+      if (!d || d.projectId !== scope.project.id || d.state !== "Available") return none();
       if (zone !== undefined && zone !== d.zone) return none();
       zone = d.zone;
     }
@@ -273,7 +291,7 @@ export class InstanceService {
     const ids = rows.map((r) => r.id);
     const disks = new Map<string, DiskRecord[]>();
     for (const d of await this.d.store.disks.ofInstances(ids)) {
-      if (d.state !== "InUse") continue;
+      if (d.state === "Deleted") continue;
       const list = disks.get(d.instanceId as string) ?? [];
       list.push(d);
       disks.set(d.instanceId as string, list);

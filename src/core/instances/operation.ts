@@ -47,17 +47,32 @@ export interface DriverJob {
  * `drive` outside any transaction; the engine then applies `done` (or the rollback) with a guarded
  * update only the lock holder can make.
  */
-export interface OperationDef<I = Record<string, never>> {
-  /** The wire Action, named in wrong-state errors. */
-  action: string;
-  /** States it may start from (checked in the compare-and-swap). */
-  from: readonly State[];
+export type OperationDef<I = Record<string, never>> = OperationCore<I> & (Moving | InPlace);
+
+/** An operation that moves the instance through states. */
+interface Moving {
+  keepsState?: false;
   /** Shown while it runs. */
   during: State;
   /** Once the driver has done its part. */
   to: State;
   /** If the driver fails for good; the reason goes to Remark. */
   onFail: State;
+}
+
+/**
+ * An operation that holds only the lock: the instance keeps the state it had (one of `from`) while
+ * it runs and after (a disk attached to a running instance keeps it Running).
+ */
+interface InPlace {
+  keepsState: true;
+}
+
+interface OperationCore<I> {
+  /** The wire Action, named in wrong-state errors. */
+  action: string;
+  /** States it may start from (checked in the compare-and-swap). */
+  from: readonly State[];
   /** Acts on an instance in the recycle bin (and takes it out). */
   inRecycle?: boolean;
   /** Refusals that depend on the instance (image in progress, spot needs Force, spec rules). */
@@ -70,6 +85,8 @@ export interface OperationDef<I = Record<string, never>> {
   drive(driver: Driver, job: DriverJob): Promise<Access | undefined>;
   /** Changes made when the driver succeeded, in the finishing transaction. */
   done?(r: Repos, inst: InstanceRecord, env: OperationEnv): Promise<Partial<InstanceRecord> | undefined>;
+  /** Undoes what `reserve` did when the driver failed for good, in the rollback's transaction. */
+  undo?(r: Repos, inst: InstanceRecord, env: OperationEnv): Promise<void>;
   /** Success gives back the host's GPUs and CPU/memory (a stop). */
   releasesOnDone?: boolean;
   /** Failure gives back what `reserve` took (a create or a start). */

@@ -3,12 +3,15 @@ import { ApiError, Conflict, badParam } from "../../domain/errors.js";
 import type { InstanceRecord } from "../../domain/records.js";
 import type { Repos } from "../../store/store.js";
 import { DEFAULT_BOOT_GB } from "../catalog/spec-rules.js";
-import { recordInstanceEvent } from "../events.js";
+import { attachDisk, detachDisk, growDisk, resizeDisk } from "../disks/disk-operations.js";
+import { nextDrive } from "../disks/disk-rules.js";
+import { recordDiskEvent, recordInstanceEvent } from "../events.js";
 import { DEFAULT_NO_GPU_SPEC, computeOf, noGpuSpec, noGpuSpecs } from "./compute.js";
 import type { OperationDef, OperationEnv } from "./operation.js";
 import { defineOperation } from "./operation.js";
 import { generatePassword } from "./passwords.js";
 import { pickHost } from "./placement.js";
+import { updatePorts } from "./ports.js";
 
 /**
  * Create's lock is taken by inserting the row (see InstanceService.create), so it has no `from`;
@@ -190,10 +193,21 @@ const terminate = defineOperation<{ releaseUDisk: boolean }>({
     });
     return undefined;
   },
-  async done(r, inst) {
+  async done(r, inst, env) {
     await r.disks.deleteOf(inst.id, true);
-    if (inst.releaseUdisk) await r.disks.deleteOf(inst.id, false);
-    else await r.disks.setDataState(inst.id, "InUse", "Available");
+    if (inst.releaseUdisk) {
+      await r.disks.deleteOf(inst.id, false);
+      return undefined;
+    }
+    // Kept data disks are detached disks like any other (DescribeCompshareDisk lists them), marked
+    // for Recover to give back unless someone attaches them elsewhere first.
+    for (const d of await r.disks.ofInstances([inst.id])) {
+      await r.disks.update(
+        { id: d.id, instanceId: inst.id, dataOnly: true },
+        { state: "Available", instanceId: null, drive: "", keptFor: inst.id },
+      );
+      await recordDiskEvent(r, d, "disk.detached", env.now, { uhostId: inst.id, kept: true });
+    }
     return undefined;
   },
 });
@@ -281,16 +295,10 @@ const resize = defineOperation<ResizeInput>({
       return;
     }
     if (input.withoutGpuSpec !== undefined) return;
-    const d = await r.disks.get(input.diskId as string);
-    if (!d || d.instanceId !== inst.id || d.state !== "InUse") {
-      throw badParam("DiskId", `disk ${input.diskId} is not attached to ${inst.id}`);
-    }
-    const type = env.catalog.gpuType(inst.gpuType);
-    const limits = d.isBoot ? type?.bootDisk : type?.dataDisk;
-    const size = input.diskSpace as number;
-    if (size <= d.sizeGB) throw badParam("DiskSpace", `disks only grow: ${d.id} is ${d.sizeGB} GB`);
-    if (limits && size > limits.maxGB) throw badParam("DiskSpace", `must be at most ${limits.maxGB} GB`);
-    await r.disks.resize(d.id, size);
+    await growDisk(r, inst, input.diskId as string, input.diskSpace as number, env, {
+      disk: "DiskId",
+      size: "DiskSpace",
+    });
   },
   // Only a Stopped instance is resized: the driver applies the new limits at its next start.
   drive: async () => undefined,
@@ -314,6 +322,7 @@ const recover = defineOperation<{ quota: number }>({
     await r.disks.insert({
       id: env.newId("bsm"),
       accountId: inst.accountId,
+      projectId: inst.projectId,
       instanceId: inst.id,
       zone: inst.zone,
       isBoot: true,
@@ -321,9 +330,23 @@ const recover = defineOperation<{ quota: number }>({
       sizeGB: DEFAULT_BOOT_GB,
       drive: "/dev/vda",
       state: "InUse",
+      name: "",
+      chargeType: inst.chargeType,
+      keptFor: null,
       createdAt: env.now,
     });
-    await r.disks.setDataState(inst.id, "Available", "InUse");
+    // The disks it kept come back, unless they were attached elsewhere or deleted meanwhile.
+    const taken: string[] = [];
+    for (const d of await r.disks.keptFor(inst.id)) {
+      const drive = nextDrive(taken);
+      const n = await r.disks.update(
+        { id: d.id, keptFor: inst.id, states: ["Available"] },
+        { instanceId: inst.id, drive, state: "InUse", keptFor: null },
+      );
+      if (n !== 1) continue;
+      taken.push(drive);
+      await recordDiskEvent(r, d, "disk.attached", env.now, { uhostId: inst.id, drive, recovered: true });
+    }
   },
   async drive(driver, job) {
     await driver.create(await job.spec());
@@ -410,6 +433,10 @@ export const OPERATIONS = {
   Reinstall: reinstall,
   Resize: resize,
   Recover: recover,
+  AttachDisk: attachDisk,
+  DetachDisk: detachDisk,
+  ResizeDisk: resizeDisk,
+  UpdatePorts: updatePorts,
 } satisfies Record<string, OperationDef<never>>;
 
 export type OperationName = keyof typeof OPERATIONS;

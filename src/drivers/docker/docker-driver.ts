@@ -1,13 +1,17 @@
 import { cpus, totalmem } from "node:os";
 import { UnsupportedByRuntime } from "../../domain/errors.js";
-import type { Access, Driver, Observed, RuntimeSpec } from "../driver.js";
+import type { Access, Driver, InstanceSample, Observed, RuntimeSpec, SampleTarget } from "../driver.js";
 import { Engine, unless } from "./engine.js";
 import type { DriverFiles, GpuMode, HostGpu } from "./gpus.js";
 import { containerEnv, gpuWiring } from "./gpus.js";
+import { DockerSampler } from "./stats.js";
 
 export const LABEL = "opencompshare.instance";
 const GPUS_LABEL = "opencompshare.gpus";
 const DISK_LABEL = "opencompshare.disk";
+/** The data disks a container mounts and the ports it publishes: fixed at creation, like its GPUs. */
+const DISKS_LABEL = "opencompshare.disks";
+const PORTS_LABEL = "opencompshare.ports";
 /** The store this install's containers, volumes and snapshots belong to (see store/meta-repo.ts). */
 const STORE_LABEL = "opencompshare.store";
 /** Keeps a container without its own long-running process alive; exits at once on SIGTERM. */
@@ -30,6 +34,33 @@ export interface DockerOptions {
   storeId: string;
   /** Layers a snapshot may stack before it is flattened (overlay2 refuses more than 125). */
   maxLayers?: number;
+  /** The host's nvidia-smi, for the GPUs' monitoring readings (absent: GPUs are not sampled). */
+  nvidiaSmi?: string;
+}
+
+/** What a container was created with, as its labels record it; a start with anything else recreates it. */
+function wiringLabels(spec: RuntimeSpec, gpus: number[]): Record<string, string> {
+  return {
+    [GPUS_LABEL]: gpus.join(","),
+    [DISKS_LABEL]: spec.dataDisks
+      .map((d) => d.id)
+      .sort()
+      .join(","),
+    [PORTS_LABEL]: portKeys(spec).join(","),
+  };
+}
+
+/** `http/8888`, `tcp/23`: the spec's ports in the keys Access.ports uses. */
+function portKeys(spec: RuntimeSpec): string[] {
+  return [
+    ...(spec.ports?.http ?? []).map((p) => `http/${p}`),
+    ...(spec.ports?.tcp ?? []).map((p) => `tcp/${p}`),
+  ];
+}
+
+/** Whether a container's labels differ from what it would be created with now. */
+function rewired(labels: Record<string, string>, want: Record<string, string>): boolean {
+  return Object.entries(want).some(([k, v]) => (labels[k] ?? "") !== v);
 }
 
 /**
@@ -46,6 +77,16 @@ const publishes = (network: string) =>
   network !== "none" && network !== "host" && !network.startsWith("container:");
 
 const containerName = (id: string) => `ocs-${id}`;
+
+/** The ports a container publishes, read back from its label (a recreate for disks keeps them). */
+function portsOf(labels: Record<string, string>): NonNullable<RuntimeSpec["ports"]> {
+  const out = { http: [] as number[], tcp: [] as number[] };
+  for (const key of (labels[PORTS_LABEL] ?? "").split(",").filter(Boolean)) {
+    const [proto, port] = key.split("/");
+    if (proto === "http" || proto === "tcp") out[proto].push(Number(port));
+  }
+  return out;
+}
 /** The container a GPU-set change is replacing, kept under this name until its successor exists. */
 const retiredName = (id: string) => `ocs-${id}-old`;
 const volumeName = (diskId: string) => `ocs-${diskId}`;
@@ -65,10 +106,16 @@ export class DockerDriver implements Driver {
   readonly engine: Engine;
 
   private readonly storeLabel: string;
+  private readonly sampler: DockerSampler;
 
   constructor(readonly opts: DockerOptions) {
     this.engine = new Engine(opts.socketPath);
     this.storeLabel = `${STORE_LABEL}=${opts.storeId}`;
+    this.sampler = new DockerSampler(
+      this.engine,
+      { container: containerName, volume: volumeName },
+      opts.nvidiaSmi,
+    );
   }
 
   async create(spec: RuntimeSpec): Promise<void> {
@@ -82,7 +129,9 @@ export class DockerDriver implements Driver {
     if (!c) {
       // Removed out of band: its system disk is gone; a fresh one from the image.
       await this.createContainer(spec, gpus, spec.image);
-    } else if ((c.Config.Labels[GPUS_LABEL] ?? "") !== gpus.join(",")) {
+    } else if (rewired(c.Config.Labels, wiringLabels(spec, gpus))) {
+      // Devices, mounts and published ports are fixed at creation: another GPU set, data disks
+      // attached or detached meanwhile, or new ports recreate the container, its disk kept.
       if (c.State.StartedAt.startsWith("0001-") && c.Config.Image === spec.image) {
         // Never started and straight from the image (every Create's first start): nothing to keep.
         await this.removeContainer(containerName(spec.id));
@@ -133,6 +182,32 @@ export class DockerDriver implements Driver {
     if (opts.releaseDataDisks) {
       for (const d of opts.dataDiskIds) await this.removeVolume(volumeName(d));
     }
+  }
+
+  /**
+   * A stopped container gets its new set of data-disk mounts now (recreated, its disk kept), so a
+   * detached disk's volume is free at once; a running one keeps its mounts until its next start,
+   * as a running container cannot take a new mount. The volumes of new disks are made either way.
+   */
+  async syncDisks(spec: RuntimeSpec): Promise<void> {
+    for (const d of spec.dataDisks) await this.ensureVolume(spec.id, d.id);
+    await this.settleRecreate(spec.id);
+    const c = await this.inspectContainer(spec.id);
+    if (!c || c.State.Running) return;
+    const gpus = (c.Config.Labels[GPUS_LABEL] ?? "").split(",").filter(Boolean).map(Number);
+    const want = { [DISKS_LABEL]: wiringLabels(spec, gpus)[DISKS_LABEL] as string };
+    if (rewired(c.Config.Labels, want))
+      await this.recreate({ ...spec, ports: portsOf(c.Config.Labels) }, gpus, c);
+  }
+
+  /** Removes a deleted disk's volume; one still mounted by a container (409) fails, to be retried. */
+  async deleteDisk(diskId: string): Promise<void> {
+    await this.removeVolume(volumeName(diskId));
+  }
+
+  /** Readings of the running containers (see stats.ts). */
+  sample(targets: SampleTarget[]): Promise<InstanceSample[]> {
+    return this.sampler.sample(targets);
   }
 
   async inspect(id: string): Promise<Observed> {
@@ -272,6 +347,7 @@ export class DockerDriver implements Driver {
     for (const d of spec.dataDisks) await this.ensureVolume(spec.id, d.id);
     const wiring = gpuWiring(this.opts.gpuMode, gpus, this.opts.inventory, this.opts.files);
     const publish = publishes(this.opts.network);
+    const published = [...new Set(["22/tcp", ...portKeys(spec).map((k) => `${k.split("/")[1]}/tcp`)])];
     // The runtime image's own config, not the snapshot's: a flattened snapshot has none, and a
     // committed one carries the old container's wiring.
     const snapshot = image === spec.image ? undefined : await this.inspectImage(image);
@@ -283,13 +359,16 @@ export class DockerDriver implements Driver {
       WorkingDir: own?.Config?.WorkingDir || undefined,
       User: own?.Config?.User || undefined,
       Hostname: spec.id.slice(0, 63),
-      Labels: { [LABEL]: spec.id, [GPUS_LABEL]: gpus.join(","), [STORE_LABEL]: this.opts.storeId },
+      Labels: { [LABEL]: spec.id, ...wiringLabels(spec, gpus), [STORE_LABEL]: this.opts.storeId },
       Env: containerEnv(own?.Config?.Env ?? [], snapshot?.Config?.Env ?? [], wiring.Env),
-      ExposedPorts: publish ? { "22/tcp": {} } : undefined,
+      ExposedPorts: publish ? Object.fromEntries(published.map((p) => [p, {}])) : undefined,
       HostConfig: {
         ...limits(spec),
         NetworkMode: this.opts.network,
-        PortBindings: publish ? { "22/tcp": [{ HostIp: "", HostPort: "" }] } : undefined,
+        // Host ports are the engine's pick: each container's SSH and software ports are its own.
+        PortBindings: publish
+          ? Object.fromEntries(published.map((p) => [p, [{ HostIp: "", HostPort: "" }]]))
+          : undefined,
         Devices: wiring.Devices,
         DeviceRequests: wiring.DeviceRequests.length ? wiring.DeviceRequests : undefined,
         Binds: wiring.Binds,
@@ -311,8 +390,15 @@ export class DockerDriver implements Driver {
 
   private async access(id: string): Promise<Access | undefined> {
     const c = await this.inspectContainer(id);
-    const port = c?.NetworkSettings?.Ports?.["22/tcp"]?.[0]?.HostPort;
-    return port ? { ip: this.opts.hostIp, sshPort: Number(port) } : { ip: this.opts.hostIp, sshPort: 22 };
+    const bound = c?.NetworkSettings?.Ports ?? {};
+    const hostPort = (port: string) => bound[`${port}/tcp`]?.[0]?.HostPort;
+    const ports: Record<string, number> = {};
+    for (const key of (c?.Config.Labels[PORTS_LABEL] ?? "").split(",").filter(Boolean)) {
+      const p = hostPort(key.split("/")[1] as string);
+      if (p) ports[key] = Number(p);
+    }
+    const ssh = hostPort("22");
+    return { ip: this.opts.hostIp, sshPort: ssh ? Number(ssh) : 22, ports };
   }
 
   private inspectContainer(id: string, name = containerName(id)) {

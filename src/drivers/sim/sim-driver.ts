@@ -1,10 +1,38 @@
 import { SIM_SSH_PORT, privateIpOf } from "../../domain/addresses.js";
-import type { Access, Driver, DriverOp, Observed, RuntimeSpec } from "../driver.js";
+import type {
+  Access,
+  Driver,
+  DriverOp,
+  InstanceSample,
+  Observed,
+  RuntimeSpec,
+  SampleTarget,
+} from "../driver.js";
 
 interface SimInstance {
   running: boolean;
   gpus: number[];
   systemDiskGeneration: number;
+}
+
+/** Readings (percent) pinned by the emulator instead of an instance's deterministic wave. */
+export interface SimLoad {
+  cpu?: number;
+  memory?: number;
+  gpu?: number;
+  gpuMemory?: number;
+}
+
+/** A number in [0, 1) fixed by a string: each instance's wave has its own phase. */
+function phaseOf(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return (h >>> 0) / 2 ** 32;
+}
+
+/** `base ± amp`, a sine of `periodMs` on the emulator clock, shifted by the instance's phase. */
+function wave(now: number, phase: number, base: number, amp: number, periodMs: number): number {
+  return Math.round((base + amp * Math.sin(2 * Math.PI * (now / periodMs + phase))) * 100) / 100;
 }
 
 /** A fault the emulator injects into driver calls: fail the next `count` calls, or with a probability. */
@@ -30,7 +58,12 @@ export class SimDriver implements Driver {
     reboot: 0,
     reinstall: 0,
     destroy: 0,
+    syncDisks: 0,
+    deleteDisk: 0,
   };
+  /** Data disks with storage (made by a start or a disk sync, gone with deleteDisk or a release). */
+  readonly volumes = new Set<string>();
+  private readonly loads = new Map<string, SimLoad>();
   private faults: DriverFault[] = [];
   private readonly gates = new Map<DriverOp, { opened: Promise<void>; open: () => void; waiting: number }>();
 
@@ -72,6 +105,8 @@ export class SimDriver implements Driver {
     for (const g of this.gates.values()) g.open();
     this.gates.clear();
     this.instances.clear();
+    this.volumes.clear();
+    this.loads.clear();
     this.clearFaults();
     for (const k of Object.keys(this.calls) as DriverOp[]) this.calls[k] = 0;
   }
@@ -107,7 +142,12 @@ export class SimDriver implements Driver {
     inst.running = true;
     inst.gpus = [...gpus];
     this.instances.set(spec.id, inst);
-    return { ip: privateIpOf(spec.id), sshPort: SIM_SSH_PORT };
+    for (const d of spec.dataDisks) this.volumes.add(d.id);
+    // The emulated instance is reached on its private address, each port as itself.
+    const ports: Record<string, number> = {};
+    for (const p of spec.ports?.http ?? []) ports[`http/${p}`] = p;
+    for (const p of spec.ports?.tcp ?? []) ports[`tcp/${p}`] = p;
+    return { ip: privateIpOf(spec.id), sshPort: SIM_SSH_PORT, ports };
   }
 
   async stop(id: string): Promise<void> {
@@ -131,9 +171,58 @@ export class SimDriver implements Driver {
     this.instances.set(spec.id, inst);
   }
 
-  async destroy(id: string): Promise<void> {
+  async destroy(id: string, opts?: { releaseDataDisks: boolean; dataDiskIds: string[] }): Promise<void> {
     await this.step("destroy");
     this.instances.delete(id);
+    this.loads.delete(id);
+    if (opts?.releaseDataDisks) for (const d of opts.dataDiskIds) this.volumes.delete(d);
+  }
+
+  async syncDisks(spec: RuntimeSpec): Promise<void> {
+    await this.step("syncDisks");
+    for (const d of spec.dataDisks) this.volumes.add(d.id);
+  }
+
+  async deleteDisk(diskId: string): Promise<void> {
+    await this.step("deleteDisk");
+    this.volumes.delete(diskId);
+  }
+
+  setLoad(id: string, load: SimLoad | undefined): void {
+    if (load) this.loads.set(id, { ...load });
+    else this.loads.delete(id);
+  }
+
+  /**
+   * Deterministic readings on the emulator clock: each metric a slow sine around a plausible level
+   * with the instance's own phase, unless the emulator pinned a load (EmulatorSetLoad).
+   */
+  async sample(targets: SampleTarget[], now: number): Promise<InstanceSample[]> {
+    return targets.map((t) => {
+      const ph = phaseOf(t.id);
+      const load = this.loads.get(t.id) ?? {};
+      return {
+        id: t.id,
+        cpu: load.cpu ?? wave(now, ph, 25, 15, 300_000),
+        memory: load.memory ?? wave(now, ph, 40, 10, 900_000),
+        sysDisk: Math.round((10 + ph * 20) * 100) / 100,
+        dataDisks: t.dataDisks.map((d) => ({
+          id: d.id,
+          used: Math.round((5 + phaseOf(d.id) * 30) * 100) / 100,
+        })),
+        gpus: t.gpus.map((index) => ({
+          index,
+          uuid: `GPU-sim-${t.hostId}-${index}`,
+          busId: `00000000:${(0x18 + index).toString(16).padStart(2, "0").toUpperCase()}:00.0`,
+          util: load.gpu ?? wave(now, phaseOf(`${t.id}/${index}`), 55, 35, 240_000),
+          memory: load.gpuMemory ?? wave(now, phaseOf(`${t.id}/${index}`), 50, 20, 1_200_000),
+        })),
+        netIn: Math.max(0, wave(now, ph, 2e6, 1.5e6, 120_000)),
+        netOut: Math.max(0, wave(now, ph, 5e5, 4e5, 180_000)),
+        diskRead: Math.max(0, wave(now, ph, 1e7, 8e6, 200_000)),
+        diskWrite: Math.max(0, wave(now, ph, 4e6, 3e6, 260_000)),
+      };
+    });
   }
 
   async inspect(id: string): Promise<Observed> {

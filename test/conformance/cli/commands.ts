@@ -31,5 +31,22 @@ export const INSTANCE_COMMANDS = [
   "image show",
 ] as const;
 
+/** Data disks, monitoring, ports and the two price queries: the rest of a user's day (issue #15). */
+export const USAGE_COMMANDS = [
+  "storage disk list",
+  "storage disk create",
+  "storage disk attach",
+  "storage disk detach",
+  "storage disk price",
+  "storage disk resize",
+  "storage disk delete",
+  "instance monitor",
+  "instance ports list",
+  "instance ports update",
+  "instance software list",
+  "instance resize-price",
+  "instance refund",
+] as const;
+
 /** Every command the suites prove. */
-export const WORKING_COMMANDS: readonly string[] = [...INSTANCE_COMMANDS];
+export const WORKING_COMMANDS: readonly string[] = [...INSTANCE_COMMANDS, ...USAGE_COMMANDS];

@@ -29,6 +29,8 @@ type args struct {
 	Action     string `json:"action"`
 	StopTime   int    `json:"stop_time"`
 	ProjectId  string `json:"project_id"`
+	Cpod       string `json:"cpod"`
+	Disk       string `json:"disk"`
 	MaxRetries int    `json:"max_retries"`
 }
 
@@ -295,6 +297,20 @@ func main() {
 			return
 		}
 		out(map[string]interface{}{"ok": true, "resp": results})
+	case "usage-typed":
+		results, step, err := usageTyped(typed, client, a, encode)
+		if err != nil {
+			fail(err, -1, step)
+			return
+		}
+		out(map[string]interface{}{"ok": true, "resp": results})
+	case "disk-typed":
+		resp, err := diskStep(typed, a, encode)
+		if err != nil {
+			fail(err, -1, a.Action)
+			return
+		}
+		out(map[string]interface{}{"ok": true, "resp": resp})
 	case "generic":
 		// Any action with no params, through the generic request (tests 160/161).
 		req := client.NewGenericRequest()
