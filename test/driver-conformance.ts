@@ -41,7 +41,7 @@ export function driverConformance(name: string, make: () => Driver, image = "x",
 
   it(`${name}: data disks sync on a stopped instance and are deleted idempotently; running instances are sampled`, async () => {
     const d = make();
-    const s = testSpec(`uhost-cdisk${name.slice(0, 3)}1`, image);
+    const s = testSpec(`uhost-cdisk${name.slice(0, 3)}1`, image, hostId);
     const disk = `bs-conf${name.slice(0, 3)}1`;
     await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [disk] });
     try {

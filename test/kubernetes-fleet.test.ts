@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { V1Pod } from "@kubernetes/client-node";
+import type { V1Pod, V1Service } from "@kubernetes/client-node";
 import { LABELS, claimFor } from "../src/drivers/kubernetes/objects.js";
 import type { TestServer } from "./helpers.js";
 import { assertSettled, createParams, createPgDatabase, pgSkip, startTestServer } from "./helpers.js";
@@ -233,6 +233,56 @@ function fleetScenario(dialect: "sqlite" | "postgres"): void {
     await waitFor(async () => (await inventory()) === 8, "the node back");
     await consistent();
     await assertSettled(t.server.internals.db);
+  });
+
+  it("a container instance's software ports are published on node ports; a disk attached while stopped is mounted at its start", async () => {
+    const r = await t.call(
+      "CreateCompShareInstance",
+      createParams({ ...H100, CompShareImageId: "compshareImage-pytorch21" }),
+    );
+    assert.equal(r.RetCode, 0, JSON.stringify(r));
+    const id = (r.UHostIds as string[])[0] as string;
+    ids.push(id);
+    await t.waitState(id, "Running", 60_000);
+    const nodePort = (name: string) =>
+      kubectlJson<V1Service>(c, "-n", NS, "get", "service", `ocs-${id}`).spec?.ports?.find(
+        (p) => p.name === name,
+      )?.nodePort;
+    assert.deepEqual((await t.describeOne(id))?.Softwares, [
+      { Name: "JupyterLab", URL: `http://127.0.0.1:${nodePort("http-8888")}` },
+    ]);
+    assert.equal((await t.call("StopCompShareInstance", { ...createParams(), UHostId: id })).RetCode, 0);
+    await t.waitState(id, "Stopped", 60_000);
+    const ports = await t.call("UpdateCompShareInstancePorts", {
+      ...createParams(),
+      UHostId: id,
+      HttpPorts: [8888, 6006],
+    });
+    assert.equal(ports.RetCode, 0, JSON.stringify(ports));
+    const disk = await t.call("CreateAndAttachCompshareDisk", {
+      ...createParams(),
+      UHostId: id,
+      Size: 40,
+      DiskType: "SSDDataDisk",
+      Name: "datasets",
+      ChargeType: "Postpay",
+    });
+    assert.equal(disk.RetCode, 0, JSON.stringify(disk));
+    const diskId = String(disk.UDiskId);
+    await waitFor(
+      async () =>
+        kubectl(c, "-n", NS, "get", "pvc", "--ignore-not-found", "-o", "name", `ocs-${diskId}`) !== "",
+      "the disk's claim",
+    );
+    assert.equal((await t.call("StartCompShareInstance", { ...createParams(), UHostId: id })).RetCode, 0);
+    await t.waitState(id, "Running", 60_000);
+    const pod = kubectlJson<V1Pod>(c, "-n", NS, "get", "pod", `ocs-${id}`);
+    assert.ok(pod.spec?.containers[0]?.volumeMounts?.some((m) => m.mountPath === `/mnt/${diskId}`));
+    assert.deepEqual(
+      ((await t.describeOne(id))?.Softwares as Array<{ URL: string }>).map((x) => x.URL),
+      [`http://127.0.0.1:${nodePort("http-6006")}`, `http://127.0.0.1:${nodePort("http-8888")}`],
+    );
+    await consistent();
   });
 
   it("a start the scheduler cannot place rolls back with its reason in Remark", async () => {

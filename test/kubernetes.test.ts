@@ -92,7 +92,7 @@ describe("kubernetes driver on a real control plane", { ...k8sSkip, timeout: 600
     const nodePort = svc.spec?.ports?.[0]?.nodePort;
     assert.deepEqual(
       access,
-      { ip: "127.0.0.1", sshPort: nodePort },
+      { ip: "127.0.0.1", sshPort: nodePort, ports: {} },
       "the node's address and the SSH node port",
     );
     const secret = kubectlJson<{ data: { password: string } }>(c, "get", "secret", `ocs-${s.id}`);
@@ -209,6 +209,56 @@ describe("kubernetes driver on a real control plane", { ...k8sSkip, timeout: 600
     await local.destroy(s.id, { releaseDataDisks: true, dataDiskIds: ["bs-k8slocal1"] });
     kubectl(c, "delete", "pv", `pv-ocs-${s.id}-system`, "pv-ocs-bs-k8slocal1", "--ignore-not-found");
     kubectl(c, "label", "node", "gpu-node-0", "gpu-node-1", "topology.kubernetes.io/zone-");
+  });
+
+  it("software ports, attached disks and grown disks follow the spec at each start; a class that cannot grow says so", async () => {
+    const s = spec("uhost-k8sports1", { ports: { http: [8888], tcp: [23] } });
+    await d.create(s);
+    const first = await d.start(s, []);
+    const svc = () => kubectlJson<V1Service>(c, "get", "service", `ocs-${s.id}`);
+    const nodePorts = () => Object.fromEntries((svc().spec?.ports ?? []).map((p) => [p.name, p.nodePort]));
+    const before = nodePorts();
+    assert.deepEqual(first?.ports, { "http/8888": before["http-8888"], "tcp/23": before["tcp-23"] });
+    await d.stop(s.id);
+    // While stopped: 23 no longer published, 6006 added, a data disk attached, the system disk grown.
+    const next = {
+      ...s,
+      ports: { http: [8888, 6006], tcp: [] },
+      dataDisks: [{ id: "bs-k8sports1", sizeGB: 20 }],
+      systemDiskGB: 60,
+    };
+    await d.syncDisks(next);
+    assert.equal(
+      kubectl(c, "get", "pvc", "ocs-bs-k8sports1", "-o", "jsonpath={.spec.resources.requests.storage}"),
+      "20Gi",
+    );
+    await assert.rejects(
+      d.start(next, []),
+      /disk ocs-uhost-k8sports1-system cannot grow to 60Gi: .*allowVolumeExpansion/,
+    );
+    kubectl(c, "patch", "storageclass", "kwok-volume", "-p", '{"allowVolumeExpansion": true}');
+    try {
+      const again = await d.start(next, []);
+      const after = nodePorts();
+      assert.equal(after["http-8888"], before["http-8888"], "a port kept keeps its node port");
+      assert.equal(after["tcp-23"], undefined);
+      assert.deepEqual(again?.ports, { "http/8888": after["http-8888"], "http/6006": after["http-6006"] });
+      assert.equal(
+        kubectl(c, "get", "pvc", `ocs-${s.id}-system`, "-o", "jsonpath={.spec.resources.requests.storage}"),
+        "60Gi",
+      );
+      assert.ok(
+        pod(s.id).spec?.containers[0]?.volumeMounts?.some((m) => m.mountPath === "/mnt/bs-k8sports1"),
+      );
+      await d.stop(s.id);
+      await d.syncDisks({ ...next, dataDisks: [] });
+      await d.deleteDisk("bs-k8sports1");
+      await d.deleteDisk("bs-k8sports1");
+      assert.deepEqual(await d.volumes(), []);
+    } finally {
+      kubectl(c, "patch", "storageclass", "kwok-volume", "-p", '{"allowVolumeExpansion": false}');
+      await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: ["bs-k8sports1"] });
+    }
   });
 
   it("a running instance's password cannot be changed from outside: it says so", async () => {

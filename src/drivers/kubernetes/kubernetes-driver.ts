@@ -2,23 +2,19 @@ import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { UnsupportedByRuntime } from "../../domain/errors.js";
 import type { Access, Driver, FleetNode, Observed, RuntimeSpec } from "../driver.js";
-import type { Verdict } from "./client.js";
 import { describeError, follow, unless } from "./client.js";
 import type { ServiceType } from "./objects.js";
 import {
   LABELS,
-  STOP_GRACE_SECONDS,
-  claimFor,
   dataClaimName,
   podFor,
   podName,
-  secretFor,
   secretName,
-  serviceFor,
   serviceName,
   systemClaimName,
 } from "./objects.js";
 import { accessOf, sameShape, startVerdict } from "./pod-status.js";
+import { InstanceResources } from "./resources.js";
 import { ClusterView, fleetOf, nodeMatches, podGone } from "./view.js";
 
 export interface KubernetesOptions {
@@ -39,15 +35,6 @@ export interface KubernetesOptions {
   /** Paths of an instance's filesystem kept on its system disk. */
   persistPaths: string[];
 }
-
-/** Size of a system disk when the spec has none (core always gives one). */
-const DEFAULT_SYSTEM_GB = 20;
-/**
- * How long a deleted pod or claim may take to go: the grace period, then the kubelet's cleanup. A
- * pod on a node whose kubelet died stays until the node is declared NotReady (the controller
- * manager's grace period, 50 s by default) and the watch deletes it, so this outlasts that.
- */
-const GONE_TIMEOUT_MS = (STOP_GRACE_SECONDS + 110) * 1000;
 
 /**
  * One instance = a labelled pod on a GPU node of a Kubernetes cluster, with a volume claim for
@@ -74,8 +61,11 @@ export class KubernetesDriver implements Driver {
   /** Pods on lost nodes being deleted, so repeated events delete each once. */
   private readonly losing = new Set<string>();
 
+  private readonly resources: InstanceResources;
+
   constructor(readonly opts: KubernetesOptions) {
     this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
+    this.resources = new InstanceResources(this.core, opts);
   }
 
   private get ns(): string {
@@ -87,12 +77,12 @@ export class KubernetesDriver implements Driver {
   }
 
   async create(spec: RuntimeSpec): Promise<void> {
-    await this.ensureObjects(spec);
+    await this.resources.ensure(spec);
   }
 
   async start(spec: RuntimeSpec, gpus: number[]): Promise<Access | undefined> {
     try {
-      await this.ensureObjects(spec);
+      await this.resources.ensure(spec);
       const want = podFor(spec, gpus.length, this.opts);
       // A repeated start finds its pod already made; one of another shape (GPUs, spec, volumes) or
       // one that ended is replaced.
@@ -137,8 +127,8 @@ export class KubernetesDriver implements Driver {
   async reinstall(spec: RuntimeSpec): Promise<void> {
     await this.call(async () => {
       await this.deletePod(spec.id);
-      await this.deleteClaim(systemClaimName(spec.id));
-      await this.ensureObjects(spec);
+      await this.resources.deleteClaim(systemClaimName(spec.id));
+      await this.resources.ensure(spec);
     });
   }
 
@@ -147,8 +137,9 @@ export class KubernetesDriver implements Driver {
       await this.deletePod(id, 0);
       await unless(this.core.deleteNamespacedService({ name: serviceName(id), namespace: this.ns }), 404);
       await unless(this.core.deleteNamespacedSecret({ name: secretName(id), namespace: this.ns }), 404);
-      await this.deleteClaim(systemClaimName(id));
-      if (opts.releaseDataDisks) for (const d of opts.dataDiskIds) await this.deleteClaim(dataClaimName(d));
+      await this.resources.deleteClaim(systemClaimName(id));
+      if (opts.releaseDataDisks)
+        for (const d of opts.dataDiskIds) await this.resources.deleteClaim(dataClaimName(d));
     });
   }
 
@@ -219,6 +210,19 @@ export class KubernetesDriver implements Driver {
     });
   }
 
+  /**
+   * Makes the claims of newly attached data disks (and grows resized ones) now; the pod, which
+   * exists only while the instance runs, mounts exactly `spec.dataDisks` at its next start.
+   */
+  async syncDisks(spec: RuntimeSpec): Promise<void> {
+    await this.call(() => this.resources.ensureDataClaims(spec));
+  }
+
+  /** A deleted data disk's claim goes (its volume with it, as the storage class's reclaim policy says). */
+  async deleteDisk(diskId: string): Promise<void> {
+    await this.call(() => this.resources.deleteClaim(dataClaimName(diskId)));
+  }
+
   /** The running pod's password comes from its Secret at start; a running one cannot be reached. */
   async setPassword(): Promise<void> {
     throw new UnsupportedByRuntime(
@@ -238,7 +242,7 @@ export class KubernetesDriver implements Driver {
   }
 
   async removeDataVolume(diskId: string): Promise<void> {
-    await this.call(() => this.deleteClaim(dataClaimName(diskId)));
+    await this.call(() => this.resources.deleteClaim(dataClaimName(diskId)));
   }
 
   // ---------------------------------------------------------------- fleet and watch
@@ -350,42 +354,6 @@ export class KubernetesDriver implements Driver {
     }
   }
 
-  /** The secret, claims and service of an instance, made when missing; the password kept current. */
-  private async ensureObjects(spec: RuntimeSpec): Promise<void> {
-    const secret = secretFor(spec.id, this.opts.storeId, spec.password);
-    const replaced = await unless(
-      this.core.replaceNamespacedSecret({ name: secretName(spec.id), namespace: this.ns, body: secret }),
-      404,
-    );
-    if (!replaced) await unless(this.core.createNamespacedSecret({ namespace: this.ns, body: secret }), 409);
-    const claims = [
-      claimFor(
-        systemClaimName(spec.id),
-        { ...this.labels(spec.id), [LABELS.role]: "system" },
-        spec.systemDiskGB ?? DEFAULT_SYSTEM_GB,
-        this.opts.storageClass,
-      ),
-      ...spec.dataDisks.map((d) =>
-        claimFor(
-          dataClaimName(d.id),
-          { [LABELS.store]: this.opts.storeId, [LABELS.disk]: d.id, [LABELS.role]: "data" },
-          d.sizeGB,
-          this.opts.storageClass,
-        ),
-      ),
-    ];
-    for (const body of claims) {
-      await unless(this.core.createNamespacedPersistentVolumeClaim({ namespace: this.ns, body }), 409);
-    }
-    await unless(
-      this.core.createNamespacedService({
-        namespace: this.ns,
-        body: serviceFor(spec.id, this.opts.storeId, this.opts.serviceType),
-      }),
-      409,
-    );
-  }
-
   private readPod(id: string): Promise<V1Pod | undefined> {
     return unless(this.core.readNamespacedPod({ name: podName(id), namespace: this.ns }), 404);
   }
@@ -400,30 +368,7 @@ export class KubernetesDriver implements Driver {
       }),
       404,
     );
-    await this.waitGone("pods", podName(id), () => this.readPod(id));
-  }
-
-  private async deleteClaim(name: string): Promise<void> {
-    const read = () =>
-      unless(this.core.readNamespacedPersistentVolumeClaim({ name, namespace: this.ns }), 404);
-    await unless(this.core.deleteNamespacedPersistentVolumeClaim({ name, namespace: this.ns }), 404);
-    await this.waitGone("persistentvolumeclaims", name, read);
-  }
-
-  private waitGone(kind: string, name: string, read: () => Promise<{ metadata?: object } | undefined>) {
-    return follow({
-      kc: this.opts.kubeConfig,
-      path: `/api/v1/namespaces/${this.ns}/${kind}`,
-      name,
-      read: read as () => Promise<V1Pod | undefined>,
-      check: (o, _ms, timedOut): Verdict<true> =>
-        o === undefined
-          ? { done: true }
-          : timedOut
-            ? { fail: `${kind}/${name} is still being deleted` }
-            : undefined,
-      timeoutMs: GONE_TIMEOUT_MS,
-    });
+    await this.resources.waitGone("pods", podName(id), () => this.readPod(id));
   }
 
   /** Waits for the instance's pod to run, or says why it cannot (see startVerdict). */

@@ -6,6 +6,7 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from "@kubernetes/client-node";
+import type { InstancePorts } from "../../domain/records.js";
 import type { RuntimeSpec } from "../driver.js";
 
 /** Labels on everything the driver makes. */
@@ -172,9 +173,20 @@ export function claimFor(
 
 export type ServiceType = "NodePort" | "LoadBalancer" | "ClusterIP";
 
-/** The instance's way in: SSH on 22. */
-export function serviceFor(id: string, storeId: string, type: ServiceType): V1Service {
+/** A published software port's name on the Service: `http-8888`, `tcp-23` (Access.ports: `http/8888`). */
+export const portName = (proto: "http" | "tcp", port: number) => `${proto}-${port}`;
+
+/** The instance's way in: SSH on 22, and the software ports it publishes (`HttpPorts`, `TcpPorts`). */
+export function serviceFor(id: string, storeId: string, type: ServiceType, ports?: InstancePorts): V1Service {
   const labels = { [LABELS.store]: storeId, [LABELS.instance]: id };
+  const published = (["http", "tcp"] as const).flatMap((proto) =>
+    (ports?.[proto] ?? []).map((port) => ({
+      name: portName(proto, port),
+      port,
+      targetPort: port,
+      protocol: "TCP",
+    })),
+  );
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -182,7 +194,7 @@ export function serviceFor(id: string, storeId: string, type: ServiceType): V1Se
     spec: {
       type,
       selector: labels,
-      ports: [{ name: "ssh", port: 22, targetPort: 22, protocol: "TCP" }],
+      ports: [{ name: "ssh", port: 22, targetPort: 22, protocol: "TCP" }, ...published],
     },
   };
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { V1Node, V1Pod, V1Service } from "@kubernetes/client-node";
 import type { RuntimeSpec } from "../driver.js";
-import { podFor } from "./objects.js";
+import { podFor, serviceFor } from "./objects.js";
 import { accessOf, sameShape, startVerdict } from "./pod-status.js";
 import { nodeMatches } from "./view.js";
 
@@ -74,6 +74,34 @@ describe("kubernetes pod status", () => {
     assert.ok(!sameShape(podFor({ ...spec, dataDisks: [{ id: "bs-1", sizeGB: 1 }] }, 1, opts), want));
   });
 
+  it("software ports are reached the way SSH is: node ports, a load balancer's ports, or the cluster IP's", () => {
+    const svc = serviceFor("uhost-a", "s", "NodePort", { http: [8888], tcp: [23] });
+    assert.deepEqual(
+      svc.spec?.ports?.map((p) => [p.name, p.port]),
+      [
+        ["ssh", 22],
+        ["http-8888", 8888],
+        ["tcp-23", 23],
+      ],
+    );
+    const [ssh, http, tcp] = svc.spec?.ports ?? [];
+    Object.assign(ssh ?? {}, { nodePort: 30022 });
+    Object.assign(http ?? {}, { nodePort: 30888 });
+    Object.assign(tcp ?? {}, { nodePort: 30023 });
+    const node: V1Node = { status: { addresses: [{ type: "InternalIP", address: "10.1.1.1" }] } };
+    assert.deepEqual(accessOf(svc, node, undefined), {
+      ip: "10.1.1.1",
+      sshPort: 30022,
+      ports: { "http/8888": 30888, "tcp/23": 30023 },
+    });
+    svc.status = { loadBalancer: { ingress: [{ hostname: "lb.example.com" }] } };
+    assert.deepEqual(accessOf(svc, node, undefined), {
+      ip: "lb.example.com",
+      sshPort: 22,
+      ports: { "http/8888": 8888, "tcp/23": 23 },
+    });
+  });
+
   it("SSH is reached through a load balancer, else a node port on the access host or the node, else the cluster IP", () => {
     const svc = (more: Partial<V1Service> = {}): V1Service => ({
       spec: { clusterIP: "10.0.0.9", ports: [{ name: "ssh", port: 22, nodePort: 31022 }] },
@@ -87,13 +115,18 @@ describe("kubernetes pod status", () => {
         ],
       },
     };
-    assert.deepEqual(accessOf(svc(), node, undefined), { ip: "203.0.113.5", sshPort: 31022 });
-    assert.deepEqual(accessOf(svc(), node, "gpu.example.com"), { ip: "gpu.example.com", sshPort: 31022 });
+    assert.deepEqual(accessOf(svc(), node, undefined), { ip: "203.0.113.5", sshPort: 31022, ports: {} });
+    assert.deepEqual(accessOf(svc(), node, "gpu.example.com"), {
+      ip: "gpu.example.com",
+      sshPort: 31022,
+      ports: {},
+    });
     assert.deepEqual(
       accessOf(svc({ status: { loadBalancer: { ingress: [{ ip: "198.51.100.7" }] } } }), node, undefined),
       {
         ip: "198.51.100.7",
         sshPort: 22,
+        ports: {},
       },
     );
     assert.deepEqual(
@@ -101,6 +134,7 @@ describe("kubernetes pod status", () => {
       {
         ip: "10.0.0.9",
         sshPort: 22,
+        ports: {},
       },
     );
   });

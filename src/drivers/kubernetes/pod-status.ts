@@ -1,4 +1,4 @@
-import type { V1Node, V1Pod, V1Service } from "@kubernetes/client-node";
+import type { V1Node, V1Pod, V1Service, V1ServicePort } from "@kubernetes/client-node";
 import type { Access } from "../driver.js";
 import type { Verdict } from "./client.js";
 import { GPU_RESOURCE } from "./objects.js";
@@ -69,26 +69,38 @@ export function sameShape(pod: V1Pod, want: V1Pod): boolean {
 }
 
 /**
- * How users reach an instance over SSH: a load balancer's address on 22, else the access host (or
- * the node's external, else internal, address) on the service's node port, else the cluster IP.
+ * How users reach an instance: a load balancer's address with the service's ports, else the access
+ * host (or the node's external, else internal, address) with its node ports, else the cluster IP
+ * with the service's ports. SSH is `sshPort`; each software port (`http-8888`) is in `ports`
+ * (`http/8888` → the port to reach it on).
  */
 export function accessOf(
   svc: V1Service,
   node: V1Node | undefined,
   accessHost: string | undefined,
 ): Access | undefined {
+  const at = (ip: string, port: (p: V1ServicePort) => number | undefined): Access | undefined => {
+    const all = svc.spec?.ports ?? [];
+    const ssh = all.find((p) => p.name === "ssh");
+    const sshPort = ssh && port(ssh);
+    if (!sshPort) return undefined;
+    const ports: Record<string, number> = {};
+    for (const p of all) {
+      const n = port(p);
+      if (p.name && p.name !== "ssh" && n) ports[p.name.replace("-", "/")] = n;
+    }
+    return { ip, sshPort, ports };
+  };
   const ingress = svc.status?.loadBalancer?.ingress?.[0];
   const lb = ingress?.ip || ingress?.hostname;
-  if (lb) return { ip: lb, sshPort: 22 };
-  const nodePort = svc.spec?.ports?.find((p) => p.name === "ssh")?.nodePort;
-  if (nodePort) {
-    const addresses = node?.status?.addresses ?? [];
-    const addr =
-      accessHost ??
-      addresses.find((a) => a.type === "ExternalIP")?.address ??
-      addresses.find((a) => a.type === "InternalIP")?.address;
-    if (addr) return { ip: addr, sshPort: nodePort };
-  }
+  if (lb) return at(lb, (p) => p.port);
+  const addresses = node?.status?.addresses ?? [];
+  const addr =
+    accessHost ??
+    addresses.find((a) => a.type === "ExternalIP")?.address ??
+    addresses.find((a) => a.type === "InternalIP")?.address;
+  const viaNode = addr ? at(addr, (p) => p.nodePort) : undefined;
+  if (viaNode) return viaNode;
   const clusterIp = svc.spec?.clusterIP;
-  return clusterIp && clusterIp !== "None" ? { ip: clusterIp, sshPort: 22 } : undefined;
+  return clusterIp && clusterIp !== "None" ? at(clusterIp, (p) => p.port) : undefined;
 }
