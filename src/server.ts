@@ -38,8 +38,7 @@ import { DockerDriver } from "./drivers/docker/docker-driver.js";
 import { discoverGpus, findDriverFiles } from "./drivers/docker/gpus.js";
 import type { HostGpu } from "./drivers/docker/gpus.js";
 import type { Driver } from "./drivers/driver.js";
-import { contextNamespace, loadKubeConfig } from "./drivers/kubernetes/client.js";
-import { KubernetesDriver } from "./drivers/kubernetes/kubernetes-driver.js";
+import { kubernetesDriver } from "./drivers/kubernetes/from-config.js";
 import { SimDriver } from "./drivers/sim/sim-driver.js";
 import type { Logger } from "./log.js";
 import { createLogger, maskUrlPasswords } from "./log.js";
@@ -129,31 +128,6 @@ function dockerDriver(config: Config, catalog: Catalog, storeId: string): Docker
 }
 
 /**
- * The kubernetes driver: the cluster from KUBECONFIG (or the pod's service account); its GPU
- * nodes are the hosts, so the catalog's `hosts` are not used.
- */
-function kubernetesDriver(config: Config, storeId: string): KubernetesDriver {
-  const k = config.kubernetes;
-  let kubeConfig: ReturnType<typeof loadKubeConfig>;
-  try {
-    kubeConfig = loadKubeConfig(k.kubeconfig);
-  } catch (e) {
-    throw new ConfigError(`KUBECONFIG: OCS_DRIVER=kubernetes: ${(e as Error).message}`);
-  }
-  return new KubernetesDriver({
-    kubeConfig,
-    namespace: k.namespace ?? contextNamespace(kubeConfig),
-    storeId,
-    storageClass: k.storageClass,
-    serviceType: k.serviceType,
-    accessHost: k.accessHost,
-    scheduleTimeoutMs: k.scheduleTimeoutSeconds * 1000,
-    startTimeoutMs: k.startTimeoutSeconds * 1000,
-    persistPaths: k.persistPaths,
-  });
-}
-
-/**
  * The composition root: config → store → driver → core services → worker → HTTP. Nothing here is
  * global, so a test builds a whole server in-process (with `port: 0`).
  */
@@ -217,7 +191,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       : undefined;
   const kubernetes =
     config.driver === "kubernetes"
-      ? kubernetesDriver(config, await store.meta.storeId(() => randomId("store", 12)))
+      ? // Its GPU nodes are the hosts, so the catalog's `hosts` are not used.
+        kubernetesDriver(config.kubernetes, await store.meta.storeId(() => randomId("store", 12)))
       : undefined;
   const driver: Driver = (sim ?? docker ?? kubernetes) as Driver;
 

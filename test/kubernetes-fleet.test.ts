@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { V1Pod, V1Service } from "@kubernetes/client-node";
 import { LABELS, claimFor } from "../src/drivers/kubernetes/objects.js";
+import type { ParamValue } from "../src/protocol/encode.js";
 import type { TestServer } from "./helpers.js";
 import { assertSettled, createParams, createPgDatabase, pgSkip, startTestServer } from "./helpers.js";
 import type { TestCluster } from "./kubernetes-fixtures.js";
@@ -253,13 +254,13 @@ function fleetScenario(dialect: "sqlite" | "postgres"): void {
     ]);
     assert.equal((await t.call("StopCompShareInstance", { ...createParams(), UHostId: id })).RetCode, 0);
     await t.waitState(id, "Stopped", 60_000);
-    const ports = await t.call("UpdateCompShareInstancePorts", {
+    const ports = await whenFree(t, "UpdateCompShareInstancePorts", {
       ...createParams(),
       UHostId: id,
       HttpPorts: [8888, 6006],
     });
     assert.equal(ports.RetCode, 0, JSON.stringify(ports));
-    const disk = await t.call("CreateAndAttachCompshareDisk", {
+    const disk = await whenFree(t, "CreateAndAttachCompshareDisk", {
       ...createParams(),
       UHostId: id,
       Size: 40,
@@ -274,7 +275,10 @@ function fleetScenario(dialect: "sqlite" | "postgres"): void {
         kubectl(c, "-n", NS, "get", "pvc", "--ignore-not-found", "-o", "name", `ocs-${diskId}`) !== "",
       "the disk's claim",
     );
-    assert.equal((await t.call("StartCompShareInstance", { ...createParams(), UHostId: id })).RetCode, 0);
+    assert.equal(
+      (await whenFree(t, "StartCompShareInstance", { ...createParams(), UHostId: id })).RetCode,
+      0,
+    );
     await t.waitState(id, "Running", 60_000);
     const pod = kubectlJson<V1Pod>(c, "-n", NS, "get", "pod", `ocs-${id}`);
     assert.ok(pod.spec?.containers[0]?.volumeMounts?.some((m) => m.mountPath === `/mnt/${diskId}`));
@@ -482,6 +486,19 @@ const serverEnv = (c: TestCluster, ns: string, more: Record<string, string> = {}
   OCS_K8S_START_TIMEOUT_SECONDS: "20",
   ...more,
 });
+
+/**
+ * A call on an instance whose lock an operation that just returned may still hold (the worker
+ * finishes it a moment later): 8040 is retried, as the SDKs retry it.
+ */
+async function whenFree(t: TestServer, action: string, params: Record<string, ParamValue>) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const r = await t.call(action, params);
+    if (r.RetCode !== 8040 || Date.now() > deadline) return r;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
 
 /** Polls an async condition (the informers and the worker run in the background) for up to 60 s. */
 async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {

@@ -27,7 +27,7 @@ export class Reconciler {
   private stopWatch: (() => void) | undefined;
   private stopFleet: (() => void) | undefined;
   /** Fleet reports are applied one at a time, the latest winning over any still queued. */
-  private fleetQueue: { running: boolean; next?: FleetNode[] } = { running: false };
+  private fleetQueue: { running: boolean; next?: FleetNode[]; applied?: string } = { running: false };
   /** GPU nodes last left out of the hosts, with why. */
   private skipped = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
@@ -74,7 +74,9 @@ export class Reconciler {
     const { driver, fleet } = this;
     if (!fleet || !driver.fleet) return;
     try {
-      this.logFleet(await fleet.apply(await driver.fleet()));
+      const nodes = await driver.fleet();
+      this.logFleet(await fleet.apply(nodes));
+      this.fleetQueue.applied = JSON.stringify(nodes);
     } catch (e) {
       this.log.warn("could not read the fleet at start; hosts stay as last seen", { err: e });
     }
@@ -94,8 +96,15 @@ export class Reconciler {
       while (q.next) {
         const batch = q.next;
         q.next = undefined;
+        // Other workloads' pods come and go all the time; most changes leave every node's room as it
+        // was, and need no transaction.
+        const key = JSON.stringify(batch);
+        if (key === q.applied) continue;
         await fleet.apply(batch).then(
-          (c) => this.logFleet(c),
+          (c) => {
+            q.applied = key;
+            this.logFleet(c);
+          },
           (e) => this.log.warn("could not apply the fleet to the store", { err: e }),
         );
       }
