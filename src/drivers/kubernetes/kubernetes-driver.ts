@@ -72,10 +72,6 @@ export class KubernetesDriver implements Driver {
     return this.opts.namespace;
   }
 
-  private labels(id: string): Record<string, string> {
-    return { [LABELS.store]: this.opts.storeId, [LABELS.instance]: id };
-  }
-
   async create(spec: RuntimeSpec): Promise<void> {
     await this.resources.ensure(spec);
   }
@@ -299,6 +295,7 @@ export class KubernetesDriver implements Driver {
     const v = this.view;
     this.view = undefined;
     clearTimeout(this.fleetTimer);
+    this.fleetTimer = undefined;
     void v.stop();
   }
 
