@@ -287,6 +287,45 @@ function fleetScenario(dialect: "sqlite" | "postgres"): void {
       [`http://127.0.0.1:${nodePort("http-6006")}`, `http://127.0.0.1:${nodePort("http-8888")}`],
     );
     await consistent();
+    // Terminate keeps the data disk (a detached disk, its claim kept) and erases the rest;
+    // deleting the detached disk then deletes its claim.
+    assert.equal((await whenFree(t, "StopCompShareInstance", { ...createParams(), UHostId: id })).RetCode, 0);
+    await t.waitState(id, "Stopped", 60_000);
+    const gone = await whenFree(t, "TerminateCompShareInstance", { ...createParams(), UHostId: id });
+    assert.equal(gone.RetCode, 0, JSON.stringify(gone));
+    const objects = () =>
+      kubectl(c, "-n", NS, "get", "pod,pvc,svc,secret", "-o", "name")
+        .split("\n")
+        .filter((n) => n.includes(id));
+    await waitFor(async () => objects().length === 0, "the terminated instance's objects to go");
+    const claim = () =>
+      kubectl(c, "-n", NS, "get", "pvc", "--ignore-not-found", "-o", "name", `ocs-${diskId}`);
+    assert.notEqual(claim(), "", "the kept data disk's claim stays");
+    const del = await whenFree(t, "DeleteCompshareDisk", { ...createParams(), UDiskId: diskId });
+    assert.equal(del.RetCode, 0, JSON.stringify(del));
+    await waitFor(async () => claim() === "", "the deleted disk's claim to go");
+    ids.splice(ids.indexOf(id), 1);
+  });
+
+  it("a node joining the cluster is a host at once: by its GPU type label, or its product; an unknown one is not", async () => {
+    const before = await inventory();
+    await c.addNode("gpu-node-7", {
+      gpus: 4,
+      product: "NVIDIA-L4",
+      labels: { "opencompshare.io/gpu-type": "h100" },
+    });
+    await c.addNode("gpu-node-8", { gpus: 8, product: "NVIDIA-L4" });
+    await waitFor(async () => (await inventory()) === before + 4, "the labelled node's 4 GPUs");
+    const hosts = await t.server.internals.store.hosts.all();
+    assert.equal(hosts.find((h) => h.id === "gpu-node-7")?.gpuType, "h100");
+    assert.equal(
+      hosts.find((h) => h.id === "gpu-node-8"),
+      undefined,
+      "a GPU model the catalog does not know",
+    );
+    await c.removeNode("gpu-node-7");
+    await c.removeNode("gpu-node-8");
+    await waitFor(async () => (await inventory()) === before, "the node gone again");
   });
 
   it("a start the scheduler cannot place rolls back with its reason in Remark", async () => {
