@@ -101,6 +101,7 @@ export async function follow<T extends KubernetesObject, R>(opts: {
   if (first) return settle(first);
   return new Promise<R>((resolve, reject) => {
     let ended = false;
+    let retries = 0;
     let abort: AbortController | undefined;
     const end = (v: Verdict<R>) => {
       if (ended || !v) return;
@@ -134,15 +135,18 @@ export async function follow<T extends KubernetesObject, R>(opts: {
         opts.path,
         { fieldSelector: `metadata.name=${opts.name}`, resourceVersion: rv, allowWatchBookmarks: true },
         (type, obj: T) => {
+          retries = 0;
           if (type === "ADDED" || type === "MODIFIED") last = obj;
           else if (type === "DELETED") last = undefined;
           else return;
           judge();
         },
-        // The watch ended (server timeout, a dropped connection, a version too old): read again
-        // and watch from there, unless the follower has decided.
+        // The watch ended (server timeout, a dropped connection, a version too old, a refusal):
+        // read again and watch from there, unless the follower has decided; a watch that keeps
+        // ending at once is retried less and less often.
         () => {
           if (ended) return;
+          const pause = Math.min(200 * 2 ** retries++, 5000);
           setTimeout(() => {
             opts
               .read()
@@ -151,8 +155,8 @@ export async function follow<T extends KubernetesObject, R>(opts: {
                 judge();
                 return start();
               })
-              .catch(() => setTimeout(() => void start().catch(() => {}), 1000));
-          }, 200);
+              .catch(() => setTimeout(() => void start().catch(() => {}), pause));
+          }, pause);
         },
       );
       if (ended) abort.abort();
