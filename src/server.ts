@@ -17,7 +17,11 @@ import { SpecRules } from "./core/catalog/spec-rules.js";
 import { DiskService } from "./core/disks/disks.js";
 import { EmulatorService } from "./core/emulator/emulator.js";
 import { FaultTable } from "./core/emulator/faults.js";
+import { ImageService } from "./core/images/images.js";
+import { ImageJobs, recoverImageJobs } from "./core/images/jobs.js";
+import { ImageResolver } from "./core/images/resolve.js";
 import { OperationEngine } from "./core/instances/engine.js";
+import type { EngineDeps } from "./core/instances/engine.js";
 import { FleetSync } from "./core/instances/fleet.js";
 import { InstanceService } from "./core/instances/instances.js";
 import { InstanceReconciliation } from "./core/instances/reconcile.js";
@@ -155,8 +159,18 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       : undefined;
   const workerRef: { current?: Worker } = {};
   const kick = () => workerRef.current?.kick();
-  const engineFor = (store: Store) =>
-    new OperationEngine({ store, catalog: index, rules, clock, ids, secrets, timings, kick });
+  const engineDeps = (store: Store): EngineDeps => ({
+    store,
+    catalog: index,
+    rules,
+    clock,
+    ids,
+    secrets,
+    timings,
+    images: new ImageResolver(store, index),
+    kick,
+  });
+  const engineFor = (store: Store) => new OperationEngine(engineDeps(store));
 
   const monitorFor = (store: Store) =>
     new MonitorService({
@@ -172,10 +186,13 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const store = await openStore(storeLocation(config), async (s) => {
     // With the kubernetes driver the hosts are the cluster's nodes (synced by the reconciler).
     if (config.driver !== "kubernetes") await syncHosts(s, catalog);
-    const repaired = await recoverAtStart(s, catalog, engineFor(s), {
-      releaseAllClaims: s.dialect === "sqlite",
-      now: Date.now(),
-    });
+    const repaired = {
+      ...(await recoverAtStart(s, catalog, engineFor(s), {
+        releaseAllClaims: s.dialect === "sqlite",
+        now: Date.now(),
+      })),
+      ...(await recoverImageJobs(s, Date.now())),
+    };
     if (Object.values(repaired).some((n) => n > 0))
       log.warn("start-up recovery repaired the store", repaired);
     await s.tx((r) => monitorFor(s).ensureTask(r, Date.now()));
@@ -184,7 +201,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     await scheduleAuditRetention(s, clock, () => ids.next("task", 12));
   });
 
-  const sim = config.driver === "sim" ? new SimDriver(config.simLatencyMs) : undefined;
+  const sim = config.driver === "sim" ? new SimDriver(config.simLatencyMs, Math.random, clock) : undefined;
   const docker =
     config.driver === "docker"
       ? dockerDriver(config, catalog, await store.meta.storeId(() => randomId("store", 12)))
@@ -196,7 +213,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       : undefined;
   const driver: Driver = (sim ?? docker ?? kubernetes) as Driver;
 
-  const engine = engineFor(store);
+  const deps = engineDeps(store);
+  const engine = new OperationEngine(deps);
   const accounts = new AccountService(store, secrets, clock, ids, accountOptions);
   const audit = new AuditLog(
     store,
@@ -212,18 +230,9 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     log.warn(
       "OCS_ROOT_PUBLIC_KEY names a key an operator disabled; it stays disabled (ocs admin key enable)",
     );
-  const instances = new InstanceService({
-    store,
-    engine,
-    catalog: index,
-    rules,
-    clock,
-    ids,
-    secrets,
-    timings,
-    driver,
-    kick,
-  });
+  const images = new ImageService({ ...deps, resolver: deps.images, driver, quota: config.imageQuota });
+  const imageJobs = new ImageJobs({ store, clock, driverAttempts: timings.driverAttempts });
+  const instances = new InstanceService({ ...deps, engine, driver });
   const disks = new DiskService({ store, engine, catalog: index, clock, ids, kick });
   const monitor = monitorFor(store);
   const timers = new InstanceTimers(store, engine, clock);
@@ -232,6 +241,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     "scheduled-stop": (task) => timers.scheduledStop(task),
     release: (task) => timers.release(task),
     purge: (task, d) => timers.purge(task, d),
+    image: (task, d) => imageJobs.capture(task, d),
+    "image-remove": (task, d) => imageJobs.remove(task, d),
     "disk-release": (task, d) => disks.release(task, d),
     "monitor-sample": (task, d) => monitor.collectTask(task, d),
     "audit-retention": () => audit.purge(),
@@ -258,6 +269,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       systemDiskGeneration: 1,
     });
   }
+  if (sim) sim.restoreImages(await store.images.byIds(await store.images.liveIds()));
 
   const real = docker ?? kubernetes;
   const reconciler = real
@@ -279,9 +291,12 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         kick,
         exists: async (id) => (await store.instances.get(id)) !== undefined,
         reset: async () => {
+          // A capture in flight follows the clock: abandoned, so the worker need not wait for it.
+          sim.cancelCaptures();
           await worker.stop();
           await store.tx(async (r) => {
             await r.tasks.removeAll();
+            await r.images.removeAll();
             await r.disks.removeAll();
             await r.monitor.removeAll();
             await monitor.ensureTask(r, clock.now());
@@ -304,6 +319,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     accounts,
     audit,
     instances,
+    images,
     disks,
     monitor,
     emulator,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import type { Driver, RuntimeSpec } from "../src/drivers/driver.js";
+import type { CaptureProgress, Driver, RuntimeSpec } from "../src/drivers/driver.js";
 
 /** A small runtime spec for driver-level tests. */
 export function testSpec(id: string, image = "x", hostId = "h"): RuntimeSpec {
@@ -37,6 +37,55 @@ export function driverConformance(name: string, make: () => Driver, image = "x",
     await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
     assert.deepEqual(await d.inspect(s.id), { exists: false, running: false });
     assert.ok(!(await d.list()).includes(s.id));
+  });
+
+  it(`${name}: captureImage makes an image new instances start from; idempotent; listImages and removeImage`, async () => {
+    const d = make();
+    assert.ok(d.captureImage && d.removeImage && d.listImages, `${name} makes custom images`);
+    const tag = name.slice(0, 3);
+    const src = testSpec(`uhost-imgsrc${tag}1`, image);
+    const child = { ...testSpec(`uhost-imgkid${tag}1`, image), baseImage: image };
+    const imageId = `compshareImage-conf${tag}1`;
+    for (const s of [src, child]) await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
+    await d.removeImage(imageId, null);
+    try {
+      await assert.rejects(
+        d.captureImage(
+          { instanceId: `uhost-none${tag}9`, imageId: `${imageId}x`, systemDiskGB: 1, acceptedAt: 0 },
+          () => {},
+        ),
+      );
+      await d.create(src);
+      await d.start(src, []);
+      const reports: CaptureProgress[] = [];
+      // Accepted long ago: the simulator's emulated duration is over at once.
+      const req = { instanceId: src.id, imageId, systemDiskGB: 1, acceptedAt: 0 };
+      const made = await d.captureImage(req, (p) => reports.push(p));
+      assert.ok(made.ref.length > 0 && made.sizeMB > 0 && made.seconds >= 0, JSON.stringify(made));
+      assert.ok(reports.every((p) => p.percent >= 0 && p.percent <= 100));
+      assert.equal(reports.at(-1)?.percent, 100);
+      assert.deepEqual(
+        (await d.captureImage(req, () => {})).ref,
+        made.ref,
+        "a repeated call returns the image",
+      );
+      assert.ok((await d.listImages()).includes(imageId));
+      child.image = made.ref;
+      await d.create(child);
+      await d.start(child, []);
+      assert.deepEqual(await d.inspect(child.id), { exists: true, running: true });
+      await d.removeImage(imageId, made.ref);
+      await d.removeImage(imageId, made.ref);
+      assert.ok(!(await d.listImages()).includes(imageId));
+      assert.deepEqual(
+        await d.inspect(child.id),
+        { exists: true, running: true },
+        "its instance keeps running",
+      );
+    } finally {
+      for (const s of [src, child]) await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
+      await d.removeImage(imageId, null);
+    }
   });
 
   it(`${name}: data disks sync on a stopped instance and are deleted idempotently; running instances are sampled`, async () => {

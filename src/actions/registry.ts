@@ -19,6 +19,14 @@ import detachCompshareDisk from "./disks/detach-compshare-disk.js";
 import getCompShareAttachedDiskUpgradePrice from "./disks/get-comp-share-attached-disk-upgrade-price.js";
 import resizeCompShareDisk from "./disks/resize-comp-share-disk.js";
 import * as emulator from "./emulator/emulator.js";
+import createCompShareCustomImage from "./images/create-comp-share-custom-image.js";
+import describeCompShareCustomImages from "./images/describe-comp-share-custom-images.js";
+import describeCompShareImageShareAccounts from "./images/describe-comp-share-image-share-accounts.js";
+import describeCompShareSharingImages from "./images/describe-comp-share-sharing-images.js";
+import getCompShareImageCreateProgress from "./images/get-comp-share-image-create-progress.js";
+import modifyCompShareImageShareAccount from "./images/modify-comp-share-image-share-account.js";
+import terminateCompShareCustomImage from "./images/terminate-comp-share-custom-image.js";
+import updateCompShareImage from "./images/update-comp-share-image.js";
 import createCompShareInstance from "./instances/create-comp-share-instance.js";
 import deleteCompShareStopScheduler from "./instances/delete-comp-share-stop-scheduler.js";
 import describeCompShareInstance from "./instances/describe-comp-share-instance.js";
@@ -67,6 +75,14 @@ export const ACTIONS = [
   deleteCompShareStopScheduler,
   describeCompShareRecycleInstance,
   recoverCompShareInstance,
+  createCompShareCustomImage,
+  getCompShareImageCreateProgress,
+  describeCompShareCustomImages,
+  updateCompShareImage,
+  terminateCompShareCustomImage,
+  modifyCompShareImageShareAccount,
+  describeCompShareImageShareAccounts,
+  describeCompShareSharingImages,
   describeCompshareDisk,
   createAndAttachCompshareDisk,
   attachCompshareDisk,

@@ -103,14 +103,14 @@ function addAccountCommands(account: Command): void {
       const r = await accounts.createAccount(name as string);
       audit.record(adminEntry("account create", { accountId: r.account.id, publicKey: r.keyPair.publicKey }));
       out(
-        `account ${r.account.name} (${r.account.id})\n  default project: ${r.project.id}\n  PublicKey:  ${r.keyPair.publicKey}\n  PrivateKey: ${r.keyPair.privateKey}\n`,
+        `account ${r.account.name} (${r.account.id}, number ${r.account.number})\n  default project: ${r.project.id}\n  PublicKey:  ${r.keyPair.publicKey}\n  PrivateKey: ${r.keyPair.privateKey}\n`,
       );
     },
   );
   adminCommand(account, "list", "Lists accounts.", "ocs admin account list", async ({ accounts }) => {
     for (const a of await accounts.listAccounts()) {
       out(
-        `${a.id}\t${a.name}${a.isRoot ? "\t(root)" : ""}\tquota ${a.instanceQuota} instances, ${a.gpuQuota} GPUs${a.disabledAt !== null ? `\tdisabled ${iso(a.disabledAt)}` : ""}\n`,
+        `${a.id}\t#${a.number}\t${a.name}${a.isRoot ? "\t(root)" : ""}\tquota ${a.instanceQuota} instances, ${a.gpuQuota} GPUs${a.disabledAt !== null ? `\tdisabled ${iso(a.disabledAt)}` : ""}\n`,
       );
     }
   });

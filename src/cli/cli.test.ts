@@ -61,9 +61,11 @@ describe("ocs CLI", () => {
     const created = await ocs(["admin", "account", "create", "alice"], env);
     assert.match(
       created.stdout,
-      /account alice \(acc-[a-z0-9]+\)\n {2}default project: org-[a-z0-9]{6}\n {2}PublicKey: {2}\S+\n {2}PrivateKey: \S+/,
+      /account alice \(acc-[a-z0-9]+, number (\d+)\)\n {2}default project: org-[a-z0-9]{6}\n {2}PublicKey: {2}\S+\n {2}PrivateKey: \S+/,
     );
-    assert.match((await ocs(["admin", "account", "list"], env)).stdout, /\talice\t/);
+    // The number other accounts share images with it by.
+    const number = /number (\d+)/.exec(created.stdout)?.[1];
+    assert.match((await ocs(["admin", "account", "list"], env)).stdout, new RegExp(`\t#${number}\talice\t`));
     const key = await ocs(["admin", "key", "create", "alice"], env);
     const pub = /PublicKey: {2}(\S+)/.exec(key.stdout)?.[1] as string;
     assert.match(

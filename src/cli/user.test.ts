@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { TestServer } from "../../test/helpers.js";
-import { ROOT, startTestServer } from "../../test/helpers.js";
+import { ROOT, createParams, startTestServer } from "../../test/helpers.js";
 import { parseTime } from "./helpers.js";
 import { runOcs } from "./ocs.test-support.js";
 
@@ -175,7 +175,7 @@ describe("ocs user commands against a running server", () => {
     assert.match(end.err, /option '--limit <N>' argument missing/);
     const attached = await ocs(["image", "list", "--name=--type"]);
     assert.equal(attached.code, 0, attached.err);
-    assert.match(attached.out, /^IMAGE\s+NAME\s+TYPE\s+KIND\s+SIZE\n$/);
+    assert.match(attached.out, /^IMAGE\s+NAME\s+TYPE\s+STATUS\s+KIND\s+SIZE\s+OWNER\s+CREATED\n$/);
 
     // After `--` every word is an argument, even one that looks like a flag.
     const created = await ocs([...CREATE, "--wait", "--json"]);
@@ -192,7 +192,7 @@ describe("ocs user commands against a running server", () => {
   it("catalog commands", async () => {
     assert.match(
       (await ocs(["image", "list"])).out,
-      /compshareImage-ubuntu2204\s+Ubuntu 22\.04\s+System\s+vm/,
+      /compshareImage-ubuntu2204\s+Ubuntu 22\.04\s+System\s+Available\s+vm/,
     );
     assert.match(
       (await ocs(["type", "list", "--zone", "cn-wlcb-01"])).out,
@@ -203,6 +203,70 @@ describe("ocs user commands against a running server", () => {
       /1\s+16\s+64\s+yes/,
     );
     assert.match((await ocs(["price", "--gpu-type", "4090"])).out, /Dynamic\s+2\.05\/hour/);
+  });
+});
+
+describe("ocs image against a running server", () => {
+  /** The server's custom images (the CLI reads the same list). */
+  const images = async () =>
+    (await t.call("DescribeCompShareCustomImages", { Region: "cn-wlcb", Limit: 100 })).ImageSet as Array<
+      Record<string, unknown>
+    >;
+
+  it("create (and --wait), progress, list --source custom, delete", async () => {
+    const r = await t.call("CreateCompShareInstance", createParams());
+    const id = (r.UHostIds as string[])[0] as string;
+    await t.waitState(id, "Running", 10_000);
+    const made = await ocs(["image", "create", id, "--name", "cli-env", "--description", "from ocs"]);
+    assert.equal(made.code, 0, made.err);
+    const img = /^(compshareImage-[a-z0-9]+): making/.exec(made.out)?.[1] as string;
+    assert.ok(img, made.out);
+    assert.match(
+      (await ocs(["image", "progress", img])).out,
+      new RegExp(`^${img}: Making \\d+(\\.\\d)?% \\(\\d+s of 50s left\\)`),
+    );
+    const busy = await ocs(["image", "create", id, "--name", "cli-env-2"]);
+    assert.equal(busy.code, 1);
+    assert.match(busy.err, /RetCode 8044/);
+
+    t.server.internals.clock.advance(3600_000);
+    const deadline = Date.now() + 10_000;
+    while ((await images()).find((i) => i.CompShareImageId === img)?.Status !== "Available")
+      assert.ok(Date.now() < deadline, "the image became Available");
+    assert.match(
+      (await ocs(["image", "list", "--source", "custom"])).out,
+      new RegExp(`${img}\\s+cli-env\\s+Custom\\s+Available\\s+vm\\s+51200 MB\\s+root`),
+    );
+
+    // --wait follows the job: the clock is moved once the server has it.
+    const waiting = ocs(["image", "create", id, "--name", "cli-env-3", "--wait", "--output", "json"]);
+    while ((await images()).length < 2) await new Promise((res) => setTimeout(res, 20));
+    t.server.internals.clock.advance(3600_000);
+    const waited = await waiting;
+    assert.equal(waited.code, 0, waited.err);
+    assert.equal(JSON.parse(waited.out).Status, "Available");
+    assert.match(waited.err, /✓ compshareImage-[a-z0-9]+: Available/);
+
+    const del = await ocs(["image", "delete", img]);
+    assert.equal(del.code, 0, del.err);
+    assert.equal(del.out, `${img}: deleted\n`);
+    assert.equal(
+      (await images()).some((i) => i.CompShareImageId === img),
+      false,
+    );
+    assert.match((await ocs(["image", "list", "--source", "shared"])).out, /^IMAGE\s+NAME.*\n$/);
+  });
+
+  it("usage errors: a missing --name, an unknown source, a platform filter on another source", async () => {
+    const noName = await ocs(["image", "create", "uhost-abc12345"]);
+    assert.deepEqual([noName.code, /missing --name/.test(noName.err)], [2, true]);
+    const source = await ocs(["image", "list", "--source", "community"]);
+    assert.deepEqual(
+      [source.code, /--source must be one of platform, custom, shared/.test(source.err)],
+      [2, true],
+    );
+    const filter = await ocs(["image", "list", "--source", "custom", "--type", "App"]);
+    assert.equal(filter.code, 2);
   });
 });
 

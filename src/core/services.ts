@@ -5,6 +5,7 @@ import type { CatalogIndex } from "./catalog/catalog.js";
 import type { SpecRules } from "./catalog/spec-rules.js";
 import type { DiskService } from "./disks/disks.js";
 import type { EmulatorService } from "./emulator/emulator.js";
+import type { ImageService } from "./images/images.js";
 import type { InstanceService } from "./instances/instances.js";
 import type { MonitorService } from "./monitor/monitor.js";
 
@@ -20,6 +21,7 @@ export interface Services {
   /** Mutating calls and failed authentications (the gateway writes; root reads). */
   audit: AuditLog;
   instances: InstanceService;
+  images: ImageService;
   disks: DiskService;
   monitor: MonitorService;
   /** Present with the sim driver: the emulator's controls. */

@@ -108,6 +108,26 @@ export const ERRORS = {
     message:
       "Instance {uhostId} runs a VM image; published ports are set on container instances (cpod-), a VM is reached over SSH",
   },
+  // Custom images: a block of their own (8070-8079), so parallel work on other resources cannot
+  // hand out the same numbers. Ids and names without brackets, as above: the official CLI prints
+  // messages through Rich, which takes brackets for markup.
+  ImageNotFound: { retCode: 8070, message: "CompShareImageId {imageId} not found" },
+  ImageNameInUse: {
+    retCode: 8071,
+    message: "The account already has an image named {name}; image names are unique per account",
+  },
+  ImageQuotaExceeded: {
+    retCode: 8072,
+    message: "Image quota exceeded: the account may hold {quota} custom images and holds {count}",
+  },
+  InvalidImageState: {
+    retCode: 8073,
+    message: "Image {imageId} is [{status}]; {action} needs it [{allowed}]",
+  },
+  ImagesNotSupported: {
+    retCode: 8074,
+    message: "The {driver} driver cannot make custom images",
+  },
   ResourceSoldOut: { retCode: 226604, message: "This GPU type is currently out of resources ({detail})" },
 } as const satisfies Record<string, { retCode: number; message: string }>;
 

@@ -91,8 +91,9 @@ export interface DiskRecord {
 }
 
 /**
- * Task kinds: `transition` finishes a long-running operation; the others are timers. Core owns
- * their handlers; the worker only claims and runs them.
+ * Task kinds: `transition` finishes a long-running operation; `image` makes a custom image and
+ * `image-remove` removes a deleted one from the runtime (both keyed by the image id, not an
+ * instance's); the others are timers. Core owns their handlers; the worker only claims and runs them.
  */
 export type TaskKind =
   | "transition"
@@ -103,7 +104,9 @@ export type TaskKind =
   | "disk-release"
   /** The monitoring collector's recurring tick (one row; `instanceId` is {@link MONITOR_TASK_SUBJECT}). */
   | "monitor-sample"
-  | "audit-retention";
+  | "audit-retention"
+  | "image"
+  | "image-remove";
 
 /** The subject of the one recurring monitoring task. */
 export const MONITOR_TASK_SUBJECT = "monitor";
@@ -144,6 +147,8 @@ export interface HostRoom {
 
 export interface AccountRecord {
   id: string;
+  /** The account's number, as CompShare's integer account ids (image sharing names accounts by it). */
+  number: number;
   name: string;
   isRoot: boolean;
   instanceQuota: number;

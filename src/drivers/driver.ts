@@ -8,6 +8,12 @@ export interface RuntimeSpec {
   /** The container command from the catalog; a driver's own default when absent. */
   command?: string[];
   imageId: string;
+  /**
+   * For a custom image: the runtime image it was captured from. Its configuration (entrypoint,
+   * user, working directory, environment) is the one that applies, not the capture's, which carries
+   * the source instance's own wiring.
+   */
+  baseImage?: string;
   cpu: number;
   memoryMB: number;
   hostId: string;
@@ -63,6 +69,35 @@ export interface Observed {
   running: boolean;
 }
 
+/** What to capture into a custom image: the instance's system disk, under the image's id. */
+export interface CaptureRequest {
+  instanceId: string;
+  imageId: string;
+  /** The system disk's size, for runtimes that cannot measure what they copy (the simulator). */
+  systemDiskGB: number;
+  /**
+   * When the job was accepted (clock ms). The simulator measures its emulated duration from it, so
+   * a clock advanced right after the request finishes the job however late the worker picks it up.
+   */
+  acceptedAt: number;
+}
+
+/** How far a capture is, as well as the runtime can tell (percent 0-100, seconds). */
+export interface CaptureProgress {
+  percent: number;
+  totalSeconds: number;
+  remainingSeconds: number;
+}
+
+/** What a finished capture left in the runtime. */
+export interface CapturedImage {
+  /** What `RuntimeSpec.image` names to start an instance from it. */
+  ref: string;
+  sizeMB: number;
+  /** How long the capture took, in seconds (emulated ones for the simulator). */
+  seconds: number;
+}
+
 /**
  * One GPU server of a fleet the driver itself knows (the kubernetes driver: a node with
  * `nvidia.com/gpu`), as plain data; core maps it onto a catalog GPU type and zone and keeps the
@@ -110,6 +145,25 @@ export interface Driver {
    * instance starts where its disks are, or not at all.
    */
   hostsFor?(id: string, dataDiskIds: string[]): Promise<string[] | undefined>;
+  /**
+   * Custom images. `captureImage` copies an instance's system disk (never its data disks) into an
+   * image, reporting progress as it goes, and returns the reference new instances start from
+   * (`create`/`reinstall` with `spec.image` = that reference). It is idempotent: called again for
+   * an image it already finished (a crash before the store recorded it), it returns that one.
+   * `removeImage` removes one; where instances made from it still need it, the runtime keeps it
+   * until they are gone. `listImages` says which image ids of this store the runtime holds (the
+   * reconciler removes those the store does not know).
+   *
+   * Docker: a commit of the instance's container into a labelled local image; removal untags it,
+   * and the image goes with the last container that uses it. Kubernetes fits the same three calls:
+   * a CSI VolumeSnapshot of the system-disk PVC (progress from its `readyToUse`, the snapshot's name
+   * as the reference, new system disks as PVCs with that snapshot as `dataSource`, or a PVC clone
+   * where the CSI driver has no snapshots), deleted with the VolumeSnapshot. Optional: a driver
+   * without them refuses CreateCompShareCustomImage with a clear error.
+   */
+  captureImage?(req: CaptureRequest, onProgress: (p: CaptureProgress) => void): Promise<CapturedImage>;
+  removeImage?(imageId: string, ref: string | null): Promise<void>;
+  listImages?(): Promise<string[]>;
   /** Applies a new root password inside a running instance, where the driver can. */
   setPassword?(id: string, password: string): Promise<void>;
   /**
@@ -143,4 +197,5 @@ export type DriverOp =
   | "reinstall"
   | "destroy"
   | "syncDisks"
-  | "deleteDisk";
+  | "deleteDisk"
+  | "image";

@@ -222,6 +222,43 @@ export class CompShareClient {
       await this.sleep(opts.intervalMs ?? 1000);
     }
   }
+
+  /**
+   * Polls GetCompShareImageCreateProgress until the custom image is Available, reporting its
+   * progress (percent, seconds left). Rejects on timeout or when the job fails (the reason is in
+   * the error's message).
+   */
+  async waitForImage(
+    imageId: string,
+    opts: {
+      timeoutMs?: number;
+      intervalMs?: number;
+      onProgress?: (percent: number, remainingSeconds: number, elapsedMs: number) => void;
+    } = {},
+  ): Promise<void> {
+    const started = Date.now();
+    const timeoutMs = opts.timeoutMs ?? 60 * 60_000;
+    for (;;) {
+      const p = await this.getCompShareImageCreateProgress({ CompShareImageId: imageId });
+      opts.onProgress?.(p.Process, Number(p.RemainingDuration), Date.now() - started);
+      if (p.Status === "Available") return;
+      if (p.Status === "Failed")
+        throw new CompShareError(
+          8073,
+          `image ${imageId} failed: ${p.FailedReason}`,
+          "GetCompShareImageCreateProgress",
+          undefined,
+        );
+      if (Date.now() - started > timeoutMs)
+        throw new CompShareError(
+          -1,
+          `timed out after ${timeoutMs} ms waiting for image ${imageId} (at ${p.Process}%)`,
+          "GetCompShareImageCreateProgress",
+          undefined,
+        );
+      await this.sleep(opts.intervalMs ?? 2000);
+    }
+  }
 }
 
 /**

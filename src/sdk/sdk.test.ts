@@ -268,6 +268,45 @@ describe("SDK: every typed method against the real server", () => {
     await c.recoverCompShareInstance({ UHostId: id });
     await c.waitForState(id, "Stopped", { intervalMs: 10 });
 
+    const img = (
+      await c.createCompShareCustomImage({
+        UHostId: id,
+        Name: "sdk-image",
+        Softwares: { Application: ["jupyter"], CUDAVersion: "12.1" },
+      })
+    ).CompShareImageId;
+    const percents: number[] = [];
+    const waited = c.waitForImage(img, { intervalMs: 10, onProgress: (p) => percents.push(p) });
+    await c.emulatorAdvanceClock({ Seconds: 3600 });
+    await waited;
+    assert.equal(percents.at(-1), 100);
+    const mine = await c.describeCompShareCustomImages({ CompShareImageId: img });
+    assert.deepEqual(
+      [mine.ImageSet[0]?.Status, mine.ImageSet[0]?.Softwares.Applications],
+      ["Available", ["jupyter"]],
+    );
+    assert.equal((await c.getCompShareImageCreateProgress({ CompShareImageId: img })).Process, 100);
+    await c.updateCompShareImage({ CompShareImageId: img, Description: "from the SDK" });
+    const bob = await t.server.services.accounts.createAccount(`sdk-bob-${Date.now()}`);
+    const shared = await c.modifyCompShareImageShareAccount({
+      CompShareImageId: img,
+      AddAccounts: [bob.account.number],
+    });
+    assert.deepEqual(shared.InvalidAccounts, []);
+    assert.equal(
+      (await c.describeCompShareImageShareAccounts({ CompShareImageId: img })).AccountSet[0]?.AccountId,
+      String(bob.account.number),
+    );
+    assert.equal(
+      (await c.describeCompShareSharingImages()).TotalCount,
+      0,
+      "root's own are not shared with it",
+    );
+    await c.terminateCompShareCustomImage({ CompShareImageId: img });
+    await c.emulatorInjectFault({ Target: "Driver", Operation: "image", Message: "disk on fire", Count: 3 });
+    const broken = (await c.createCompShareCustomImage({ UHostId: id, Name: "sdk-broken" })).CompShareImageId;
+    await assert.rejects(c.waitForImage(broken, { intervalMs: 10 }), /failed: disk on fire/);
+
     await c.emulatorSetLatency({ Milliseconds: 0 });
     await c.emulatorInjectFault({ Target: "Driver", Operation: "start", Message: "no power", Count: 3 });
     await c.startCompShareInstance({ UHostId: id });

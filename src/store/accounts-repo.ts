@@ -3,6 +3,7 @@ import type { Db, Row } from "./db.js";
 
 const account = (r: Row): AccountRecord => ({
   id: String(r.id),
+  number: Number(r.number),
   name: String(r.name),
   isRoot: Number(r.is_root) === 1,
   instanceQuota: Number(r.instance_quota),
@@ -33,11 +34,17 @@ const keyPair = (r: Row): KeyPairRecord => ({
 export class AccountsRepo {
   constructor(private readonly db: Db) {}
 
-  async insertAccount(a: AccountRecord): Promise<void> {
-    await this.db.run(
-      "INSERT INTO accounts (id, name, is_root, instance_quota, gpu_quota, disabled_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  /**
+   * Inserts an account and returns the number it was given: the next after the highest (a unique
+   * index refuses a duplicate from a concurrent insert, as it does a duplicate name).
+   */
+  async insertAccount(a: Omit<AccountRecord, "number">): Promise<number> {
+    const rows = await this.db.all(
+      `INSERT INTO accounts (id, name, is_root, instance_quota, gpu_quota, disabled_at, created_at, number)
+       VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(number), 10000000) + 1 FROM accounts)) RETURNING number`,
       [a.id, a.name, a.isRoot ? 1 : 0, a.instanceQuota, a.gpuQuota, a.disabledAt, a.createdAt],
     );
+    return Number(rows[0]?.number);
   }
   async accountById(id: string): Promise<AccountRecord | undefined> {
     const rows = await this.db.all("SELECT * FROM accounts WHERE id = ?", [id]);

@@ -99,6 +99,8 @@ export interface CasGuard {
   now: number;
   /** Absent: no live lock may be held. A name: only that operation's lock. "any": lock not checked. */
   lockedBy?: string;
+  /** When given, the instance's custom-image flag must be this. */
+  makingImage?: boolean;
 }
 
 export interface DescribeFilter {
@@ -145,6 +147,10 @@ export class InstancesRepo {
     if (guard.inRecycle !== undefined) {
       where.push("in_recycle = ?");
       params.push(guard.inRecycle ? 1 : 0);
+    }
+    if (guard.makingImage !== undefined) {
+      where.push("making_image = ?");
+      params.push(guard.makingImage ? 1 : 0);
     }
     if (guard.lockedBy === undefined) {
       where.push("(operation IS NULL OR operation_expires_at < ?)");
@@ -284,6 +290,11 @@ export class InstancesRepo {
          AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.instance_id = i.id AND t.kind = 'transition')`,
     );
     return rows.map((r) => ({ id: String(r.id), operation: String(r.operation) }));
+  }
+
+  /** Instances flagged as making an image (start-up recovery checks each has its job). */
+  async makingImage(): Promise<string[]> {
+    return (await this.db.all("SELECT id FROM instances WHERE making_image = 1")).map((r) => String(r.id));
   }
 
   /** Emulator reset: every instance goes. */

@@ -210,6 +210,55 @@ export const MIGRATIONS: Migration[] = [
       ],
     },
   },
+  // Ids 7-11 are reserved for work landing in parallel (custom images, security, disks, kubernetes,
+  // console); a store applies every migration it has not yet, whatever the order they landed in.
+  {
+    id: 7,
+    name: "custom-images",
+    // Custom images and whom they are shared with. A deleted image keeps its row (deleted_at): the
+    // instances made from it still read their runtime reference there; names are unique among the
+    // account's live images only. Accounts get the integer number CompShare's sharing calls name
+    // them by, numbered in creation order for the accounts that exist already.
+    sql: [
+      `CREATE TABLE images (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        project_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        tags TEXT NOT NULL DEFAULT '[]',
+        softwares TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL,
+        source_instance_id TEXT NOT NULL,
+        source_gpu_type TEXT NOT NULL,
+        base_image_id TEXT NOT NULL,
+        container BIGINT NOT NULL,
+        runtime_ref TEXT,
+        size_mb BIGINT NOT NULL DEFAULT 0,
+        progress DOUBLE PRECISION NOT NULL DEFAULT 0,
+        total_seconds BIGINT NOT NULL DEFAULT 0,
+        remaining_seconds BIGINT NOT NULL DEFAULT 0,
+        failed_reason TEXT NOT NULL DEFAULT '',
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        finished_at BIGINT,
+        deleted_at BIGINT)`,
+      "CREATE UNIQUE INDEX images_account_name ON images(account_id, name) WHERE deleted_at IS NULL",
+      "CREATE INDEX images_account ON images(account_id, deleted_at, created_at)",
+      `CREATE TABLE image_shares (
+        image_id TEXT NOT NULL REFERENCES images(id),
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (image_id, account_id))`,
+      "CREATE INDEX image_shares_account ON image_shares(account_id)",
+      "ALTER TABLE accounts ADD COLUMN number BIGINT",
+      `UPDATE accounts SET number = 10000000 + (SELECT COUNT(*) FROM accounts a2
+         WHERE a2.created_at < accounts.created_at OR (a2.created_at = accounts.created_at AND a2.id <= accounts.id))`,
+      "CREATE UNIQUE INDEX accounts_number ON accounts(number)",
+    ],
+  },
   {
     id: 8,
     name: "security",
@@ -234,8 +283,6 @@ export const MIGRATIONS: Migration[] = [
       ],
     },
   },
-  // Ids 7-11 are reserved for work landing in parallel (custom images, security, disks, kubernetes,
-  // console); a store applies every migration it has not yet, whatever the order they landed in.
   {
     id: 9,
     name: "disks-ports-monitor",

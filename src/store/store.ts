@@ -5,6 +5,7 @@ import { SqliteDb } from "./db.js";
 import { DisksRepo } from "./disks-repo.js";
 import { EventsRepo } from "./events-repo.js";
 import { HostsRepo } from "./hosts-repo.js";
+import { ImagesRepo } from "./images-repo.js";
 import { InstancesRepo } from "./instances-repo.js";
 import { MetaRepo } from "./meta-repo.js";
 import { MIGRATION_LOCK, migrate } from "./migrations.js";
@@ -21,6 +22,7 @@ export interface Repos {
   readonly accounts: AccountsRepo;
   readonly meta: MetaRepo;
   readonly events: EventsRepo;
+  readonly images: ImagesRepo;
   readonly monitor: MonitorRepo;
   readonly audit: AuditRepo;
 }
@@ -34,6 +36,7 @@ class BoundRepos implements Repos {
   #accounts?: AccountsRepo;
   #meta?: MetaRepo;
   #events?: EventsRepo;
+  #images?: ImagesRepo;
   #monitor?: MonitorRepo;
   #audit?: AuditRepo;
   constructor(
@@ -67,6 +70,10 @@ class BoundRepos implements Repos {
   get events(): EventsRepo {
     this.#events ??= new EventsRepo(this.handle, this.inTx);
     return this.#events;
+  }
+  get images(): ImagesRepo {
+    this.#images ??= new ImagesRepo(this.handle);
+    return this.#images;
   }
   get monitor(): MonitorRepo {
     this.#monitor ??= new MonitorRepo(this.handle);

@@ -123,8 +123,13 @@ export class Reconciler {
     this.skipped = now;
   }
 
-  /** Removes runtimes and data volumes with our label that the store does not know. */
-  async collectGarbage(): Promise<{ containers: number; volumes: number; snapshots: number }> {
+  /** Removes runtimes, data volumes and custom images with our label that the store does not know. */
+  async collectGarbage(): Promise<{
+    containers: number;
+    volumes: number;
+    snapshots: number;
+    images: number;
+  }> {
     const known = await this.instances.knownIds();
     let containers = 0;
     for (const id of await this.driver.list()) {
@@ -148,9 +153,20 @@ export class Reconciler {
         volumes++;
       }
     }
-    if (containers + volumes + snapshots > 0)
-      this.log.warn("removed runtimes unknown to the store", { containers, volumes, snapshots });
-    return { containers, volumes, snapshots };
+    // Images of deleted or failed jobs, or made before a crash the store never heard of. The driver
+    // keeps one that a container still uses (it goes with the last of them).
+    let images = 0;
+    if (this.driver.listImages && this.driver.removeImage) {
+      const live = await this.instances.knownImageIds();
+      for (const imageId of await this.driver.listImages()) {
+        if (live.has(imageId)) continue;
+        await this.driver.removeImage(imageId, null);
+        images++;
+      }
+    }
+    if (containers + volumes + snapshots + images > 0)
+      this.log.warn("removed runtimes unknown to the store", { containers, volumes, snapshots, images });
+    return { containers, volumes, snapshots, images };
   }
 
   /** Checks every instance the store believes Running. */

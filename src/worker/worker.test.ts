@@ -143,6 +143,8 @@ function rig(handler: TaskHandler, opts: Partial<WorkerOptions> = {}): Rig {
     "scheduled-stop": handler,
     release: handler,
     purge: handler,
+    image: handler,
+    "image-remove": handler,
     "disk-release": handler,
     "monitor-sample": handler,
     "audit-retention": handler,

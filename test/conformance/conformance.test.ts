@@ -264,6 +264,153 @@ describe("official Go SDK (ucloud-sdk-go)", skipUnless(GO, "Go"), () => {
   });
 });
 
+/** Moves the emulator's clock past every capture in flight and waits for the image to be Available. */
+async function imageAvailable(id: string): Promise<void> {
+  t.server.internals.clock.advance(3600_000);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const p = await t.call("GetCompShareImageCreateProgress", { Region: "cn-wlcb", CompShareImageId: id });
+    if (p.Status === "Available") return;
+    if (Date.now() > deadline) throw new Error(`image ${id}: ${JSON.stringify(p)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("official Python SDK: custom images", skipUnless(PY, "Python"), () => {
+  it("typed methods make, follow, list, update, share and delete an image; the receiver creates from it", async () => {
+    const created = await py("typed", { method: "create_comp_share_instance", params: createParams() });
+    const src = (created.resp?.UHostIds as string[])[0] as string;
+    await waitState(src, "Running");
+    const made = await py("typed", {
+      method: "create_comp_share_custom_image",
+      params: {
+        Zone: "cn-wlcb-01",
+        UHostId: src,
+        Name: "py-image",
+        Description: "made by the Python SDK",
+        Softwares: { Application: ["jupyter"], CUDAVersion: "12.1", Framework: "PyTorch" },
+      },
+    });
+    assert.equal(made.ok, true, JSON.stringify(made));
+    const img = String(made.resp?.CompShareImageId);
+    const progress = await py("typed", {
+      method: "get_comp_share_image_create_progress",
+      params: { Zone: "cn-wlcb-01", CompShareImageId: img },
+    });
+    assert.equal(progress.ok, true, JSON.stringify(progress));
+    assert.equal(typeof progress.resp?.TotalDuration, "string");
+    await imageAvailable(img);
+    const list = await py("typed", {
+      method: "describe_comp_share_custom_images",
+      params: { Zone: "cn-wlcb-01" },
+    });
+    assert.equal(list.ok, true, JSON.stringify(list));
+    const row = (list.resp?.ImageSet as Array<Record<string, unknown>>).find(
+      (i) => i.CompShareImageId === img,
+    );
+    assert.deepEqual(
+      [row?.Status, row?.ImageType, (row?.Softwares as { Applications: string[] }).Applications],
+      ["Available", "Custom", ["jupyter"]],
+    );
+    const upd = await py("typed", {
+      method: "update_comp_share_image",
+      params: { Zone: "cn-wlcb-01", CompShareImageId: img, Description: "updated", Tags: ["py"] },
+    });
+    assert.equal(upd.ok, true, JSON.stringify(upd));
+
+    const bob = await t.server.services.accounts.createAccount(`py-bob-${Date.now()}`);
+    const share = await py("typed", {
+      method: "modify_comp_share_image_share_account",
+      params: { CompShareImageId: img, AddAccounts: [bob.account.number, 99_999_999] },
+    });
+    assert.deepEqual(share.resp?.InvalidAccounts, [99_999_999], JSON.stringify(share));
+    const accounts = await py("typed", {
+      method: "describe_comp_share_image_share_accounts",
+      params: { CompShareImageId: img },
+    });
+    assert.deepEqual(accounts.resp?.AccountSet, [
+      { AccountId: String(bob.account.number), AccountName: bob.account.name },
+    ]);
+    const keys = { public_key: bob.keyPair.publicKey, private_key: bob.keyPair.privateKey };
+    const shared = await py("typed", { method: "describe_comp_share_sharing_images", params: {}, ...keys });
+    assert.equal(shared.ok, true, JSON.stringify(shared));
+    assert.deepEqual(
+      (shared.resp?.ImageSet as Array<{ CompShareImageId: string }>).map((i) => i.CompShareImageId),
+      [img],
+    );
+    const theirs = await py("typed", {
+      method: "create_comp_share_instance",
+      params: createParams({ CompShareImageId: img }),
+      ...keys,
+    });
+    assert.equal(theirs.ok, true, JSON.stringify(theirs));
+
+    const del = await py("typed", {
+      method: "terminate_comp_share_custom_image",
+      params: { Zone: "cn-wlcb-01", CompShareImageId: img },
+    });
+    assert.equal(del.ok, true, JSON.stringify(del));
+    const gone = await py("typed", {
+      method: "get_comp_share_image_create_progress",
+      params: { Zone: "cn-wlcb-01", CompShareImageId: img },
+    });
+    assert.equal(gone.code, 8070);
+  });
+});
+
+describe("official Go SDK: custom images", skipUnless(GO, "Go"), () => {
+  it("decodes every image answer with the typed models (form and JSON)", async () => {
+    const created = await go("create-typed", { zone: "cn-wlcb-01" });
+    const src = (created.resp?.UHostIds as string[])[0] as string;
+    await waitState(src, "Running");
+    const bob = await t.server.services.accounts.createAccount(`go-bob-${Date.now()}`);
+    for (const json of [false, true]) {
+      const made = await go("image-create-typed", {
+        uhost_id: src,
+        zone: "cn-wlcb-01",
+        json,
+        name: `go-image-${json}`,
+      });
+      assert.equal(made.ok, true, JSON.stringify(made));
+      const img = String(made.resp?.CompShareImageId);
+      await imageAvailable(img);
+      const r = await go("image-typed", {
+        image_id: img,
+        zone: "cn-wlcb-01",
+        json,
+        account: bob.account.number,
+      });
+      assert.equal(r.ok, true, JSON.stringify(r));
+      const resp = r.resp as Record<string, Record<string, unknown>>;
+      assert.equal(resp.progress?.Process, 100);
+      assert.equal(resp.progress?.TotalDuration, "60", "1 s of emulated time per GB of its 60 GB disk");
+      const image = (resp.custom?.ImageSet as Array<Record<string, unknown>>)[0];
+      assert.deepEqual(
+        [image?.Status, image?.ImageType, (image?.Softwares as { Applications: string[] }).Applications],
+        ["Available", "Custom", ["jupyter", "vscode"]],
+      );
+      assert.deepEqual(resp.share?.InvalidAccounts, [1]);
+      assert.deepEqual(
+        (resp.accounts?.AccountSet as Array<{ AccountId: string }>).map((x) => x.AccountId),
+        [String(bob.account.number)],
+      );
+      const shared = await go("image-shared-typed", {
+        json,
+        public_key: bob.keyPair.publicKey,
+        private_key: bob.keyPair.privateKey,
+      });
+      assert.equal(shared.ok, true, JSON.stringify(shared));
+      assert.ok(
+        (shared.resp?.ImageSet as Array<{ CompShareImageId: string }>).some(
+          (i) => i.CompShareImageId === img,
+        ),
+      );
+      const del = await go("image-terminate-typed", { image_id: img, zone: "cn-wlcb-01", json });
+      assert.equal(del.ok, true, JSON.stringify(del));
+    }
+  });
+});
+
 describe("official SDKs: disks, monitoring, ports and prices", () => {
   /** Waits until the instance holds no lock (a disk step is an operation of its own). */
   async function idle(id: string): Promise<void> {

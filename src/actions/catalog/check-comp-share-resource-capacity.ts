@@ -24,7 +24,12 @@ export default defineAction({
     const g = rules.gpuType(zone, p.GpuType);
     if (p.ChargeType !== undefined) rules.chargeType(zone, g, p.ChargeType);
     rules.platform(g, p.MinimalCpuPlatform);
-    if (p.CompShareImageId !== undefined) rules.image(p.CompShareImageId);
+    if (p.CompShareImageId !== undefined)
+      await ctx.services.images.usable(
+        await ctx.scope(),
+        p.CompShareImageId,
+        "CheckCompShareResourceCapacity",
+      );
     rules.disks(
       g,
       (p.Disks ?? []).map((d, i) => ({

@@ -1,48 +1,12 @@
 import { MAX_LIMIT, pageOf, paginate } from "../../core/paging.js";
-import type { ImageSpec } from "../../domain/catalog.js";
 import { f } from "../../protocol/schema.js";
+import { renderCustomImage, renderPlatformImage } from "../images/render-image.js";
 import { defineAction } from "../types.js";
 
-/** A catalog image as the SDK's CompShareImage model (every field, exact JSON types). */
-export function renderImage(im: ImageSpec) {
-  return {
-    CompShareImageId: im.id,
-    Name: im.name,
-    Author: im.author,
-    AuthInfo: 0,
-    ImageOwnerAlias: "Official",
-    ImageType: im.type,
-    IsOfficial: true,
-    Container: im.container ? "True" : "False",
-    Status: "Available",
-    Size: im.sizeMB,
-    Visibility: 1,
-    Description: im.description,
-    Tags: [...im.tags],
-    Cover: "",
-    Readme: "",
-    FailedReason: "",
-    CreateTime: 0,
-    PubTime: 0,
-    ImageUseTime: 0,
-    CreatedCount: 0,
-    FavoritesCount: 0,
-    ImageCharge: false,
-    Price: 0,
-    AutoStart: false,
-    GroupId: "",
-    VersionName: "",
-    VersionDesc: "",
-    SourceGpuType: "",
-    Owner: { AccountId: "", AccountName: "opencompshare" },
-    Softwares: { Applications: [], CUDAVersion: "", Framework: "", FrameworkVersion: "" },
-  };
-}
-
 /**
- * DescribeCompShareImages: the catalog's images. ImageType (System, App, Game, Other) defaults to
- * System as in the SDK model;
- * Name is a case-insensitive substring match, Author exact, Tag one of the image's tags.
+ * DescribeCompShareImages: the catalog's images (platform images). ImageType (System, App, Game,
+ * Other) defaults to System as in the SDK model; Name is a case-insensitive substring match, Author
+ * exact, Tag one of the image's tags.
  */
 export default defineAction({
   name: "DescribeCompShareImages",
@@ -68,9 +32,19 @@ export default defineAction({
         (p.Author === undefined || im.author === p.Author) &&
         (p.Tag === undefined || im.tags.includes(p.Tag)),
     );
+    // By id, a custom image the caller owns or was shared is found too (the official CLI's
+    // `image show ID` asks here unless told its source); lists stay the platform's.
+    if (matching.length === 0 && p.CompShareImageId !== undefined) {
+      const custom = await ctx.services.images.visible(
+        await ctx.scope(),
+        p.CompShareImageId,
+        !ctx.regionAsked,
+      );
+      if (custom) return { TotalCount: 1, ImageSet: [renderCustomImage(custom)] };
+    }
     // An Offset past the total is an empty page: the official CLI pages through the four image
     // types with one running offset (only Describe's instance list documents an error for it).
     const { total, items } = paginate(matching, pageOf(p), "images", "empty");
-    return { TotalCount: total, ImageSet: items.map(renderImage) };
+    return { TotalCount: total, ImageSet: items.map(renderPlatformImage) };
   },
 });

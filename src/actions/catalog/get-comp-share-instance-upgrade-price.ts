@@ -27,8 +27,10 @@ export default defineAction({
         throw badParam(name, `differs from ${other}; send one of them`);
       return a ?? b;
     };
-    if (p.CompShareImageId !== undefined) ctx.services.rules.image(p.CompShareImageId);
-    const q = await ctx.services.instances.upgradePrice(await ctx.scope(), p.UHostId, {
+    const scope = await ctx.scope();
+    if (p.CompShareImageId !== undefined)
+      await ctx.services.images.usable(scope, p.CompShareImageId, "GetCompShareInstanceUpgradePrice");
+    const q = await ctx.services.instances.upgradePrice(scope, p.UHostId, {
       cpu: either(p.CPU, p.Cpu, "CPU", "Cpu"),
       gpu: either(p.GPU, p.Gpu, "GPU", "Gpu"),
       memory: p.Memory,

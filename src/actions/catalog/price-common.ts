@@ -51,7 +51,8 @@ export async function priceHandler(ctx: ActionContext, p: PriceParams) {
   const cpu = one(p, "Cpu", "CPU") ?? sizes[0]?.cpu ?? 0;
   const memory = p.Memory ?? sizes.find((s) => s.cpu === cpu)?.memory[0] ?? 0;
   rules.size(g, gpu, cpu, memory, { gpu: "Gpu", cpu: "Cpu", memory: "Memory" });
-  if (p.CompShareImageId !== undefined) rules.image(p.CompShareImageId);
+  if (p.CompShareImageId !== undefined)
+    await ctx.services.images.usable(await ctx.scope(), p.CompShareImageId, "GetCompShareInstancePrice");
   const chargeTypes: ChargeType[] =
     p.ChargeType === undefined ? rules.chargeTypesFor(zone, g) : [rules.chargeType(zone, g, p.ChargeType)];
   const asked = [

@@ -36,6 +36,7 @@ export default defineAction({
       udiskId: p.UDiskIdForAttachment,
       page: pageOf(p),
     });
+    const images = await ctx.services.images.ofInstances(result.rows.map((r) => r.imageId));
     const now = clock.now();
     const samples = await ctx.services.monitor.latest(result.rows);
     const set = result.rows.map((inst) => {
@@ -46,7 +47,7 @@ export default defineAction({
       return renderInstance(inst, {
         catalog: catalog.catalog,
         type: catalog.gpuType(inst.gpuType),
-        image: catalog.image(inst.imageId),
+        image: images.get(inst.imageId),
         disks: result.disks.get(inst.id) ?? [],
         gpus: result.gpus.get(inst.id) ?? [],
         password: instances.password(inst),

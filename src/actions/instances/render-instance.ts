@@ -1,9 +1,10 @@
 import { quote } from "../../core/catalog/pricing.js";
+import type { ResolvedImage } from "../../core/images/resolve.js";
 import { DEFAULT_NO_GPU_SPEC, computeOf, noGpuSpec } from "../../core/instances/compute.js";
 import type { SoftwareLink } from "../../core/instances/software-ports.js";
 import type { Sample } from "../../core/monitor/monitor.js";
 import { macOf, subnetIdOf, vpcIdOf } from "../../domain/addresses.js";
-import type { Catalog, GpuTypeSpec, ImageSpec } from "../../domain/catalog.js";
+import type { Catalog, GpuTypeSpec } from "../../domain/catalog.js";
 import { unixSeconds } from "../../domain/clock.js";
 import type { DiskRecord, InstanceRecord } from "../../domain/records.js";
 
@@ -23,7 +24,8 @@ export function renderInstance(
   ctx: {
     catalog: Catalog;
     type: GpuTypeSpec | undefined;
-    image: ImageSpec | undefined;
+    /** Platform or custom (a deleted custom image shows UnAvailable); undefined for an unknown id. */
+    image: ResolvedImage | undefined;
     disks: DiskRecord[];
     gpus: number[];
     password: string;
@@ -125,13 +127,14 @@ export function renderInstance(
     CompShareImageId: inst.imageId,
     CompShareImageName: image?.name ?? "",
     CompShareImageBillId: "",
-    CompShareImageOwnerAlias: "Official",
-    CompShareImageStatus: image ? "Available" : "UnAvailable",
+    CompShareImageOwnerAlias: image?.ownerAlias ?? "Official",
+    CompShareImageStatus: image?.status ?? "UnAvailable",
     CompShareImageType: image?.type ?? "System",
     CompShareImageAuthor: image?.author ?? "",
     CompShareImagePrice: 0,
-    BasicImageId: inst.imageId,
-    BasicImageName: image?.name ?? "",
+    // The platform image underneath (a custom image's base).
+    BasicImageId: image?.base?.id ?? inst.imageId,
+    BasicImageName: image?.base?.name ?? "",
     InstancePrice: price?.instance ?? 0,
     DiskPrice: price ? Math.round((price.systemDisks + price.dataDisks) * 10000) / 10000 : 0,
     DiscountType: price?.discountType ?? 0,

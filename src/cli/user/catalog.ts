@@ -4,28 +4,6 @@ import { table } from "../helpers.js";
 import { clientFor, input, leaf, print, required } from "./context.js";
 
 export function addCatalogCommands(program: Command): void {
-  leaf(program.command("image").description("Images."), "list", "Lists images.", "ocs image list --type App")
-    .option("--type <TYPE>", "System or App")
-    .option("--name <TEXT>", "only images whose name has this")
-    .action(
-      action(async (cmd) => {
-        const { f } = input(cmd);
-        const r = await clientFor(f).describeCompShareImages({ ImageType: f.type, Name: f.name, Limit: 100 });
-        print(f, r, () =>
-          table(
-            ["IMAGE", "NAME", "TYPE", "KIND", "SIZE"],
-            r.ImageSet.map((i) => [
-              i.CompShareImageId,
-              i.Name,
-              i.ImageType,
-              i.Container === "True" ? "container" : "vm",
-              i.Size ? `${i.Size} MB` : "",
-            ]),
-          ),
-        );
-      }),
-    );
-
   leaf(
     program.command("type").description("GPU types."),
     "list",

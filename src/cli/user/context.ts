@@ -65,6 +65,8 @@ export interface Flags extends GlobalFlags {
   diskId?: string;
   diskSize?: number;
   type?: string;
+  source?: string;
+  description?: string;
 }
 
 /** Profile file, then environment, then flags: the later wins. */

@@ -16,6 +16,7 @@ import {
   profilePath,
   readProfile,
 } from "./context.js";
+import { addImageCommands } from "./images.js";
 import { addInstanceCommands, addRecycleCommands } from "./instances.js";
 import { addUsageCommands } from "./usage.js";
 
@@ -75,6 +76,7 @@ export function addUserCommands(program: Command): void {
 
   addInstanceCommands(program);
   addRecycleCommands(program);
+  addImageCommands(program);
   addUsageCommands(program);
   addCatalogCommands(program);
 }

@@ -85,6 +85,7 @@ export class AccountService {
     const now = this.clock.now();
     const account: AccountRecord = {
       id: this.ids.next("acc", 10),
+      number: 0,
       name,
       isRoot: opts.isRoot ?? false,
       instanceQuota: opts.instanceQuota ?? DEFAULT_INSTANCE_QUOTA,
@@ -102,7 +103,7 @@ export class AccountService {
     };
     await this.store.tx(async (tx) => {
       if (await tx.accounts.accountByName(name)) throw new Error(`account ${name} already exists`);
-      await tx.accounts.insertAccount(account);
+      account.number = await tx.accounts.insertAccount(account);
       await tx.accounts.insertProject(project);
       await tx.accounts.insertKeyPair(this.keyRecord(keys, account.id, opts.keyOrigin ?? "admin", now));
     });

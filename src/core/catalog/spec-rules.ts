@@ -1,4 +1,4 @@
-import type { CatalogZone, ChargeType, GpuTypeSpec, ImageSpec } from "../../domain/catalog.js";
+import type { CatalogZone, ChargeType, GpuTypeSpec } from "../../domain/catalog.js";
 import { CHARGE_TYPES } from "../../domain/catalog.js";
 import { badParam } from "../../domain/errors.js";
 import type { CatalogIndex } from "./catalog.js";
@@ -21,8 +21,9 @@ export interface SizeNames {
 
 /**
  * The one place the catalog's rules for a spec live: zone, GPU type, GPU → CPU → memory sizes,
- * CPU platform, charge type, image and disks. Create, Resize, the price actions and the capacity
- * action all ask here, so the same question gets the same answer (and the same message) from each.
+ * CPU platform, charge type and disks (images, platform or custom, are core/images/resolve.ts's).
+ * Create, Resize, the price actions and the capacity action all ask here, so the same question gets
+ * the same answer (and the same message) from each.
  */
 export class SpecRules {
   constructor(readonly catalog: CatalogIndex) {}
@@ -121,13 +122,6 @@ export class SpecRules {
       "MinimalCpuPlatform",
       `${requested} is not offered for ${type.name}; choose one of Auto, ${platforms.join(", ")}`,
     );
-  }
-
-  /** An image the catalog offers. */
-  image(id: string, param = "CompShareImageId"): ImageSpec {
-    const image = this.catalog.image(id);
-    if (!image) throw badParam(param, `image ${id} does not exist`);
-    return image;
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { OffsetClock } from "../../domain/clock.js";
 import type { ApiFault, FaultTable } from "./faults.js";
 
-/** Driver operations the simulator can be told to fail. */
+/** Driver operations the simulator can be told to fail (`image`: a custom image capture). */
 export const SIM_OPS = [
   "create",
   "start",
@@ -11,6 +11,7 @@ export const SIM_OPS = [
   "destroy",
   "syncDisks",
   "deleteDisk",
+  "image",
 ] as const;
 export type SimOp = (typeof SIM_OPS)[number];
 

@@ -66,7 +66,7 @@ export async function createInstances(
   const machineType = input.machineType ?? "G";
   if (machineType !== "G") throw badParam("MachineType", "only G is offered");
   const platform = rules.platform(type, input.minimalCpuPlatform);
-  const image = rules.image(input.imageId);
+  const image = await d.images.usable(scope, input.imageId, { action: "CreateCompShareInstance" });
   const disks = input.disks ?? [{ ...rules.defaultBootDisk(type), param: "Disks.0" }];
   rules.disks(type, disks, { exactlyOneBoot: true });
   const password =
@@ -80,6 +80,8 @@ export async function createInstances(
   const now = d.clock.now();
   const ids = await withConflictRetry(() =>
     d.store.tx(async (r) => {
+      // A custom image must still be there as the instances are made (a delete waits for this).
+      await d.images.hold(r, image.id);
       const count = await r.instances.countActive(scope.account.id);
       if (count + maxCount > scope.account.instanceQuota) {
         throw new ApiError("QuotaExceeded", { quota: scope.account.instanceQuota, count });
@@ -143,7 +145,8 @@ export async function createInstances(
           lastError: null,
           accessHost: null,
           accessPort: null,
-          ports: portsOfImage(d.catalog, image),
+          // A custom image publishes what its platform image's software does.
+          ports: image.base ? portsOfImage(d.catalog, image.base) : { http: [], tcp: [] },
           publishedPorts: {},
         });
         let dataIndex = 0;

@@ -4,6 +4,7 @@ import type { TestServer } from "../../../test/helpers.js";
 import { createParams, startTestServer } from "../../../test/helpers.js";
 import { randomIds } from "../../domain/ids.js";
 import type { SimDriver } from "../../drivers/sim/sim-driver.js";
+import { ImageResolver } from "../images/resolve.js";
 import { SecretBox, loadOrCreateMasterKey } from "../secrets.js";
 import { TaskQueue } from "../tasks.js";
 import { OperationEngine } from "./engine.js";
@@ -31,6 +32,7 @@ before(async () => {
     ids: randomIds,
     secrets: new SecretBox(loadOrCreateMasterKey(t.dataDir, t.server.config.masterKey)),
     timings: services.instances.timings,
+    images: new ImageResolver(store, services.catalog),
     kick: () => {},
   });
   queue = new TaskQueue(store);

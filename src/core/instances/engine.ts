@@ -9,6 +9,7 @@ import type { CatalogIndex } from "../catalog/catalog.js";
 import type { SpecRules } from "../catalog/spec-rules.js";
 import type { InstanceEventKind } from "../events.js";
 import { recordInstanceEvent } from "../events.js";
+import type { ImageResolver } from "../images/resolve.js";
 import type { SecretBox } from "../secrets.js";
 import type { TaskResult } from "../tasks.js";
 import { computeOf } from "./compute.js";
@@ -27,6 +28,8 @@ export interface EngineDeps {
   ids: IdGen;
   secrets: SecretBox;
   timings: LifecycleTimings;
+  /** Platform and custom images by id (the driver's spec, Reinstall's hold on a custom image). */
+  images: ImageResolver;
   /** Wakes the worker (a task was queued). */
   kick: () => void;
 }
@@ -43,13 +46,14 @@ export class OperationEngine {
 
   /** The environment an entry's hooks see, at one instant. */
   env(now: number): OperationEnv {
-    const { catalog, rules, timings, secrets, ids } = this.deps;
+    const { catalog, rules, timings, secrets, ids, images } = this.deps;
     return {
       now,
       catalog,
       rules,
       timings,
       secrets,
+      images,
       newId: (prefix) => ids.next(prefix),
       schedule: (r, kind, instanceId, dueAt, payload) =>
         this.schedule(r, kind, instanceId, dueAt, now, payload),
@@ -91,6 +95,9 @@ export class OperationEngine {
     const inRecycle = def.inRecycle ?? false;
     await this.deps.store.tx(async (r) => {
       const current = visibleOrThrow(await r.instances.get(id), id, scope, inRecycle);
+      // Docs: no operation while a custom image of the instance is being made (the flag is checked
+      // again in the compare-and-swap, so an image job started meanwhile is not overtaken).
+      if (current.makingImage) throw imageInProgress(current, op);
       def.check?.(current, input, origin, env);
       const patch: Partial<InstanceRecord> = {
         ...def.begin?.(current, input, env),
@@ -100,8 +107,10 @@ export class OperationEngine {
         updatedAt: now,
         lastError: null,
       };
-      if (!(await r.instances.cas(id, { states: def.from, inRecycle, now }, patch))) {
-        throw explain((await r.instances.get(id)) ?? current, def.action, def.from, now);
+      if (!(await r.instances.cas(id, { states: def.from, inRecycle, now, makingImage: false }, patch))) {
+        const again = (await r.instances.get(id)) ?? current;
+        if (again.makingImage) throw imageInProgress(again, op);
+        throw explain(again, def.action, def.from, now);
       }
       // The lock was taken over from an operation whose lock expired: its task is stale now and
       // will never finish it, so what it reserved is undone here (a disk left Attaching).
@@ -231,20 +240,21 @@ export class OperationEngine {
 
   /** Lazy reads for a driver step. */
   job(inst: InstanceRecord): DriverJob {
-    const { store, catalog, secrets } = this.deps;
+    const { store, catalog, secrets, images } = this.deps;
     return {
       inst,
       gpus: async () => (inst.withoutGpu ? [] : store.hosts.gpusOf(inst.id)),
       dataDiskIds: async () =>
         (await store.disks.ofInstances([inst.id])).filter((d) => !d.isBoot).map((d) => d.id),
       spec: async (): Promise<RuntimeSpec> => {
-        const image = catalog.image(inst.imageId);
+        const image = await images.ofInstance(inst.imageId);
         const disks = await store.disks.ofInstances([inst.id]);
         const compute = computeOf(inst, catalog.gpuType(inst.gpuType));
         return {
           id: inst.id,
           image: image?.runtimeImage ?? inst.imageId,
           command: image?.runtimeCommand,
+          baseImage: image?.baseImage,
           imageId: inst.imageId,
           cpu: compute.cpu,
           memoryMB: compute.memory,
@@ -273,6 +283,10 @@ const INSTANT_EVENTS: Record<
   UpdateCompShareStopScheduler: { kind: "schedule.set", data: (i) => ({ at: i.schedulerStopAt }) },
   DeleteCompShareStopScheduler: { kind: "schedule.cleared" },
 };
+
+function imageInProgress(inst: InstanceRecord, op: string): ApiError {
+  return new ApiError("ImageInProgress", { uhostId: inst.id, action: op });
+}
 
 /** After a failed CAS: the lock wins over the state, because that is what the caller can wait for. */
 export function explain(

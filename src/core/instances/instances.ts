@@ -1,5 +1,4 @@
 import { subnetIdOf, vpcIdOf } from "../../domain/addresses.js";
-import type { ImageSpec } from "../../domain/catalog.js";
 import { ApiError, UnsupportedByRuntime, badParam } from "../../domain/errors.js";
 import type { DiskRecord, InstancePorts, InstanceRecord } from "../../domain/records.js";
 import { STATES } from "../../domain/states.js";
@@ -104,10 +103,14 @@ export class InstanceService {
     return this.d.engine.begin(scope, id, op, input, origin);
   }
 
-  reinstall(scope: Scope, id: string, imageId: string, password?: string): Promise<void> {
-    this.d.rules.image(imageId);
+  async reinstall(scope: Scope, id: string, imageId: string, password?: string): Promise<void> {
+    const image = await this.d.images.usable(scope, imageId, { action: "ReinstallCompShareInstance" });
     const plain = password === undefined ? undefined : decodePassword(password, "Password");
-    return this.operate(scope, id, "Reinstall", { imageId, password: plain });
+    return this.operate(scope, id, "Reinstall", {
+      imageId: image.id,
+      container: image.container,
+      password: plain,
+    });
   }
 
   async start(scope: Scope, id: string, input: StartInput): Promise<void> {
@@ -308,10 +311,6 @@ export class InstanceService {
 
   password(inst: InstanceRecord): string {
     return this.d.secrets.open(inst.passwordSealed);
-  }
-
-  image(inst: InstanceRecord): ImageSpec | undefined {
-    return this.d.catalog.image(inst.imageId);
   }
 
   /** Instances of a project outside the recycle bin (GetProjectList's ResourceCount). */

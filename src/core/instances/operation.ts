@@ -5,6 +5,7 @@ import type { Access, Driver, RuntimeSpec } from "../../drivers/driver.js";
 import type { Repos } from "../../store/store.js";
 import type { CatalogIndex } from "../catalog/catalog.js";
 import type { SpecRules } from "../catalog/spec-rules.js";
+import type { ImageResolver } from "../images/resolve.js";
 import type { SecretBox } from "../secrets.js";
 import type { Origin } from "./scope.js";
 import type { LifecycleTimings } from "./timings.js";
@@ -16,6 +17,7 @@ export interface OperationEnv {
   readonly rules: SpecRules;
   readonly timings: LifecycleTimings;
   readonly secrets: SecretBox;
+  readonly images: ImageResolver;
   newId(prefix: string): string;
   /** Queues a task in the caller's transaction, so the task exists iff the change does. */
   schedule(
@@ -75,7 +77,10 @@ interface OperationCore<I> {
   from: readonly State[];
   /** Acts on an instance in the recycle bin (and takes it out). */
   inRecycle?: boolean;
-  /** Refusals that depend on the instance (image in progress, spot needs Force, spec rules). */
+  /**
+   * Refusals that depend on the instance (spot needs Force, spec rules). An image being made
+   * refuses every operation; the engine checks that itself.
+   */
   check?(inst: InstanceRecord, input: I, origin: Origin, env: OperationEnv): void;
   /** Fields set together with the lock. */
   begin?(inst: InstanceRecord, input: I, env: OperationEnv): Partial<InstanceRecord>;

@@ -128,7 +128,6 @@ const stop = defineOperation<{ force: boolean }>({
   check(inst, input, origin) {
     if (inst.chargeType === "Spot" && !input.force && origin === "user")
       throw new ApiError("SpotStopNeedsForce", { uhostId: inst.id });
-    if (inst.makingImage) throw new ApiError("ImageInProgress", { uhostId: inst.id, action: "Stop" });
   },
   // A stop of any origin clears the schedule: the docs' "a manual stop clears it".
   begin: () => ({ schedulerStopAt: null }),
@@ -154,9 +153,6 @@ const reboot = defineOperation<Record<string, never>>({
   during: "Rebooting",
   to: "Running",
   onFail: "Running",
-  check(inst) {
-    if (inst.makingImage) throw new ApiError("ImageInProgress", { uhostId: inst.id, action: "Reboot" });
-  },
   async drive(driver, job) {
     await driver.reboot(job.inst.id);
     return undefined;
@@ -170,10 +166,6 @@ const terminate = defineOperation<{ releaseUDisk: boolean }>({
   during: "Stopped",
   to: "Stopped",
   onFail: "Stopped",
-  check(inst, _input, origin) {
-    if (inst.makingImage && origin === "user")
-      throw new ApiError("ImageInProgress", { uhostId: inst.id, action: "Terminate" });
-  },
   begin: (_inst, input, env) => ({
     inRecycle: true,
     recycledAt: env.now,
@@ -212,25 +204,33 @@ const terminate = defineOperation<{ releaseUDisk: boolean }>({
   },
 });
 
+/** What Reinstall needs of its image, resolved (platform or custom) before the transaction. */
+export interface ReinstallInput {
+  imageId: string;
+  container: boolean;
+  password?: string;
+}
+
 /** Reinstall: a new system disk from the image; the password is kept unless given (docs). */
-const reinstall = defineOperation<{ imageId: string; password?: string }>({
+const reinstall = defineOperation<ReinstallInput>({
   action: "ReinstallCompShareInstance",
   from: ["Stopped", "Install Fail"],
   during: "Reinstalling",
   to: "Stopped",
   onFail: "Stopped",
   begin(inst, input, env) {
-    const image = env.rules.image(input.imageId);
     const patch: Partial<InstanceRecord> = {
-      imageId: image.id,
-      instanceType: image.container ? "Container" : "UHost",
+      imageId: input.imageId,
+      instanceType: input.container ? "Container" : "UHost",
     };
     // Docs: the password is kept, except from a VM image to a container image, where it is new.
-    const toContainer = inst.instanceType === "UHost" && image.container;
+    const toContainer = inst.instanceType === "UHost" && input.container;
     if (input.password !== undefined) patch.passwordSealed = env.secrets.seal(input.password);
     else if (toContainer) patch.passwordSealed = env.secrets.seal(generatePassword());
     return patch;
   },
+  // A custom image must still be there when the lock is taken (a delete waits for this, or wins).
+  reserve: (r, _inst, input, env) => env.images.hold(r, input.imageId),
   async drive(driver, job) {
     await driver.reinstall(await job.spec());
     return undefined;

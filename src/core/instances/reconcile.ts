@@ -5,8 +5,8 @@ import { recordInstanceEvent } from "../events.js";
 import type { OperationEngine } from "./engine.js";
 
 /**
- * What the reconciler needs from the store: which instances and disks exist (garbage collection of
- * runtimes), which ones should be running (the sweep), and the one transition it may make itself.
+ * What the reconciler needs from the store: which instances, disks and images exist (garbage
+ * collection of runtimes), which ones should be running (the sweep), and the one transition it may make itself.
  */
 export class InstanceReconciliation {
   constructor(
@@ -21,6 +21,11 @@ export class InstanceReconciliation {
 
   async knownDiskIds(): Promise<Set<string>> {
     return new Set(await this.store.disks.allIds());
+  }
+
+  /** Custom images whose runtime artifact must stay (being made or Available, not deleted). */
+  async knownImageIds(): Promise<Set<string>> {
+    return new Set(await this.store.images.liveIds());
   }
 
   runningIds(): Promise<string[]> {

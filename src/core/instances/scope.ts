@@ -40,6 +40,7 @@ export function systemScope(inst: InstanceRecord): Scope {
   return {
     account: {
       id: inst.accountId,
+      number: 0,
       name: "",
       isRoot: false,
       instanceQuota: Number.MAX_SAFE_INTEGER,

@@ -11,6 +11,17 @@ import { systemScope } from "./scope.js";
 /** A held lock is waited out in steps of this long. */
 const LOCK_RETRY_MS = 1000;
 
+/** An image job takes minutes: it is waited out in longer steps than a lock. */
+const IMAGE_RETRY_MS = 10_000;
+
+/** A held lock or an image being made: the timer waits it out (this many ms), never skips. */
+function waitsOut(e: unknown): number | undefined {
+  if (!(e instanceof ApiError)) return undefined;
+  if (e.code === "InstanceOperationInProgress") return LOCK_RETRY_MS;
+  if (e.code === "ImageInProgress") return IMAGE_RETRY_MS;
+  return undefined;
+}
+
 /**
  * The instance timers: a scheduled stop, the 7-day release of a stopped Postpay instance, and the
  * purge of the recycle bin. The first two go through the user's own operations (Stop, Terminate),
@@ -23,7 +34,10 @@ export class InstanceTimers {
     private readonly clock: Clock,
   ) {}
 
-  /** A scheduled stop goes through the user's Stop path; a held lock is waited out, never skipped. */
+  /**
+   * A scheduled stop goes through the user's Stop path; a held lock or an image being made is
+   * waited out, never skipped.
+   */
   async scheduledStop(task: TaskRecord): Promise<TaskResult> {
     const inst = await this.store.instances.get(task.instanceId);
     if (!inst || inst.inRecycle || inst.schedulerStopAt === null) return { done: true };
@@ -31,8 +45,8 @@ export class InstanceTimers {
       await this.engine.begin(systemScope(inst), inst.id, "Stop", { force: true }, "scheduler");
       return { done: true };
     } catch (e) {
-      if (e instanceof ApiError && e.code === "InstanceOperationInProgress")
-        return { retryInMs: LOCK_RETRY_MS };
+      const wait = waitsOut(e);
+      if (wait !== undefined) return { retryInMs: wait };
       if (e instanceof ApiError && e.code === "InvalidInstanceState") {
         // Still coming up: the stop waits for it. Not running any more: nothing to stop.
         if (inst.state === "Starting" || inst.state === "Rebooting" || inst.state === "Install")
@@ -55,8 +69,8 @@ export class InstanceTimers {
       await this.engine.begin(systemScope(inst), inst.id, "Terminate", { releaseUDisk: false }, "release");
       return { done: true };
     } catch (e) {
-      if (e instanceof ApiError && e.code === "InstanceOperationInProgress")
-        return { retryInMs: LOCK_RETRY_MS };
+      const wait = waitsOut(e);
+      if (wait !== undefined) return { retryInMs: wait };
       if (e instanceof ApiError && e.code === "InvalidInstanceState") return { done: true };
       throw e;
     }

@@ -1,9 +1,20 @@
 import { cpus, totalmem } from "node:os";
 import { UnsupportedByRuntime } from "../../domain/errors.js";
-import type { Access, Driver, InstanceSample, Observed, RuntimeSpec, SampleTarget } from "../driver.js";
+import type {
+  Access,
+  CaptureProgress,
+  CaptureRequest,
+  CapturedImage,
+  Driver,
+  InstanceSample,
+  Observed,
+  RuntimeSpec,
+  SampleTarget,
+} from "../driver.js";
 import { Engine, unless } from "./engine.js";
 import type { DriverFiles, GpuMode, HostGpu } from "./gpus.js";
 import { containerEnv, gpuWiring } from "./gpus.js";
+import { DockerImages, IMAGE_LABEL } from "./images.js";
 import { DockerSampler } from "./stats.js";
 
 export const LABEL = "opencompshare.instance";
@@ -106,11 +117,13 @@ export class DockerDriver implements Driver {
   readonly engine: Engine;
 
   private readonly storeLabel: string;
+  private readonly images: DockerImages;
   private readonly sampler: DockerSampler;
 
   constructor(readonly opts: DockerOptions) {
     this.engine = new Engine(opts.socketPath);
     this.storeLabel = `${STORE_LABEL}=${opts.storeId}`;
+    this.images = new DockerImages(this.engine, { key: STORE_LABEL, value: opts.storeId });
     this.sampler = new DockerSampler(
       this.engine,
       { container: containerName, volume: volumeName },
@@ -169,19 +182,42 @@ export class DockerDriver implements Driver {
   }
 
   async reinstall(spec: RuntimeSpec): Promise<void> {
-    await this.removeContainer(retiredName(spec.id));
-    await this.removeContainer(containerName(spec.id));
-    await this.removeImage(snapshotImage(spec.id));
+    await this.removeRuntime(spec.id);
     await this.createContainer(spec, [], spec.image);
   }
 
   async destroy(id: string, opts: { releaseDataDisks: boolean; dataDiskIds: string[] }): Promise<void> {
-    await this.removeContainer(retiredName(id));
-    await this.removeContainer(containerName(id));
-    await this.removeImage(snapshotImage(id));
+    await this.removeRuntime(id);
     if (opts.releaseDataDisks) {
       for (const d of opts.dataDiskIds) await this.removeVolume(volumeName(d));
     }
+  }
+
+  /**
+   * The instance's containers and snapshot go; so does a deleted custom image it was the last user
+   * of (left untagged by `removeImage` while it was used).
+   */
+  private async removeRuntime(id: string): Promise<void> {
+    const images = [
+      await this.inspectContainer(id, retiredName(id)),
+      await this.inspectContainer(id),
+    ].flatMap((c) => (c ? [c.Image] : []));
+    await this.removeContainer(retiredName(id));
+    await this.removeContainer(containerName(id));
+    await this.removeImageRef(snapshotImage(id));
+    for (const image of images) await this.removeIfDangling(image);
+  }
+
+  captureImage(req: CaptureRequest, onProgress: (p: CaptureProgress) => void): Promise<CapturedImage> {
+    return this.images.capture(containerName(req.instanceId), req, onProgress);
+  }
+
+  removeImage(imageId: string): Promise<void> {
+    return this.images.remove(imageId);
+  }
+
+  listImages(): Promise<string[]> {
+    return this.images.list();
   }
 
   /**
@@ -254,7 +290,7 @@ export class DockerDriver implements Driver {
   }
 
   async removeSnapshot(id: string): Promise<void> {
-    await this.removeImage(snapshotImage(id));
+    await this.removeImageRef(snapshotImage(id));
   }
 
   /** Sets root's password inside a running container with chpasswd; says so when the image has none. */
@@ -349,9 +385,11 @@ export class DockerDriver implements Driver {
     const publish = publishes(this.opts.network);
     const published = [...new Set(["22/tcp", ...portKeys(spec).map((k) => `${k.split("/")[1]}/tcp`)])];
     // The runtime image's own config, not the snapshot's: a flattened snapshot has none, and a
-    // committed one carries the old container's wiring.
-    const snapshot = image === spec.image ? undefined : await this.inspectImage(image);
-    const own = (await this.inspectImage(spec.image)) ?? snapshot;
+    // committed one (a snapshot, a custom image) carries the old container's wiring. A custom
+    // image's runtime image is the platform image it was captured from.
+    const runtime = spec.baseImage ?? spec.image;
+    const snapshot = image === runtime ? undefined : await this.inspectImage(image);
+    const own = (await this.inspectImage(runtime)) ?? snapshot;
     await this.engine.call("POST", `/containers/create?name=${containerName(spec.id)}`, {
       Image: image,
       Entrypoint: own?.Config?.Entrypoint ?? undefined,
@@ -359,7 +397,12 @@ export class DockerDriver implements Driver {
       WorkingDir: own?.Config?.WorkingDir || undefined,
       User: own?.Config?.User || undefined,
       Hostname: spec.id.slice(0, 63),
-      Labels: { [LABEL]: spec.id, ...wiringLabels(spec, gpus), [STORE_LABEL]: this.opts.storeId },
+      Labels: {
+        [LABEL]: spec.id,
+        ...wiringLabels(spec, gpus),
+        [STORE_LABEL]: this.opts.storeId,
+        [IMAGE_LABEL]: "",
+      },
       Env: containerEnv(own?.Config?.Env ?? [], snapshot?.Config?.Env ?? [], wiring.Env),
       ExposedPorts: publish ? Object.fromEntries(published.map((p) => [p, {}])) : undefined,
       HostConfig: {
@@ -439,7 +482,7 @@ export class DockerDriver implements Driver {
     await unless(this.engine.call("DELETE", `/containers/${name}?force=1`), 404);
   }
 
-  private async removeImage(ref: string): Promise<void> {
+  private async removeImageRef(ref: string): Promise<void> {
     await unless(this.engine.call("DELETE", `/images/${encodeURIComponent(ref)}?force=1`), 404);
   }
 

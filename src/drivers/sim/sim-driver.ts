@@ -1,6 +1,11 @@
 import { SIM_SSH_PORT, privateIpOf } from "../../domain/addresses.js";
+import type { Clock } from "../../domain/clock.js";
+import type { ImageRecord } from "../../domain/images.js";
 import type {
   Access,
+  CaptureProgress,
+  CaptureRequest,
+  CapturedImage,
   Driver,
   DriverOp,
   InstanceSample,
@@ -13,7 +18,25 @@ interface SimInstance {
   running: boolean;
   gpus: number[];
   systemDiskGeneration: number;
+  /** The runtime image its system disk was last made from (unknown after a restart). */
+  image?: string;
 }
+
+/** A custom image the simulator holds. */
+interface SimImage {
+  ref: string;
+  instanceId: string;
+  sizeMB: number;
+  seconds: number;
+}
+
+/**
+ * Simulated time a capture takes per GB of system disk: a 50 GB disk takes 50 s of the emulator's
+ * clock, so EmulatorAdvanceClock finishes a job at once and real time finishes it too.
+ */
+export const SIM_CAPTURE_MS_PER_GB = 1000;
+/** How often (real time) a capture looks at the clock and reports its progress. */
+const CAPTURE_POLL_MS = 25;
 
 /** Readings (percent) pinned by the emulator instead of an instance's deterministic wave. */
 export interface SimLoad {
@@ -60,16 +83,23 @@ export class SimDriver implements Driver {
     destroy: 0,
     syncDisks: 0,
     deleteDisk: 0,
+    image: 0,
   };
   /** Data disks with storage (made by a start or a disk sync, gone with deleteDisk or a release). */
   readonly volumes = new Set<string>();
   private readonly loads = new Map<string, SimLoad>();
+  readonly images = new Map<string, SimImage>();
+  /** Bumped to abandon the captures in flight (an emulator reset must not wait for them). */
+  private captureEpoch = 0;
+  private readonly capturing = new Map<string, Promise<CapturedImage>>();
   private faults: DriverFault[] = [];
   private readonly gates = new Map<DriverOp, { opened: Promise<void>; open: () => void; waiting: number }>();
 
   constructor(
     public latencyMs = 0,
     private readonly random: () => number = Math.random,
+    /** The emulator's clock: a capture's progress follows it. */
+    private readonly clock: Clock = { now: () => Date.now() },
   ) {}
 
   injectFault(fault: DriverFault): void {
@@ -101,10 +131,17 @@ export class SimDriver implements Driver {
     };
   }
 
+  /** Makes every capture in flight fail at its next look at the clock. */
+  cancelCaptures(): void {
+    this.captureEpoch++;
+  }
+
   reset(): void {
+    this.cancelCaptures();
     for (const g of this.gates.values()) g.open();
     this.gates.clear();
     this.instances.clear();
+    this.images.clear();
     this.volumes.clear();
     this.loads.clear();
     this.clearFaults();
@@ -133,12 +170,17 @@ export class SimDriver implements Driver {
   async create(spec: RuntimeSpec): Promise<void> {
     await this.step("create");
     if (!this.instances.has(spec.id))
-      this.instances.set(spec.id, { running: false, gpus: [], systemDiskGeneration: 1 });
+      this.instances.set(spec.id, { running: false, gpus: [], systemDiskGeneration: 1, image: spec.image });
   }
 
   async start(spec: RuntimeSpec, gpus: number[]): Promise<Access> {
     await this.step("start");
-    const inst = this.instances.get(spec.id) ?? { running: false, gpus: [], systemDiskGeneration: 1 };
+    const inst = this.instances.get(spec.id) ?? {
+      running: false,
+      gpus: [],
+      systemDiskGeneration: 1,
+      image: spec.image,
+    };
     inst.running = true;
     inst.gpus = [...gpus];
     this.instances.set(spec.id, inst);
@@ -168,6 +210,7 @@ export class SimDriver implements Driver {
     await this.step("reinstall");
     const inst = this.instances.get(spec.id) ?? { running: false, gpus: [], systemDiskGeneration: 0 };
     inst.systemDiskGeneration++;
+    inst.image = spec.image;
     this.instances.set(spec.id, inst);
   }
 
@@ -223,6 +266,73 @@ export class SimDriver implements Driver {
         diskWrite: Math.max(0, wave(now, ph, 4e6, 3e6, 260_000)),
       };
     });
+  }
+
+  /**
+   * Takes {@link SIM_CAPTURE_MS_PER_GB} of the emulator's clock per GB of system disk, counted from
+   * when the job was accepted, reporting progress as the clock moves (advancing it finishes the
+   * capture at once). The image is the size of the system disk.
+   */
+  captureImage(req: CaptureRequest, onProgress: (p: CaptureProgress) => void): Promise<CapturedImage> {
+    const done = this.images.get(req.imageId);
+    if (done) return Promise.resolve({ ref: done.ref, sizeMB: done.sizeMB, seconds: done.seconds });
+    // A second call while the first runs (a claim taken over when the clock jumped) joins it.
+    const running = this.capturing.get(req.imageId);
+    if (running) return running;
+    const capture = this.capture(req, onProgress).finally(() => this.capturing.delete(req.imageId));
+    this.capturing.set(req.imageId, capture);
+    return capture;
+  }
+
+  private async capture(
+    req: CaptureRequest,
+    onProgress: (p: CaptureProgress) => void,
+  ): Promise<CapturedImage> {
+    const epoch = this.captureEpoch;
+    await this.step("image");
+    if (!this.instances.has(req.instanceId)) throw new Error(`instance ${req.instanceId} does not exist`);
+    const totalMs = Math.max(1, req.systemDiskGB) * SIM_CAPTURE_MS_PER_GB;
+    const started = Math.min(req.acceptedAt, this.clock.now());
+    for (;;) {
+      if (epoch !== this.captureEpoch) throw new Error("capture abandoned: the emulator was reset");
+      const elapsed = this.clock.now() - started;
+      if (elapsed >= totalMs) break;
+      onProgress({
+        percent: Math.floor((elapsed / totalMs) * 1000) / 10,
+        totalSeconds: Math.ceil(totalMs / 1000),
+        remainingSeconds: Math.ceil((totalMs - elapsed) / 1000),
+      });
+      await new Promise((r) => setTimeout(r, CAPTURE_POLL_MS));
+    }
+    const image: SimImage = {
+      ref: `sim-image:${req.imageId}`,
+      instanceId: req.instanceId,
+      sizeMB: Math.max(1, req.systemDiskGB) * 1024,
+      seconds: Math.ceil(totalMs / 1000),
+    };
+    this.images.set(req.imageId, image);
+    onProgress({ percent: 100, totalSeconds: image.seconds, remainingSeconds: 0 });
+    return { ref: image.ref, sizeMB: image.sizeMB, seconds: image.seconds };
+  }
+
+  /** After a restart: the Available images the store holds are this emulator's again. */
+  restoreImages(images: ImageRecord[]): void {
+    for (const im of images)
+      if (im.status === "Available" && im.runtimeRef)
+        this.images.set(im.id, {
+          ref: im.runtimeRef,
+          instanceId: im.sourceInstanceId,
+          sizeMB: im.sizeMB,
+          seconds: im.totalSeconds,
+        });
+  }
+
+  async removeImage(imageId: string): Promise<void> {
+    this.images.delete(imageId);
+  }
+
+  async listImages(): Promise<string[]> {
+    return [...this.images.keys()];
   }
 
   async inspect(id: string): Promise<Observed> {

@@ -132,3 +132,12 @@ export class CompshareCli {
     rmSync(this.home, { recursive: true, force: true });
   }
 }
+
+/** Polls `cond` until it holds (a 20 s guard against a hang, not a timing assertion). */
+export async function until(cond: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await cond())) {
+    assert.ok(Date.now() < deadline, "condition not reached");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

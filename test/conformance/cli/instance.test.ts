@@ -3,18 +3,10 @@ import { after, before, describe, it } from "node:test";
 import type { TestServer } from "../../helpers.js";
 import { startTestServer } from "../../helpers.js";
 import { INSTANCE_COMMANDS } from "./commands.js";
-import { CompshareCli, needsCli } from "./harness.js";
+import { CompshareCli, needsCli, until } from "./harness.js";
 
 type Obj = Record<string, unknown>;
 
-/** Polls `cond` until it holds (a 20 s guard against a hang, not a timing assertion). */
-async function until(cond: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await cond())) {
-    assert.ok(Date.now() < deadline, "condition not reached");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 const Z = ["--region", "cn-wlcb", "--zone", "cn-wlcb-01"];
 const SPEC = ["--gpu", "4090", "--cpu", "16", "--memory", "64GiB"];
 

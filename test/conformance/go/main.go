@@ -29,6 +29,9 @@ type args struct {
 	Action     string `json:"action"`
 	StopTime   int    `json:"stop_time"`
 	ProjectId  string `json:"project_id"`
+	ImageId    string `json:"image_id"`
+	Name       string `json:"name"`
+	Account    int    `json:"account"`
 	Cpod       string `json:"cpod"`
 	Disk       string `json:"disk"`
 	MaxRetries int    `json:"max_retries"`
@@ -297,6 +300,13 @@ func main() {
 			return
 		}
 		out(map[string]interface{}{"ok": true, "resp": results})
+	case "image-create-typed", "image-typed", "image-shared-typed", "image-terminate-typed":
+		resp, step, err := imageScenario(scenario, typed, a, encode)
+		if err != nil {
+			fail(err, -1, step)
+			return
+		}
+		out(map[string]interface{}{"ok": true, "resp": resp})
 	case "usage-typed":
 		results, step, err := usageTyped(typed, client, a, encode)
 		if err != nil {

@@ -1,0 +1,36 @@
+import type { ImageRecord } from "../../domain/images.js";
+import type { EventRecord } from "../../domain/records.js";
+import type { Repos } from "../../store/store.js";
+
+/** The kinds of image events, as the event stream and the console name them. */
+export type ImageEventKind =
+  | "image.making"
+  | "image.available"
+  | "image.failed"
+  | "image.updated"
+  | "image.shared"
+  | "image.unshared"
+  | "image.deleted";
+
+/**
+ * Records an image event in the caller's transaction (the outbox of core/events.ts), so it exists
+ * exactly when the change does. It is announced in the project of the instance the image came from.
+ */
+export function recordImageEvent(
+  r: Repos,
+  image: Pick<ImageRecord, "id" | "accountId" | "projectId">,
+  kind: ImageEventKind,
+  at: number,
+  data: Record<string, unknown> = {},
+): Promise<void> {
+  const e: Omit<EventRecord, "seq"> = {
+    at,
+    accountId: image.accountId,
+    projectId: image.projectId,
+    resourceType: "image",
+    resourceId: image.id,
+    kind,
+    data,
+  };
+  return r.events.record(e);
+}
