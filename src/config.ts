@@ -29,6 +29,10 @@ export interface Config {
     scheduleTimeoutSeconds: number;
     startTimeoutSeconds: number;
     persistPaths: string[];
+    /** Custom images as CSI VolumeSnapshots, or as cloned claims. */
+    imageMode: "snapshot" | "clone";
+    /** Absent: the cluster's default VolumeSnapshotClass. */
+    snapshotClass?: string;
   };
   rootPublicKey?: string;
   rootPrivateKey?: string;
@@ -143,6 +147,8 @@ const KEYS = [
   "OCS_K8S_SCHEDULE_TIMEOUT_SECONDS",
   "OCS_K8S_START_TIMEOUT_SECONDS",
   "OCS_K8S_PERSIST_PATHS",
+  "OCS_K8S_IMAGE_MODE",
+  "OCS_K8S_SNAPSHOT_CLASS",
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -356,6 +362,12 @@ function kubernetesConfig(
   const subdirs = persistPaths.map((p) => p.replace(/^\/+|\/+$/g, "").replace(/\//g, "_"));
   if (new Set(subdirs).size !== subdirs.length)
     throw new ConfigError("OCS_K8S_PERSIST_PATHS: lists one path twice");
+  const imageMode = get("OCS_K8S_IMAGE_MODE") ?? "snapshot";
+  if (imageMode !== "snapshot" && imageMode !== "clone")
+    throw new ConfigError(`OCS_K8S_IMAGE_MODE: must be snapshot or clone, got "${imageMode}"`);
+  const snapshotClass = get("OCS_K8S_SNAPSHOT_CLASS");
+  if (snapshotClass !== undefined && !/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(snapshotClass))
+    throw new ConfigError(`OCS_K8S_SNAPSHOT_CLASS: "${snapshotClass}" is not a VolumeSnapshotClass name`);
   return {
     kubeconfig: kubeconfig || undefined,
     namespace,
@@ -365,6 +377,8 @@ function kubernetesConfig(
     scheduleTimeoutSeconds: int("OCS_K8S_SCHEDULE_TIMEOUT_SECONDS", 60, 1, 3600),
     startTimeoutSeconds: int("OCS_K8S_START_TIMEOUT_SECONDS", 240, 1, 3600),
     persistPaths,
+    imageMode,
+    snapshotClass,
   };
 }
 

@@ -43,8 +43,8 @@ export function driverConformance(name: string, make: () => Driver, image = "x",
     const d = make();
     assert.ok(d.captureImage && d.removeImage && d.listImages, `${name} makes custom images`);
     const tag = name.slice(0, 3);
-    const src = testSpec(`uhost-imgsrc${tag}1`, image);
-    const child = { ...testSpec(`uhost-imgkid${tag}1`, image), baseImage: image };
+    const src = testSpec(`uhost-imgsrc${tag}1`, image, hostId);
+    const child = { ...testSpec(`uhost-imgkid${tag}1`, image, hostId), baseImage: image };
     const imageId = `compshareImage-conf${tag}1`;
     for (const s of [src, child]) await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
     await d.removeImage(imageId, null);

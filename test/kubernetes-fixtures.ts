@@ -82,6 +82,7 @@ export function driverOptions(c: TestCluster, more: Partial<KubernetesOptions> =
     scheduleTimeoutMs: 3000,
     startTimeoutMs: 20_000,
     persistPaths: ["/root", "/home"],
+    imageMode: "snapshot",
     ...more,
   };
 }

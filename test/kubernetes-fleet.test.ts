@@ -47,7 +47,7 @@ function fleetScenario(dialect: "sqlite" | "postgres"): void {
   const consistent = () => storeMatchesCluster(t, c, NS);
 
   before(async () => {
-    c = await startTestCluster({ nodes: 2, gpusPerNode: 8 });
+    c = await startTestCluster({ nodes: 2, gpusPerNode: 8, snapshots: true });
     kubectl(c, "create", "namespace", NS);
     dbUrl = dialect === "postgres" ? ((await createPgDatabase()) as string) : undefined;
     t = await startTestServer(serverEnv(c, NS, dbUrl ? { OCS_DATABASE_URL: dbUrl } : {}));
@@ -301,10 +301,71 @@ function fleetScenario(dialect: "sqlite" | "postgres"): void {
     const claim = () =>
       kubectl(c, "-n", NS, "get", "pvc", "--ignore-not-found", "-o", "name", `ocs-${diskId}`);
     assert.notEqual(claim(), "", "the kept data disk's claim stays");
-    const del = await whenFree(t, "DeleteCompshareDisk", { ...createParams(), UDiskId: diskId });
-    assert.equal(del.RetCode, 0, JSON.stringify(del));
+    // The disk is detached once the Terminate's worker step has finished (a moment after the
+    // objects went): until then DeleteCompshareDisk says it is still attached.
+    await waitFor(
+      async () => (await t.call("DeleteCompshareDisk", { ...createParams(), UDiskId: diskId })).RetCode === 0,
+      "the kept disk to be deletable",
+    );
     await waitFor(async () => claim() === "", "the deleted disk's claim to go");
     ids.splice(ids.indexOf(id), 1);
+  });
+
+  it("a custom image is a VolumeSnapshot of the system disk; an instance made from it gets a disk made from the snapshot", async () => {
+    const r = await t.call("CreateCompShareInstance", createParams(H100));
+    assert.equal(r.RetCode, 0, JSON.stringify(r));
+    const src = (r.UHostIds as string[])[0] as string;
+    await t.waitState(src, "Running", 60_000);
+    const made = await whenFree(t, "CreateCompShareCustomImage", {
+      ...createParams(),
+      UHostId: src,
+      Name: "k8s-image",
+    });
+    assert.equal(made.RetCode, 0, JSON.stringify(made));
+    const img = String(made.CompShareImageId);
+    await waitFor(async () => {
+      const p = await t.call("GetCompShareImageCreateProgress", { ...createParams(), CompShareImageId: img });
+      assert.notEqual(p.Status, "Failed", JSON.stringify(p));
+      return p.Status === "Available";
+    }, "the image to be made");
+    const snapshot = `ocs-img-${img.toLowerCase()}`;
+    assert.equal(
+      kubectl(c, "-n", NS, "get", "volumesnapshot", snapshot, "-o", "jsonpath={.status.readyToUse}"),
+      "true",
+    );
+    const child = await t.call("CreateCompShareInstance", createParams({ ...H100, CompShareImageId: img }));
+    assert.equal(child.RetCode, 0, JSON.stringify(child));
+    const kid = (child.UHostIds as string[])[0] as string;
+    await t.waitState(kid, "Running", 60_000);
+    const claim = kubectlJson<{ spec: { dataSource?: { kind: string; name: string } } }>(
+      c,
+      "-n",
+      NS,
+      "get",
+      "pvc",
+      `ocs-${kid}-system`,
+    );
+    assert.deepEqual(claim.spec.dataSource && [claim.spec.dataSource.kind, claim.spec.dataSource.name], [
+      "VolumeSnapshot",
+      snapshot,
+    ]);
+    const srcImage = kubectlJson<V1Pod>(c, "-n", NS, "get", "pod", `ocs-${src}`).spec?.containers[0]?.image;
+    assert.equal(
+      kubectlJson<V1Pod>(c, "-n", NS, "get", "pod", `ocs-${kid}`).spec?.containers[0]?.image,
+      srcImage,
+    );
+    assert.equal(
+      (await t.call("TerminateCompShareCustomImage", { ...createParams(), CompShareImageId: img })).RetCode,
+      0,
+    );
+    await waitFor(
+      async () =>
+        kubectl(c, "-n", NS, "get", "volumesnapshot", "--ignore-not-found", "-o", "name", snapshot) === "",
+      "the snapshot to go with the image",
+    );
+    assert.equal((await t.describeOne(kid))?.State, "Running", "its instance keeps running");
+    ids.push(src, kid);
+    await consistent();
   });
 
   it("a node joining the cluster is a host at once: by its GPU type label, or its product; an unknown one is not", async () => {

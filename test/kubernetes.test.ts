@@ -48,7 +48,7 @@ describe("kubernetes driver on a real control plane", { ...k8sSkip, timeout: 600
     kubectl(c, "get", "pods", "--ignore-not-found", "-o", "name", `ocs-${id}`) !== "";
 
   before(async () => {
-    c = await startTestCluster({ nodes: 2, gpusPerNode: 8 });
+    c = await startTestCluster({ nodes: 2, gpusPerNode: 8, snapshots: true });
     d = newDriver(c);
   });
   after(async () => {
@@ -261,6 +261,70 @@ describe("kubernetes driver on a real control plane", { ...k8sSkip, timeout: 600
     }
   });
 
+  it("custom images: a VolumeSnapshot of the system disk, new system disks made from it; a clone where asked", async () => {
+    const src = spec("uhost-k8simg1");
+    await d.create(src);
+    await d.start(src, []);
+    const reports: number[] = [];
+    const req = { instanceId: src.id, imageId: "compshareImage-k8s1", systemDiskGB: 30, acceptedAt: 0 };
+    const made = await d.captureImage(req, (p) => reports.push(p.percent));
+    assert.deepEqual(made.ref, "snapshot:ocs-img-compshareimage-k8s1");
+    assert.equal(made.sizeMB, 30 * 1024, "the source disk's size (kwok's snapshots report none)");
+    assert.deepEqual(reports, [0, 100]);
+    const snap = kubectlJson<{ metadata: { labels: Record<string, string> }; spec: { source: unknown } }>(
+      c,
+      "get",
+      "volumesnapshot",
+      "ocs-img-compshareimage-k8s1",
+    );
+    assert.deepEqual(snap.spec.source, { persistentVolumeClaimName: `ocs-${src.id}-system` });
+    assert.equal(snap.metadata.labels["opencompshare.io/image"], "compshareImage-k8s1");
+    const child = spec("uhost-k8simg2", { image: made.ref, baseImage: IMAGE });
+    await d.create(child);
+    await d.start(child, []);
+    assert.deepEqual(
+      kubectlJson<V1PersistentVolumeClaim>(c, "get", "pvc", `ocs-${child.id}-system`).spec?.dataSource,
+      { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "ocs-img-compshareimage-k8s1" },
+    );
+    assert.equal(pod(child.id).spec?.containers[0]?.image, IMAGE, "it runs the image it was made from");
+    // Clone mode: a claim cloned from the system disk, and new disks cloned from that.
+    const cloner = newDriver(c, { imageMode: "clone" });
+    const cloned = await cloner.captureImage({ ...req, imageId: "compshareImage-k8s2" }, () => {});
+    assert.equal(cloned.ref, "clone:ocs-img-compshareimage-k8s2");
+    const clonedFrom = kubectlJson<V1PersistentVolumeClaim>(c, "get", "pvc", "ocs-img-compshareimage-k8s2")
+      .spec?.dataSource;
+    assert.deepEqual([clonedFrom?.kind, clonedFrom?.name], ["PersistentVolumeClaim", `ocs-${src.id}-system`]);
+    assert.deepEqual((await d.listImages()).sort(), ["compshareImage-k8s1", "compshareImage-k8s2"]);
+    await d.removeImage("compshareImage-k8s1");
+    await d.removeImage("compshareImage-k8s2");
+    assert.deepEqual(await d.listImages(), []);
+    assert.deepEqual(
+      await d.inspect(child.id),
+      { exists: true, running: true },
+      "its instance keeps running",
+    );
+    for (const s of [src, child]) await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
+  });
+
+  it("a cluster without the VolumeSnapshot API says so when asked for a custom image", async () => {
+    const bare = await startTestCluster({ nodes: 0, components: [] });
+    try {
+      const b = newDriver(bare);
+      const s = spec("uhost-k8snosnap");
+      await b.create(s);
+      await assert.rejects(
+        b.captureImage(
+          { instanceId: s.id, imageId: "compshareImage-k8s3", systemDiskGB: 30, acceptedAt: 0 },
+          () => {},
+        ),
+        /this Kubernetes cluster cannot make custom images: it has no VolumeSnapshot API/,
+      );
+      assert.deepEqual(await b.listImages(), []);
+    } finally {
+      await bare.stop();
+    }
+  });
+
   it("a running instance's password cannot be changed from outside: it says so", async () => {
     await assert.rejects(d.setPassword(), UnsupportedByRuntime);
   });
@@ -405,6 +469,10 @@ describe("kubernetes driver on a real control plane", { ...k8sSkip, timeout: 600
       await restricted.start(s, [0]);
       assert.equal((await restricted.inspect(s.id)).running, true);
       assert.equal(await restricted.hostsFor(s.id, ["bs-k8ssa1"]), undefined, "its bound volumes are read");
+      const img = { instanceId: s.id, imageId: "compshareImage-k8ssa", systemDiskGB: 30, acceptedAt: 0 };
+      await restricted.captureImage(img, () => {});
+      assert.deepEqual(await restricted.listImages(), ["compshareImage-k8ssa"]);
+      await restricted.removeImage("compshareImage-k8ssa");
       await restricted.reboot(s.id);
       await restricted.stop(s.id);
       await restricted.start(s, []);

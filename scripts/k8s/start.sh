@@ -269,6 +269,10 @@ main() {
     "${kc[@]}" apply -f "$BIN/snapshot-crds-$OCS_K8S_SNAPSHOTTER_VERSION.yaml" >&2
     wait_for kube-apiserver "${kc[@]}" wait --for=condition=Established --timeout=2s \
       crd/volumesnapshots.snapshot.storage.k8s.io crd/volumesnapshotclasses.snapshot.storage.k8s.io
+    # kwok reads the group's OpenAPI schema at start, which the API server publishes a moment after
+    # the CRDs are Established
+    wait_for kube-apiserver sh -c "curl -sf --cacert '$RUN/pki/ca.crt' -H '$auth' '$api/openapi/v3' |
+      grep -q 'apis/snapshot.storage.k8s.io/v1'"
     log "VolumeSnapshot CRDs installed"
   fi
   if has kwok; then

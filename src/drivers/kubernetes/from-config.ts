@@ -25,5 +25,7 @@ export function kubernetesDriver(k: Config["kubernetes"], storeId: string): Kube
     scheduleTimeoutMs: k.scheduleTimeoutSeconds * 1000,
     startTimeoutMs: k.startTimeoutSeconds * 1000,
     persistPaths: k.persistPaths,
+    imageMode: k.imageMode,
+    snapshotClass: k.snapshotClass,
   });
 }

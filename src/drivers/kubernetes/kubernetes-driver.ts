@@ -1,8 +1,19 @@
 import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { UnsupportedByRuntime } from "../../domain/errors.js";
-import type { Access, Driver, FleetNode, Observed, RuntimeSpec } from "../driver.js";
+import type {
+  Access,
+  CaptureProgress,
+  CaptureRequest,
+  CapturedImage,
+  Driver,
+  FleetNode,
+  Observed,
+  RuntimeSpec,
+} from "../driver.js";
 import { describeError, follow, unless } from "./client.js";
+import type { ImageMode } from "./images.js";
+import { KubernetesImages } from "./images.js";
 import type { ServiceType } from "./objects.js";
 import {
   LABELS,
@@ -34,6 +45,10 @@ export interface KubernetesOptions {
   startTimeoutMs: number;
   /** Paths of an instance's filesystem kept on its system disk. */
   persistPaths: string[];
+  /** How custom images are made (VolumeSnapshots, or cloned claims). */
+  imageMode: ImageMode;
+  /** The VolumeSnapshotClass of custom images (absent: the cluster's default). */
+  snapshotClass?: string;
 }
 
 /**
@@ -62,10 +77,12 @@ export class KubernetesDriver implements Driver {
   private readonly losing = new Set<string>();
 
   private readonly resources: InstanceResources;
+  private readonly images: KubernetesImages;
 
   constructor(readonly opts: KubernetesOptions) {
     this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
     this.resources = new InstanceResources(this.core, opts);
+    this.images = new KubernetesImages(this.core, { ...opts, mode: opts.imageMode });
   }
 
   private get ns(): string {
@@ -217,6 +234,20 @@ export class KubernetesDriver implements Driver {
   /** A deleted data disk's claim goes (its volume with it, as the storage class's reclaim policy says). */
   async deleteDisk(diskId: string): Promise<void> {
     await this.call(() => this.resources.deleteClaim(dataClaimName(diskId)));
+  }
+
+  /** A custom image: a VolumeSnapshot (or a cloned claim) of the system disk (see images.ts). */
+  captureImage(req: CaptureRequest, onProgress: (p: CaptureProgress) => void): Promise<CapturedImage> {
+    return this.call(() => this.images.capture(req, onProgress));
+  }
+
+  /** Disks already made from the image are volumes of their own: it goes at once. */
+  async removeImage(imageId: string): Promise<void> {
+    await this.call(() => this.images.remove(imageId));
+  }
+
+  listImages(): Promise<string[]> {
+    return this.call(() => this.images.list());
   }
 
   /** The running pod's password comes from its Secret at start; a running one cannot be reached. */

@@ -3,6 +3,7 @@ import type {
   V1Pod,
   V1Secret,
   V1Service,
+  V1TypedLocalObjectReference,
   V1Volume,
   V1VolumeMount,
 } from "@kubernetes/client-node";
@@ -15,8 +16,10 @@ export const LABELS = {
   store: "opencompshare.io/store",
   instance: "opencompshare.io/instance",
   disk: "opencompshare.io/disk",
-  /** A volume claim's role: the instance's system disk, or a data disk. */
+  /** A volume claim's role: the instance's system disk, a data disk, or a custom image (a clone). */
   role: "opencompshare.io/role",
+  /** The custom image a snapshot or a cloned claim is. */
+  image: "opencompshare.io/image",
 } as const;
 
 /** The GPU resource of the NVIDIA device plugin. */
@@ -35,6 +38,22 @@ export const serviceName = podName;
 export const secretName = podName;
 export const systemClaimName = (id: string) => `ocs-${id}-system`;
 export const dataClaimName = (diskId: string) => `ocs-${diskId}`;
+
+/** The API group of CSI volume snapshots. */
+export const SNAPSHOT_GROUP = "snapshot.storage.k8s.io";
+
+/**
+ * A custom image's reference (what `RuntimeSpec.image` names to start an instance from it):
+ * `snapshot:<name>` or `clone:<name>`. A new system disk is a claim with that object as its
+ * `dataSource`; undefined for a runtime image.
+ */
+export function imageSource(ref: string): V1TypedLocalObjectReference | undefined {
+  const m = /^(snapshot|clone):(.+)$/.exec(ref);
+  if (!m) return undefined;
+  return m[1] === "snapshot"
+    ? { apiGroup: SNAPSHOT_GROUP, kind: "VolumeSnapshot", name: m[2] as string }
+    : { kind: "PersistentVolumeClaim", name: m[2] as string };
+}
 
 /** Where the system disk's volume is mounted in the seeding init container. */
 const SEED_MOUNT = "/ocs-system";
@@ -85,6 +104,8 @@ const PASSWORD_HOOK = `f=${PASSWORD_MOUNT}/password; if [ -r "$f" ] && command -
  * so an image that asks for all GPUs sees none).
  */
 export function podFor(spec: RuntimeSpec, gpus: number, opts: PodOptions): V1Pod {
+  // An instance of a custom image runs its base image; the image itself is its system disk.
+  const image = imageSource(spec.image) ? (spec.baseImage ?? spec.image) : spec.image;
   const compute = { cpu: String(spec.cpu), memory: `${spec.memoryMB}Mi` };
   const resources = gpus > 0 ? { ...compute, [GPU_RESOURCE]: String(gpus) } : compute;
   const volumes: V1Volume[] = [
@@ -127,7 +148,7 @@ export function podFor(spec: RuntimeSpec, gpus: number, opts: PodOptions): V1Pod
         ? [
             {
               name: "seed-system-disk",
-              image: spec.image,
+              image,
               command: ["sh", "-c", seedScript(opts.persistPaths)],
               resources: { requests: compute, limits: compute },
               volumeMounts: [{ name: "system", mountPath: SEED_MOUNT }],
@@ -137,7 +158,7 @@ export function podFor(spec: RuntimeSpec, gpus: number, opts: PodOptions): V1Pod
       containers: [
         {
           name: "instance",
-          image: spec.image,
+          image,
           // As the docker driver: the catalog's command goes to the image's entrypoint.
           args: spec.command ?? KEEPALIVE,
           env: gpus > 0 ? undefined : [{ name: "NVIDIA_VISIBLE_DEVICES", value: "void" }],
@@ -158,6 +179,7 @@ export function claimFor(
   labels: Record<string, string>,
   sizeGB: number,
   storageClass: string | undefined,
+  dataSource?: V1TypedLocalObjectReference,
 ): V1PersistentVolumeClaim {
   return {
     apiVersion: "v1",
@@ -167,6 +189,7 @@ export function claimFor(
       accessModes: ["ReadWriteOnce"],
       resources: { requests: { storage: `${sizeGB}Gi` } },
       storageClassName: storageClass,
+      dataSource,
     },
   };
 }

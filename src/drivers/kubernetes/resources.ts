@@ -8,6 +8,7 @@ import {
   STOP_GRACE_SECONDS,
   claimFor,
   dataClaimName,
+  imageSource,
   secretFor,
   secretName,
   serviceFor,
@@ -61,6 +62,8 @@ export class InstanceResources {
         { [LABELS.store]: this.opts.storeId, [LABELS.instance]: spec.id, [LABELS.role]: "system" },
         spec.systemDiskGB ?? DEFAULT_SYSTEM_GB,
         this.opts.storageClass,
+        // A custom image's disk: a new volume with the image's snapshot (or clone) as its content.
+        imageSource(spec.image),
       ),
     );
     await this.ensureDataClaims(spec);
