@@ -59,6 +59,8 @@ describe("configuration", () => {
       [{ OCS_K8S_PERSIST_PATHS: "/" }, /^OCS_K8S_PERSIST_PATHS: "\/" must be/],
       [{ OCS_K8S_PERSIST_PATHS: "/root/../etc" }, /^OCS_K8S_PERSIST_PATHS:/],
       [{ OCS_K8S_PERSIST_PATHS: "/usr/local,/usr_local" }, /^OCS_K8S_PERSIST_PATHS: lists one path twice/],
+      [{ OCS_K8S_IMAGE_MODE: "copy" }, /^OCS_K8S_IMAGE_MODE: must be snapshot or clone/],
+      [{ OCS_K8S_SNAPSHOT_CLASS: "Fast_Snaps" }, /^OCS_K8S_SNAPSHOT_CLASS:/],
     ];
     for (const [env, re] of bad)
       assert.throws(
@@ -79,6 +81,8 @@ describe("configuration", () => {
       scheduleTimeoutSeconds: 60,
       startTimeoutSeconds: 240,
       persistPaths: ["/root", "/home"],
+      imageMode: "snapshot",
+      snapshotClass: undefined,
     });
     const k = loadConfig(
       {
