@@ -58,6 +58,24 @@ export function kubectl(c: TestCluster, ...args: string[]): string {
   }).trim();
 }
 
+/** A pod of another workload (no store label) bound to a node, asking for GPUs there. */
+export function otherWorkload(c: TestCluster, name: string, node: string, gpus: number): void {
+  kubectl(
+    c,
+    "run",
+    name,
+    "--image=x",
+    "--restart=Never",
+    "--overrides",
+    JSON.stringify({
+      spec: {
+        nodeName: node,
+        containers: [{ name: "x", image: "x", resources: { limits: { "nvidia.com/gpu": String(gpus) } } }],
+      },
+    }),
+  );
+}
+
 /** kubectl apply of objects given as data. */
 export function kubectlApply(c: TestCluster, ns: string, ...objects: object[]): string {
   return execFileSync(c.kubectl, ["--kubeconfig", c.kubeconfig, "-n", ns, "apply", "-f", "-"], {

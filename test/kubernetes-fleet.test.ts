@@ -12,6 +12,7 @@ import {
   kubectlApply,
   kubectlJson,
   kubernetesCatalog,
+  otherWorkload,
   startTestCluster,
 } from "./kubernetes-fixtures.js";
 
@@ -122,20 +123,7 @@ function fleetScenario(dialect: "sqlite" | "postgres"): void {
     const id = onNode1?.metadata?.labels?.["opencompshare.io/instance"] as string;
     assert.equal((await t.call("StopCompShareInstance", { ...createParams(), UHostId: id })).RetCode, 0);
     await t.waitState(id, "Stopped", 60_000);
-    kubectl(
-      c,
-      "run",
-      "someone-else",
-      "--image=x",
-      "--restart=Never",
-      "--overrides",
-      JSON.stringify({
-        spec: {
-          nodeName: "gpu-node-1",
-          containers: [{ name: "x", image: "x", resources: { limits: { "nvidia.com/gpu": "1" } } }],
-        },
-      }),
-    );
+    otherWorkload(c, "someone-else", "gpu-node-1", 1);
     await waitFor(async () => (await inventory()) === 0, "the other workload's GPU to be counted");
     const r = await t.call("CreateCompShareInstance", createParams(H100));
     assert.equal(r.RetCode, 226604, JSON.stringify(r));

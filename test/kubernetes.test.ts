@@ -18,6 +18,7 @@ import {
   kubectlApply,
   kubectlJson,
   newDriver,
+  otherWorkload,
   startTestCluster,
 } from "./kubernetes-fixtures.js";
 
@@ -370,20 +371,7 @@ describe("kubernetes driver on a real control plane", { ...k8sSkip, timeout: 600
         "a fleet report of both nodes, all GPUs free",
       );
       // Another workload takes 3 GPUs of node 1 (not labelled with our store: it counts).
-      kubectl(
-        c,
-        "run",
-        "other-workload",
-        "--image=x",
-        "--restart=Never",
-        "--overrides",
-        JSON.stringify({
-          spec: {
-            nodeName: "gpu-node-1",
-            containers: [{ name: "x", image: "x", resources: { limits: { "nvidia.com/gpu": "3" } } }],
-          },
-        }),
-      );
+      otherWorkload(c, "other-workload", "gpu-node-1", 3);
       await eventually(() => last().includes("gpu-node-1:5:up"), "the other workload to count");
       await c.addNode("gpu-node-9", { gpus: 4 });
       await eventually(() => last().includes("gpu-node-9:4:up"), "the new node");
