@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { ensureChromium } from "./chromium.mjs";
 import { ensureDocker } from "./docker.mjs";
 import { ensureKubernetesBuilt } from "./k8s.mjs";
 import { startPostgres } from "./postgres.mjs";
@@ -50,6 +51,9 @@ run(process.execPath, [join(root, "node_modules/@biomejs/biome/bin/biome"), "che
 step("build (tsc)");
 rmSync(join(root, "dist"), { recursive: true, force: true });
 run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"]);
+
+step("build the web console (vite)");
+run(process.execPath, [join(root, "scripts/build-console.mjs")]);
 
 step("conformance toolchains");
 mkdirSync(deps, { recursive: true });
@@ -140,6 +144,15 @@ try {
   console.log(`Kubernetes control plane binaries in ${bin}`);
 } catch (e) {
   unavailable("Kubernetes control plane", e.message);
+}
+
+step("Chromium (console browser tests)");
+try {
+  const chromium = ensureChromium();
+  env.OCS_TEST_CHROMIUM = chromium.path;
+  console.log(`${chromium.version} at ${chromium.path}`);
+} catch (e) {
+  unavailable("Chromium", e.message);
 }
 
 step("tests");

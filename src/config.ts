@@ -56,6 +56,11 @@ export interface Config {
    * emulator feature for users who want their own automation's typos caught.
    */
   strictParams: boolean;
+  /**
+   * The event stream: how long events are kept (a resume from further back is told it lost some),
+   * and how many streams one account may hold open on one replica.
+   */
+  events: { retentionMs: number; streamsPerAccount: number };
   /** Security settings (README "Security"): limits, throttling, TLS, audit, quotas. */
   security: SecurityConfig;
 }
@@ -123,6 +128,8 @@ const KEYS = [
   "OCS_DOCKER_NETWORK",
   "OCS_DOCKER_BIND_HOST_LOADER",
   "OCS_STRICT_PARAMS",
+  "OCS_EVENT_RETENTION_HOURS",
+  "OCS_EVENT_STREAMS_PER_ACCOUNT",
   "OCS_TLS_CERT",
   "OCS_TLS_KEY",
   "OCS_MASTER_KEY_FILE",
@@ -318,6 +325,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     monitorRetentionHours: int("OCS_MONITOR_RETENTION_HOURS", 24, 1, 24 * 90),
     masterKey,
     strictParams: bool("OCS_STRICT_PARAMS", false),
+    events: {
+      retentionMs: int("OCS_EVENT_RETENTION_HOURS", 168, 1, 24 * 365) * 3600_000,
+      streamsPerAccount: int("OCS_EVENT_STREAMS_PER_ACCOUNT", 8, 1, 10_000),
+    },
     security,
   };
 }

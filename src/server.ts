@@ -7,6 +7,8 @@ import type { GatewayDeps } from "./api/gateway.js";
 import { createHttpServer, reloadTls } from "./api/http.js";
 import type { TlsFiles } from "./api/http.js";
 import { Metrics } from "./api/metrics.js";
+import { extraRoutes } from "./api/routes.js";
+import { gracefulCloser } from "./api/shutdown.js";
 import { TokenBuckets } from "./api/throttle.js";
 import type { Config } from "./config.js";
 import { ConfigError, sqlitePath } from "./config.js";
@@ -17,6 +19,8 @@ import { SpecRules } from "./core/catalog/spec-rules.js";
 import { DiskService } from "./core/disks/disks.js";
 import { EmulatorService } from "./core/emulator/emulator.js";
 import { FaultTable } from "./core/emulator/faults.js";
+import { EventFeed, type EventFeedKnobs } from "./core/event-feed.js";
+import { FleetService } from "./core/fleet.js";
 import { ImageService } from "./core/images/images.js";
 import { ImageJobs, recoverImageJobs } from "./core/images/jobs.js";
 import { ImageResolver } from "./core/images/resolve.js";
@@ -59,6 +63,7 @@ export interface ServerOptions {
   catalog?: Catalog;
   timings?: Partial<LifecycleTimings>;
   worker?: Partial<WorkerOptions>;
+  events?: EventFeedKnobs;
 }
 
 /** The parts of a running server that tests and benchmarks inspect or drive directly. */
@@ -71,6 +76,8 @@ export interface Internals {
   driver: Driver;
   /** Present with the sim driver. */
   sim?: SimDriver;
+  /** The live side of the event outbox (GET /events). */
+  events: EventFeed;
 }
 
 export interface OcsServer {
@@ -312,6 +319,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         },
       })
     : undefined;
+  const events = new EventFeed(store, clock, log, { ...config.events, ...opts.events });
   const services: Services = {
     clock,
     catalog: index,
@@ -322,6 +330,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     images,
     disks,
     monitor,
+    events,
+    fleet: new FleetService(store),
     emulator,
   };
   const sec = config.security;
@@ -350,7 +360,9 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     metricsToken: sec.metricsToken,
     limits: sec,
     trustProxy: sec.trustProxy,
+    extraRoutes: extraRoutes(gateway, events, opts.events?.heartbeatMs),
   });
+  const closeHttp = gracefulCloser(http, () => events.close());
 
   let closed = false;
   let started = false;
@@ -358,6 +370,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     if (started) return;
     started = true;
     worker.start();
+    events.start();
     await reconciler?.start();
   };
   return {
@@ -366,7 +379,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     http,
     config,
     log,
-    internals: { store, db: store.db, clock, worker, driver, sim },
+    internals: { store, db: store.db, clock, worker, driver, sim, events },
     generatedRootKeys: root?.generated,
     tls: tlsFiles !== undefined,
     reloadTls() {
@@ -386,11 +399,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     async close() {
       if (closed) return;
       closed = true;
-      if (http.listening)
-        await new Promise<void>((r) => {
-          http.close(() => r());
-          http.closeIdleConnections();
-        });
+      await closeHttp();
       reconciler?.stop();
       await worker.stop();
       await audit.close();

@@ -157,22 +157,7 @@ export async function dispatch(
     const action = deps.actions.get(rawAction);
     if (!action) throw new ApiError("ActionNotFound", { action: rawAction.slice(0, 64) });
 
-    const publicKey = p.PublicKey;
-    if (publicKey === undefined || publicKey === "")
-      throw new ApiError("MissingSignature", { param: "PublicKey" });
-    if (typeof publicKey !== "string") throw badParam("PublicKey", "must be a string");
-    const signature = p.Signature;
-    if (signature === undefined || signature === "")
-      throw new ApiError("MissingSignature", { param: "Signature" });
-    if (typeof signature !== "string") throw badParam("Signature", "must be a string");
-    const account = await authenticate(deps, {
-      requestId,
-      action: action.name,
-      client,
-      publicKey,
-      signature,
-      p,
-    });
+    const { account, publicKey } = await authenticateRequest(deps, requestId, action.name, client, p);
 
     const log = deps.log.child({ requestId, action: action.name, account: account.id, client });
     const audited = mutates(action);
@@ -238,6 +223,30 @@ export async function dispatch(
   } catch (e) {
     return renderError(deps.log, requestId, actionName, e);
   }
+}
+
+/**
+ * Authenticates a decoded request (every parameter as received is signed): `PublicKey` and
+ * `Signature` present, then {@link authenticate}. Actions and the event stream (`GET /events`,
+ * `action` "Events") go through it alike, throttles and audit included.
+ */
+export async function authenticateRequest(
+  deps: GatewayDeps,
+  requestId: string,
+  action: string,
+  client: string,
+  p: Record<string, WireValue>,
+): Promise<{ account: AccountRecord; publicKey: string }> {
+  const publicKey = p.PublicKey;
+  if (publicKey === undefined || publicKey === "")
+    throw new ApiError("MissingSignature", { param: "PublicKey" });
+  if (typeof publicKey !== "string") throw badParam("PublicKey", "must be a string");
+  const signature = p.Signature;
+  if (signature === undefined || signature === "")
+    throw new ApiError("MissingSignature", { param: "Signature" });
+  if (typeof signature !== "string") throw badParam("Signature", "must be a string");
+  const account = await authenticate(deps, { requestId, action, client, publicKey, signature, p });
+  return { account, publicKey };
 }
 
 interface Caller {

@@ -26,6 +26,8 @@ export interface HttpDeps {
   limits?: { headersTimeoutMs: number; requestTimeoutMs: number; maxConnections: number };
   /** Take the client address from X-Forwarded-For (behind a trusted proxy). */
   trustProxy?: boolean;
+  /** More documented paths: the event stream and the web console (src/api/routes.ts). */
+  extraRoutes?: Route[];
 }
 
 /** One documented path. Nothing else answers (404), so a scanner learns nothing from a guess. */
@@ -65,6 +67,7 @@ function routes(deps: HttpDeps): Route[] {
         res.end(deps.gateway.metrics.render());
       },
     },
+    ...(deps.extraRoutes ?? []),
   ];
 }
 

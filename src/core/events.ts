@@ -1,4 +1,4 @@
-import type { EventRecord, InstanceRecord } from "../domain/records.js";
+import type { EventRecord, EventResourceType, InstanceRecord } from "../domain/records.js";
 import type { Repos } from "../store/store.js";
 
 /** The kinds of instance events, as the event stream and the console name them. */
@@ -18,10 +18,40 @@ export type InstanceEventKind =
   | "gpus.taken"
   | "gpus.released";
 
+/** What an event needs to know of the resource it is about: its id and who may see it. */
+export interface EventOwner {
+  id: string;
+  accountId: string;
+  projectId: string;
+}
+
 /**
- * Records an instance event in the caller's transaction (the store writes it just before COMMIT),
- * so it exists exactly when the change does.
+ * Records an event about any resource in the caller's transaction (the store writes it just before
+ * COMMIT), so it exists exactly when the change does. A new resource announces a change with one
+ * call: `recordEvent(r, "disk", disk, "disk.attached", now, { uhostId })`. Kinds are
+ * `<resource>.<what>` or `operation.<started|finished|failed>`; `data` is shown to the owner as is.
  */
+export function recordEvent(
+  r: Repos,
+  resourceType: EventResourceType,
+  owner: EventOwner,
+  kind: string,
+  at: number,
+  data: Record<string, unknown> = {},
+): Promise<void> {
+  const e: Omit<EventRecord, "seq"> = {
+    at,
+    accountId: owner.accountId,
+    projectId: owner.projectId,
+    resourceType,
+    resourceId: owner.id,
+    kind,
+    data,
+  };
+  return r.events.record(e);
+}
+
+/** {@link recordEvent} for an instance, with its kinds checked. */
 export function recordInstanceEvent(
   r: Repos,
   inst: Pick<InstanceRecord, "id" | "accountId" | "projectId">,
@@ -29,16 +59,7 @@ export function recordInstanceEvent(
   at: number,
   data: Record<string, unknown> = {},
 ): Promise<void> {
-  const e: Omit<EventRecord, "seq"> = {
-    at,
-    accountId: inst.accountId,
-    projectId: inst.projectId,
-    resourceType: "instance",
-    resourceId: inst.id,
-    kind,
-    data,
-  };
-  return r.events.record(e);
+  return recordEvent(r, "instance", inst, kind, at, data);
 }
 
 /** The kinds of disk events. */
@@ -59,13 +80,5 @@ export function recordDiskEvent(
   at: number,
   data: Record<string, unknown> = {},
 ): Promise<void> {
-  return r.events.record({
-    at,
-    accountId: disk.accountId,
-    projectId: disk.projectId ?? "",
-    resourceType: "disk",
-    resourceId: disk.id,
-    kind,
-    data,
-  });
+  return recordEvent(r, "disk", { ...disk, projectId: disk.projectId ?? "" }, kind, at, data);
 }

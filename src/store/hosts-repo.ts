@@ -208,4 +208,70 @@ export class HostsRepo {
     await this.db.run("UPDATE host_gpus SET instance_id = NULL");
     await this.db.run("UPDATE hosts SET cpu_used = 0, memory_used = 0");
   }
+
+  /**
+   * Who holds what on every host, for the operator's GPU map: each GPU with the instance holding it,
+   * and the instances placed on a host that hold no GPU of it (run without GPU, or stopped there).
+   */
+  async occupancy(): Promise<{ gpus: GpuSeat[]; residents: HostResident[] }> {
+    const gpus = await this.db.all(
+      `SELECT g.host_id, g.gpu_index, g.instance_id, i.name, i.account_id, i.project_id, i.state, a.name AS account_name
+       FROM host_gpus g JOIN hosts h ON h.id = g.host_id
+       LEFT JOIN instances i ON i.id = g.instance_id LEFT JOIN accounts a ON a.id = i.account_id
+       WHERE g.gpu_index < h.gpu_count ORDER BY g.host_id, g.gpu_index`,
+    );
+    const residents = await this.db.all(
+      `SELECT i.id, i.host_id, i.name, i.account_id, i.project_id, i.state, i.without_gpu, i.holds_compute,
+              i.cpu, i.memory, i.gpu, a.name AS account_name
+       FROM instances i LEFT JOIN accounts a ON a.id = i.account_id
+       WHERE i.host_id IS NOT NULL AND i.in_recycle = 0
+         AND NOT EXISTS (SELECT 1 FROM host_gpus g WHERE g.instance_id = i.id)
+       ORDER BY i.host_id, i.id`,
+    );
+    const ref = (r: Row, id: unknown): InstanceRef => ({
+      instanceId: String(id),
+      name: String(r.name),
+      accountId: String(r.account_id),
+      accountName: String(r.account_name ?? ""),
+      projectId: String(r.project_id),
+      state: String(r.state),
+    });
+    return {
+      gpus: gpus.map((r) => ({
+        hostId: String(r.host_id),
+        index: Number(r.gpu_index),
+        holder: r.instance_id == null ? null : ref(r, r.instance_id),
+      })),
+      residents: residents.map((r) => ({
+        ...ref(r, r.id),
+        hostId: String(r.host_id),
+        withoutGpu: Number(r.without_gpu) === 1,
+        holdsCompute: Number(r.holds_compute) === 1,
+      })),
+    };
+  }
+}
+
+/** An instance as the GPU map names it. */
+export interface InstanceRef {
+  instanceId: string;
+  name: string;
+  accountId: string;
+  accountName: string;
+  projectId: string;
+  state: string;
+}
+
+/** One GPU of a host and the instance holding it (null: free). */
+export interface GpuSeat {
+  hostId: string;
+  index: number;
+  holder: InstanceRef | null;
+}
+
+/** An instance placed on a host that holds none of its GPUs: running without GPU, or stopped there. */
+export interface HostResident extends InstanceRef {
+  hostId: string;
+  withoutGpu: boolean;
+  holdsCompute: boolean;
 }

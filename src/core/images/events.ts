@@ -1,6 +1,6 @@
 import type { ImageRecord } from "../../domain/images.js";
-import type { EventRecord } from "../../domain/records.js";
 import type { Repos } from "../../store/store.js";
+import { recordEvent } from "../events.js";
 
 /** The kinds of image events, as the event stream and the console name them. */
 export type ImageEventKind =
@@ -23,14 +23,5 @@ export function recordImageEvent(
   at: number,
   data: Record<string, unknown> = {},
 ): Promise<void> {
-  const e: Omit<EventRecord, "seq"> = {
-    at,
-    accountId: image.accountId,
-    projectId: image.projectId,
-    resourceType: "image",
-    resourceId: image.id,
-    kind,
-    data,
-  };
-  return r.events.record(e);
+  return recordEvent(r, "image", image, kind, at, data);
 }

@@ -1,4 +1,5 @@
 import type { Clock } from "../../domain/clock.js";
+import { unixSeconds } from "../../domain/clock.js";
 import { ApiError } from "../../domain/errors.js";
 import type { IdGen } from "../../domain/ids.js";
 import type { InstanceRecord, TaskKind, TaskRecord } from "../../domain/records.js";
@@ -115,17 +116,20 @@ export class OperationEngine {
       // The lock was taken over from an operation whose lock expired: its task is stale now and
       // will never finish it, so what it reserved is undone here (a disk left Attaching).
       if (current.operation) await operationOf(current.operation)?.undo?.(r, current, env);
-      await def.reserve?.(r, { ...current, ...patch }, input, env);
-      await this.enqueue(r, id, op, now);
+      // Announced before what it reserves, so a stream reads "Start started, GPUs taken".
       await recordInstanceEvent(r, current, "operation.started", now, {
         operation: op,
         origin,
         from: current.state,
         state: patch.state ?? current.state,
       });
+      await def.reserve?.(r, { ...current, ...patch }, input, env);
+      await this.enqueue(r, id, op, now);
       // A scheduled stop that fires is announced with the stop, in the same transaction.
       if (origin === "scheduler")
-        await recordInstanceEvent(r, current, "schedule.fired", now, { at: current.schedulerStopAt });
+        await recordInstanceEvent(r, current, "schedule.fired", now, {
+          at: secondsOrNull(current.schedulerStopAt),
+        });
     });
     this.deps.kick();
   }
@@ -280,13 +284,19 @@ const INSTANT_EVENTS: Record<
 > = {
   ModifyCompShareInstanceName: { kind: "instance.renamed", data: (i) => ({ name: i.name }) },
   ResetCompShareInstancePassword: { kind: "instance.password-reset" },
-  UpdateCompShareStopScheduler: { kind: "schedule.set", data: (i) => ({ at: i.schedulerStopAt }) },
+  UpdateCompShareStopScheduler: {
+    kind: "schedule.set",
+    data: (i) => ({ at: secondsOrNull(i.schedulerStopAt) }),
+  },
   DeleteCompShareStopScheduler: { kind: "schedule.cleared" },
 };
 
 function imageInProgress(inst: InstanceRecord, op: string): ApiError {
   return new ApiError("ImageInProgress", { uhostId: inst.id, action: op });
 }
+
+/** Times in event data are Unix seconds, as everywhere on the wire. */
+const secondsOrNull = (ms: number | null) => (ms === null ? null : unixSeconds(ms));
 
 /** After a failed CAS: the lock wins over the state, because that is what the caller can wait for. */
 export function explain(

@@ -1,0 +1,95 @@
+import { ApiError } from "../../domain/errors.js";
+import type { InstanceRecord } from "../../domain/records.js";
+import { STATES } from "../../domain/states.js";
+import type { State } from "../../domain/states.js";
+import { imageableStates } from "../images/rules.js";
+import { explain } from "./engine.js";
+import type { OperationEnv } from "./operation.js";
+import { OPERATIONS } from "./operations.js";
+
+/** Instant (lock-checked, not lock-holding) changes and the states they are allowed from. */
+export const INSTANT_ALLOWED = {
+  ModifyName: STATES,
+  ResetPasswordVm: ["Stopped"],
+  ResetPasswordContainer: ["Stopped", "Running"],
+  UpdateStopScheduler: ["Install", "Starting", "Running", "Rebooting"],
+  DeleteStopScheduler: STATES,
+} as const satisfies Record<string, readonly State[]>;
+
+/** Whether an Action may be asked of an instance now; if not, the error it would get. */
+export interface ActionRule {
+  /** The wire Action. */
+  action: string;
+  /** A way of calling it with its own rule: `WithoutGpu` (Start), `Force` (Stop). */
+  variant: string;
+  allowed: boolean;
+  retCode: number;
+  message: string;
+}
+
+/**
+ * The rules of every Action on one instance, as they stand: the operation table's states, the lock,
+ * and the entries' own checks, run with the input that variant sends. The same code refuses the
+ * call itself, so a console can say why before the click. Rules that depend on other input (a new
+ * spec, a stop time) are checked when the call is made.
+ */
+export function actionRules(inst: InstanceRecord, env: OperationEnv, freeGpusOnHost: number): ActionRule[] {
+  const rule = (action: string, variant: string, from: readonly State[], check?: () => void): ActionRule => {
+    try {
+      const locked = inst.operation !== null && (inst.operationExpiresAt ?? 0) >= env.now;
+      if (locked || !from.includes(inst.state)) throw explain(inst, action, from, env.now);
+      check?.();
+      return { action, variant, allowed: true, retCode: 0, message: "" };
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      return { action, variant, allowed: false, retCode: e.retCode, message: e.message };
+    }
+  };
+  const op = OPERATIONS;
+  if (inst.inRecycle) return [rule(op.Recover.action, "", op.Recover.from)];
+  const container = inst.instanceType === "Container";
+  return [
+    rule(op.Start.action, "", op.Start.from, () => {
+      op.Start.check?.(inst, { withoutGpu: false }, "user", env);
+      if (freeGpusOnHost < inst.gpu)
+        throw new ApiError("NotEnoughGpuOnHost", {
+          gpuType: inst.gpuType,
+          need: inst.gpu,
+          free: freeGpusOnHost,
+        });
+    }),
+    rule(op.Start.action, "WithoutGpu", op.Start.from, () =>
+      op.Start.check?.(inst, { withoutGpu: true }, "user", env),
+    ),
+    rule(op.Stop.action, "", op.Stop.from, () => op.Stop.check?.(inst, { force: false }, "user", env)),
+    rule(op.Stop.action, "Force", op.Stop.from, () => op.Stop.check?.(inst, { force: true }, "user", env)),
+    rule(op.Reboot.action, "", op.Reboot.from, () => op.Reboot.check?.(inst, {}, "user", env)),
+    rule(op.Reinstall.action, "", op.Reinstall.from),
+    rule(op.Resize.action, "", op.Resize.from),
+    rule("ModifyCompShareInstanceName", "", INSTANT_ALLOWED.ModifyName),
+    rule(
+      "ResetCompShareInstancePassword",
+      "",
+      container ? INSTANT_ALLOWED.ResetPasswordContainer : INSTANT_ALLOWED.ResetPasswordVm,
+    ),
+    rule("UpdateCompShareStopScheduler", "", INSTANT_ALLOWED.UpdateStopScheduler, () => {
+      if (inst.chargeType === "Spot") throw new ApiError("StopSchedulerNotAllowed", { uhostId: inst.id });
+    }),
+    rule("DeleteCompShareStopScheduler", "", INSTANT_ALLOWED.DeleteStopScheduler),
+    rule(op.Terminate.action, "", op.Terminate.from, () =>
+      op.Terminate.check?.(inst, { releaseUDisk: false }, "user", env),
+    ),
+    rule("CreateCompShareCustomImage", "", imageableStates(inst), () => {
+      if (inst.makingImage)
+        throw new ApiError("ImageInProgress", { uhostId: inst.id, action: "CreateCompShareCustomImage" });
+    }),
+    // Data disks go through the instance's lock: attach on Running or Stopped, the rest Stopped.
+    rule("CreateAndAttachCompshareDisk", "", op.AttachDisk.from),
+    rule(op.AttachDisk.action, "", op.AttachDisk.from),
+    rule(op.DetachDisk.action, "", op.DetachDisk.from),
+    rule(op.ResizeDisk.action, "", op.ResizeDisk.from),
+    rule(op.UpdatePorts.action, "", op.UpdatePorts.from, () =>
+      op.UpdatePorts.check?.(inst, { http: [], tcp: [] }, "user", env),
+    ),
+  ];
+}
