@@ -7,6 +7,7 @@ import { createServer as netServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { kubernetesBench } from "./kubernetes.mjs";
 import {
   baseline,
   body,
@@ -393,6 +394,13 @@ function renderMarkdown(r) {
       ? `- docker, ${b.monitor.docker.containers} containers: first tick ${fmt(b.monitor.docker.firstTickMs)} ms, then p50 **${fmt(b.monitor.docker.tickP50Ms)} ms** of wall time per tick (p99 ${fmt(b.monitor.docker.tickP99Ms)} ms; the Engine answers a stats request at its next 1 s collection, containers are read in parallel), **${fmt(b.monitor.docker.cpuMsPerTick)} ms** of ocs CPU per tick`
       : "- docker: not measured (no engine)",
     "",
+    "## 7. Kubernetes driver",
+    "",
+    b.kubernetes?.lifecycle
+      ? `- test control plane, two kwok nodes × 8 GPUs (no containers run): ${b.kubernetes.lifecycle.instances} one-GPU creates to Running **${fmt(b.kubernetes.lifecycle.createMs, 0)} ms**, stops to Stopped ${fmt(b.kubernetes.lifecycle.stopMs, 0)} ms, starts to Running ${fmt(b.kubernetes.lifecycle.startMs, 0)} ms`
+      : "- lifecycle: not measured (no control plane)",
+    `- fleet sync of ${b.kubernetes?.fleet?.nodes} nodes into the hosts (one transaction): first ${fmt(b.kubernetes?.fleet?.firstMs, 0)} ms, a change **${fmt(b.kubernetes?.fleet?.changeP50Ms)} ms** p50`,
+    "",
   ];
   return lines.join("\n");
 }
@@ -404,6 +412,7 @@ const benches = [
   ["scale", scaleBench],
   ["moto", motoBench],
   ["monitor", () => monitorBench(log)],
+  ["kubernetes", () => kubernetesBench(log)],
 ];
 log(`machine: ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`);
 for (const [name, fn] of benches) if (want(name)) results.benches[name] = await fn();

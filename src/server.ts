@@ -26,6 +26,7 @@ import { ImageJobs, recoverImageJobs } from "./core/images/jobs.js";
 import { ImageResolver } from "./core/images/resolve.js";
 import { OperationEngine } from "./core/instances/engine.js";
 import type { EngineDeps } from "./core/instances/engine.js";
+import { FleetSync } from "./core/instances/fleet.js";
 import { InstanceService } from "./core/instances/instances.js";
 import { InstanceReconciliation } from "./core/instances/reconcile.js";
 import { recoverAtStart, syncHosts } from "./core/instances/recovery.js";
@@ -41,10 +42,9 @@ import type { Catalog } from "./domain/catalog.js";
 import { OffsetClock } from "./domain/clock.js";
 import { randomId, randomIds } from "./domain/ids.js";
 import type { IdGen } from "./domain/ids.js";
-import { DockerDriver } from "./drivers/docker/docker-driver.js";
-import { discoverGpus, findDriverFiles } from "./drivers/docker/gpus.js";
-import type { HostGpu } from "./drivers/docker/gpus.js";
+import { dockerDriver } from "./drivers/docker/from-config.js";
 import type { Driver } from "./drivers/driver.js";
+import { kubernetesDriver } from "./drivers/kubernetes/from-config.js";
 import { SimDriver } from "./drivers/sim/sim-driver.js";
 import type { Logger } from "./log.js";
 import { createLogger, maskUrlPasswords } from "./log.js";
@@ -99,44 +99,6 @@ export interface OcsServer {
 }
 
 /**
- * The docker driver runs one machine: the catalog must list it as its only host, with no more GPUs
- * than nvidia-smi finds (unless GPUs are only accounted, OCS_DOCKER_GPU_MODE=none).
- */
-function dockerDriver(config: Config, catalog: Catalog, storeId: string): DockerDriver {
-  if (catalog.hosts.length !== 1) {
-    throw new ConfigError(
-      `OCS_CATALOG: OCS_DRIVER=docker runs one host, so the catalog must list exactly this machine as its one host (it lists ${catalog.hosts.length})`,
-    );
-  }
-  const host = catalog.hosts[0] as Catalog["hosts"][number];
-  let inventory: HostGpu[] = [];
-  if (config.docker.gpuMode !== "none") {
-    try {
-      inventory = discoverGpus(config.docker.nvidiaSmi);
-    } catch (e) {
-      throw new ConfigError(
-        `OCS_DOCKER_NVIDIA_SMI: cannot list this host's GPUs with ${config.docker.nvidiaSmi} (${(e as Error).message.split("\n")[0]}); set OCS_DOCKER_GPU_MODE=none on a host without GPUs`,
-      );
-    }
-    if (inventory.length < host.gpus) {
-      throw new ConfigError(
-        `OCS_CATALOG: host ${host.id} declares ${host.gpus} GPUs but nvidia-smi lists ${inventory.length}`,
-      );
-    }
-  }
-  return new DockerDriver({
-    socketPath: config.docker.socketPath,
-    gpuMode: config.docker.gpuMode,
-    inventory,
-    files: { ...findDriverFiles(), bindHostLoader: config.docker.bindHostLoader },
-    hostIp: config.docker.hostIp,
-    network: config.docker.network,
-    storeId,
-    nvidiaSmi: config.docker.gpuMode === "none" ? undefined : config.docker.nvidiaSmi,
-  });
-}
-
-/**
  * The composition root: config → store → driver → core services → worker → HTTP. Nothing here is
  * global, so a test builds a whole server in-process (with `port: 0`).
  */
@@ -181,7 +143,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const accountOptions = { defaultGpuQuota: config.security.defaultGpuQuota };
   // Start-up runs under the migration lock on PostgreSQL, so replicas starting together take turns.
   const store = await openStore(storeLocation(config), async (s) => {
-    await syncHosts(s, catalog);
+    // With the kubernetes driver the hosts are the cluster's nodes (synced by the reconciler).
+    if (config.driver !== "kubernetes") await syncHosts(s, catalog);
     const repaired = {
       ...(await recoverAtStart(s, catalog, engineFor(s), {
         releaseAllClaims: s.dialect === "sqlite",
@@ -204,7 +167,12 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     config.driver === "docker"
       ? dockerDriver(config, catalog, await store.meta.storeId(() => randomId("store", 12)))
       : undefined;
-  const driver: Driver = (sim ?? docker) as Driver;
+  const kubernetes =
+    config.driver === "kubernetes"
+      ? // Its GPU nodes are the hosts, so the catalog's `hosts` are not used.
+        kubernetesDriver(config.kubernetes, await store.meta.storeId(() => randomId("store", 12)))
+      : undefined;
+  const driver: Driver = (sim ?? docker ?? kubernetes) as Driver;
 
   const deps = engineDeps(store);
   const engine = new OperationEngine(deps);
@@ -269,12 +237,15 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   }
   if (sim) sim.restoreImages(await store.images.byIds(await store.images.liveIds()));
 
-  const reconciler = docker
+  const real = docker ?? kubernetes;
+  const reconciler = real
     ? new Reconciler(
-        docker,
+        real,
         new InstanceReconciliation(store, engine, clock),
         log.child({ component: "reconciler" }),
-        docker,
+        real,
+        undefined,
+        kubernetes ? new FleetSync(store, index) : undefined,
       )
     : undefined;
   const faults = new FaultTable();

@@ -22,7 +22,7 @@ describe("README", () => {
   it("its configuration table lists every key of src/config.ts, each with its real default", () => {
     const rows = tableAfter(README, "## Configuration");
     const keysOf = (cells: string[]) =>
-      [...(cells[0] ?? "").matchAll(/`(OCS_[A-Z_]+)`/g)].map((m) => m[1] as string);
+      [...(cells[0] ?? "").matchAll(/`(OCS_[A-Z0-9_]+)`/g)].map((m) => m[1] as string);
     const listed = rows.flatMap(keysOf);
     assert.equal(new Set(listed).size, listed.length, "no key listed twice");
     assert.deepEqual([...listed].sort(), [...CONFIG_KEYS].sort());

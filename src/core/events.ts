@@ -8,6 +8,7 @@ export type InstanceEventKind =
   | "instance.renamed"
   | "instance.password-reset"
   | "instance.stopped-out-of-band"
+  | "instance.moved"
   | "instance.purged"
   | "operation.started"
   | "operation.finished"

@@ -2,16 +2,20 @@ import type { HostSpec } from "../domain/catalog.js";
 import type { HostRecord, HostRoom } from "../domain/records.js";
 import type { Db, Row } from "./db.js";
 
-/** Hosts with their free GPUs (GPUs beyond a shrunk gpu_count are not free). */
+/**
+ * Hosts with their free GPUs: the count less every GPU held, wherever its slot is. A host whose
+ * count shrank below what its instances hold (a catalog edit; a node whose other workloads grew)
+ * keeps those slots held until they are let go, and they still count against it.
+ */
 const HOST_SELECT =
-  "SELECT h.*, (SELECT COUNT(*) FROM host_gpus g WHERE g.host_id = h.id AND g.instance_id IS NULL AND g.gpu_index < h.gpu_count) AS gpus_free FROM hosts h";
+  "SELECT h.*, (SELECT COUNT(*) FROM host_gpus g WHERE g.host_id = h.id AND g.instance_id IS NOT NULL) AS gpus_held FROM hosts h";
 
 const hostFromRow = (r: Row): HostRecord => ({
   id: String(r.id),
   zone: String(r.zone),
   gpuType: String(r.gpu_type),
   gpuCount: Number(r.gpu_count),
-  gpusFree: Number(r.gpus_free),
+  gpusFree: Math.max(0, Number(r.gpu_count) - Number(r.gpus_held)),
   cpuTotal: Number(r.cpu_total),
   cpuUsed: Number(r.cpu_used),
   memoryTotal: Number(r.memory_total),
@@ -127,11 +131,13 @@ export class HostsRepo {
     await this.db.run("UPDATE hosts SET cpu_used = ?, memory_used = ? WHERE id = ?", [cpu, memory, hostId]);
   }
 
+  /** Up to `limit` free GPU slots of a host, never more than it has free (see HOST_SELECT). */
   async freeGpuIndexes(hostId: string, limit: number): Promise<number[]> {
+    const free = (await this.get(hostId))?.gpusFree ?? 0;
     const rows = await this.db.all(
       `SELECT g.gpu_index FROM host_gpus g JOIN hosts h ON h.id = g.host_id
        WHERE g.host_id = ? AND g.instance_id IS NULL AND g.gpu_index < h.gpu_count ORDER BY g.gpu_index LIMIT ?`,
-      [hostId, limit],
+      [hostId, Math.min(limit, free)],
     );
     return rows.map((r) => Number(r.gpu_index));
   }

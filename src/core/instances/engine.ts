@@ -264,6 +264,7 @@ export class OperationEngine {
           cpu: compute.cpu,
           memoryMB: compute.memory,
           hostId: inst.hostId ?? "",
+          systemDiskGB: disks.find((d) => d.isBoot)?.sizeGB,
           // A disk being attached is part of the spec its driver step applies; one being
           // detached is not.
           dataDisks: disks

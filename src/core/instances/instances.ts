@@ -105,10 +105,26 @@ export class InstanceService {
     });
   }
 
-  start(scope: Scope, id: string, input: StartInput): Promise<void> {
+  async start(scope: Scope, id: string, input: StartInput): Promise<void> {
     if (input.withoutGpu === false && input.spec !== undefined)
       throw badParam("WithoutGpuSpec", "a no-GPU spec with WithoutGpu=false; send one of them");
-    return this.operate(scope, id, "Start", input);
+    return this.operate(scope, id, "Start", { ...input, movableTo: await this.movableTo(scope, id) });
+  }
+
+  /**
+   * Where the driver says the instance's disks reach (asked before the start's transaction, never
+   * inside it); undefined when the driver cannot move instances or cannot tell now.
+   */
+  private async movableTo(scope: Scope, id: string): Promise<StartInput["movableTo"]> {
+    const { driver, store } = this.d;
+    if (!driver.hostsFor) return undefined;
+    const inst = await this.find(scope, id);
+    const data = (await store.disks.ofInstances([inst.id])).filter((d) => !d.isBoot).map((d) => d.id);
+    try {
+      return (await driver.hostsFor(inst.id, data)) ?? "any";
+    } catch {
+      return undefined;
+    }
   }
 
   resize(scope: Scope, id: string, input: ResizeInput): Promise<void> {
