@@ -20,7 +20,7 @@ import { DiskService } from "./core/disks/disks.js";
 import { EmulatorService } from "./core/emulator/emulator.js";
 import { FaultTable } from "./core/emulator/faults.js";
 import { EventFeed, type EventFeedKnobs } from "./core/event-feed.js";
-import { FleetService } from "./core/fleet.js";
+import { HostMapService } from "./core/host-map.js";
 import { ImageService } from "./core/images/images.js";
 import { ImageJobs, recoverImageJobs } from "./core/images/jobs.js";
 import { ImageResolver } from "./core/images/resolve.js";
@@ -293,7 +293,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     disks,
     monitor,
     events,
-    fleet: new FleetService(store),
+    hostMap: new HostMapService(store),
     emulator,
   };
   const sec = config.security;

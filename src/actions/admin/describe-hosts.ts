@@ -15,7 +15,7 @@ export default defineAction({
   zone: "optional",
   rootOnly: true,
   async handler(ctx, p) {
-    const hosts = await ctx.services.fleet.hosts(ctx.zone);
+    const hosts = await ctx.services.hostMap.hosts(ctx.zone);
     const HostSet = hosts
       .filter((h) => p.IncludeRetired || !h.retired)
       .map((h) => ({

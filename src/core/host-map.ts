@@ -10,8 +10,11 @@ export interface HostView extends HostRecord {
   residents: HostResident[];
 }
 
-/** The operator's view of the hosts (the GPU map); read-only. */
-export class FleetService {
+/**
+ * The operator's view of the hosts (the GPU map); read-only. (Not the kubernetes driver's fleet,
+ * which instances/fleet.ts keeps in the hosts table.)
+ */
+export class HostMapService {
   constructor(private readonly store: Store) {}
 
   /** Every host (of one zone), retired ones last, with its GPUs and residents. */
