@@ -1,6 +1,6 @@
 import type { Clock } from "../../domain/clock.js";
 import { ApiError, badParam } from "../../domain/errors.js";
-import type { InstanceRecord, TaskRecord } from "../../domain/records.js";
+import type { DiskRecord, InstanceRecord, TaskRecord } from "../../domain/records.js";
 import type { Driver, InstanceSample, SampleTarget } from "../../drivers/driver.js";
 import type { Repos, Store } from "../../store/store.js";
 import type { Scope } from "../instances/scope.js";
@@ -74,9 +74,15 @@ export class MonitorService {
     if (running.length > 0 && driver.sample) {
       const ids = running.map((i) => i.id);
       const gpus = await store.hosts.gpusOfMany(ids);
-      const disks = await store.disks.ofInstances(ids);
+      // Grouped once: a tick covers every running instance, so a filter per instance is quadratic.
+      const disks = new Map<string, DiskRecord[]>();
+      for (const d of await store.disks.ofInstances(ids)) {
+        const list = disks.get(d.instanceId as string) ?? [];
+        list.push(d);
+        disks.set(d.instanceId as string, list);
+      }
       const targets: SampleTarget[] = running.map((inst) => {
-        const own = disks.filter((x) => x.instanceId === inst.id);
+        const own = disks.get(inst.id) ?? [];
         return {
           id: inst.id,
           hostId: inst.hostId ?? "",
