@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { it } from "node:test";
 import type { CaptureProgress, Driver, RuntimeSpec } from "../src/drivers/driver.js";
 
@@ -8,6 +9,12 @@ export function testSpec(id: string, image = "x", hostId = "h"): RuntimeSpec {
 }
 
 /**
+ * Unique to this run: the docker engine is shared (by the suites of one run and by other runs on
+ * the machine), and the runtimes' names come from the ids, so fixed ids would collide.
+ */
+export const RUN = randomBytes(3).toString("hex");
+
+/**
  * The driver conformance suite: every driver (sim, docker, kubernetes) must pass it. Every call is
  * idempotent (the worker may repeat one after a crash) and inspect/list reflect what the calls did.
  * `hostId` is a host the driver can really run on (a fleet driver's node).
@@ -15,7 +22,7 @@ export function testSpec(id: string, image = "x", hostId = "h"): RuntimeSpec {
 export function driverConformance(name: string, make: () => Driver, image = "x", hostId = "h"): void {
   it(`${name}: create/start/stop/reboot/reinstall/destroy, each idempotent, visible to inspect and list`, async () => {
     const d = make();
-    const s = testSpec(`uhost-conf${name.slice(0, 3)}1`, image, hostId);
+    const s = testSpec(`uhost-conf${name.slice(0, 3)}1${RUN}`, image, hostId);
     await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
     assert.deepEqual(await d.inspect(s.id), { exists: false, running: false });
     await d.create(s);
@@ -43,9 +50,9 @@ export function driverConformance(name: string, make: () => Driver, image = "x",
     const d = make();
     assert.ok(d.captureImage && d.removeImage && d.listImages, `${name} makes custom images`);
     const tag = name.slice(0, 3);
-    const src = testSpec(`uhost-imgsrc${tag}1`, image, hostId);
-    const child = { ...testSpec(`uhost-imgkid${tag}1`, image, hostId), baseImage: image };
-    const imageId = `compshareImage-conf${tag}1`;
+    const src = testSpec(`uhost-imgsrc${tag}1${RUN}`, image, hostId);
+    const child = { ...testSpec(`uhost-imgkid${tag}1${RUN}`, image, hostId), baseImage: image };
+    const imageId = `compshareImage-conf${tag}1${RUN}`;
     for (const s of [src, child]) await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
     await d.removeImage(imageId, null);
     try {
@@ -90,7 +97,7 @@ export function driverConformance(name: string, make: () => Driver, image = "x",
 
   it(`${name}: data disks sync on a stopped instance and are deleted idempotently; running instances are sampled`, async () => {
     const d = make();
-    const s = testSpec(`uhost-cdisk${name.slice(0, 3)}1`, image, hostId);
+    const s = testSpec(`uhost-cdisk${name.slice(0, 3)}1${RUN}`, image, hostId);
     const disk = `bs-conf${name.slice(0, 3)}1`;
     await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [disk] });
     try {
