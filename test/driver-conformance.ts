@@ -3,6 +3,12 @@ import { it } from "node:test";
 import type { CaptureProgress, Driver, RuntimeSpec } from "../src/drivers/driver.js";
 
 /** A small runtime spec for driver-level tests. */
+/**
+ * A suffix for the names this suite gives runtimes, disks and images: suites of two test runs may
+ * share one Docker Engine, where `ocs-<id>` names would otherwise collide.
+ */
+const RUN = process.pid.toString(36);
+
 export function testSpec(id: string, image = "x", hostId = "h"): RuntimeSpec {
   return { id, image, imageId: "x", cpu: 1, memoryMB: 256, hostId, dataDisks: [], password: "x" };
 }
@@ -15,7 +21,7 @@ export function testSpec(id: string, image = "x", hostId = "h"): RuntimeSpec {
 export function driverConformance(name: string, make: () => Driver, image = "x", hostId = "h"): void {
   it(`${name}: create/start/stop/reboot/reinstall/destroy, each idempotent, visible to inspect and list`, async () => {
     const d = make();
-    const s = testSpec(`uhost-conf${name.slice(0, 3)}1`, image, hostId);
+    const s = testSpec(`uhost-conf${name.slice(0, 3)}1${RUN}`, image, hostId);
     await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
     assert.deepEqual(await d.inspect(s.id), { exists: false, running: false });
     await d.create(s);
@@ -43,9 +49,9 @@ export function driverConformance(name: string, make: () => Driver, image = "x",
     const d = make();
     assert.ok(d.captureImage && d.removeImage && d.listImages, `${name} makes custom images`);
     const tag = name.slice(0, 3);
-    const src = testSpec(`uhost-imgsrc${tag}1`, image, hostId);
-    const child = { ...testSpec(`uhost-imgkid${tag}1`, image, hostId), baseImage: image };
-    const imageId = `compshareImage-conf${tag}1`;
+    const src = testSpec(`uhost-imgsrc${tag}1${RUN}`, image, hostId);
+    const child = { ...testSpec(`uhost-imgkid${tag}1${RUN}`, image, hostId), baseImage: image };
+    const imageId = `compshareImage-conf${tag}1${RUN}`;
     for (const s of [src, child]) await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
     await d.removeImage(imageId, null);
     try {
@@ -90,8 +96,8 @@ export function driverConformance(name: string, make: () => Driver, image = "x",
 
   it(`${name}: data disks sync on a stopped instance and are deleted idempotently; running instances are sampled`, async () => {
     const d = make();
-    const s = testSpec(`uhost-cdisk${name.slice(0, 3)}1`, image, hostId);
-    const disk = `bs-conf${name.slice(0, 3)}1`;
+    const s = testSpec(`uhost-cdisk${name.slice(0, 3)}1${RUN}`, image, hostId);
+    const disk = `bs-conf${name.slice(0, 3)}1${RUN}`;
     await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [disk] });
     try {
       await d.create(s);
