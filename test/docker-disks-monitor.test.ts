@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DockerDriver } from "../src/drivers/docker/docker-driver.js";
 import { DOCKER_IMAGE, docker, dockerCatalog, eventually, mainEngine, sh } from "./docker-fixtures.js";
-import { RUN, testSpec } from "./driver-conformance.js";
+import { testSpec } from "./driver-conformance.js";
 import type { TestServer } from "./helpers.js";
 import { createParams, startTestServer } from "./helpers.js";
 
@@ -190,7 +190,7 @@ echo "1, GPU-fake-1, 00000000:19:00.0, 88, 40000, 80000"
       network: "none",
       nvidiaSmi: smi,
     });
-    const s = testSpec(`uhost-smi00001${RUN}`, IMAGE as string);
+    const s = testSpec(`uhost-smi0${process.pid.toString(36)}`, IMAGE as string);
     try {
       await d.create(s);
       await d.start(s, []);

@@ -1,18 +1,17 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { it } from "node:test";
 import type { CaptureProgress, Driver, RuntimeSpec } from "../src/drivers/driver.js";
 
 /** A small runtime spec for driver-level tests. */
+/**
+ * A suffix for the names this suite gives runtimes, disks and images: suites of two test runs may
+ * share one Docker Engine, where `ocs-<id>` names would otherwise collide.
+ */
+const RUN = process.pid.toString(36);
+
 export function testSpec(id: string, image = "x", hostId = "h"): RuntimeSpec {
   return { id, image, imageId: "x", cpu: 1, memoryMB: 256, hostId, dataDisks: [], password: "x" };
 }
-
-/**
- * Unique to this run: the docker engine is shared (by the suites of one run and by other runs on
- * the machine), and the runtimes' names come from the ids, so fixed ids would collide.
- */
-export const RUN = randomBytes(3).toString("hex");
 
 /**
  * The driver conformance suite: every driver (sim, docker, kubernetes) must pass it. Every call is
@@ -98,7 +97,7 @@ export function driverConformance(name: string, make: () => Driver, image = "x",
   it(`${name}: data disks sync on a stopped instance and are deleted idempotently; running instances are sampled`, async () => {
     const d = make();
     const s = testSpec(`uhost-cdisk${name.slice(0, 3)}1${RUN}`, image, hostId);
-    const disk = `bs-conf${name.slice(0, 3)}1`;
+    const disk = `bs-conf${name.slice(0, 3)}1${RUN}`;
     await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [disk] });
     try {
       await d.create(s);
