@@ -14,7 +14,8 @@ function readJson(name) {
   return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : undefined;
 }
 
-const load = (r) => `${r.loadBefore?.map((x) => x.toFixed(1)).join(" ")} → ${r.loadAfter?.map((x) => x.toFixed(1)).join(" ")}`;
+const load = (r) =>
+  `${r.loadBefore?.map((x) => x.toFixed(1)).join(" ")} → ${r.loadAfter?.map((x) => x.toFixed(1)).join(" ")}`;
 
 /** The issue's figures: [label, target, value(results, store) as text]. */
 const TARGETS = [
@@ -23,7 +24,11 @@ const TARGETS = [
     "≥ 0.25",
     (b, s) => fmt(b.describe?.[s]?.["by one UHostId"]?.ratio, 2),
   ],
-  ["Describe page of 100: ratio (10k instances, 32 conns)", "≥ 0.35", (b, s) => fmt(b.describe?.[s]?.["page of 100"]?.ratio, 2)],
+  [
+    "Describe page of 100: ratio (10k instances, 32 conns)",
+    "≥ 0.35",
+    (b, s) => fmt(b.describe?.[s]?.["page of 100"]?.ratio, 2),
+  ],
   [
     "100k instances: page of 100, p99 alone (1 conn) / under 32 conns [bare node:http p99 at 32]",
     "≤ 20 ms",
@@ -93,7 +98,11 @@ function targetsTable(r, before) {
     target,
     ...STORES.flatMap((s) => [before ? value(before.benches, s) : "not run", value(r.benches, s)]),
   ]);
-  return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((x) => `| ${x.join(" | ")} |`)];
+  return [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((x) => `| ${x.join(" | ")} |`),
+  ];
 }
 
 function describeTable(b) {
@@ -152,7 +161,7 @@ export function renderMarkdown(r) {
     "Every figure is measured on both stores: SQLite (WAL, synchronous=FULL, so each commit waits for the disk) and a throwaway",
     "PostgreSQL started as the tests start theirs (`scripts/postgres.mjs`: fsync=off, synchronous_commit=off), so commit",
     "latencies are not comparable across the two. Ratios compare with baselines measured in the same run on the same machine.",
-    "Latency \"alone\" is one client in a closed loop (the service time); under 32 connections a closed loop's latency is",
+    'Latency "alone" is one client in a closed loop (the service time); under 32 connections a closed loop\'s latency is',
     "mostly queueing, and bare `node:http` answering the same body at the same concurrency shows the ceiling. Raw figures:",
     "`bench/results.json`.",
     "",
@@ -209,11 +218,18 @@ export function renderMarkdown(r) {
       ? `- docker, ${b.monitor.sqlite.docker.containers} containers: first tick ${fmt(b.monitor.sqlite.docker.firstTickMs)} ms, then p50 **${fmt(b.monitor.sqlite.docker.tickP50Ms)} ms** per tick (p99 ${fmt(b.monitor.sqlite.docker.tickP99Ms)} ms), **${fmt(b.monitor.sqlite.docker.cpuMsPerTick)} ms** of ocs CPU per tick`
       : "- docker: not measured (no engine)",
     "",
+    "## 8. Kubernetes driver (SQLite)",
+    "",
+    b.kubernetes?.sqlite?.lifecycle
+      ? `- test control plane, two kwok nodes × 8 GPUs (no containers run): ${b.kubernetes.sqlite.lifecycle.instances} one-GPU creates to Running **${fmt(b.kubernetes.sqlite.lifecycle.createMs, 0)} ms**, stops to Stopped ${fmt(b.kubernetes.sqlite.lifecycle.stopMs, 0)} ms, starts to Running ${fmt(b.kubernetes.sqlite.lifecycle.startMs, 0)} ms`
+      : "- lifecycle: not measured (no control plane)",
+    `- fleet sync of ${b.kubernetes?.sqlite?.fleet?.nodes} nodes into the hosts (one transaction): first ${fmt(b.kubernetes?.sqlite?.fleet?.firstMs, 0)} ms, a change **${fmt(b.kubernetes?.sqlite?.fleet?.changeP50Ms)} ms** p50`,
+    "",
     "## Where the time goes",
     "",
     "`node bench/profile.mjs all` runs each request kind for 8 s against a server under `node --cpu-prof` (100,000",
     "instances, SQLite, 4 connections; Create 8) and records the top self-time functions; `node bench/profile.mjs page`",
-    "runs one. The same script against main gave the \"before\" profile.",
+    'runs one. The same script against main gave the "before" profile.',
     "",
     ...profileSection("Before (main)", readJson("profile-before.json")),
     ...profileSection("After", readJson("profile.json")),

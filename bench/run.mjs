@@ -4,11 +4,12 @@
 // `node bench/run.mjs describe scale` runs some; OCS_BENCH_SIZE=0.1 shrinks every instance count
 // (a quick check, never recorded). A full run writes bench/results.json and bench/RESULTS.md.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { createServer as netServer } from "node:net";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { kubernetesBench } from "./kubernetes.mjs";
 import {
   BENCH_ACCOUNT,
   baseline,
@@ -46,7 +47,10 @@ const log = (s) => process.stdout.write(`${s}\n`);
 
 function commitOf() {
   try {
-    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: here, stdio: ["ignore", "pipe", "ignore"] })
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: here,
+      stdio: ["ignore", "pipe", "ignore"],
+    })
       .toString()
       .trim();
   } catch {
@@ -450,6 +454,8 @@ const benches = [
   ["scale1m", scale1mBench],
   ["moto", motoBench, "sqlite"],
   ["monitor", () => monitorBench(log), "sqlite"],
+  // The control plane's own store is etcd; ours is beside the point there.
+  ["kubernetes", () => kubernetesBench(log), "sqlite"],
 ];
 log(`machine: ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`);
 log(`load average before: ${results.loadBefore.map((x) => x.toFixed(2)).join(", ")}`);

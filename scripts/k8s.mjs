@@ -154,10 +154,11 @@ export function attachKubernetes(runDir = process.env.OCS_K8S_RUN_DIR) {
  * @param {{
  *   nodes?: number | Array<{name: string, gpus?: number, product?: string, labels?: Record<string,string>}>,
  *   gpusPerNode?: number, gpuProduct?: string, nodeLabels?: Record<string,string>,
- *   components?: string[], tmpDir?: string, env?: Record<string,string>,
+ *   components?: string[], snapshots?: boolean, tmpDir?: string, env?: Record<string,string>,
  * }} [opts] nodes: how many uniform nodes (gpu-node-0, -1, …) or each one's spec [2];
  *   gpusPerNode [8]; gpuProduct: the nvidia.com/gpu.product label [NVIDIA-H100-80GB-HBM3];
- *   nodeLabels: extra labels on every node; components besides etcd and the API server
+ *   nodeLabels: extra labels on every node; snapshots: the VolumeSnapshot API, kwok making
+ *   snapshots ready [false]; components besides etcd and the API server
  *   [kube-controller-manager, kube-scheduler, kwok]; env: more OCS_K8S_* knobs for start.sh
  */
 export async function startKubernetes(opts = {}) {
@@ -173,6 +174,7 @@ export async function startKubernetes(opts = {}) {
       .map(([k, v]) => `${k}=${v}`)
       .join(",");
   if (opts.components) env.OCS_K8S_COMPONENTS = opts.components.join(" ");
+  if (opts.snapshots) env.OCS_K8S_SNAPSHOTS = "1";
   if (opts.tmpDir) env.OCS_K8S_TMPDIR = opts.tmpDir;
   const out = await script("start.sh", [], { env });
   const runDir = parseEnv(out).OCS_K8S_RUN_DIR;

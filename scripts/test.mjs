@@ -1,10 +1,14 @@
 // `npm test`: the whole suite on a fresh clone. Checks prerequisites, lints, builds, installs the
 // conformance toolchains (official Python and Go SDKs and the official CompShare CLI from their
-// registries) into ./.test-deps, then runs every compiled *.test.js with Node's test runner.
+// registries) into ./.test-deps, starts PostgreSQL and the Docker Engine, builds the test
+// Kubernetes control plane (cached outside the repository), then runs every compiled *.test.js
+// with Node's test runner.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { ensureChromium } from "./chromium.mjs";
 import { ensureDocker } from "./docker.mjs";
+import { ensureKubernetesBuilt } from "./k8s.mjs";
 import { startPostgres } from "./postgres.mjs";
 
 const root = resolve(import.meta.dirname, "..");
@@ -47,6 +51,9 @@ run(process.execPath, [join(root, "node_modules/@biomejs/biome/bin/biome"), "che
 step("build (tsc)");
 rmSync(join(root, "dist"), { recursive: true, force: true });
 run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"]);
+
+step("build the web console (vite)");
+run(process.execPath, [join(root, "scripts/build-console.mjs")]);
 
 step("conformance toolchains");
 mkdirSync(deps, { recursive: true });
@@ -126,6 +133,26 @@ try {
   console.log(`Docker Engine at ${docker.socket}, test image ${docker.image}`);
 } catch (e) {
   unavailable("Docker Engine", e.message);
+}
+
+step("Kubernetes control plane");
+try {
+  // Built from source once (~8 min on 2 cores), cached outside the repository; each Kubernetes
+  // suite starts a cluster of its own from these binaries (~5 s).
+  const bin = await ensureKubernetesBuilt();
+  env.OCS_TEST_K8S = bin;
+  console.log(`Kubernetes control plane binaries in ${bin}`);
+} catch (e) {
+  unavailable("Kubernetes control plane", e.message);
+}
+
+step("Chromium (console browser tests)");
+try {
+  const chromium = ensureChromium();
+  env.OCS_TEST_CHROMIUM = chromium.path;
+  console.log(`${chromium.version} at ${chromium.path}`);
+} catch (e) {
+  unavailable("Chromium", e.message);
 }
 
 step("tests");

@@ -46,12 +46,57 @@ describe("configuration", () => {
         /^OCS_REQUEST_TIMEOUT_SECONDS:/,
       ],
       [{ OCS_TRUST_PROXY: "yes" }, /^OCS_TRUST_PROXY: must be true or false/],
+      [{ OCS_K8S_NAMESPACE: "My_Namespace" }, /^OCS_K8S_NAMESPACE: "My_Namespace" is not a namespace name/],
+      [{ OCS_K8S_STORAGE_CLASS: "Fast SSD" }, /^OCS_K8S_STORAGE_CLASS:/],
+      [
+        { OCS_K8S_SERVICE_TYPE: "Ingress" },
+        /^OCS_K8S_SERVICE_TYPE: must be NodePort, LoadBalancer or ClusterIP/,
+      ],
+      [{ OCS_K8S_ACCESS_HOST: "a host" }, /^OCS_K8S_ACCESS_HOST:/],
+      [{ OCS_K8S_SCHEDULE_TIMEOUT_SECONDS: "0" }, /^OCS_K8S_SCHEDULE_TIMEOUT_SECONDS: must be between 1/],
+      [{ OCS_K8S_START_TIMEOUT_SECONDS: "soon" }, /^OCS_K8S_START_TIMEOUT_SECONDS:/],
+      [{ OCS_K8S_PERSIST_PATHS: "root" }, /^OCS_K8S_PERSIST_PATHS: "root" must be an absolute path/],
+      [{ OCS_K8S_PERSIST_PATHS: "/" }, /^OCS_K8S_PERSIST_PATHS: "\/" must be/],
+      [{ OCS_K8S_PERSIST_PATHS: "/root/../etc" }, /^OCS_K8S_PERSIST_PATHS:/],
+      [{ OCS_K8S_PERSIST_PATHS: "/usr/local,/usr_local" }, /^OCS_K8S_PERSIST_PATHS: lists one path twice/],
+      [{ OCS_K8S_IMAGE_MODE: "copy" }, /^OCS_K8S_IMAGE_MODE: must be snapshot or clone/],
+      [{ OCS_K8S_SNAPSHOT_CLASS: "Fast_Snaps" }, /^OCS_K8S_SNAPSHOT_CLASS:/],
     ];
     for (const [env, re] of bad)
       assert.throws(
         () => loadConfig(env, dir),
         (e: unknown) => e instanceof ConfigError && re.test(e.message),
       );
+  });
+
+  it("kubernetes driver: KUBECONFIG and the OCS_K8S_* keys, with their defaults", () => {
+    const c = loadConfig({ OCS_DRIVER: "kubernetes", KUBECONFIG: "/etc/k/config" }, dir);
+    assert.equal(c.driver, "kubernetes");
+    assert.deepEqual(c.kubernetes, {
+      kubeconfig: "/etc/k/config",
+      namespace: undefined,
+      storageClass: undefined,
+      serviceType: "NodePort",
+      accessHost: undefined,
+      scheduleTimeoutSeconds: 60,
+      startTimeoutSeconds: 240,
+      persistPaths: ["/root", "/home"],
+      imageMode: "snapshot",
+      snapshotClass: undefined,
+    });
+    const k = loadConfig(
+      {
+        OCS_K8S_NAMESPACE: "gpu-instances",
+        OCS_K8S_STORAGE_CLASS: "fast.ssd",
+        OCS_K8S_SERVICE_TYPE: "LoadBalancer",
+        OCS_K8S_PERSIST_PATHS: "/root, /opt/conda ,",
+      },
+      dir,
+    ).kubernetes;
+    assert.deepEqual(
+      [k.namespace, k.storageClass, k.serviceType, k.persistPaths],
+      ["gpu-instances", "fast.ssd", "LoadBalancer", ["/root", "/opt/conda"]],
+    );
   });
 
   it("reads the same keys from a config file; the environment wins", () => {

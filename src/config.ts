@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 
 /** Every configuration key, its default and its check. README's configuration table lists these. */
 export interface Config {
@@ -8,7 +8,7 @@ export interface Config {
   dataDir: string;
   /** Absent: SQLite in the data dir. */
   databaseUrl?: string;
-  driver: "sim" | "docker";
+  driver: "sim" | "docker" | "kubernetes";
   docker: {
     socketPath: string;
     gpuMode: "devices" | "nvidia-runtime" | "none";
@@ -16,6 +16,23 @@ export interface Config {
     hostIp: string;
     network: string;
     bindHostLoader: boolean;
+  };
+  kubernetes: {
+    /** The standard KUBECONFIG (absent: ~/.kube/config, else the pod's service account). */
+    kubeconfig?: string;
+    /** Absent: the kubeconfig context's namespace (in a pod: its own), else "default". */
+    namespace?: string;
+    /** Absent: the cluster's default storage class. */
+    storageClass?: string;
+    serviceType: "NodePort" | "LoadBalancer" | "ClusterIP";
+    accessHost?: string;
+    scheduleTimeoutSeconds: number;
+    startTimeoutSeconds: number;
+    persistPaths: string[];
+    /** Custom images as CSI VolumeSnapshots, or as cloned claims. */
+    imageMode: "snapshot" | "clone";
+    /** Absent: the cluster's default VolumeSnapshotClass. */
+    snapshotClass?: string;
   };
   rootPublicKey?: string;
   rootPrivateKey?: string;
@@ -39,6 +56,11 @@ export interface Config {
    * emulator feature for users who want their own automation's typos caught.
    */
   strictParams: boolean;
+  /**
+   * The event stream: how long events are kept (a resume from further back is told it lost some),
+   * and how many streams one account may hold open on one replica.
+   */
+  events: { retentionMs: number; streamsPerAccount: number };
   /** Security settings (README "Security"): limits, throttling, TLS, audit, quotas. */
   security: SecurityConfig;
 }
@@ -82,7 +104,8 @@ export interface SecurityConfig {
 /** Raised for bad configuration; the message names the key. Stops the server at start. */
 export class ConfigError extends Error {}
 
-const KEYS = [
+/** Every key the configuration reads (README's configuration table lists exactly these). */
+export const CONFIG_KEYS = [
   "OCS_HOST",
   "OCS_PORT",
   "OCS_DATA_DIR",
@@ -106,6 +129,8 @@ const KEYS = [
   "OCS_DOCKER_NETWORK",
   "OCS_DOCKER_BIND_HOST_LOADER",
   "OCS_STRICT_PARAMS",
+  "OCS_EVENT_RETENTION_HOURS",
+  "OCS_EVENT_STREAMS_PER_ACCOUNT",
   "OCS_TLS_CERT",
   "OCS_TLS_KEY",
   "OCS_MASTER_KEY_FILE",
@@ -123,8 +148,17 @@ const KEYS = [
   "OCS_TRUST_PROXY",
   "OCS_AUDIT_RETENTION_DAYS",
   "OCS_DEFAULT_GPU_QUOTA",
+  "OCS_K8S_NAMESPACE",
+  "OCS_K8S_STORAGE_CLASS",
+  "OCS_K8S_SERVICE_TYPE",
+  "OCS_K8S_ACCESS_HOST",
+  "OCS_K8S_SCHEDULE_TIMEOUT_SECONDS",
+  "OCS_K8S_START_TIMEOUT_SECONDS",
+  "OCS_K8S_PERSIST_PATHS",
+  "OCS_K8S_IMAGE_MODE",
+  "OCS_K8S_SNAPSHOT_CLASS",
 ] as const;
-type Key = (typeof KEYS)[number];
+type Key = (typeof CONFIG_KEYS)[number];
 
 /**
  * Reads configuration from the environment, over an optional JSON config file with the same keys
@@ -146,7 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       throw new ConfigError(`OCS_CONFIG: ${path} must hold a JSON object`);
     }
     for (const [k, v] of Object.entries(parsed)) {
-      if (!(KEYS as readonly string[]).includes(k)) throw new ConfigError(`${k}: unknown key in ${path}`);
+      if (!(CONFIG_KEYS as readonly string[]).includes(k))
+        throw new ConfigError(`${k}: unknown key in ${path}`);
       if (typeof v !== "string" && typeof v !== "number")
         throw new ConfigError(`${k}: must be a string or number in ${path}`);
       fileValues[k as Key] = String(v);
@@ -179,8 +214,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     );
   }
   const driver = get("OCS_DRIVER") ?? "sim";
-  if (driver !== "sim" && driver !== "docker") {
-    throw new ConfigError(`OCS_DRIVER: "${driver}" is not available; choose sim or docker`);
+  if (driver !== "sim" && driver !== "docker" && driver !== "kubernetes") {
+    throw new ConfigError(`OCS_DRIVER: "${driver}" is not available; choose sim, docker or kubernetes`);
   }
   const gpuMode = get("OCS_DOCKER_GPU_MODE") ?? "devices";
   if (!["devices", "nvidia-runtime", "none"].includes(gpuMode)) {
@@ -216,11 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     if (mustExist && !existsSync(p)) throw new ConfigError(`${k}: file ${p} does not exist`);
     return p;
   }
-  const catalog = get("OCS_CATALOG");
-  const catalogPath =
-    catalog === undefined ? undefined : isAbsolute(catalog) ? catalog : resolve(cwd, catalog);
-  if (catalogPath !== undefined && !existsSync(catalogPath))
-    throw new ConfigError(`OCS_CATALOG: file ${catalogPath} does not exist`);
+  const catalogPath = optionalPath("OCS_CATALOG", true);
   const logLevel = get("OCS_LOG_LEVEL") ?? "info";
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     throw new ConfigError(`OCS_LOG_LEVEL: must be debug, info, warn or error, got "${logLevel}"`);
@@ -279,6 +310,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       network: get("OCS_DOCKER_NETWORK") ?? "bridge",
       bindHostLoader,
     },
+    kubernetes: kubernetesConfig(get, int, env.KUBECONFIG),
     rootPublicKey,
     rootPrivateKey,
     catalogPath,
@@ -291,7 +323,71 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     monitorRetentionHours: int("OCS_MONITOR_RETENTION_HOURS", 24, 1, 24 * 90),
     masterKey,
     strictParams: bool("OCS_STRICT_PARAMS", false),
+    events: {
+      retentionMs: int("OCS_EVENT_RETENTION_HOURS", 168, 1, 24 * 365) * 3600_000,
+      streamsPerAccount: int("OCS_EVENT_STREAMS_PER_ACCOUNT", 8, 1, 10_000),
+    },
     security,
+  };
+}
+
+/** A DNS-1123 label: what Kubernetes accepts as a namespace or storage class name. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function kubernetesConfig(
+  get: (k: Key) => string | undefined,
+  int: (k: Key, def: number, min: number, max: number) => number,
+  kubeconfig: string | undefined,
+): Config["kubernetes"] {
+  const namespace = get("OCS_K8S_NAMESPACE");
+  if (namespace !== undefined && (namespace.length > 63 || !DNS_LABEL.test(namespace)))
+    throw new ConfigError(
+      `OCS_K8S_NAMESPACE: "${namespace}" is not a namespace name (lowercase letters, digits, -)`,
+    );
+  const storageClass = get("OCS_K8S_STORAGE_CLASS");
+  if (
+    storageClass !== undefined &&
+    (storageClass.length > 253 || !/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(storageClass))
+  )
+    throw new ConfigError(`OCS_K8S_STORAGE_CLASS: "${storageClass}" is not a storage class name`);
+  const serviceType = get("OCS_K8S_SERVICE_TYPE") ?? "NodePort";
+  if (!["NodePort", "LoadBalancer", "ClusterIP"].includes(serviceType))
+    throw new ConfigError(
+      `OCS_K8S_SERVICE_TYPE: must be NodePort, LoadBalancer or ClusterIP, got "${serviceType}"`,
+    );
+  const accessHost = get("OCS_K8S_ACCESS_HOST");
+  if (accessHost !== undefined && !/^[\w.:-]+$/.test(accessHost))
+    throw new ConfigError(`OCS_K8S_ACCESS_HOST: "${accessHost}" is not a host name or address`);
+  const persistPaths = (get("OCS_K8S_PERSIST_PATHS") ?? "/root,/home")
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+  for (const p of persistPaths) {
+    if (!/^\/[\w.@+/-]*$/.test(p) || p === "/" || p.split("/").includes(".."))
+      throw new ConfigError(
+        `OCS_K8S_PERSIST_PATHS: "${p}" must be an absolute path below / (letters, digits, _ . @ + - /)`,
+      );
+  }
+  const subdirs = persistPaths.map((p) => p.replace(/^\/+|\/+$/g, "").replace(/\//g, "_"));
+  if (new Set(subdirs).size !== subdirs.length)
+    throw new ConfigError("OCS_K8S_PERSIST_PATHS: lists one path twice");
+  const imageMode = get("OCS_K8S_IMAGE_MODE") ?? "snapshot";
+  if (imageMode !== "snapshot" && imageMode !== "clone")
+    throw new ConfigError(`OCS_K8S_IMAGE_MODE: must be snapshot or clone, got "${imageMode}"`);
+  const snapshotClass = get("OCS_K8S_SNAPSHOT_CLASS");
+  if (snapshotClass !== undefined && !/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(snapshotClass))
+    throw new ConfigError(`OCS_K8S_SNAPSHOT_CLASS: "${snapshotClass}" is not a VolumeSnapshotClass name`);
+  return {
+    kubeconfig: kubeconfig || undefined,
+    namespace,
+    storageClass,
+    serviceType: serviceType as Config["kubernetes"]["serviceType"],
+    accessHost,
+    scheduleTimeoutSeconds: int("OCS_K8S_SCHEDULE_TIMEOUT_SECONDS", 60, 1, 3600),
+    startTimeoutSeconds: int("OCS_K8S_START_TIMEOUT_SECONDS", 240, 1, 3600),
+    persistPaths,
+    imageMode,
+    snapshotClass,
   };
 }
 

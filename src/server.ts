@@ -7,28 +7,33 @@ import type { GatewayDeps } from "./api/gateway.js";
 import { createHttpServer, reloadTls } from "./api/http.js";
 import type { TlsFiles } from "./api/http.js";
 import { Metrics } from "./api/metrics.js";
+import { extraRoutes } from "./api/routes.js";
+import { gracefulCloser } from "./api/shutdown.js";
 import { TokenBuckets } from "./api/throttle.js";
 import type { Config } from "./config.js";
 import { ConfigError, sqlitePath } from "./config.js";
 import { AccountService } from "./core/accounts/accounts.js";
-import { AuditLog, scheduleAuditRetention } from "./core/audit/audit.js";
+import { AuditLog, ensureAuditRetention } from "./core/audit/audit.js";
 import { CatalogIndex, DEFAULT_CATALOG, loadCatalog, validateCatalog } from "./core/catalog/catalog.js";
 import { SpecRules } from "./core/catalog/spec-rules.js";
 import { DiskService } from "./core/disks/disks.js";
 import { EmulatorService } from "./core/emulator/emulator.js";
 import { FaultTable } from "./core/emulator/faults.js";
+import { EventFeed, type EventFeedKnobs } from "./core/event-feed.js";
+import { HostMapService } from "./core/host-map.js";
 import { ImageService } from "./core/images/images.js";
 import { ImageJobs, recoverImageJobs } from "./core/images/jobs.js";
 import { ImageResolver } from "./core/images/resolve.js";
 import { OperationEngine } from "./core/instances/engine.js";
 import type { EngineDeps } from "./core/instances/engine.js";
+import { FleetSync } from "./core/instances/fleet.js";
 import { InstanceService } from "./core/instances/instances.js";
 import { InstanceReconciliation } from "./core/instances/reconcile.js";
 import { recoverAtStart, syncHosts } from "./core/instances/recovery.js";
 import { InstanceTimers } from "./core/instances/timers.js";
 import type { LifecycleTimings } from "./core/instances/timings.js";
 import { DEFAULT_TIMINGS } from "./core/instances/timings.js";
-import { MonitorService } from "./core/monitor/monitor.js";
+import { MonitorService, ensureMonitorTask } from "./core/monitor/monitor.js";
 import { SecretBox, loadOrCreateMasterKey, privateDir } from "./core/secrets.js";
 import type { Services } from "./core/services.js";
 import { TaskQueue } from "./core/tasks.js";
@@ -37,10 +42,9 @@ import type { Catalog } from "./domain/catalog.js";
 import { OffsetClock } from "./domain/clock.js";
 import { randomId, randomIds } from "./domain/ids.js";
 import type { IdGen } from "./domain/ids.js";
-import { DockerDriver } from "./drivers/docker/docker-driver.js";
-import { discoverGpus, findDriverFiles } from "./drivers/docker/gpus.js";
-import type { HostGpu } from "./drivers/docker/gpus.js";
+import { dockerDriver } from "./drivers/docker/from-config.js";
 import type { Driver } from "./drivers/driver.js";
+import { kubernetesDriver } from "./drivers/kubernetes/from-config.js";
 import { SimDriver } from "./drivers/sim/sim-driver.js";
 import type { Logger } from "./log.js";
 import { createLogger, maskUrlPasswords } from "./log.js";
@@ -57,6 +61,7 @@ export interface ServerOptions {
   catalog?: Catalog;
   timings?: Partial<LifecycleTimings>;
   worker?: Partial<WorkerOptions>;
+  events?: EventFeedKnobs;
 }
 
 /** The parts of a running server that tests and benchmarks inspect or drive directly. */
@@ -69,6 +74,8 @@ export interface Internals {
   driver: Driver;
   /** Present with the sim driver. */
   sim?: SimDriver;
+  /** The live side of the event outbox (GET /events). */
+  events: EventFeed;
 }
 
 export interface OcsServer {
@@ -89,44 +96,6 @@ export interface OcsServer {
   /** Starts everything and listens. */
   listen(): Promise<{ host: string; port: number }>;
   close(): Promise<void>;
-}
-
-/**
- * The docker driver runs one machine: the catalog must list it as its only host, with no more GPUs
- * than nvidia-smi finds (unless GPUs are only accounted, OCS_DOCKER_GPU_MODE=none).
- */
-function dockerDriver(config: Config, catalog: Catalog, storeId: string): DockerDriver {
-  if (catalog.hosts.length !== 1) {
-    throw new ConfigError(
-      `OCS_CATALOG: OCS_DRIVER=docker runs one host, so the catalog must list exactly this machine as its one host (it lists ${catalog.hosts.length})`,
-    );
-  }
-  const host = catalog.hosts[0] as Catalog["hosts"][number];
-  let inventory: HostGpu[] = [];
-  if (config.docker.gpuMode !== "none") {
-    try {
-      inventory = discoverGpus(config.docker.nvidiaSmi);
-    } catch (e) {
-      throw new ConfigError(
-        `OCS_DOCKER_NVIDIA_SMI: cannot list this host's GPUs with ${config.docker.nvidiaSmi} (${(e as Error).message.split("\n")[0]}); set OCS_DOCKER_GPU_MODE=none on a host without GPUs`,
-      );
-    }
-    if (inventory.length < host.gpus) {
-      throw new ConfigError(
-        `OCS_CATALOG: host ${host.id} declares ${host.gpus} GPUs but nvidia-smi lists ${inventory.length}`,
-      );
-    }
-  }
-  return new DockerDriver({
-    socketPath: config.docker.socketPath,
-    gpuMode: config.docker.gpuMode,
-    inventory,
-    files: { ...findDriverFiles(), bindHostLoader: config.docker.bindHostLoader },
-    hostIp: config.docker.hostIp,
-    network: config.docker.network,
-    storeId,
-    nvidiaSmi: config.docker.gpuMode === "none" ? undefined : config.docker.nvidiaSmi,
-  });
 }
 
 /**
@@ -170,19 +139,12 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   });
   const engineFor = (store: Store) => new OperationEngine(engineDeps(store));
 
-  const monitorFor = (store: Store) =>
-    new MonitorService({
-      store,
-      clock,
-      intervalMs: config.monitorIntervalSeconds * 1000,
-      retentionMs: config.monitorRetentionHours * 3600_000,
-    });
-
   let root: Awaited<ReturnType<AccountService["ensureRoot"]>> | undefined;
   const accountOptions = { defaultGpuQuota: config.security.defaultGpuQuota };
   // Start-up runs under the migration lock on PostgreSQL, so replicas starting together take turns.
   const store = await openStore(storeLocation(config), async (s) => {
-    await syncHosts(s, catalog);
+    // With the kubernetes driver the hosts are the cluster's nodes (synced by the reconciler).
+    if (config.driver !== "kubernetes") await syncHosts(s, catalog);
     const repaired = {
       ...(await recoverAtStart(s, catalog, engineFor(s), {
         releaseAllClaims: s.dialect === "sqlite",
@@ -192,10 +154,12 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     };
     if (Object.values(repaired).some((n) => n > 0))
       log.warn("start-up recovery repaired the store", repaired);
-    await s.tx((r) => monitorFor(s).ensureTask(r, Date.now()));
+    await s.tx(async (r) => {
+      await ensureMonitorTask(r, clock.now());
+      await ensureAuditRetention(r, clock.now());
+    });
     // Under the same lock: two replicas starting on an empty store create one root account.
     root = await new AccountService(s, secrets, clock, ids, accountOptions).ensureRoot(rootKeys);
-    await scheduleAuditRetention(s, clock, () => ids.next("task", 12));
   });
 
   const sim = config.driver === "sim" ? new SimDriver(config.simLatencyMs, Math.random, clock) : undefined;
@@ -203,7 +167,12 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     config.driver === "docker"
       ? dockerDriver(config, catalog, await store.meta.storeId(() => randomId("store", 12)))
       : undefined;
-  const driver: Driver = (sim ?? docker) as Driver;
+  const kubernetes =
+    config.driver === "kubernetes"
+      ? // Its GPU nodes are the hosts, so the catalog's `hosts` are not used.
+        kubernetesDriver(config.kubernetes, await store.meta.storeId(() => randomId("store", 12)))
+      : undefined;
+  const driver: Driver = (sim ?? docker ?? kubernetes) as Driver;
 
   const deps = engineDeps(store);
   const engine = new OperationEngine(deps);
@@ -226,7 +195,12 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const imageJobs = new ImageJobs({ store, clock, driverAttempts: timings.driverAttempts });
   const instances = new InstanceService({ ...deps, engine, driver });
   const disks = new DiskService({ store, engine, catalog: index, clock, ids, kick });
-  const monitor = monitorFor(store);
+  const monitor = new MonitorService({
+    store,
+    clock,
+    intervalMs: config.monitorIntervalSeconds * 1000,
+    retentionMs: config.monitorRetentionHours * 3600_000,
+  });
   const timers = new InstanceTimers(store, engine, clock);
   const handlers: TaskHandlers = {
     transition: (task, d) => engine.runTask(task, d),
@@ -264,12 +238,15 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   });
   if (sim) sim.restoreImages(await store.images.byIds(await store.images.liveIds()));
 
-  const reconciler = docker
+  const real = docker ?? kubernetes;
+  const reconciler = real
     ? new Reconciler(
-        docker,
+        real,
         new InstanceReconciliation(store, engine, clock),
         log.child({ component: "reconciler" }),
-        docker,
+        real,
+        undefined,
+        kubernetes ? new FleetSync(store, index) : undefined,
       )
     : undefined;
   const faults = new FaultTable();
@@ -289,12 +266,15 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
             await r.images.removeAll();
             await r.disks.removeAll();
             await r.monitor.removeAll();
-            await monitor.ensureTask(r, clock.now());
             await r.hosts.releaseAll();
             await r.instances.removeAll();
           });
           clock.reset();
-          await scheduleAuditRetention(store, clock, () => ids.next("task", 12));
+          // Due by the clock as it is now: made before the reset, the collector would wait out the offset.
+          await store.tx(async (r) => {
+            await ensureMonitorTask(r, clock.now());
+            await ensureAuditRetention(r, clock.now());
+          });
           sim.reset();
           sim.latencyMs = config.simLatencyMs;
           faults.clear();
@@ -302,6 +282,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         },
       })
     : undefined;
+  const events = new EventFeed(store, clock, log, { ...config.events, ...opts.events });
   const services: Services = {
     clock,
     catalog: index,
@@ -312,6 +293,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     images,
     disks,
     monitor,
+    events,
+    hostMap: new HostMapService(store),
     emulator,
   };
   const sec = config.security;
@@ -340,7 +323,9 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     metricsToken: sec.metricsToken,
     limits: sec,
     trustProxy: sec.trustProxy,
+    extraRoutes: extraRoutes(gateway, events, opts.events?.heartbeatMs),
   });
+  const closeHttp = gracefulCloser(http, () => events.close());
 
   let closed = false;
   let started = false;
@@ -348,6 +333,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     if (started) return;
     started = true;
     worker.start();
+    events.start();
     await reconciler?.start();
   };
   return {
@@ -356,7 +342,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     http,
     config,
     log,
-    internals: { store, db: store.db, clock, worker, driver, sim },
+    internals: { store, db: store.db, clock, worker, driver, sim, events },
     generatedRootKeys: root?.generated,
     tls: tlsFiles !== undefined,
     reloadTls() {
@@ -376,11 +362,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     async close() {
       if (closed) return;
       closed = true;
-      if (http.listening)
-        await new Promise<void>((r) => {
-          http.close(() => r());
-          http.closeIdleConnections();
-        });
+      await closeHttp();
       reconciler?.stop();
       await worker.stop();
       await audit.close();

@@ -190,7 +190,7 @@ echo "1, GPU-fake-1, 00000000:19:00.0, 88, 40000, 80000"
       network: "none",
       nvidiaSmi: smi,
     });
-    const s = testSpec("uhost-smi00001", IMAGE as string);
+    const s = testSpec(`uhost-smi0${process.pid.toString(36)}`, IMAGE as string);
     try {
       await d.create(s);
       await d.start(s, []);

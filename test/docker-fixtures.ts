@@ -111,6 +111,25 @@ export async function startScratchEngine(sizeMB: number, image: string): Promise
     spawnSync("docker", ["--host", `unix://${socket}`, "version"], { stdio: "ignore", timeout: 5000 })
       .status === 0;
   const close = async () => {
+    // A user-defined network's bridge interface outlives a stopped dockerd (it is kept for the
+    // engine's next start), and the host's bridges use up the engine's default address pools
+    // (about 30 networks): remove this engine's networks, and their bridges, on the way out.
+    const bridges = up()
+      ? docker("network", "ls", "-q", "--filter", "driver=bridge")
+          .split("\n")
+          .filter(Boolean)
+          .map((id) => `br-${id.slice(0, 12)}`)
+      : [];
+    if (bridges.length) {
+      spawnSync(
+        "docker",
+        ["--host", `unix://${socket}`, "rm", "-f", ...docker("ps", "-aq").split("\n").filter(Boolean)],
+        {
+          stdio: "ignore",
+        },
+      );
+      spawnSync("docker", ["--host", `unix://${socket}`, "network", "prune", "-f"], { stdio: "ignore" });
+    }
     const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : child.pid;
     try {
       if (pid) process.kill(pid, "SIGTERM");
@@ -126,6 +145,7 @@ export async function startScratchEngine(sizeMB: number, image: string): Promise
       }
       await new Promise((r) => setTimeout(r, 200));
     }
+    for (const bridge of bridges) spawnSync("ip", ["link", "del", bridge], { stdio: "ignore" });
     // Lazy: a shim that outlives dockerd for a moment must not keep the mount (and the test) alive.
     spawnSync("umount", ["-l", root]);
     rmSync(dir, { recursive: true, force: true });

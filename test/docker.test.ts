@@ -309,7 +309,7 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
   it("a GPU-set change keeps the system disk, flattens deep snapshots and survives a crash mid-way", async () => {
     // maxLayers 2: the one-layer test image commits once, then the next change must flatten.
     const d = new DockerDriver({ ...driverOptions, maxLayers: 2 });
-    const s = testSpec("uhost-recreate1", IMAGE as string);
+    const s = testSpec(`uhost-recreate1${RUN}`, IMAGE as string);
     const name = `ocs-${s.id}`;
     const snapshot = `opencompshare-snapshot:${s.id}`;
     const layers = (ref: string) => Number(docker("image", "inspect", "-f", "{{len .RootFS.Layers}}", ref));
@@ -376,7 +376,7 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
 
   it("new CPU/memory limits (a resize) are applied in place at the next start", async () => {
     const d = new DockerDriver(driverOptions);
-    const s = testSpec("uhost-limits01", IMAGE as string);
+    const s = testSpec(`uhost-limits01${RUN}`, IMAGE as string);
     const inspect = (f: string) => docker("inspect", "-f", f, `ocs-${s.id}`);
     await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
     try {
@@ -399,7 +399,7 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
     async () => {
       const host = fakeGpuHost();
       const d = new DockerDriver({ ...driverOptions, gpuMode: "devices", ...host });
-      const s = testSpec("uhost-gpuwire1", IMAGE as string);
+      const s = testSpec(`uhost-gpuwire1${RUN}`, IMAGE as string);
       const smi = () => {
         try {
           return sh(s.id, "nvidia-smi -L 2>&1");

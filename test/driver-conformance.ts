@@ -3,18 +3,25 @@ import { it } from "node:test";
 import type { CaptureProgress, Driver, RuntimeSpec } from "../src/drivers/driver.js";
 
 /** A small runtime spec for driver-level tests. */
-export function testSpec(id: string, image = "x"): RuntimeSpec {
-  return { id, image, imageId: "x", cpu: 1, memoryMB: 256, hostId: "h", dataDisks: [], password: "x" };
+/**
+ * A suffix for the names this suite gives runtimes, disks and images: suites of two test runs may
+ * share one Docker Engine, where `ocs-<id>` names would otherwise collide.
+ */
+const RUN = process.pid.toString(36);
+
+export function testSpec(id: string, image = "x", hostId = "h"): RuntimeSpec {
+  return { id, image, imageId: "x", cpu: 1, memoryMB: 256, hostId, dataDisks: [], password: "x" };
 }
 
 /**
- * The driver conformance suite: every driver (sim, docker) must pass it. Every call is idempotent
- * (the worker may repeat one after a crash) and inspect/list reflect what the calls did.
+ * The driver conformance suite: every driver (sim, docker, kubernetes) must pass it. Every call is
+ * idempotent (the worker may repeat one after a crash) and inspect/list reflect what the calls did.
+ * `hostId` is a host the driver can really run on (a fleet driver's node).
  */
-export function driverConformance(name: string, make: () => Driver, image = "x"): void {
+export function driverConformance(name: string, make: () => Driver, image = "x", hostId = "h"): void {
   it(`${name}: create/start/stop/reboot/reinstall/destroy, each idempotent, visible to inspect and list`, async () => {
     const d = make();
-    const s = testSpec(`uhost-conf${name.slice(0, 3)}1`, image);
+    const s = testSpec(`uhost-conf${name.slice(0, 3)}1${RUN}`, image, hostId);
     await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
     assert.deepEqual(await d.inspect(s.id), { exists: false, running: false });
     await d.create(s);
@@ -42,9 +49,9 @@ export function driverConformance(name: string, make: () => Driver, image = "x")
     const d = make();
     assert.ok(d.captureImage && d.removeImage && d.listImages, `${name} makes custom images`);
     const tag = name.slice(0, 3);
-    const src = testSpec(`uhost-imgsrc${tag}1`, image);
-    const child = { ...testSpec(`uhost-imgkid${tag}1`, image), baseImage: image };
-    const imageId = `compshareImage-conf${tag}1`;
+    const src = testSpec(`uhost-imgsrc${tag}1${RUN}`, image, hostId);
+    const child = { ...testSpec(`uhost-imgkid${tag}1${RUN}`, image, hostId), baseImage: image };
+    const imageId = `compshareImage-conf${tag}1${RUN}`;
     for (const s of [src, child]) await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
     await d.removeImage(imageId, null);
     try {
@@ -89,8 +96,8 @@ export function driverConformance(name: string, make: () => Driver, image = "x")
 
   it(`${name}: data disks sync on a stopped instance and are deleted idempotently; running instances are sampled`, async () => {
     const d = make();
-    const s = testSpec(`uhost-cdisk${name.slice(0, 3)}1`, image);
-    const disk = `bs-conf${name.slice(0, 3)}1`;
+    const s = testSpec(`uhost-cdisk${name.slice(0, 3)}1${RUN}`, image, hostId);
+    const disk = `bs-conf${name.slice(0, 3)}1${RUN}`;
     await d.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [disk] });
     try {
       await d.create(s);

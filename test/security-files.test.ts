@@ -94,12 +94,27 @@ describe("documented paths only", () => {
     try {
       const api = await fetch(`${t.url}/?Action=GetProjectList`);
       assert.equal(((await api.json()) as { RetCode: number }).RetCode, 170);
-      for (const path of ["/x", "/api", "/healthz/", "/.env", "//", "/console"]) {
+      for (const path of ["/x", "/api", "/healthz/", "/.env", "//", "/consoles", "/events/"]) {
         const r = await fetch(`${t.url}${path}?Action=GetProjectList`, { method: "POST" });
         assert.equal(r.status, 404, path);
         assert.match(((await r.json()) as { Message: string }).Message, /the API is served at \//);
       }
       assert.equal((await fetch(`${t.url}/healthz`, { method: "POST" })).status, 405);
+      // The event stream and the console (src/api/routes.ts) answer GET only.
+      assert.equal((await fetch(`${t.url}/events`, { method: "POST" })).status, 405);
+      assert.equal((await fetch(`${t.url}/console/`, { method: "POST" })).status, 405);
+      const bare = await fetch(`${t.url}/console`, { redirect: "manual" });
+      assert.deepEqual([bare.status, bare.headers.get("location")], [301, "/console/"]);
+      const page = await fetch(`${t.url}/console/`);
+      assert.equal(page.status, 200);
+      assert.match(
+        page.headers.get("content-security-policy") ?? "",
+        /default-src 'self'.*frame-ancestors 'none'/,
+      );
+      assert.match(await page.text(), /<div id="app"><\/div>/);
+      // Only the built files answer under /console/ (sirv serves what it listed at start).
+      for (const path of ["/console/%2e%2e/%2e%2e/package.json", "/console/..%2f..%2fpackage.json"])
+        assert.equal((await fetch(`${t.url}${path}`)).status, 404, path);
       // /metrics wants the bearer token.
       assert.equal((await fetch(`${t.url}/metrics`)).status, 401);
       assert.equal(

@@ -131,6 +131,24 @@ build_kwok() {
   log "built kwok in $((SECONDS - t0))s"
 }
 
+build_snapshot_crds() {
+  local out=$BIN/snapshot-crds-$OCS_K8S_SNAPSHOTTER_VERSION.yaml
+  [ -s "$out" ] && return 0
+  local GO m f; GO=$(find_go)
+  mkdir -p "$BIN"
+  log "VolumeSnapshot CRDs from github.com/kubernetes-csi/external-snapshotter/client/v8@$OCS_K8S_SNAPSHOTTER_VERSION"
+  m=$(GOFLAGS=-mod=mod "$GO" mod download -json \
+    "github.com/kubernetes-csi/external-snapshotter/client/v8@$OCS_K8S_SNAPSHOTTER_VERSION" |
+    sed -n 's/.*"Dir": "\(.*\)",*/\1/p')
+  {
+    for f in volumesnapshotclasses volumesnapshotcontents volumesnapshots; do
+      [ -f "$m/config/crd/snapshot.storage.k8s.io_$f.yaml" ] || die "CRD $f not found in $m"
+      echo '---'; cat "$m/config/crd/snapshot.storage.k8s.io_$f.yaml"
+    done
+  } > "$out.tmp"
+  mv -f "$out.tmp" "$out"
+}
+
 mkdir -p "$OCS_K8S_CACHE"
 # Two test runs starting at once must not build into the same files: one builds, the other waits.
 exec 9>"$OCS_K8S_CACHE/.build.lock"
@@ -139,5 +157,6 @@ T0=$SECONDS
 build_k8s
 build_etcd
 build_kwok
+build_snapshot_crds
 [ $((SECONDS - T0)) -gt 1 ] && log "build done in $((SECONDS - T0))s"
 echo "$BIN"

@@ -14,6 +14,9 @@ OCS_K8S_CACHE=${OCS_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/opencompshare/k8s
 OCS_K8S_VERSION=${OCS_K8S_VERSION:-v1.37.2}
 OCS_K8S_ETCD_VERSION=${OCS_K8S_ETCD_VERSION:-v3.7.3}
 OCS_K8S_KWOK_VERSION=${OCS_K8S_KWOK_VERSION:-v0.8.0}
+# The CSI external-snapshotter's client module carries the VolumeSnapshot CRDs (start.sh installs
+# them when OCS_K8S_SNAPSHOTS=1).
+OCS_K8S_SNAPSHOTTER_VERSION=${OCS_K8S_SNAPSHOTTER_VERSION:-v8.7.0}
 
 # Bump when the way a binary is built changes (flags, stage files, ...), so that a cached binary
 # built the old way is rebuilt. The stamp next to each binary is "<version> <recipe>".

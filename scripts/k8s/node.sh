@@ -91,8 +91,12 @@ YAML
     case $l in *=*) ;; *) die "label '$l' is not key=value" ;; esac
     printf '    %s: "%s"\n' "${l%%=*}" "${l#*=}"
   done
+  # Both addresses from the start, as a kubelet reports them: kwok's node-initialize stage adds
+  # those missing, but when it has nothing to add (no Hostname of its own) it writes an empty
+  # list, so a node made Ready again (node.sh ready) would lose its InternalIP.
   cat <<YAML
 status:
+  addresses: [{type: InternalIP, address: "127.0.0.1"}, {type: Hostname, address: "$name"}]
   allocatable: {cpu: "$cpu", memory: "$memory", ephemeral-storage: 1Ti, pods: "110", nvidia.com/gpu: "$gpus"}
   capacity: {cpu: "$cpu", memory: "$memory", ephemeral-storage: 1Ti, pods: "110", nvidia.com/gpu: "$gpus"}
 YAML

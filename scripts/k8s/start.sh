@@ -21,6 +21,8 @@
 #   OCS_K8S_GPU_PRODUCT    the nvidia.com/gpu.product label [NVIDIA-H100-80GB-HBM3]
 #   OCS_K8S_NODE_LABELS    extra node labels, k=v,k=v (e.g. opencompshare.io/gpu-type=h100) []
 #   OCS_K8S_NODE_CPU, OCS_K8S_NODE_MEMORY   node capacity [64, 512Gi]
+#   OCS_K8S_SNAPSHOTS      1: install the VolumeSnapshot CRDs, and a kwok stage that makes each
+#                          VolumeSnapshot ready as a CSI snapshotter would (no data is copied) [0]
 #   OCS_K8S_TMPDIR         parent of the run dir [${TMPDIR:-/tmp}] (/dev/shm is a bit faster)
 #   OCS_K8S_START_TIMEOUT  seconds to wait for each component [120]
 #   OCS_K8S_OWNER_PID      stop the cluster by itself once this process is gone (a test runner
@@ -177,6 +179,7 @@ YAML
   ' "$BIN/kwok-stages-$OCS_K8S_KWOK_VERSION.yaml"
   echo '---'
   cat "$HERE/kwok-stages.yaml"
+  if [ "${OCS_K8S_SNAPSHOTS:-0}" = 1 ]; then echo '---'; cat "$HERE/kwok-snapshot-stage.yaml"; fi
 }
 
 cleanup_on_failure() {
@@ -260,6 +263,17 @@ main() {
     start_proc kube-scheduler --kubeconfig="$RUN/kubeconfig" \
       --authentication-kubeconfig="$RUN/kubeconfig" --authorization-kubeconfig="$RUN/kubeconfig" \
       --bind-address=127.0.0.1 --secure-port="$SCHED_PORT" --leader-elect=false ${OCS_K8S_SCHEDULER_ARGS:-}
+  fi
+  if [ "${OCS_K8S_SNAPSHOTS:-0}" = 1 ]; then
+    # Before kwok starts: it maps a stage's kind to a resource once, at start.
+    "${kc[@]}" apply -f "$BIN/snapshot-crds-$OCS_K8S_SNAPSHOTTER_VERSION.yaml" >&2
+    wait_for kube-apiserver "${kc[@]}" wait --for=condition=Established --timeout=2s \
+      crd/volumesnapshots.snapshot.storage.k8s.io crd/volumesnapshotclasses.snapshot.storage.k8s.io
+    # kwok reads the group's OpenAPI schema at start, which the API server publishes a moment after
+    # the CRDs are Established
+    wait_for kube-apiserver sh -c "curl -sf --cacert '$RUN/pki/ca.crt' -H '$auth' '$api/openapi/v3' |
+      grep -q 'apis/snapshot.storage.k8s.io/v1'"
+    log "VolumeSnapshot CRDs installed"
   fi
   if has kwok; then
     kwok_config > "$RUN/kwok.yaml"

@@ -1,5 +1,7 @@
 import getProjectList from "./account/get-project-list.js";
 import getRegion from "./account/get-region.js";
+import * as admin from "./admin/accounts.js";
+import adminDescribeHosts from "./admin/describe-hosts.js";
 import describeAuditLog from "./audit/describe-audit-log.js";
 import checkCompShareResourceCapacity from "./catalog/check-comp-share-resource-capacity.js";
 import describeAvailableCompShareInstanceTypes from "./catalog/describe-available-comp-share-instance-types.js";
@@ -29,6 +31,8 @@ import terminateCompShareCustomImage from "./images/terminate-comp-share-custom-
 import updateCompShareImage from "./images/update-comp-share-image.js";
 import createCompShareInstance from "./instances/create-comp-share-instance.js";
 import deleteCompShareStopScheduler from "./instances/delete-comp-share-stop-scheduler.js";
+import describeCompShareInstanceActions from "./instances/describe-comp-share-instance-actions.js";
+import describeCompShareInstanceEvents from "./instances/describe-comp-share-instance-events.js";
 import describeCompShareInstance from "./instances/describe-comp-share-instance.js";
 import describeCompShareRecycleInstance from "./instances/describe-comp-share-recycle-instance.js";
 import describeCompShareSoftwarePort from "./instances/describe-comp-share-software-port.js";
@@ -103,6 +107,15 @@ export const ACTIONS = [
   emulator.clearFaults,
   emulator.reset,
   emulator.status,
+  describeCompShareInstanceEvents,
+  describeCompShareInstanceActions,
+  admin.describeAccounts,
+  admin.createAccount,
+  admin.createKeyPair,
+  admin.createProject,
+  admin.updateKeyPair,
+  admin.updateAccount,
+  adminDescribeHosts,
 ] as const;
 
 /** Wire name → Action, for the gateway. */

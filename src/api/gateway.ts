@@ -17,6 +17,33 @@ import type { TokenBuckets } from "./throttle.js";
 
 /** Parameters every Action accepts; the gateway consumes them before the Action's schema runs. */
 const COMMON = new Set(["Action", "PublicKey", "Signature", "Region", "Zone", "ProjectId"]);
+
+/** A request's own parameters: the decoded tree without the common ones (the gateway's). */
+export function ownParams(tree: ParamTree): ParamTree {
+  const own: ParamTree = Object.create(null);
+  for (const [k, v] of Object.entries(tree)) if (!COMMON.has(k)) own[k] = v;
+  return own;
+}
+
+/**
+ * Writes an envelope: HTTP 200 whatever the RetCode (the SDKs drop the body of any status ≥ 400),
+ * JSON, and the request id the SDKs read.
+ */
+export function sendEnvelope(
+  res: ServerResponse,
+  requestId: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(200, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(payload),
+    "X-UCLOUD-REQUEST-UUID": requestId,
+    ...headers,
+  });
+  res.end(payload);
+}
 /** Resource ids kept per audit entry and log line. */
 const MAX_RESOURCE_IDS = 100;
 
@@ -116,15 +143,8 @@ export async function handleApi(
   } catch (e) {
     result = renderError(deps.log, requestId, "", e);
   }
-  const payload = JSON.stringify(result.body);
-  res.writeHead(200, {
-    "Content-Type": "application/json; charset=utf-8",
-    "Content-Length": Buffer.byteLength(payload),
-    "X-UCLOUD-REQUEST-UUID": requestId,
-    // The unread rest of an oversized body is not worth reading: the connection goes with it.
-    ...(body === "too-large" ? { Connection: "close" } : {}),
-  });
-  res.end(payload);
+  // The unread rest of an oversized body is not worth reading: the connection goes with it.
+  sendEnvelope(res, requestId, result.body, body === "too-large" ? { Connection: "close" } : {});
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   deps.metrics.observe(deps.actions.has(result.action) ? result.action : "unknown", result.retCode, seconds);
 }
@@ -157,22 +177,7 @@ export async function dispatch(
     const action = deps.actions.get(rawAction);
     if (!action) throw new ApiError("ActionNotFound", { action: rawAction.slice(0, 64) });
 
-    const publicKey = p.PublicKey;
-    if (publicKey === undefined || publicKey === "")
-      throw new ApiError("MissingSignature", { param: "PublicKey" });
-    if (typeof publicKey !== "string") throw badParam("PublicKey", "must be a string");
-    const signature = p.Signature;
-    if (signature === undefined || signature === "")
-      throw new ApiError("MissingSignature", { param: "Signature" });
-    if (typeof signature !== "string") throw badParam("Signature", "must be a string");
-    const account = await authenticate(deps, {
-      requestId,
-      action: action.name,
-      client,
-      publicKey,
-      signature,
-      p,
-    });
+    const { account, publicKey } = await authenticateRequest(deps, requestId, action.name, client, p);
 
     const log = deps.log.child({ requestId, action: action.name, account: account.id, client });
     const audited = mutates(action);
@@ -203,10 +208,8 @@ export async function dispatch(
       // Resolve the project up front so a foreign ProjectId is 292 on every action.
       if (projectId !== undefined) await ctx.scope();
 
-      const tree: ParamTree = Object.create(null);
-      for (const [k, v] of Object.entries(decoded.tree)) if (!COMMON.has(k)) tree[k] = v;
       const unknown: string[] | undefined = deps.strictParams ? undefined : [];
-      const params = coerce(action.schema, tree, { unknown });
+      const params = coerce(action.schema, ownParams(decoded.tree), { unknown });
       if (unknown && unknown.length > 0) {
         log.debug("ignored unknown parameters", { params: unknown });
         for (const name of unknown) deps.metrics.ignoredParam(action.name, name);
@@ -238,6 +241,30 @@ export async function dispatch(
   } catch (e) {
     return renderError(deps.log, requestId, actionName, e);
   }
+}
+
+/**
+ * Authenticates a decoded request (every parameter as received is signed): `PublicKey` and
+ * `Signature` present, then {@link authenticate}. Actions and the event stream (`GET /events`,
+ * `action` "Events") go through it alike, throttles and audit included.
+ */
+export async function authenticateRequest(
+  deps: GatewayDeps,
+  requestId: string,
+  action: string,
+  client: string,
+  p: Record<string, WireValue>,
+): Promise<{ account: AccountRecord; publicKey: string }> {
+  const publicKey = p.PublicKey;
+  if (publicKey === undefined || publicKey === "")
+    throw new ApiError("MissingSignature", { param: "PublicKey" });
+  if (typeof publicKey !== "string") throw badParam("PublicKey", "must be a string");
+  const signature = p.Signature;
+  if (signature === undefined || signature === "")
+    throw new ApiError("MissingSignature", { param: "Signature" });
+  if (typeof signature !== "string") throw badParam("Signature", "must be a string");
+  const account = await authenticate(deps, { requestId, action, client, publicKey, signature, p });
+  return { account, publicKey };
 }
 
 interface Caller {

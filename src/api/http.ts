@@ -1,11 +1,11 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { Server as TlsServer } from "node:https";
 import type { Logger } from "../log.js";
 import type { GatewayDeps } from "./gateway.js";
-import { clientAddress, handleApi } from "./gateway.js";
+import { clientAddress, handleApi, renderError, sendEnvelope } from "./gateway.js";
 
 /** PEM certificate chain and private key for HTTPS. */
 export interface TlsFiles {
@@ -26,6 +26,8 @@ export interface HttpDeps {
   limits?: { headersTimeoutMs: number; requestTimeoutMs: number; maxConnections: number };
   /** Take the client address from X-Forwarded-For (behind a trusted proxy). */
   trustProxy?: boolean;
+  /** More documented paths: the event stream and the web console (src/api/routes.ts). */
+  extraRoutes?: Route[];
 }
 
 /** One documented path. Nothing else answers (404), so a scanner learns nothing from a guess. */
@@ -65,6 +67,7 @@ function routes(deps: HttpDeps): Route[] {
         res.end(deps.gateway.metrics.render());
       },
     },
+    ...(deps.extraRoutes ?? []),
   ];
 }
 
@@ -125,11 +128,17 @@ export function createHttpServer(deps: HttpDeps): Server {
       );
       return;
     }
-    Promise.resolve(route.handle(req, res, clientAddress(req, deps.trustProxy ?? false))).catch((e) => {
-      log.error("unhandled", { err: e });
-      if (!res.headersSent) res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ Action: "Response", RetCode: 130, Message: "Internal error" }));
-    });
+    const client = clientAddress(req, deps.trustProxy ?? false);
+    // A handler that throws at once is caught like one that rejects.
+    Promise.resolve()
+      .then(() => route.handle(req, res, client))
+      .catch((e) => {
+        // The one renderer logs it with a request id and answers InternalError from the error table.
+        const requestId = randomUUID();
+        const r = renderError(log, requestId, "", e);
+        if (res.headersSent) res.end();
+        else sendEnvelope(res, requestId, r.body);
+      });
   };
   const server = deps.tls
     ? (createTlsServer({ ...options, cert: deps.tls.cert, key: deps.tls.key }, handler) as unknown as Server)

@@ -112,6 +112,43 @@ describe("ocs user commands against a running server", () => {
     assert.match(rec.out, /recovered, now Stopped/);
   });
 
+  it("instance watch: an instance's events as they commit, from an event id on", async () => {
+    const created = await ocs([...CREATE, "--wait", "--json"]);
+    const id = JSON.parse(created.out).UHostId as string;
+    const history = await ocs(["instance", "watch", id, "--since", "0", "--count", "4"]);
+    assert.equal(history.code, 0, history.err);
+    const lines = history.out.trim().split("\n");
+    assert.match(lines[0] ?? "", new RegExp(`#\\d+  ${id}  created "4090-instance" \\(Install\\)$`));
+    assert.match(lines[1] ?? "", /Create started: Install$/);
+    assert.match(lines[3] ?? "", /Create finished: Running$/);
+    const since = Number(/#(\d+)/.exec(lines[3] ?? "")?.[1]);
+    // Started before the stop: it follows the stream live and exits after three events.
+    const watching = ocs([
+      "instance",
+      "watch",
+      id,
+      "--since",
+      String(since),
+      "--count",
+      "3",
+      "--output",
+      "json",
+    ]);
+    assert.equal((await ocs(["instance", "stop", id])).code, 0);
+    const live = await watching;
+    assert.equal(live.code, 0, live.err);
+    const events = live.out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { Seq: number; Kind: string; Data: Record<string, unknown> });
+    assert.deepEqual(
+      events.map((e) => e.Kind),
+      ["operation.started", "gpus.released", "operation.finished"],
+    );
+    assert.ok((events[0]?.Seq ?? 0) > since);
+    assert.equal(events[2]?.Data.state, "Stopped");
+  });
+
   it("error paths: bad key, wrong state, lock held, usage — RetCode and message, non-zero exit", async () => {
     const bad = await ocs(["project", "list"], { OCS_PRIVATE_KEY: "wrong-key" });
     assert.equal(bad.code, 1);
@@ -124,13 +161,17 @@ describe("ocs user commands against a running server", () => {
       wrong.err,
       /RetCode 8041: Instance uhost-\w+ is \[Running\]; StartCompShareInstance is allowed only from \[Stopped\]/,
     );
-    await t.call("EmulatorSetLatency", { Milliseconds: 2000 });
-    assert.equal((await ocs(["instance", "stop", id])).code, 0);
-    const locked = await ocs(["instance", "reboot", id, "--output", "json"]);
-    assert.equal(locked.code, 1);
-    assert.equal(JSON.parse(locked.out).RetCode, 8040);
-    assert.match(locked.err, /InstanceOperationInProgress/);
-    await t.call("EmulatorSetLatency", { Milliseconds: 100 });
+    // The stop is held inside the driver, so its lock is held however slowly the CLI starts.
+    const stopping = t.server.internals.sim?.hold("stop");
+    try {
+      assert.equal((await ocs(["instance", "stop", id])).code, 0);
+      const locked = await ocs(["instance", "reboot", id, "--output", "json"]);
+      assert.equal(locked.code, 1);
+      assert.equal(JSON.parse(locked.out).RetCode, 8040);
+      assert.match(locked.err, /InstanceOperationInProgress/);
+    } finally {
+      stopping?.release();
+    }
     const missing = await ocs(["instance", "create", "--gpu-type", "4090"]);
     assert.equal(missing.code, 2);
     assert.match(missing.err, /missing --gpu/);

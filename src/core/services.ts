@@ -5,6 +5,8 @@ import type { CatalogIndex } from "./catalog/catalog.js";
 import type { SpecRules } from "./catalog/spec-rules.js";
 import type { DiskService } from "./disks/disks.js";
 import type { EmulatorService } from "./emulator/emulator.js";
+import type { EventFeed } from "./event-feed.js";
+import type { HostMapService } from "./host-map.js";
 import type { ImageService } from "./images/images.js";
 import type { InstanceService } from "./instances/instances.js";
 import type { MonitorService } from "./monitor/monitor.js";
@@ -24,6 +26,10 @@ export interface Services {
   images: ImageService;
   disks: DiskService;
   monitor: MonitorService;
+  /** The event outbox's readers: streams and an instance's history. */
+  events: EventFeed;
+  /** Hosts and who holds their GPUs (the operator's map). */
+  hostMap: HostMapService;
   /** Present with the sim driver: the emulator's controls. */
   emulator?: EmulatorService;
 }

@@ -1,6 +1,7 @@
+import type { IdGen } from "../domain/ids.js";
 import type { TaskKind, TaskRecord } from "../domain/records.js";
 import type { Driver } from "../drivers/driver.js";
-import type { Store } from "../store/store.js";
+import type { Repos, Store } from "../store/store.js";
 
 /**
  * What a task handler reports: done (the task row is removed, by the handler's own transaction or
@@ -12,11 +13,57 @@ export type TaskResult =
   | { done: true; note?: string; removed?: boolean }
   | { retryInMs: number; reason?: string };
 
+/**
+ * A failed driver step (an operation's, an image capture's) is tried again after 200 ms, 400 ms,
+ * 800 ms…: the one backoff of driver retries, until the caller's attempts run out.
+ */
+export function retryDriverStep(attempts: number, reason: string): TaskResult {
+  return { retryInMs: 200 * 2 ** attempts, reason };
+}
+
 /** Core's handler for one kind of task; the worker supplies the driver. */
 export type TaskHandler = (task: TaskRecord, driver: Driver) => Promise<TaskResult>;
 
 /** Every kind of task and its handler: the worker dispatches on this table and nothing else. */
 export type TaskHandlers = Record<TaskKind, TaskHandler>;
+
+/**
+ * Queues a worker task in the caller's transaction, so it exists exactly when the change that needs
+ * it does. `subject` is what the task acts on (an instance, a disk, an image; the column is named
+ * for the first). Every one-off task is made here; a recurring one with {@link ensureRecurringTask}.
+ */
+export function queueTask(
+  r: Repos,
+  ids: IdGen,
+  task: { kind: TaskKind; subject: string; dueAt: number; payload?: Record<string, unknown> },
+  now: number,
+): Promise<void> {
+  return r.tasks.insert(
+    {
+      id: ids.next("task", 12),
+      kind: task.kind,
+      instanceId: task.subject,
+      dueAt: task.dueAt,
+      payload: task.payload ?? {},
+    },
+    now,
+  );
+}
+
+/**
+ * Makes the one row of a recurring task (the monitoring collector, the audit retention) unless it
+ * exists. Its id is fixed by its kind, so replicas starting together, restarts and an emulator
+ * reset never make a second one; its handler keeps it by answering "again in N ms".
+ */
+export function ensureRecurringTask(
+  r: Repos,
+  kind: TaskKind,
+  subject: string,
+  dueAt: number,
+  now: number,
+): Promise<void> {
+  return r.tasks.ensure({ id: `task-${kind}`, kind, instanceId: subject, dueAt, payload: {} }, now);
+}
 
 /**
  * The task queue as the worker sees it: claims with an expiry (each task runs once across

@@ -52,6 +52,12 @@ export interface GpuTypeSpec {
    * Absent: A is `withoutGpu` and B twice its CPU and memory.
    */
   withoutGpuSpecs?: Record<string, { cpu: number; memory: number }>;
+  /**
+   * For the kubernetes driver: the `nvidia.com/gpu.product` values (NVIDIA GPU feature discovery,
+   * e.g. "NVIDIA-H100-80GB-HBM3") of nodes that carry this type, when they are not labelled
+   * `opencompshare.io/gpu-type` with its name.
+   */
+  products?: string[];
 }
 
 export interface HostSpec {

@@ -128,6 +128,11 @@ export const ERRORS = {
     retCode: 8074,
     message: "The {driver} driver cannot make custom images",
   },
+  TooManyEventStreams: {
+    retCode: 8450,
+    message:
+      "Too many event streams: an account may hold {limit} open at once on this server; close one, or resume later with Last-Event-ID",
+  },
   ResourceSoldOut: { retCode: 226604, message: "This GPU type is currently out of resources ({detail})" },
 } as const satisfies Record<string, { retCode: number; message: string }>;
 

@@ -102,14 +102,12 @@ export type TaskKind =
   | "purge"
   /** Removes a deleted disk's storage from the runtime (`instanceId` holds the disk's id). */
   | "disk-release"
-  /** The monitoring collector's recurring tick (one row; `instanceId` is {@link MONITOR_TASK_SUBJECT}). */
+  /** The monitoring collector's recurring tick (one row, see core's `ensureRecurringTask`). */
   | "monitor-sample"
+  /** The audit log's hourly retention (one row, like the collector's). */
   | "audit-retention"
   | "image"
   | "image-remove";
-
-/** The subject of the one recurring monitoring task. */
-export const MONITOR_TASK_SUBJECT = "monitor";
 
 export interface TaskRecord {
   id: string;

@@ -16,6 +16,7 @@ export const STATES = [
 ] as const;
 export type State = (typeof STATES)[number];
 
+/** Closes an exhaustive `switch`: the compiler proves it unreachable, and a value from outside the type fails loudly. */
 export function assertNever(x: never): never {
   throw new Error(`unexpected value ${String(x)}`);
 }

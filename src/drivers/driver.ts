@@ -17,6 +17,8 @@ export interface RuntimeSpec {
   cpu: number;
   memoryMB: number;
   hostId: string;
+  /** Size of the system disk (drivers that provision it as a volume of its own use it). */
+  systemDiskGB?: number;
   dataDisks: Array<{ id: string; sizeGB: number }>;
   password: string;
   /** Container ports to publish besides SSH's 22 (absent: none). */
@@ -97,6 +99,29 @@ export interface CapturedImage {
 }
 
 /**
+ * One GPU server of a fleet the driver itself knows (the kubernetes driver: a node with
+ * `nvidia.com/gpu`), as plain data; core maps it onto a catalog GPU type and zone and keeps the
+ * hosts table in line with it.
+ */
+export interface FleetNode {
+  name: string;
+  /** The GPU type the operator labelled the node with (a catalog GPU type name), if any. */
+  gpuType?: string;
+  /** The GPU model the node reports (NVIDIA GPU feature discovery's product label), if any. */
+  gpuProduct?: string;
+  /** The zone the node is labelled with, if any. */
+  zone?: string;
+  /** GPUs, whole CPUs and MB this install may use: allocatable minus other workloads' requests. */
+  gpus: number;
+  cpu: number;
+  memoryMB: number;
+  /** False while nothing new may be placed on it (NotReady, cordoned, tainted). */
+  schedulable: boolean;
+  /** Why it is not schedulable, for the log. */
+  reason?: string;
+}
+
+/**
  * The driver interface: small and dumb. Every method is idempotent (the worker may repeat a call
  * after a crash) and throws on failure with a message fit for an instance's Remark.
  */
@@ -114,6 +139,12 @@ export interface Driver {
   destroy(id: string, opts: { releaseDataDisks: boolean; dataDiskIds: string[] }): Promise<void>;
   inspect(id: string): Promise<Observed>;
   list(): Promise<string[]>;
+  /**
+   * The hosts an instance's disks can be used from, so that a start may move it to one of them when
+   * its own host has no room: undefined = any host (network storage). Without this method an
+   * instance starts where its disks are, or not at all.
+   */
+  hostsFor?(id: string, dataDiskIds: string[]): Promise<string[] | undefined>;
   /**
    * Custom images. `captureImage` copies an instance's system disk (never its data disks) into an
    * image, reporting progress as it goes, and returns the reference new instances start from
@@ -141,6 +172,13 @@ export interface Driver {
    */
   watch?(onGone: (id: string, why: string) => void, onError?: (e: Error) => void): () => void;
   /**
+   * Present when the driver, not the catalog, knows the GPU servers: the fleet now. Core syncs
+   * it into the hosts table, and keeps it current through `watchFleet`.
+   */
+  fleet?(): Promise<FleetNode[]>;
+  /** Calls `onChange` with the whole fleet whenever it changes (joins, leaves, NotReady, usage). */
+  watchFleet?(onChange: (nodes: FleetNode[]) => void, onError?: (e: Error) => void): () => void;
+  /**
    * Brings the data-disk mounts of a stopped instance in line with `spec.dataDisks` now (creating
    * the storage of new disks); a running one takes them at its next start.
    */
@@ -161,3 +199,22 @@ export type DriverOp =
   | "syncDisks"
   | "deleteDisk"
   | "image";
+
+/** A fault injected into driver calls: fail the next `count` calls of `op`, or each with a probability. */
+export interface DriverFault {
+  op: DriverOp;
+  message: string;
+  count?: number;
+  probability?: number;
+}
+
+/**
+ * Monitoring readings (percent) the emulator pins for an instance instead of the sim driver's
+ * deterministic wave (the sim driver takes them; core's emulator controls hand them over).
+ */
+export interface SimLoad {
+  cpu?: number;
+  memory?: number;
+  gpu?: number;
+  gpuMemory?: number;
+}

@@ -1,4 +1,5 @@
 import { badParam, missingParam } from "../domain/errors.js";
+import { assertNever } from "../domain/states.js";
 import type { WireValue } from "./signature.js";
 
 /**
@@ -162,6 +163,8 @@ function coerceValue(field: Field, raw: WireValue, name: string, opts: CoerceOpt
         throw badParam(name, "must be an object");
       return coerce(field.fields, raw, opts, `${name}.`);
     }
+    default:
+      return assertNever(field);
   }
 }
 

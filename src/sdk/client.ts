@@ -2,6 +2,11 @@ import type { CompShareInstance } from "../actions/instances/render-instance.js"
 import type { ParamValue } from "../protocol/encode.js";
 import { signedForm } from "../protocol/encode.js";
 import type { ActionName, ActionTypes } from "./actions.js";
+import { CompShareError } from "./errors.js";
+import type { StreamMessage } from "./event-stream.js";
+import { readEventStream } from "./event-stream.js";
+
+export { CompShareError } from "./errors.js";
 
 const SETTLED = ["Running", "Stopped", "Install Fail"];
 
@@ -40,26 +45,6 @@ export interface CommonParams {
 }
 
 export type Envelope = { Action: string; RetCode: number; Message?: string };
-
-/** An API error (RetCode ≠ 0), a non-200 status (retCode -1) or a transport failure (retCode -1). */
-export class CompShareError extends Error {
-  constructor(
-    readonly retCode: number,
-    message: string,
-    readonly action: string,
-    readonly requestId: string | undefined,
-    readonly httpStatus?: number,
-  ) {
-    super(`${action}: RetCode ${retCode}: ${message}`);
-    this.name = "CompShareError";
-  }
-
-  /** Go SDK rules: RetCode ≥ 2000, HTTP 429/502/503/504, and transport failures are retryable. */
-  get retryable(): boolean {
-    if (this.httpStatus !== undefined) return [429, 502, 503, 504].includes(this.httpStatus);
-    return this.retCode >= 2000 || this.retCode === -1;
-  }
-}
 
 type Typed = {
   [K in ActionName as Uncapitalize<K>]: (
@@ -168,6 +153,38 @@ export class CompShareClient {
     const retCode = Number(data.RetCode ?? -1);
     if (retCode !== 0) throw new CompShareError(retCode, data.Message ?? "", action, requestId);
     return data;
+  }
+
+  /**
+   * The live event stream (opencompshare's `GET /events`): every committed change of the project's
+   * instances (or of `uhostIds` only; of every project with `allProjects`), as an async iterator.
+   * It reconnects by itself, resuming after the last event seen; `lastEventId` resumes an earlier
+   * stream. Break out of the loop (or abort `signal`) to close it.
+   */
+  events(
+    opts: {
+      uhostIds?: string[];
+      allProjects?: boolean;
+      lastEventId?: number;
+      signal?: AbortSignal;
+      reconnect?: boolean;
+    } = {},
+  ): AsyncGenerator<StreamMessage> {
+    const params: Record<string, ParamValue> = {
+      UHostIds: opts.uhostIds,
+      AllProjects: opts.allProjects ? true : undefined,
+      ProjectId: opts.allProjects ? undefined : this.options.projectId,
+    };
+    const url = new URL("events", this.baseUrl.endsWith("/") ? this.baseUrl : `${this.baseUrl}/`);
+    url.search = signedForm(params, this.options.publicKey, this.options.privateKey).toString();
+    return readEventStream({
+      url: url.toString(),
+      lastEventId: opts.lastEventId,
+      signal: opts.signal,
+      reconnect: opts.reconnect,
+      fetch: this.fetchImpl,
+      sleep: this.sleep,
+    });
   }
 
   /**

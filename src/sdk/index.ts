@@ -9,3 +9,5 @@ export type { ParamValue } from "../protocol/encode.js";
 export type { ActionName, ActionTypes } from "./actions.js";
 export { CompShareClient, CompShareError, DEFAULT_BASE_URL } from "./client.js";
 export type { CallOptions, ClientOptions, CommonParams, Envelope } from "./client.js";
+export { isGap, parseSse, readEventStream } from "./event-stream.js";
+export type { CompShareEvent, EventStreamOptions, StreamGap, StreamMessage } from "./event-stream.js";

@@ -6,6 +6,8 @@ import type { Migration } from "./migrations.js";
 const EVENTS_LOCK = 0x657674;
 /** The channel replicas LISTEN on to hear of new events at once. */
 export const EVENTS_CHANNEL = "ocs_events";
+/** store_meta key of the highest seq retention removed. */
+const PRUNED_KEY = "events_pruned_through";
 
 /**
  * Migration 48 (PostgreSQL): an event's seq is handed out as its transaction commits, by a
@@ -74,12 +76,13 @@ export class EventsRepo {
     else await this.db.tx((tx) => new EventsRepo(tx, true).write([e]));
   }
 
-  /** Writes what this transaction recorded (the store calls it before COMMIT). */
-  async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
+  /** Writes what this transaction recorded (the store calls it before COMMIT); whether there was any. */
+  async flush(): Promise<boolean> {
+    if (this.pending.length === 0) return false;
     const batch = this.pending;
     this.pending = [];
     await this.write(batch);
+    return true;
   }
 
   private async write(batch: Array<Omit<EventRecord, "seq">>): Promise<void> {
@@ -148,14 +151,33 @@ export class EventsRepo {
     return Number(rows[0]?.s ?? 0);
   }
 
-  /** The oldest seq still kept (0 for none): a resume from before it has lost events. */
-  async firstSeq(): Promise<number> {
-    const rows = await this.db.all("SELECT MIN(seq) AS s FROM events");
-    return Number(rows[0]?.s ?? 0);
+  /**
+   * The highest seq retention has removed (0 for none): a reader resuming from before it has lost
+   * events. Kept apart from the table because seqs have holes (a rolled-back insert on PostgreSQL
+   * still uses its number), so the oldest seq left cannot tell.
+   */
+  async prunedThrough(): Promise<number> {
+    const rows = await this.db.all("SELECT value FROM store_meta WHERE key = ?", [PRUNED_KEY]);
+    return Number(rows[0]?.value ?? 0);
   }
 
-  /** Retention: drops events older than `at`; returns how many. */
-  async deleteBefore(at: number): Promise<number> {
-    return this.db.run("DELETE FROM events WHERE at < ?", [at]);
+  /**
+   * Retention: removes the events recorded before `at`, and any of a lower seq (so what is left is
+   * always a whole tail), and remembers the highest seq removed. Replicas may run it together.
+   */
+  async prune(at: number): Promise<number> {
+    return this.db.tx(async (tx) => {
+      const rows = await tx.all("SELECT MAX(seq) AS s FROM events WHERE at < ?", [at]);
+      const through = Number(rows[0]?.s ?? 0);
+      if (through === 0) return 0;
+      const removed = await tx.run("DELETE FROM events WHERE seq <= ?", [through]);
+      // Only ever moves forward: a replica whose clock is behind must not lower it.
+      await tx.run(
+        `INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value =
+           CASE WHEN CAST(store_meta.value AS BIGINT) < CAST(excluded.value AS BIGINT) THEN excluded.value ELSE store_meta.value END`,
+        [PRUNED_KEY, String(through)],
+      );
+      return removed;
+    });
   }
 }

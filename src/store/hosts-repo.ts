@@ -1,16 +1,21 @@
+import type { HostSpec } from "../domain/catalog.js";
 import type { HostRecord, HostRoom } from "../domain/records.js";
 import type { Db, Row } from "./db.js";
 
-/** Hosts with their free GPUs (GPUs beyond a shrunk gpu_count are not free). */
+/**
+ * Hosts with their free GPUs: the count less every GPU held, wherever its slot is. A host whose
+ * count shrank below what its instances hold (a catalog edit; a node whose other workloads grew)
+ * keeps those slots held until they are let go, and they still count against it.
+ */
 const HOST_SELECT =
-  "SELECT h.*, (SELECT COUNT(*) FROM host_gpus g WHERE g.host_id = h.id AND g.instance_id IS NULL AND g.gpu_index < h.gpu_count) AS gpus_free FROM hosts h";
+  "SELECT h.*, (SELECT COUNT(*) FROM host_gpus g WHERE g.host_id = h.id AND g.instance_id IS NOT NULL) AS gpus_held FROM hosts h";
 
 const hostFromRow = (r: Row): HostRecord => ({
   id: String(r.id),
   zone: String(r.zone),
   gpuType: String(r.gpu_type),
   gpuCount: Number(r.gpu_count),
-  gpusFree: Number(r.gpus_free),
+  gpusFree: Math.max(0, Number(r.gpu_count) - Number(r.gpus_held)),
   cpuTotal: Number(r.cpu_total),
   cpuUsed: Number(r.cpu_used),
   memoryTotal: Number(r.memory_total),
@@ -22,14 +27,8 @@ const hostFromRow = (r: Row): HostRecord => ({
 export class HostsRepo {
   constructor(private readonly db: Db) {}
 
-  async upsert(h: {
-    id: string;
-    zone: string;
-    gpuType: string;
-    gpus: number;
-    cpu: number;
-    memoryMB: number;
-  }): Promise<void> {
+  /** A catalog host: added, or its capacity brought up to date. */
+  async upsert(h: HostSpec): Promise<void> {
     const existing = await this.db.all("SELECT id FROM hosts WHERE id = ?", [h.id]);
     if (existing.length === 0) {
       await this.db.run(
@@ -132,11 +131,13 @@ export class HostsRepo {
     await this.db.run("UPDATE hosts SET cpu_used = ?, memory_used = ? WHERE id = ?", [cpu, memory, hostId]);
   }
 
+  /** Up to `limit` free GPU slots of a host, never more than it has free (see HOST_SELECT). */
   async freeGpuIndexes(hostId: string, limit: number): Promise<number[]> {
+    const free = (await this.get(hostId))?.gpusFree ?? 0;
     const rows = await this.db.all(
       `SELECT g.gpu_index FROM host_gpus g JOIN hosts h ON h.id = g.host_id
        WHERE g.host_id = ? AND g.instance_id IS NULL AND g.gpu_index < h.gpu_count ORDER BY g.gpu_index LIMIT ?`,
-      [hostId, limit],
+      [hostId, Math.min(limit, free)],
     );
     return rows.map((r) => Number(r.gpu_index));
   }
@@ -212,4 +213,70 @@ export class HostsRepo {
     await this.db.run("UPDATE host_gpus SET instance_id = NULL");
     await this.db.run("UPDATE hosts SET cpu_used = 0, memory_used = 0");
   }
+
+  /**
+   * Who holds what on every host, for the operator's GPU map: each GPU with the instance holding it,
+   * and the instances placed on a host that hold no GPU of it (run without GPU, or stopped there).
+   */
+  async occupancy(): Promise<{ gpus: GpuSeat[]; residents: HostResident[] }> {
+    const gpus = await this.db.all(
+      `SELECT g.host_id, g.gpu_index, g.instance_id, i.name, i.account_id, i.project_id, i.state, a.name AS account_name
+       FROM host_gpus g JOIN hosts h ON h.id = g.host_id
+       LEFT JOIN instances i ON i.id = g.instance_id LEFT JOIN accounts a ON a.id = i.account_id
+       WHERE g.gpu_index < h.gpu_count ORDER BY g.host_id, g.gpu_index`,
+    );
+    const residents = await this.db.all(
+      `SELECT i.id, i.host_id, i.name, i.account_id, i.project_id, i.state, i.without_gpu, i.holds_compute,
+              i.cpu, i.memory, i.gpu, a.name AS account_name
+       FROM instances i LEFT JOIN accounts a ON a.id = i.account_id
+       WHERE i.host_id IS NOT NULL AND i.in_recycle = 0
+         AND NOT EXISTS (SELECT 1 FROM host_gpus g WHERE g.instance_id = i.id)
+       ORDER BY i.host_id, i.id`,
+    );
+    const ref = (r: Row, id: unknown): InstanceRef => ({
+      instanceId: String(id),
+      name: String(r.name),
+      accountId: String(r.account_id),
+      accountName: String(r.account_name ?? ""),
+      projectId: String(r.project_id),
+      state: String(r.state),
+    });
+    return {
+      gpus: gpus.map((r) => ({
+        hostId: String(r.host_id),
+        index: Number(r.gpu_index),
+        holder: r.instance_id == null ? null : ref(r, r.instance_id),
+      })),
+      residents: residents.map((r) => ({
+        ...ref(r, r.id),
+        hostId: String(r.host_id),
+        withoutGpu: Number(r.without_gpu) === 1,
+        holdsCompute: Number(r.holds_compute) === 1,
+      })),
+    };
+  }
+}
+
+/** An instance as the GPU map names it. */
+export interface InstanceRef {
+  instanceId: string;
+  name: string;
+  accountId: string;
+  accountName: string;
+  projectId: string;
+  state: string;
+}
+
+/** One GPU of a host and the instance holding it (null: free). */
+export interface GpuSeat {
+  hostId: string;
+  index: number;
+  holder: InstanceRef | null;
+}
+
+/** An instance placed on a host that holds none of its GPUs: running without GPU, or stopped there. */
+export interface HostResident extends InstanceRef {
+  hostId: string;
+  withoutGpu: boolean;
+  holdsCompute: boolean;
 }

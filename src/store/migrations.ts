@@ -319,6 +319,12 @@ export const MIGRATIONS: Migration[] = [
     ],
   },
   {
+    id: 11,
+    name: "events-by-resource",
+    // An instance's history and a stream filtered by UHostIds read events by resource, newest or oldest first.
+    sql: ["CREATE INDEX events_resource ON events(resource_id, seq)"],
+  },
+  {
     id: 12,
     name: "without-gpu-specs",
     // Which named no-GPU spec an instance runs with, and the no-GPU mode a Resize put it in.

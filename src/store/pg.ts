@@ -31,7 +31,10 @@ export class PgDb implements Db {
   readonly dialect = "postgres" as const;
   readonly pool: pg.Pool;
 
-  constructor(url: string, max = 10) {
+  constructor(
+    readonly url: string,
+    max = 10,
+  ) {
     this.pool = new pg.Pool({ connectionString: url, max });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     this.pool.on("error", () => {});

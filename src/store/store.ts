@@ -4,13 +4,15 @@ import { CountsRepo } from "./counts-repo.js";
 import type { Db } from "./db.js";
 import { SqliteDb } from "./db.js";
 import { DisksRepo } from "./disks-repo.js";
-import { EventsRepo } from "./events-repo.js";
+import { EVENTS_CHANNEL, EventsRepo } from "./events-repo.js";
 import { HostsRepo } from "./hosts-repo.js";
 import { ImagesRepo } from "./images-repo.js";
 import { InstancesRepo } from "./instances-repo.js";
 import { MetaRepo } from "./meta-repo.js";
 import { MIGRATION_LOCK, migrate } from "./migrations.js";
 import { MonitorRepo } from "./monitor-repo.js";
+import type { Listener } from "./pg-listen.js";
+import { listenPg } from "./pg-listen.js";
 import { PgDb } from "./pg.js";
 import { TasksRepo } from "./tasks-repo.js";
 
@@ -90,9 +92,9 @@ class BoundRepos implements Repos {
     this.#audit ??= new AuditRepo(this.handle);
     return this.#audit;
   }
-  /** Writes the events the transaction recorded, as its last statements. */
-  async flushEvents(): Promise<void> {
-    await this.#events?.flush();
+  /** Writes the events the transaction recorded, as its last statements; whether there were any. */
+  async flushEvents(): Promise<boolean> {
+    return (await this.#events?.flush()) ?? false;
   }
 }
 
@@ -110,13 +112,28 @@ export class Store extends BoundRepos {
     return this.handle.dialect;
   }
 
-  tx<T>(fn: (r: Repos) => Promise<T>): Promise<T> {
-    return this.handle.tx(async (tx) => {
+  /** Called after a transaction that recorded events commits: this process's event feed wakes at once. */
+  onEventsCommitted: (() => void) | undefined;
+
+  async tx<T>(fn: (r: Repos) => Promise<T>): Promise<T> {
+    let wroteEvents = false;
+    const out = await this.handle.tx(async (tx) => {
       const repos = new BoundRepos(tx, true);
-      const out = await fn(repos);
-      await repos.flushEvents();
-      return out;
+      const result = await fn(repos);
+      wroteEvents = await repos.flushEvents();
+      return result;
     });
+    if (wroteEvents) this.onEventsCommitted?.();
+    return out;
+  }
+
+  /**
+   * Calls `fn` when another process commits events (PostgreSQL NOTIFY, sent by the commit itself).
+   * A SQLite store has one process, whose own commits call {@link onEventsCommitted}.
+   */
+  listenForEvents(fn: () => void): Listener {
+    if (this.handle instanceof PgDb) return listenPg(this.handle.url, EVENTS_CHANNEL, fn);
+    return { close: async () => {} };
   }
 
   close(): Promise<void> {

@@ -1,16 +1,16 @@
 import type { TaskHandlers, TaskQueue } from "../core/tasks.js";
-
-/** What the worker needs of the task queue (core's TaskQueue; tests give an in-memory one). */
-export type TaskRunnerQueue = Pick<
-  TaskQueue,
-  "claimDue" | "extendClaim" | "postpone" | "complete" | "releaseClaims" | "anyDue"
->;
 import type { Clock } from "../domain/clock.js";
 import { Conflict } from "../domain/errors.js";
 import { randomId } from "../domain/ids.js";
 import type { TaskRecord } from "../domain/records.js";
 import type { Driver } from "../drivers/driver.js";
 import type { Logger } from "../log.js";
+
+/** What the worker needs of the task queue (core's TaskQueue; tests give an in-memory one). */
+export type TaskRunnerQueue = Pick<
+  TaskQueue,
+  "claimDue" | "extendClaim" | "postpone" | "complete" | "releaseClaims" | "anyDue"
+>;
 
 export interface WorkerOptions {
   /** How long a claim lasts before another replica may take the task over. */

@@ -1,3 +1,4 @@
+import type { GpuTypeSpec } from "../../domain/catalog.js";
 import { defineAction } from "../types.js";
 import { gpuTypeDescription, zonesOf } from "./describe-available-comp-share-instance-types.js";
 
@@ -16,15 +17,12 @@ export default defineAction({
     const { catalog } = ctx.services;
     const zones = zonesOf(ctx);
     const types = catalog.catalog.gpuTypes.filter((g) => g.zones.some((z) => zones.includes(z)));
-    const entry = (name: string) => {
-      const g = types.find((t) => t.name === name);
-      return { Name: name, Description: g ? gpuTypeDescription(g) : name };
-    };
+    const entry = (g: GpuTypeSpec) => ({ Name: g.name, Description: gpuTypeDescription(g) });
     const byZone: Record<string, Array<{ Name: string; Description: string }>> = {};
     for (const z of zones) {
       const id = String(catalog.zone(z)?.zoneId ?? z);
-      byZone[id] = types.filter((g) => g.zones.includes(z)).map((g) => entry(g.name));
+      byZone[id] = types.filter((g) => g.zones.includes(z)).map(entry);
     }
-    return { MachineTypes: types.map((g) => entry(g.name)), MachineTypesMap: byZone };
+    return { MachineTypes: types.map(entry), MachineTypesMap: byZone };
   },
 });

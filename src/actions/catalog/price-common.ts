@@ -1,4 +1,4 @@
-import { quote } from "../../core/catalog/pricing.js";
+import { quote, roundPrice } from "../../core/catalog/pricing.js";
 import type { ChargeType } from "../../domain/catalog.js";
 import { badParam } from "../../domain/errors.js";
 import { f } from "../../protocol/schema.js";
@@ -36,8 +36,6 @@ function one(p: PriceParams, a: "Gpu" | "Cpu", b: "GPU" | "CPU"): number | undef
     throw badParam(b, `differs from ${a}; send one of them`);
   return p[a] ?? p[b];
 }
-
-const r4 = (n: number) => Math.round(n * 10000) / 10000;
 
 /** Prices per charge type from the same quote() Describe uses, so the two never disagree. */
 export async function priceHandler(ctx: ActionContext, p: PriceParams) {
@@ -79,9 +77,9 @@ export async function priceHandler(ctx: ActionContext, p: PriceParams) {
       { gpuType: g.name, gpu, cpu, chargeType: ct, withoutGpu: false, disks },
       now,
     );
-    const systemDisks = r4((q?.systemDisks ?? 0) * qty);
-    const dataDisks = r4((q?.dataDisks ?? 0) * qty);
-    const list = r4((q?.instanceList ?? 0) * qty + systemDisks + dataDisks);
+    const systemDisks = roundPrice((q?.systemDisks ?? 0) * qty);
+    const dataDisks = roundPrice((q?.dataDisks ?? 0) * qty);
+    const list = roundPrice((q?.instanceList ?? 0) * qty + systemDisks + dataDisks);
     const base = {
       ChargeType: ct,
       // Data disks and the system disk apart: the official CLI adds Instance, Disks, SystemDisks and
@@ -94,8 +92,12 @@ export async function priceHandler(ctx: ActionContext, p: PriceParams) {
       ListPrice: String(list),
     };
     return {
-      price: { ...base, Instance: r4((q?.instance ?? 0) * qty), InstanceDiscountType: q?.discountType ?? 0 },
-      original: { ...base, Instance: r4((q?.instanceList ?? 0) * qty), InstanceDiscountType: 0 },
+      price: {
+        ...base,
+        Instance: roundPrice((q?.instance ?? 0) * qty),
+        InstanceDiscountType: q?.discountType ?? 0,
+      },
+      original: { ...base, Instance: roundPrice((q?.instanceList ?? 0) * qty), InstanceDiscountType: 0 },
     };
   });
   const price = rows.map((r) => r.price);

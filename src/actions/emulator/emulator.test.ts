@@ -40,4 +40,23 @@ describe("emulator controls", () => {
     await t.call("EmulatorReset");
     assert.equal((await t.call("DescribeCompShareInstance", { Region: "cn-wlcb" })).TotalCount, 0);
   });
+
+  it("a reset after the clock moved leaves the recurring tasks due by the reset clock, once each", async () => {
+    const { t } = fx;
+    assert.equal((await t.call("EmulatorAdvanceClock", { Seconds: 7 * 86_400 })).RetCode, 0);
+    assert.equal((await t.call("EmulatorReset")).RetCode, 0);
+    const rows = await t.server.internals.db.all(
+      "SELECT kind, due_at FROM tasks WHERE kind IN ('monitor-sample', 'audit-retention') ORDER BY kind",
+    );
+    assert.deepEqual(
+      rows.map((r) => r.kind),
+      ["audit-retention", "monitor-sample"],
+    );
+    const now = t.server.internals.clock.now();
+    const due = new Map(rows.map((r) => [r.kind, Number(r.due_at)]));
+    // Due within the hour (the collector at once, or one interval on if the worker ran it already;
+    // the retention an hour on), not a week from now.
+    for (const kind of ["monitor-sample", "audit-retention"])
+      assert.ok((due.get(kind) ?? Number.NaN) <= now + 3600_000, `${kind}: ${JSON.stringify(rows)}`);
+  });
 });

@@ -1,4 +1,4 @@
-import { quote } from "../../core/catalog/pricing.js";
+import { quote, roundPrice } from "../../core/catalog/pricing.js";
 import type { ResolvedImage } from "../../core/images/resolve.js";
 import { DEFAULT_NO_GPU_SPEC, computeOf, noGpuSpec } from "../../core/instances/compute.js";
 import type { SoftwareLink } from "../../core/instances/software-ports.js";
@@ -136,7 +136,7 @@ export function renderInstance(
     BasicImageId: image?.base?.id ?? inst.imageId,
     BasicImageName: image?.base?.name ?? "",
     InstancePrice: price?.instance ?? 0,
-    DiskPrice: price ? Math.round((price.systemDisks + price.dataDisks) * 10000) / 10000 : 0,
+    DiskPrice: price ? roundPrice(price.systemDisks + price.dataDisks) : 0,
     DiscountType: price?.discountType ?? 0,
     OsName: image?.osName ?? "",
     OsType: image?.osType ?? "Linux",

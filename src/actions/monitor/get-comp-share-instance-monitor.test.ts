@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
 import { ROOT } from "../../../test/helpers.js";
 import { dispatch } from "../../api/gateway.js";
+import { ensureMonitorTask } from "../../core/monitor/monitor.js";
 import { computeSignature } from "../../protocol/signature.js";
 import { InstanceFixture } from "../instances/fixtures.test-support.js";
 
@@ -200,7 +201,7 @@ describe("GetCompShareInstanceMonitor", () => {
     const { t } = fx;
     const id = await fx.running();
     const { db, clock, store } = t.server.internals;
-    await store.tx((r) => t.server.services.monitor.ensureTask(r, clock.now()));
+    await store.tx((r) => ensureMonitorTask(r, clock.now()));
     const due = async () =>
       Number((await db.all("SELECT due_at FROM tasks WHERE kind = 'monitor-sample'"))[0]?.due_at);
     clock.advance(Math.max(0, (await due()) - clock.now()));

@@ -1,5 +1,6 @@
 import type { Sample } from "../../core/monitor/monitor.js";
 import { unixSeconds } from "../../domain/clock.js";
+import { assertNever } from "../../domain/states.js";
 
 /**
  * The metric keys of GetCompShareInstanceMonitor. The six percent keys are the docs'; the docs'
@@ -64,6 +65,8 @@ function readings(
       return one(d.diskRead);
     case "uhost_disk_write":
       return one(d.diskWrite);
+    default:
+      return assertNever(key);
   }
 }
 

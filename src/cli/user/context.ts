@@ -7,15 +7,8 @@ import type { CompShareInstance } from "../../sdk/index.js";
 import { type GlobalFlags, action, example, numberOption, wantsJson } from "../command.js";
 import { UsageError } from "../helpers.js";
 
-/** What `ocs configure` saves; each key can be overridden by OCS_* variables and flags. */
-export interface Profile {
-  baseUrl?: string;
-  publicKey?: string;
-  privateKey?: string;
-  region?: string;
-  zone?: string;
-  projectId?: string;
-}
+/** What `ocs configure` saves (the global flags but the output format); each key can be overridden by OCS_* variables and flags. */
+export type Profile = Omit<GlobalFlags, "output" | "json">;
 
 export const PROFILE_KEYS: Array<[keyof Profile, string, string]> = [
   ["baseUrl", "base-url", "OCS_BASE_URL"],

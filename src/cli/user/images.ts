@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { assertNever } from "../../domain/states.js";
 import type { CompShareClient } from "../../sdk/index.js";
 import { action, numberOption } from "../command.js";
 import { UsageError, formatTime, table } from "../helpers.js";
@@ -16,6 +17,8 @@ async function listImages(c: CompShareClient, source: Source, f: { type?: string
       return c.describeCompShareCustomImages({ Limit: 100 });
     case "shared":
       return c.describeCompShareSharingImages({ Limit: 100 });
+    default:
+      return assertNever(source);
   }
 }
 

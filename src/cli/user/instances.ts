@@ -16,6 +16,7 @@ import {
   waitFlags,
   zoneOf,
 } from "./context.js";
+import { addWatchCommand } from "./watch.js";
 
 function instanceRow(u: CompShareInstance): Array<string | number> {
   return [
@@ -33,6 +34,7 @@ function instanceRow(u: CompShareInstance): Array<string | number> {
 
 export function addInstanceCommands(program: Command): void {
   const instance = program.command("instance").description("GPU instances of the project.");
+  addWatchCommand(instance);
 
   leaf(instance, "list", "Lists instances of the project.", "ocs instance list --limit 50")
     .addOption(numberOption("--limit <N>", "at most N (default 100)"))

@@ -1,5 +1,5 @@
 import type { Clock } from "../../domain/clock.js";
-import { ApiError } from "../../domain/errors.js";
+import { ApiError, badParam } from "../../domain/errors.js";
 import type { IdGen } from "../../domain/ids.js";
 import { newKeyPair } from "../../domain/ids.js";
 import type { AccountRecord, KeyOrigin, KeyPairRecord, ProjectRecord } from "../../domain/records.js";
@@ -82,7 +82,7 @@ export class AccountService {
     keyPair: { publicKey: string; privateKey: string };
   }> {
     if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(name)) {
-      throw new Error("account name must be 1-64 characters of letters, digits, _ . @ -");
+      throw badParam("Name", "an account name is 1-64 characters of letters, digits, _ . @ -");
     }
     const now = this.clock.now();
     const account: AccountRecord = {
@@ -104,7 +104,7 @@ export class AccountService {
       createdAt: now,
     };
     await this.store.tx(async (tx) => {
-      if (await tx.accounts.accountByName(name)) throw new Error(`account ${name} already exists`);
+      if (await tx.accounts.accountByName(name)) throw badParam("Name", `account ${name} already exists`);
       account.number = await tx.accounts.insertAccount(account);
       await tx.accounts.insertProject(project);
       await tx.accounts.insertKeyPair(this.keyRecord(keys, account.id, opts.keyOrigin ?? "admin", now));
@@ -132,7 +132,7 @@ export class AccountService {
   async createKeyPair(accountId: string): Promise<{ publicKey: string; privateKey: string }> {
     const keys = newKeyPair();
     await this.store.tx(async (tx) => {
-      if (!(await tx.accounts.accountById(accountId))) throw new Error(`account ${accountId} not found`);
+      if (!(await tx.accounts.accountById(accountId))) throw badParam("AccountId", `no account ${accountId}`);
       await tx.accounts.insertKeyPair(this.keyRecord(keys, accountId, "admin", this.clock.now()));
     });
     return keys;
@@ -147,7 +147,7 @@ export class AccountService {
       createdAt: this.clock.now(),
     };
     await this.store.tx(async (tx) => {
-      if (!(await tx.accounts.accountById(accountId))) throw new Error(`account ${accountId} not found`);
+      if (!(await tx.accounts.accountById(accountId))) throw badParam("AccountId", `no account ${accountId}`);
       await tx.accounts.insertProject(project);
     });
     return project;
@@ -307,12 +307,13 @@ export class AccountService {
   ): Promise<KeyPairRecord> {
     const kp = await this.store.tx(async (tx) => {
       const found = await tx.accounts.keyPair(publicKey);
-      if (!found) throw new Error(`key ${publicKey} not found`);
+      if (!found) throw badParam("TargetPublicKey", `key ${publicKey} not found`);
       const owner = await tx.accounts.lockAccount(found.accountId);
       if (change !== "enable" && owner?.isRoot && found.disabledAt === null) {
         const usable = (await tx.accounts.keyPairsOf(found.accountId)).filter((k) => k.disabledAt === null);
         if (usable.length <= 1)
-          throw new Error(
+          throw badParam(
+            "TargetPublicKey",
             `key ${publicKey} is the last usable root key; create another one first (ocs admin key create root)`,
           );
       }
@@ -328,8 +329,8 @@ export class AccountService {
   async setAccountDisabled(id: string, disabled: boolean): Promise<void> {
     await this.store.tx(async (tx) => {
       const a = await tx.accounts.lockAccount(id);
-      if (!a) throw new Error(`account ${id} not found`);
-      if (a.isRoot && disabled) throw new Error("the root account cannot be disabled");
+      if (!a) throw badParam("AccountId", `account ${id} not found`);
+      if (a.isRoot && disabled) throw badParam("AccountId", "the root account cannot be disabled");
       await tx.accounts.setAccountDisabled(id, disabled ? this.clock.now() : null);
     });
     this.keyCache.clear();
@@ -339,8 +340,9 @@ export class AccountService {
   async setQuotas(id: string, quotas: { instances?: number; gpus?: number }): Promise<void> {
     for (const [k, v] of Object.entries(quotas))
       if (v !== undefined && (!Number.isSafeInteger(v) || v < 0))
-        throw new Error(`${k} quota must be a whole number ≥ 0`);
-    if ((await this.store.accounts.setQuotas(id, quotas)) === 0) throw new Error(`account ${id} not found`);
+        throw badParam(k === "gpus" ? "GpuQuota" : "InstanceQuota", `${k} quota must be a whole number ≥ 0`);
+    if ((await this.store.accounts.setQuotas(id, quotas)) === 0)
+      throw badParam("AccountId", `account ${id} not found`);
     this.keyCache.clear();
   }
 }

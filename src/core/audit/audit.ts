@@ -2,14 +2,15 @@ import type { Clock } from "../../domain/clock.js";
 import type { AuditRecord } from "../../domain/records.js";
 import type { Logger } from "../../log.js";
 import type { AuditFilter } from "../../store/audit-repo.js";
-import type { Store } from "../../store/store.js";
+import type { Repos, Store } from "../../store/store.js";
 import type { TaskResult } from "../tasks.js";
+import { ensureRecurringTask } from "../tasks.js";
 
 /** One entry as the gateway or the admin CLI hands it over; the time is the server clock's. */
 export type AuditEntry = Omit<AuditRecord, "seq" | "at">;
 
 /** The subject of the retention task (tasks name an instance; this one names the log). */
-export const AUDIT_TASK_SUBJECT = "audit-log";
+const AUDIT_TASK_SUBJECT = "audit-log";
 /** How often the retention task runs. */
 const PURGE_EVERY_MS = 3600_000;
 /** Entries written together; a flood of them waits at most one flush interval. */
@@ -101,22 +102,7 @@ export class AuditLog {
   }
 }
 
-/** Queues the audit log's retention task unless it exists (at start, under the start-up lock; after a reset). */
-export async function scheduleAuditRetention(
-  store: Pick<Store, "tasks">,
-  clock: Clock,
-  newId: () => string,
-): Promise<void> {
-  if ((await store.tasks.of(AUDIT_TASK_SUBJECT)).length > 0) return;
-  const now = clock.now();
-  await store.tasks.insert(
-    {
-      id: newId(),
-      kind: "audit-retention",
-      instanceId: AUDIT_TASK_SUBJECT,
-      dueAt: now + PURGE_EVERY_MS,
-      payload: {},
-    },
-    now,
-  );
+/** Makes the audit log's recurring retention task unless it exists (start-up, emulator reset). */
+export function ensureAuditRetention(r: Repos, now: number): Promise<void> {
+  return ensureRecurringTask(r, "audit-retention", AUDIT_TASK_SUBJECT, now + PURGE_EVERY_MS, now);
 }

@@ -1,9 +1,7 @@
 import type { Catalog, ChargeType } from "../../domain/catalog.js";
 import { UNIT_HOURS } from "../../domain/catalog.js";
 import type { PriceInput } from "./pricing.js";
-import { quote } from "./pricing.js";
-
-const r4 = (n: number) => Math.round(n * 10000) / 10000;
+import { quote, roundPrice } from "./pricing.js";
 
 /**
  * How many charge-type units of a prepaid instance are left until it expires (a fraction), or
@@ -29,8 +27,8 @@ export function upgradeDelta(
   const b = quote(catalog, to, now);
   const units = unitsLeft(from.chargeType, expireAt, now) ?? 1;
   return {
-    price: r4(((b?.instance ?? 0) - (a?.instance ?? 0)) * units),
-    list: r4(((b?.instanceList ?? 0) - (a?.instanceList ?? 0)) * units),
+    price: roundPrice(((b?.instance ?? 0) - (a?.instance ?? 0)) * units),
+    list: roundPrice(((b?.instanceList ?? 0) - (a?.instanceList ?? 0)) * units),
   };
 }
 
@@ -39,5 +37,5 @@ export function refundOf(catalog: Catalog, spec: PriceInput, expireAt: number | 
   const units = unitsLeft(spec.chargeType, expireAt, now);
   if (units === undefined) return 0;
   const q = quote(catalog, spec, now);
-  return r4(((q?.instance ?? 0) + (q?.systemDisks ?? 0) + (q?.dataDisks ?? 0)) * units);
+  return roundPrice(((q?.instance ?? 0) + (q?.systemDisks ?? 0) + (q?.dataDisks ?? 0)) * units);
 }

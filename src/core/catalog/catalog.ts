@@ -240,6 +240,7 @@ export function validateCatalog(c: unknown, where = "catalog"): Catalog {
     });
   });
   const types = new Set<string>();
+  const products = new Map<string, string>();
   cat.gpuTypes.forEach((g, i) => {
     const p = `gpuTypes[${i}]`;
     if (typeof g.name !== "string" || !g.name) fail(`${p}.name`, "must be a non-empty string");
@@ -259,6 +260,16 @@ export function validateCatalog(c: unknown, where = "catalog"): Catalog {
         fail(`${p}.sizes[${j}].memory`, "must be positive multiples of 1024 (MB)");
       }
     });
+    if (
+      g.products !== undefined &&
+      !(Array.isArray(g.products) && g.products.every((x) => typeof x === "string" && x.length > 0))
+    )
+      fail(`${p}.products`, "must be an array of non-empty strings");
+    for (const product of g.products ?? []) {
+      const key = product.toLowerCase();
+      if (products.has(key)) fail(`${p}.products`, `${product} is already a product of ${products.get(key)}`);
+      products.set(key, g.name);
+    }
     if (!cat.prices.gpu?.[g.name]) fail(`prices.gpu.${g.name}`, "missing price for GPU type");
     if (g.maxDataDisks !== undefined && !(Number.isInteger(g.maxDataDisks) && g.maxDataDisks >= 0))
       fail(`${p}.maxDataDisks`, "must be a non-negative integer");
@@ -327,6 +338,11 @@ export class CatalogIndex {
   }
   image(id: string): ImageSpec | undefined {
     return this.catalog.images.find((i) => i.id === id);
+  }
+  /** The GPU type whose `products` name this GPU model (compared without regard to case). */
+  gpuTypeOfProduct(product: string): GpuTypeSpec | undefined {
+    const key = product.toLowerCase();
+    return this.catalog.gpuTypes.find((g) => g.products?.some((p) => p.toLowerCase() === key));
   }
   /** Every zone of every region, in catalog order. */
   allZones(): string[] {

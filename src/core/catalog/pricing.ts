@@ -23,7 +23,8 @@ export interface PriceQuote {
   discountType: number;
 }
 
-const round = (n: number): number => Math.round(n * 10000) / 10000;
+/** Every price and price difference is rounded to 4 decimals, by this one rule. */
+export const roundPrice = (n: number): number => Math.round(n * 10000) / 10000;
 
 /** True when `now` falls in the catalog's night-discount window. */
 function nightDiscount(catalog: Catalog, chargeType: ChargeType, now: number): number | undefined {
@@ -54,14 +55,14 @@ export function quote(catalog: Catalog, input: PriceInput, now: number): PriceQu
   const rate = nightDiscount(catalog, input.chargeType, now);
   const disks = input.disks.map((d) => ({
     isBoot: d.isBoot,
-    price: round((catalog.prices.diskPerGbHour[d.type] ?? 0) * d.sizeGB * unit),
+    price: roundPrice((catalog.prices.diskPerGbHour[d.type] ?? 0) * d.sizeGB * unit),
   }));
   return {
     chargeType: input.chargeType,
-    instance: round(rate ? list * rate : list),
-    instanceList: round(list),
-    systemDisks: round(disks.filter((d) => d.isBoot).reduce((s, d) => s + d.price, 0)),
-    dataDisks: round(disks.filter((d) => !d.isBoot).reduce((s, d) => s + d.price, 0)),
+    instance: roundPrice(rate ? list * rate : list),
+    instanceList: roundPrice(list),
+    systemDisks: roundPrice(disks.filter((d) => d.isBoot).reduce((s, d) => s + d.price, 0)),
+    dataDisks: roundPrice(disks.filter((d) => !d.isBoot).reduce((s, d) => s + d.price, 0)),
     disks,
     discountType: rate ? 1 : 0,
   };

@@ -6,13 +6,14 @@ import type { DiskRecord, TaskRecord } from "../../domain/records.js";
 import type { Driver } from "../../drivers/driver.js";
 import type { Store } from "../../store/store.js";
 import type { CatalogIndex } from "../catalog/catalog.js";
-import { quote } from "../catalog/pricing.js";
+import { quote, roundPrice } from "../catalog/pricing.js";
 import { recordDiskEvent } from "../events.js";
 import { checkName } from "../instances/create.js";
 import type { OperationEngine } from "../instances/engine.js";
 import type { Scope } from "../instances/scope.js";
 import { visibleOrThrow } from "../instances/scope.js";
 import type { TaskResult } from "../tasks.js";
+import { queueTask } from "../tasks.js";
 import {
   DISK_CHARGE_TYPES,
   checkGrow,
@@ -46,8 +47,6 @@ export interface PriceDelta {
   price: number;
   original: number;
 }
-
-const r4 = (n: number) => Math.round(n * 10000) / 10000;
 
 /**
  * Data disks as resources of their own: the list, create-and-attach, attach, detach, resize and
@@ -149,16 +148,7 @@ export class DiskService {
         if (current.state === "Deleted") return;
         throw notAvailable(current, "DeleteCompshareDisk");
       }
-      await r.tasks.insert(
-        {
-          id: this.d.ids.next("task", 12),
-          kind: "disk-release",
-          instanceId: diskId,
-          dueAt: now,
-          payload: {},
-        },
-        now,
-      );
+      await queueTask(r, this.d.ids, { kind: "disk-release", subject: diskId, dueAt: now }, now);
       await recordDiskEvent(r, disk, "disk.deleted", now);
     });
     this.d.kick();
@@ -167,9 +157,8 @@ export class DiskService {
   /** GetCompShareAttachedDiskUpgradePrice: what growing an attached disk adds per charge unit. */
   async upgradePrice(scope: Scope, uhostId: string, diskId: string, sizeGB: number): Promise<PriceDelta> {
     const inst = visibleOrThrow(await this.d.store.instances.get(uhostId), uhostId, scope);
-    const d = await this.d.store.disks.get(diskId);
-    if (!d || d.state === "Deleted" || d.projectId !== scope.project.id)
-      throw new ApiError("DiskNotFound", { diskId });
+    // The disk is found by its project, whatever zone was sent (the instance's zone was checked).
+    const d = diskOrThrow(await this.d.store.disks.get(diskId), diskId, { ...scope, zone: undefined });
     if (d.instanceId !== inst.id) throw new ApiError("DiskNotAttached", { diskId, uhostId });
     const type = this.d.catalog.gpuType(inst.gpuType);
     checkGrow(d, d.isBoot ? type?.bootDisk : type?.dataDisk, sizeGB, "DiskSpace");
@@ -177,7 +166,7 @@ export class DiskService {
       (DISK_CHARGE_TYPES as readonly string[]).includes(d.chargeType) ? d.chargeType : inst.chargeType
     ) as ChargeType;
     const at = (size: number) => this.diskPrice(inst.gpuType, chargeType, d, size);
-    const delta = r4(at(sizeGB) - at(d.sizeGB));
+    const delta = roundPrice(at(sizeGB) - at(d.sizeGB));
     return { price: delta, original: delta };
   }
 

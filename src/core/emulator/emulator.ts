@@ -1,36 +1,30 @@
 import type { OffsetClock } from "../../domain/clock.js";
+import type { DriverFault, DriverOp, SimLoad } from "../../drivers/driver.js";
 import type { ApiFault, FaultTable } from "./faults.js";
 
+/** Every driver operation, listed once more as a value: a new one does not compile until it is here. */
+const OPS: Record<DriverOp, true> = {
+  create: true,
+  start: true,
+  stop: true,
+  reboot: true,
+  reinstall: true,
+  destroy: true,
+  syncDisks: true,
+  deleteDisk: true,
+  image: true,
+};
 /** Driver operations the simulator can be told to fail (`image`: a custom image capture). */
-export const SIM_OPS = [
-  "create",
-  "start",
-  "stop",
-  "reboot",
-  "reinstall",
-  "destroy",
-  "syncDisks",
-  "deleteDisk",
-  "image",
-] as const;
-export type SimOp = (typeof SIM_OPS)[number];
+export const SIM_OPS = Object.keys(OPS) as DriverOp[];
 
 /** The controls the simulated driver offers (it satisfies this shape; core never imports it). */
 export interface SimulatorControls {
   latencyMs: number;
-  readonly calls: Readonly<Record<SimOp, number>>;
-  injectFault(fault: { op: SimOp; message: string; count?: number; probability?: number }): void;
+  readonly calls: Readonly<Record<DriverOp, number>>;
+  injectFault(fault: DriverFault): void;
   clearFaults(): void;
   /** Sets (or with `undefined` clears) the load an instance's monitoring readings show. */
   setLoad(id: string, load: SimLoad | undefined): void;
-}
-
-/** The readings (percent) the emulator shows for an instance instead of its deterministic wave. */
-export interface SimLoad {
-  cpu?: number;
-  memory?: number;
-  gpu?: number;
-  gpuMemory?: number;
 }
 
 export interface EmulatorDeps {
@@ -73,7 +67,7 @@ export class EmulatorService {
     return this.d.sim.latencyMs;
   }
 
-  get driverCalls(): Record<SimOp, number> {
+  get driverCalls(): Record<DriverOp, number> {
     return { ...this.d.sim.calls };
   }
 
@@ -81,7 +75,7 @@ export class EmulatorService {
     this.d.faults.add(fault);
   }
 
-  injectDriverFault(fault: { op: SimOp; message: string; count?: number; probability?: number }): void {
+  injectDriverFault(fault: DriverFault): void {
     this.d.sim.injectFault(fault);
   }
 

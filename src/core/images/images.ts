@@ -6,12 +6,13 @@ import type { InstanceRecord } from "../../domain/records.js";
 import type { State } from "../../domain/states.js";
 import type { Driver } from "../../drivers/driver.js";
 import type { Repos, Store } from "../../store/store.js";
-import { explain } from "../instances/engine.js";
+import { recordImageEvent } from "../events.js";
+import { explain, imageInProgress } from "../instances/engine.js";
 import type { Scope } from "../instances/scope.js";
 import { visibleOrThrow } from "../instances/scope.js";
 import type { Page } from "../paging.js";
 import { checkOffset } from "../paging.js";
-import { recordImageEvent } from "./events.js";
+import { queueTask } from "../tasks.js";
 import type { ImageResolver, ResolvedImage } from "./resolve.js";
 import type { SoftwaresAsked } from "./rules.js";
 import { checkDescription, checkImageName, checkSoftwares, checkTags, imageableStates } from "./rules.js";
@@ -78,7 +79,7 @@ export class ImageService {
     await this.d.store.tx(async (r) => {
       const inst = visibleOrThrow(await r.instances.get(input.uhostId), input.uhostId, scope);
       const allowed = imageableStates(inst);
-      if (inst.makingImage) throw imageInProgress(inst);
+      if (inst.makingImage) throw imageInProgress(inst, "CreateCompShareCustomImage");
       if (
         !(await r.instances.cas(
           inst.id,
@@ -118,10 +119,7 @@ export class ImageService {
         deletedAt: null,
       };
       await r.images.insert(image);
-      await r.tasks.insert(
-        { id: this.d.ids.next("task", 12), kind: "image", instanceId: id, dueAt: now, payload: {} },
-        now,
-      );
+      await queueTask(r, this.d.ids, { kind: "image", subject: id, dueAt: now }, now);
       await recordImageEvent(r, image, "image.making", now, { instanceId: inst.id, name });
     });
     this.d.kick();
@@ -130,7 +128,7 @@ export class ImageService {
 
   /** After a failed compare-and-swap: the image job, then the lock, then the state. */
   private refusal(inst: InstanceRecord, allowed: readonly State[], now: number): ApiError {
-    if (inst.makingImage) return imageInProgress(inst);
+    if (inst.makingImage) return imageInProgress(inst, "CreateCompShareCustomImage");
     return explain(inst, "CreateCompShareCustomImage", allowed, now);
   }
 
@@ -198,10 +196,7 @@ export class ImageService {
         });
       }
       await r.images.removeShares(id);
-      await r.tasks.insert(
-        { id: this.d.ids.next("task", 12), kind: "image-remove", instanceId: id, dueAt: now, payload: {} },
-        now,
-      );
+      await queueTask(r, this.d.ids, { kind: "image-remove", subject: id, dueAt: now }, now);
       await recordImageEvent(r, image, "image.deleted", now, { name: image.name });
     });
     this.d.kick();
@@ -280,10 +275,6 @@ export class ImageService {
   ofInstances(imageIds: string[]): Promise<Map<string, ResolvedImage>> {
     return this.d.resolver.ofInstances(imageIds);
   }
-}
-
-function imageInProgress(inst: InstanceRecord): ApiError {
-  return new ApiError("ImageInProgress", { uhostId: inst.id, action: "CreateCompShareCustomImage" });
 }
 
 /** The caller's own live image in the request's region (another account's is not found either). */

@@ -4,8 +4,9 @@ import type { TaskRecord } from "../../domain/records.js";
 import type { CaptureProgress, CapturedImage, Driver } from "../../drivers/driver.js";
 import type { Store } from "../../store/store.js";
 import { DEFAULT_BOOT_GB } from "../catalog/spec-rules.js";
+import { recordImageEvent } from "../events.js";
 import type { TaskResult } from "../tasks.js";
-import { recordImageEvent } from "./events.js";
+import { retryDriverStep } from "../tasks.js";
 
 /** What the image jobs are built from (by the composition root). */
 export interface ImageJobsDeps {
@@ -63,7 +64,7 @@ export class ImageJobs {
       await progress.flush();
       const reason = e instanceof Error ? e.message : String(e);
       if (task.attempts < this.d.driverAttempts)
-        return { retryInMs: 200 * 2 ** task.attempts, reason: `image ${image.id}: ${reason}` };
+        return retryDriverStep(task.attempts, `image ${image.id}: ${reason}`);
       await this.end(task, image, { ok: false, reason });
       // What a capture may have left behind goes with the failed image (the reconciler removes it
       // at the next start if this fails too).

@@ -1,5 +1,6 @@
 import type { ChargeType, GpuTypeSpec } from "../../domain/catalog.js";
 import { ApiError, Conflict, badParam } from "../../domain/errors.js";
+import { assertNever } from "../../domain/states.js";
 import type { Repos } from "../../store/store.js";
 import type { DiskAsked } from "../catalog/spec-rules.js";
 import { recordInstanceEvent } from "../events.js";
@@ -242,5 +243,7 @@ function expireAt(chargeType: ChargeType, quantity: number, now: number): number
     case "Postpay":
     case "Spot":
       return null;
+    default:
+      return assertNever(chargeType);
   }
 }

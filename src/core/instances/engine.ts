@@ -1,4 +1,5 @@
 import type { Clock } from "../../domain/clock.js";
+import { unixSeconds } from "../../domain/clock.js";
 import { ApiError } from "../../domain/errors.js";
 import type { IdGen } from "../../domain/ids.js";
 import type { InstanceRecord, TaskKind, TaskRecord } from "../../domain/records.js";
@@ -12,6 +13,7 @@ import { recordInstanceEvent } from "../events.js";
 import type { ImageResolver } from "../images/resolve.js";
 import type { SecretBox } from "../secrets.js";
 import type { TaskResult } from "../tasks.js";
+import { queueTask, retryDriverStep } from "../tasks.js";
 import { computeOf } from "./compute.js";
 import type { DriverJob, OperationDef, OperationEnv } from "./operation.js";
 import type { InputOf, OperationName } from "./operations.js";
@@ -70,7 +72,7 @@ export class OperationEngine {
     now: number,
     payload: Record<string, unknown> = {},
   ): Promise<void> {
-    await r.tasks.insert({ id: this.deps.ids.next("task", 12), kind, instanceId, dueAt, payload }, now);
+    await queueTask(r, this.deps.ids, { kind, subject: instanceId, dueAt, payload }, now);
   }
 
   /** Queues the task that finishes `op` (Create takes its lock by inserting the row). */
@@ -115,17 +117,20 @@ export class OperationEngine {
       // The lock was taken over from an operation whose lock expired: its task is stale now and
       // will never finish it, so what it reserved is undone here (a disk left Attaching).
       if (current.operation) await operationOf(current.operation)?.undo?.(r, current, env);
-      await def.reserve?.(r, { ...current, ...patch }, input, env);
-      await this.enqueue(r, id, op, now);
+      // Announced before what it reserves, so a stream reads "Start started, GPUs taken".
       await recordInstanceEvent(r, current, "operation.started", now, {
         operation: op,
         origin,
         from: current.state,
         state: patch.state ?? current.state,
       });
+      await def.reserve?.(r, { ...current, ...patch }, input, env);
+      await this.enqueue(r, id, op, now);
       // A scheduled stop that fires is announced with the stop, in the same transaction.
       if (origin === "scheduler")
-        await recordInstanceEvent(r, current, "schedule.fired", now, { at: current.schedulerStopAt });
+        await recordInstanceEvent(r, current, "schedule.fired", now, {
+          at: secondsOrNull(current.schedulerStopAt),
+        });
     });
     this.deps.kick();
   }
@@ -172,7 +177,7 @@ export class OperationEngine {
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       if (task.attempts < this.deps.timings.driverAttempts)
-        return { retryInMs: 200 * 2 ** task.attempts, reason: `${name}: ${reason}` };
+        return retryDriverStep(task.attempts, `${name}: ${reason}`);
       const removed = await this.finish(task, name, def, { ok: false, reason });
       return { done: true, removed, note: `${name} failed: ${reason}` };
     }
@@ -259,6 +264,7 @@ export class OperationEngine {
           cpu: compute.cpu,
           memoryMB: compute.memory,
           hostId: inst.hostId ?? "",
+          systemDiskGB: disks.find((d) => d.isBoot)?.sizeGB,
           // A disk being attached is part of the spec its driver step applies; one being
           // detached is not.
           dataDisks: disks
@@ -279,13 +285,20 @@ const INSTANT_EVENTS: Record<
 > = {
   ModifyCompShareInstanceName: { kind: "instance.renamed", data: (i) => ({ name: i.name }) },
   ResetCompShareInstancePassword: { kind: "instance.password-reset" },
-  UpdateCompShareStopScheduler: { kind: "schedule.set", data: (i) => ({ at: i.schedulerStopAt }) },
+  UpdateCompShareStopScheduler: {
+    kind: "schedule.set",
+    data: (i) => ({ at: secondsOrNull(i.schedulerStopAt) }),
+  },
   DeleteCompShareStopScheduler: { kind: "schedule.cleared" },
 };
 
-function imageInProgress(inst: InstanceRecord, op: string): ApiError {
-  return new ApiError("ImageInProgress", { uhostId: inst.id, action: op });
+/** The refusal of `action` while a custom image of the instance is being made (8044). */
+export function imageInProgress(inst: Pick<InstanceRecord, "id">, action: string): ApiError {
+  return new ApiError("ImageInProgress", { uhostId: inst.id, action });
 }
+
+/** Times in event data are Unix seconds, as everywhere on the wire. */
+const secondsOrNull = (ms: number | null) => (ms === null ? null : unixSeconds(ms));
 
 /** After a failed CAS: the lock wins over the state, because that is what the caller can wait for. */
 export function explain(

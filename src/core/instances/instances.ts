@@ -1,11 +1,12 @@
 import { subnetIdOf, vpcIdOf } from "../../domain/addresses.js";
 import { ApiError, UnsupportedByRuntime, badParam } from "../../domain/errors.js";
 import type { DiskRecord, InstancePorts, InstanceRecord } from "../../domain/records.js";
-import { STATES } from "../../domain/states.js";
 import type { State } from "../../domain/states.js";
 import type { Driver } from "../../drivers/driver.js";
 import type { Page, PastTheEnd } from "../paging.js";
 import { checkOffset } from "../paging.js";
+import type { ActionRule } from "./action-rules.js";
+import { INSTANT_ALLOWED, actionRules } from "./action-rules.js";
 import type { CreateInput } from "./create.js";
 import { checkName, createInstances } from "./create.js";
 import type { EngineDeps, OperationEngine } from "./engine.js";
@@ -16,7 +17,7 @@ import { checkPorts } from "./ports.js";
 import type { RefundQuote, UpgradeTarget } from "./price-changes.js";
 import { refundPrices, upgradePrice } from "./price-changes.js";
 import type { Origin, Scope } from "./scope.js";
-import { visibleOrThrow } from "./scope.js";
+import { visible, visibleOrThrow } from "./scope.js";
 import type { LifecycleTimings } from "./timings.js";
 
 export interface DescribeInput {
@@ -38,15 +39,6 @@ export interface DescribeResult {
   disks: Map<string, DiskRecord[]>;
   gpus: Map<string, number[]>;
 }
-
-/** Instant (lock-checked, not lock-holding) changes and the states they are allowed from. */
-const INSTANT_ALLOWED = {
-  ModifyName: STATES,
-  ResetPasswordVm: ["Stopped"],
-  ResetPasswordContainer: ["Stopped", "Running"],
-  UpdateStopScheduler: ["Install", "Starting", "Running", "Rebooting"],
-  DeleteStopScheduler: STATES,
-} as const satisfies Record<string, readonly State[]>;
 
 /** The engine's dependencies, plus the engine itself and the driver (for instant changes). */
 export interface InstanceServiceDeps extends EngineDeps {
@@ -113,10 +105,26 @@ export class InstanceService {
     });
   }
 
-  start(scope: Scope, id: string, input: StartInput): Promise<void> {
+  async start(scope: Scope, id: string, input: StartInput): Promise<void> {
     if (input.withoutGpu === false && input.spec !== undefined)
       throw badParam("WithoutGpuSpec", "a no-GPU spec with WithoutGpu=false; send one of them");
-    return this.operate(scope, id, "Start", input);
+    return this.operate(scope, id, "Start", { ...input, movableTo: await this.movableTo(scope, id) });
+  }
+
+  /**
+   * Where the driver says the instance's disks reach (asked before the start's transaction, never
+   * inside it); undefined when the driver cannot move instances or cannot tell now.
+   */
+  private async movableTo(scope: Scope, id: string): Promise<StartInput["movableTo"]> {
+    const { driver, store } = this.d;
+    if (!driver.hostsFor) return undefined;
+    const inst = await this.find(scope, id);
+    const data = (await store.disks.ofInstances([inst.id])).filter((d) => !d.isBoot).map((d) => d.id);
+    try {
+      return (await driver.hostsFor(inst.id, data)) ?? "any";
+    } catch {
+      return undefined;
+    }
   }
 
   resize(scope: Scope, id: string, input: ResizeInput): Promise<void> {
@@ -291,6 +299,14 @@ export class InstanceService {
     const result = await this.d.store.instances.recycled(scope.project.id, page.offset, page.limit);
     checkOffset(page, result.total, "instances", "error");
     return result;
+  }
+
+  /** What each Action would answer on this instance now (also in the recycle bin). */
+  async actionRules(scope: Scope, id: string): Promise<ActionRule[]> {
+    const found = await this.d.store.instances.get(id);
+    const inst = visibleOrThrow(found, id, scope, visible(found, scope, true));
+    const free = inst.hostId ? (await this.d.store.hosts.freeGpuIndexes(inst.hostId, inst.gpu)).length : 0;
+    return actionRules(inst, this.d.engine.env(this.d.clock.now()), free);
   }
 
   password(inst: InstanceRecord): string {

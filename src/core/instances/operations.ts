@@ -1,3 +1,4 @@
+import type { GpuTypeSpec } from "../../domain/catalog.js";
 import { ApiError, Conflict, badParam } from "../../domain/errors.js";
 import type { InstanceRecord } from "../../domain/records.js";
 import type { Repos } from "../../store/store.js";
@@ -9,6 +10,7 @@ import { DEFAULT_NO_GPU_SPEC, computeOf, noGpuSpec, noGpuSpecs } from "./compute
 import type { OperationDef, OperationEnv } from "./operation.js";
 import { defineOperation } from "./operation.js";
 import { generatePassword } from "./passwords.js";
+import { pickHost } from "./placement.js";
 import { updatePorts } from "./ports.js";
 
 /**
@@ -37,6 +39,11 @@ export interface StartInput {
   withoutGpu?: boolean;
   /** `WithoutGpuSpec`: start without GPU with this named spec. */
   spec?: string;
+  /**
+   * Not from the wire: where the driver says the instance's disks can be used from ("any" host,
+   * or these), so a start may move it when its own host has no room. Absent: it stays.
+   */
+  movableTo?: "any" | string[];
 }
 
 /**
@@ -74,13 +81,23 @@ const start = defineOperation<StartInput>({
     const mode = startMode(inst, input);
     return { withoutGpu: mode.withoutGpu, withoutGpuSpec: mode.spec, holdsCompute: true, releaseAt: null };
   },
-  async reserve(r, inst, _input, env) {
-    const type = env.catalog.gpuType(inst.gpuType);
-    if (!inst.hostId || !type)
+  async reserve(r, placed, input, env) {
+    const type = env.catalog.gpuType(placed.gpuType);
+    if (!placed.hostId || !type)
       throw new ApiError("ResourceSoldOut", { detail: "the instance's host is gone" });
+    const inst = input.movableTo ? await moveIfNoRoom(r, placed, input.movableTo, type, env) : placed;
+    const hostId = inst.hostId as string;
+    // A host that left (a node deleted, NotReady or cordoned; one taken out of the catalog) takes
+    // nothing, with or without GPUs: say so rather than blame its CPU or GPUs.
+    if ((await r.hosts.get(hostId))?.retired !== false)
+      throw new ApiError("ResourceSoldOut", {
+        detail: input.movableTo
+          ? `the instance's host ${hostId} is not available now, and no host its disks reach has room`
+          : `the instance's host ${hostId} is not available now, and its disks live there`,
+      });
     // GPUs first, so the error says "GPUs" when that is what is missing.
     if (!inst.withoutGpu) {
-      const free = await r.hosts.freeGpuIndexes(inst.hostId, inst.gpu);
+      const free = await r.hosts.freeGpuIndexes(hostId, inst.gpu);
       if (free.length < inst.gpu)
         throw new ApiError("NotEnoughGpuOnHost", {
           gpuType: inst.gpuType,
@@ -89,7 +106,7 @@ const start = defineOperation<StartInput>({
         });
     }
     const spec = computeOf(inst, type);
-    if (!(await r.hosts.reserveCompute(inst.hostId, spec.cpu, spec.memory)))
+    if (!(await r.hosts.reserveCompute(hostId, spec.cpu, spec.memory)))
       throw new ApiError("HostResourceNotEnough", { reason: `need ${spec.cpu} CPU and ${spec.memory} MB` });
     if (!inst.withoutGpu) await takeGpus(r, inst, env.now);
     await r.tasks.deleteOf(inst.id, "release");
@@ -336,6 +353,40 @@ const recover = defineOperation<{ quota: number }>({
     return undefined;
   },
 });
+
+/**
+ * A start whose disks can follow it: when its own host cannot take it now (gone, or too full),
+ * it moves to the best-fit host among those its disks reach, by the same rule and with the same
+ * lock as Create's placement. Its host stays when none has room (the caller then says why).
+ */
+async function moveIfNoRoom(
+  r: Repos,
+  inst: InstanceRecord,
+  to: "any" | string[],
+  type: GpuTypeSpec,
+  env: OperationEnv,
+): Promise<InstanceRecord> {
+  const spec = computeOf(inst, type);
+  const demand = { gpu: inst.withoutGpu ? 0 : inst.gpu, cpu: spec.cpu, memory: spec.memory };
+  await r.hosts.lockFor(inst.zone, inst.gpuType);
+  const rooms = await r.hosts.roomFor(inst.zone, inst.gpuType);
+  if (
+    pickHost(
+      rooms.filter((h) => h.id === inst.hostId),
+      demand,
+    )
+  )
+    return inst;
+  const host = pickHost(
+    rooms.filter((h) => to === "any" || to.includes(h.id)),
+    demand,
+  );
+  if (!host) return inst;
+  if (!(await r.instances.cas(inst.id, { lockedBy: "Start", now: env.now }, { hostId: host.id })))
+    throw new Conflict();
+  await recordInstanceEvent(r, inst, "instance.moved", env.now, { from: inst.hostId, to: host.id });
+  return { ...inst, hostId: host.id };
+}
 
 /** Takes the instance's GPUs on its host, or fails with the not-enough-GPU error. */
 export async function takeGpus(

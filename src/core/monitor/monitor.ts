@@ -1,14 +1,15 @@
 import type { Clock } from "../../domain/clock.js";
 import { ApiError, badParam } from "../../domain/errors.js";
 import type { DiskRecord, InstanceRecord, TaskRecord } from "../../domain/records.js";
-import { MONITOR_TASK_SUBJECT } from "../../domain/records.js";
 import type { Driver, InstanceSample, SampleTarget } from "../../drivers/driver.js";
 import type { Repos, Store } from "../../store/store.js";
 import type { Scope } from "../instances/scope.js";
+import { visibleOrThrow } from "../instances/scope.js";
 import type { TaskResult } from "../tasks.js";
+import { ensureRecurringTask } from "../tasks.js";
 
-/** The id of the one recurring collector task (a fixed id, so replicas make it once). */
-export const MONITOR_TASK_ID = "task-monitor-sample";
+/** The subject of the one recurring collector task. */
+const MONITOR_TASK_SUBJECT = "monitor";
 /** Without StartTime/EndTime (or for several instances) the last this long (docs: 60 s). */
 export const DEFAULT_WINDOW_MS = 60_000;
 /** At most this many instances per query (docs: 10). */
@@ -41,6 +42,11 @@ export interface MonitorQuery {
   to?: number;
 }
 
+/** Makes the recurring collector task unless it exists, due at once (start-up, emulator reset). */
+export function ensureMonitorTask(r: Repos, now: number): Promise<void> {
+  return ensureRecurringTask(r, "monitor-sample", MONITOR_TASK_SUBJECT, now, now);
+}
+
 /**
  * Monitoring: a collector (the recurring `monitor-sample` task, so one replica samples per tick)
  * asks the driver for readings of every running instance and keeps them in the store for the
@@ -51,20 +57,6 @@ export class MonitorService {
 
   get options(): MonitorOptions {
     return { intervalMs: this.d.intervalMs, retentionMs: this.d.retentionMs };
-  }
-
-  /** Makes the recurring collector task unless it exists (start-up, emulator reset). */
-  ensureTask(r: Repos, now: number): Promise<void> {
-    return r.tasks.ensure(
-      {
-        id: MONITOR_TASK_ID,
-        kind: "monitor-sample",
-        instanceId: MONITOR_TASK_SUBJECT,
-        dueAt: now,
-        payload: {},
-      },
-      now,
-    );
   }
 
   /** The `monitor-sample` task: one tick, then the same row again one interval later. */
@@ -134,15 +126,9 @@ export class MonitorService {
     if (from > to) throw badParam("StartTime", "must not be after EndTime");
     const out: Array<{ inst: InstanceRecord; samples: Sample[] }> = [];
     for (const id of [...new Set(q.ids)]) {
-      const inst = await this.d.store.instances.get(id);
-      if (
-        !inst ||
-        inst.projectId !== scope.project.id ||
-        inst.inRecycle ||
-        inst.region !== scope.region ||
-        (scope.zone !== undefined && inst.zone !== scope.zone)
-      )
-        throw new ApiError("InstanceNotFound", { uhostId: id });
+      const inst = visibleOrThrow(await this.d.store.instances.get(id), id, scope);
+      // Unlike the other instance reads, the Region sent must be the instance's (README).
+      if (inst.region !== scope.region) throw new ApiError("InstanceNotFound", { uhostId: id });
       const rows = await this.d.store.monitor.range(id, from, to);
       out.push({ inst, samples: thin(rows.map((r) => ({ at: r.at, data: r.data as Sample["data"] }))) });
     }

@@ -7,11 +7,13 @@ import type {
   CaptureRequest,
   CapturedImage,
   Driver,
+  DriverFault,
   DriverOp,
   InstanceSample,
   Observed,
   RuntimeSpec,
   SampleTarget,
+  SimLoad,
 } from "../driver.js";
 
 interface SimInstance {
@@ -38,14 +40,6 @@ export const SIM_CAPTURE_MS_PER_GB = 1000;
 /** How often (real time) a capture looks at the clock and reports its progress. */
 const CAPTURE_POLL_MS = 25;
 
-/** Readings (percent) pinned by the emulator instead of an instance's deterministic wave. */
-export interface SimLoad {
-  cpu?: number;
-  memory?: number;
-  gpu?: number;
-  gpuMemory?: number;
-}
-
 /** A number in [0, 1) fixed by a string: each instance's wave has its own phase. */
 function phaseOf(s: string): number {
   let h = 2166136261;
@@ -67,14 +61,6 @@ export interface SimMemory {
   running(id: string): Promise<boolean | undefined>;
   /** Every live instance id in the store. */
   ids(): Promise<string[]>;
-}
-
-/** A fault the emulator injects into driver calls: fail the next `count` calls, or with a probability. */
-export interface DriverFault {
-  op: DriverOp;
-  message: string;
-  count?: number;
-  probability?: number;
 }
 
 /**

@@ -133,9 +133,9 @@ export class CompshareCli {
   }
 }
 
-/** Polls `cond` until it holds (a 20 s guard against a hang, not a timing assertion). */
-export async function until(cond: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
+/** Polls `cond` until it holds (a guard against a hang, 20 s unless told, not a timing assertion). */
+export async function until(cond: () => Promise<boolean>, guardMs = 20_000): Promise<void> {
+  const deadline = Date.now() + guardMs;
   while (!(await cond())) {
     assert.ok(Date.now() < deadline, "condition not reached");
     await new Promise((r) => setTimeout(r, 20));

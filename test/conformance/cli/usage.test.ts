@@ -3,19 +3,13 @@ import { after, before, describe, it } from "node:test";
 import type { TestServer } from "../../helpers.js";
 import { createParams, startTestServer } from "../../helpers.js";
 import { USAGE_COMMANDS } from "./commands.js";
-import { CompshareCli, needsCli } from "./harness.js";
+import { CompshareCli, needsCli, until as untilWithin } from "./harness.js";
 
 type Obj = Record<string, unknown>;
 const Z = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
 
-/** Polls `cond` until it holds (a 30 s guard against a hang, not a timing assertion). */
-async function until(cond: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await cond())) {
-    assert.ok(Date.now() < deadline, "condition not reached");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** The CLI suites' shared poll, with this suite's 30 s guard. */
+const until = (cond: () => Promise<boolean>) => untilWithin(cond, 30_000);
 
 /**
  * The rest of a user's day through the official CLI (text and --json): data disks from create to
