@@ -119,6 +119,7 @@ export async function seed(dataDir, catalogPath, n, opts = {}) {
         await accounts.createAccount(opts.account.name, {
           keyPair: opts.account.keys,
           instanceQuota: opts.account.quota,
+          gpuQuota: opts.account.quota,
         })
       ).account;
   }

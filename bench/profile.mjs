@@ -2,10 +2,13 @@
 // directly, starts `ocs serve` under `node --cpu-prof`, drives one scenario for a few seconds and
 // prints the top self-time functions and files of the server's profile (bench/RESULTS.md quotes
 // them). Scenarios: one (Describe by id), page (page of 100), deep (page of 100 at the last
-// offset), create, sched (every instance's scheduled stop due at once, until all stopped).
+// offset), create, sched (every instance's scheduled stop due at once, until all stopped); all (one,
+// page, deep, create on one seeded store, written to bench/profile.json).
 // OCS_BENCH_STORE=postgres profiles against a throwaway PostgreSQL.
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { body, catalogFile, load, seed, startProcess, storeCounter, tmp, withStore } from "./lib.mjs";
 
 const scenario = process.argv[2] ?? "page";
@@ -58,8 +61,62 @@ export function summarize(profile, top = 15) {
   return { functions: rank(fn), files: rank(file) };
 }
 
+const LABELS = {
+  one: "Describe by one UHostId, 4 connections",
+  page: "Describe page of 100, 4 connections",
+  deep: "Describe page of 100 at the last offset, 4 connections",
+  create: "Create, 8 connections",
+  sched: "every instance's scheduled stop due at once",
+};
+
+/** Starts a server under --cpu-prof on the seeded store, drives `name`, and summarises its profile. */
+async function profileOne(dir, cat, storeEnv, name, due) {
+  const profDir = join(dir, `prof-${name}`);
+  const p = await startProcess(
+    { OCS_DATA_DIR: dir, OCS_CATALOG: cat, OCS_SIM_LATENCY_MS: "0", ...storeEnv },
+    ["--cpu-prof", `--cpu-prof-dir=${profDir}`],
+  );
+  let r;
+  try {
+    if (name === "sched") {
+      const counter = await storeCounter(dir, storeEnv);
+      const t1 = Date.now();
+      await p.call("EmulatorAdvanceClock", { Seconds: Math.ceil((due - Date.now()) / 1000) + 1 });
+      let stopped = 0;
+      while (stopped < n && Date.now() - t1 < 120_000) {
+        await new Promise((res) => setTimeout(res, 200));
+        stopped = await counter.count("SELECT COUNT(*) AS n FROM instances WHERE state = 'Stopped'");
+      }
+      await counter.close();
+      r = { rps: stopped / ((Date.now() - t1) / 1000), p50: "-", p99: "-" };
+    } else {
+      r = await load(p.url, requests[name](), {
+        connections: name === "create" ? 8 : 4,
+        duration: 8,
+        amount: name === "create" ? 1000 : undefined,
+      });
+    }
+  } finally {
+    await p.kill();
+  }
+  const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
+  const s = summarize(JSON.parse(readFileSync(join(profDir, file), "utf8")));
+  log(
+    `${name} at ${n} instances: ${r.rps.toFixed(0)} ${name === "sched" ? "stops" : "req"}/s, p50 ${r.p50} ms, p99 ${r.p99} ms`,
+  );
+  log("\ntop self time, by function:");
+  for (const x of s.functions) log(`${String(x.pct).padStart(5)}%  ${x.what}`);
+  log("\ntop self time, by file:");
+  for (const x of s.files) log(`${String(x.pct).padStart(5)}%  ${x.what}`);
+  return { label: LABELS[name], rps: r.rps, p50: r.p50, p99: r.p99, ...s };
+}
+
+// `all` profiles one, page, deep and create on one seeded store (create last: it adds instances)
+// and writes bench/profile.json (OCS_PROFILE_OUT names another file), which RESULTS.md quotes.
 async function main() {
-  if (!requests[scenario]) throw new Error(`unknown scenario ${scenario}; one of ${Object.keys(requests)}`);
+  const names = scenario === "all" ? ["one", "page", "deep", "create"] : [scenario];
+  for (const x of names)
+    if (!requests[x]) throw new Error(`unknown scenario ${x}; one of all,${Object.keys(requests)}`);
   await withStore(async (storeEnv) => {
     const dir = tmp("profile");
     const cat = catalogFile(dir, 200);
@@ -67,49 +124,26 @@ async function main() {
     const due = Date.now() + 3_600_000;
     await seed(dir, cat, n, { env: storeEnv, stopAt: scenario === "sched" ? due : undefined });
     log(`seeded ${n} instances in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const profDir = join(dir, "prof");
-    const p = await startProcess(
-      {
-        OCS_DATA_DIR: dir,
-        OCS_CATALOG: cat,
-        OCS_SIM_LATENCY_MS: "0",
-        ...storeEnv,
-      },
-      ["--cpu-prof", `--cpu-prof-dir=${profDir}`],
-    );
-    let r;
-    try {
-      if (scenario === "sched") {
-        const counter = await storeCounter(dir, storeEnv);
-        const t1 = Date.now();
-        await p.call("EmulatorAdvanceClock", { Seconds: 3601 });
-        let stopped = 0;
-        while (stopped < n && Date.now() - t1 < 120_000) {
-          await new Promise((res) => setTimeout(res, 200));
-          stopped = await counter.count("SELECT COUNT(*) AS n FROM instances WHERE state = 'Stopped'");
-        }
-        await counter.close();
-        r = { rps: stopped / ((Date.now() - t1) / 1000), p50: "-", p99: "-" };
-      } else {
-        r = await load(p.url, requests[scenario](), {
-          connections: scenario === "create" ? 8 : 4,
-          duration: 8,
-          amount: scenario === "create" ? 1000 : undefined,
-        });
-      }
-    } finally {
-      await p.kill();
+    const scenarios = {};
+    for (const x of names) scenarios[x] = await profileOne(dir, cat, storeEnv, x, due);
+    if (scenario === "all" || process.env.OCS_PROFILE_OUT) {
+      const out =
+        process.env.OCS_PROFILE_OUT ?? join(dirname(fileURLToPath(import.meta.url)), "profile.json");
+      const note = `${n.toLocaleString("en")} instances, ${process.env.OCS_BENCH_STORE === "postgres" ? "PostgreSQL" : "SQLite"}, commit ${commitOf()}, ${new Date().toISOString().slice(0, 10)}; each scenario 8 s under \`node --cpu-prof\` (self time).`;
+      writeFileSync(out, `${JSON.stringify({ note, scenarios }, null, 2)}\n`);
+      log(`wrote ${out}`);
     }
-    const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
-    const s = summarize(JSON.parse(readFileSync(join(profDir, file), "utf8")));
-    log(
-      `${scenario} at ${n} instances: ${r.rps.toFixed(0)} ${scenario === "sched" ? "stops" : "req"}/s, p50 ${r.p50} ms, p99 ${r.p99} ms`,
-    );
-    log("\ntop self time, by function:");
-    for (const x of s.functions) log(`${String(x.pct).padStart(5)}%  ${x.what}`);
-    log("\ntop self time, by file:");
-    for (const x of s.files) log(`${String(x.pct).padStart(5)}%  ${x.what}`);
   });
+}
+
+function commitOf() {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
+  } catch {
+    return "?";
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();
