@@ -53,6 +53,57 @@ describe("instance counts on two replicas", { ...pgSkip(), timeout: 120_000 }, (
     }
   });
 
+  it("race: recovers and creates of one account on both replicas never pass its instance quota together", async () => {
+    const [a, b] = await replicas();
+    try {
+      const acct = await a.server.services.accounts.createAccount(`recover-race-${Date.now()}`, {
+        instanceQuota: 16,
+        gpuQuota: 1000,
+      });
+      const keys = acct.keyPair;
+      const made = await Promise.all(
+        Array.from({ length: 16 }, () => a.call("CreateCompShareInstance", createParams(), keys)),
+      );
+      const ids = made.map((r) => (r.UHostIds as string[])[0] as string);
+      await settle(a, b);
+      for (const id of ids)
+        assert.equal((await a.call("StopCompShareInstance", { ...Z, UHostId: id }, keys)).RetCode, 0);
+      await settle(a, b);
+      // Fourteen in the bin, two live, quota six: four slots, raced for by fourteen recovers and
+      // eight creates on both replicas.
+      for (const id of ids.slice(0, 14))
+        assert.equal((await a.call("TerminateCompShareInstance", { ...Z, UHostId: id }, keys)).RetCode, 0);
+      await settle(a, b);
+      await a.server.services.accounts.setQuotas(acct.account.id, { instances: 6 });
+      // The creates go to another project: its counts are other rows than the recovers change, so
+      // only the account's lock orders them.
+      const other = await a.server.services.accounts.createProject(acct.account.id, "other");
+      const results = await Promise.all([
+        ...ids
+          .slice(0, 14)
+          .map((id, i) => (i % 2 ? a : b).call("RecoverCompShareInstance", { ...Z, UHostId: id }, keys)),
+        ...Array.from({ length: 8 }, (_, i) =>
+          (i % 2 ? b : a).call("CreateCompShareInstance", createParams({ ProjectId: other.id }), keys),
+        ),
+      ]);
+      const codes = results.map((r) => r.RetCode);
+      assert.equal(codes.filter((c) => c === 0).length, 4, JSON.stringify(codes));
+      assert.ok(
+        codes.every((c) => c === 0 || c === 8046),
+        JSON.stringify(codes),
+      );
+      await settle(a, b);
+      let live = 0;
+      for (const projectId of [acct.project.id, other.id])
+        live += (await b.call("DescribeCompShareInstance", { Region: "cn-wlcb", ProjectId: projectId }, keys))
+          .TotalCount as number;
+      assert.equal(live, 6);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it("race: creates, terminates and recovers on both replicas at once keep every count exact, with no deadlock", async () => {
     const [a, b] = await replicas();
     try {

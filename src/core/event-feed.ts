@@ -170,6 +170,10 @@ export class EventFeed {
     this.window = [];
     this.windowFrom = this.cursor;
     this.listener ??= this.store.listenForEvents(() => this.wake());
+    // Until the LISTEN is in place another replica's commits announce nothing here; the read that
+    // follows activation covers them only if it comes after (a commit 30 ms after the first
+    // stream opened was missed until the poll).
+    await this.listener.ready;
     if (!this.pollTimer) {
       this.pollTimer = setInterval(() => this.wake(), this.opts.pollMs);
       this.pollTimer.unref();

@@ -144,13 +144,21 @@ export class CountsRepo {
   }
 
   /**
+   * Locks the account's row for a quota check, to the end of the transaction (PostgreSQL; NO KEY
+   * UPDATE, as the GPU quota locks it; SQLite transactions are exclusive already).
+   */
+  async lockAccount(accountId: string): Promise<void> {
+    if (this.db.dialect === "postgres")
+      await this.db.all("SELECT id FROM accounts WHERE id = ? FOR NO KEY UPDATE", [accountId]);
+  }
+
+  /**
    * Instances an account holds outside the recycle bin (its quota counts these). With `lock`, the
    * account's row is locked on PostgreSQL (NO KEY UPDATE, as the GPU quota locks it), so two
    * creates of one account count one after the other (SQLite transactions are exclusive already).
    */
   async activeOfAccount(accountId: string, opts: { lock?: boolean } = {}): Promise<number> {
-    if (opts.lock && this.db.dialect === "postgres")
-      await this.db.all("SELECT id FROM accounts WHERE id = ? FOR NO KEY UPDATE", [accountId]);
+    if (opts.lock) await this.lockAccount(accountId);
     const rows = await this.db.all(
       `SELECT COALESCE(SUM(c.n), 0) AS n FROM instance_counts c JOIN projects p ON p.id = c.project_id
        WHERE p.account_id = ? AND c.in_recycle = 0 AND c.level = ?`,

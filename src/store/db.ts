@@ -161,31 +161,50 @@ export class SqliteDb implements Db {
       let lost: unknown;
       let ran = 0;
       let last = first.seq;
-      for (let w: Write | undefined = first; w; w = ++ran < GROUP_MAX ? this.writes.shift() : undefined) {
-        last = w.seq;
-        this.db.exec("SAVEPOINT w");
-        try {
-          const value = await w.fn(handle);
-          this.db.exec("RELEASE w");
-          done.push([w, value]);
-        } catch (e) {
-          if (!this.db.inTransaction) {
-            // SQLite gave up the whole transaction (an I/O error, a full disk): all of it is gone.
+      // The write whose body runs now, until it is kept or rejected.
+      let current: Write | undefined;
+      try {
+        for (let w: Write | undefined = first; w; w = ++ran < GROUP_MAX ? this.writes.shift() : undefined) {
+          last = w.seq;
+          current = w;
+          this.db.exec("SAVEPOINT w");
+          try {
+            const value = await w.fn(handle);
+            this.db.exec("RELEASE w");
+            done.push([w, value]);
+            current = undefined;
+          } catch (e) {
+            if (!this.db.inTransaction) {
+              // SQLite gave up the whole transaction (an I/O error, a full disk): all of it is gone.
+              current = undefined;
+              w.reject(e);
+              lost = e;
+              break;
+            }
+            this.db.exec("ROLLBACK TO w");
+            this.db.exec("RELEASE w");
+            current = undefined;
             w.reject(e);
-            lost = e;
-            break;
           }
-          this.db.exec("ROLLBACK TO w");
-          this.db.exec("RELEASE w");
-          w.reject(e);
         }
-      }
-      if (lost === undefined) {
+        if (lost === undefined) {
+          try {
+            this.db.exec("COMMIT");
+          } catch (e) {
+            lost = e;
+            if (this.db.inTransaction) this.db.exec("ROLLBACK");
+          }
+        }
+      } catch (e) {
+        // The queue's own statements failed (a savepoint refused, a rollback that could not run):
+        // nothing of this group is kept, every write of it is told so, and the connection is left
+        // outside a transaction for the next group (else every later BEGIN would fail).
+        lost = e;
+        current?.reject(e);
         try {
-          this.db.exec("COMMIT");
-        } catch (e) {
-          lost = e;
           if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        } catch {
+          // Nothing more can be done here; the next BEGIN reports what is wrong.
         }
       }
       for (const [w, value] of done) {
@@ -206,6 +225,9 @@ export class SqliteDb implements Db {
   }
 
   async all(sql: string, params: Param[] = []): Promise<Row[]> {
+    // In memory the reader is the writer, which may be inside a group's open transaction whose
+    // writes can still be rolled back: reads take their turn in the queue there.
+    if (this.reader === this.db) return this.write((d) => d.all(sql, params));
     const s = this.prepare(this.reader, sql);
     if (!s.readonly) return this.write((d) => d.all(sql, params));
     const after = this.queued;

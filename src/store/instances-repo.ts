@@ -237,6 +237,11 @@ export class InstancesRepo {
     return this.counts.activeOfAccount(accountId, opts);
   }
 
+  /** Locks the account for a quota check before the instance's own rows (see CountsRepo.lockAccount). */
+  lockAccountForQuota(accountId: string): Promise<void> {
+    return this.counts.lockAccount(accountId);
+  }
+
   countInProject(projectId: string): Promise<number> {
     return this.counts.total({ projectId, inRecycle: false });
   }

@@ -2,6 +2,11 @@ import pg from "pg";
 
 /** A LISTEN that keeps itself connected. */
 export interface Listener {
+  /**
+   * Settles once the first LISTEN is in place (or its first attempt failed): a reader that reads
+   * after this cannot miss a commit that no notification announces.
+   */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -15,6 +20,10 @@ export function listenPg(url: string, channel: string, onNotify: () => void): Li
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let failures = 0;
+  let settle: () => void = () => {};
+  const ready = new Promise<void>((r) => {
+    settle = r;
+  });
 
   const connect = async () => {
     timer = undefined;
@@ -32,6 +41,8 @@ export function listenPg(url: string, channel: string, onNotify: () => void): Li
       failures = 0;
     } catch {
       retry(c);
+    } finally {
+      settle();
     }
   };
   const retry = (c: pg.Client) => {
@@ -43,8 +54,10 @@ export function listenPg(url: string, channel: string, onNotify: () => void): Li
   };
   void connect();
   return {
+    ready,
     async close() {
       closed = true;
+      settle();
       if (timer) clearTimeout(timer);
       const c = client;
       client = undefined;

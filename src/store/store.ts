@@ -133,7 +133,7 @@ export class Store extends BoundRepos {
    */
   listenForEvents(fn: () => void): Listener {
     if (this.handle instanceof PgDb) return listenPg(this.handle.url, EVENTS_CHANNEL, fn);
-    return { close: async () => {} };
+    return { ready: Promise.resolve(), close: async () => {} };
   }
 
   close(): Promise<void> {

@@ -109,6 +109,7 @@ export class OperationEngine {
         updatedAt: now,
         lastError: null,
       };
+      if (def.locksAccount) await r.instances.lockAccountForQuota(current.accountId);
       if (!(await r.instances.cas(id, { states: def.from, inRecycle, now, makingImage: false }, patch))) {
         const again = (await r.instances.get(id)) ?? current;
         if (again.makingImage) throw imageInProgress(again, op);

@@ -78,6 +78,13 @@ interface OperationCore<I> {
   /** Acts on an instance in the recycle bin (and takes it out). */
   inRecycle?: boolean;
   /**
+   * Its `reserve` checks an account-wide quota: the account is locked before the compare-and-swap,
+   * whose row changes lock the instance counts, so the lock order is account → counts as in Create
+   * (locking the account after them could deadlock with a Create, and not locking it lets a Create
+   * of the same account on another replica pass the same last slot).
+   */
+  locksAccount?: boolean;
+  /**
    * Refusals that depend on the instance (spot needs Force, spec rules). An image being made
    * refuses every operation; the engine checks that itself.
    */

@@ -312,8 +312,11 @@ const recover = defineOperation<{ quota: number }>({
   to: "Stopped",
   onFail: "Stopped",
   inRecycle: true,
+  locksAccount: true,
   begin: () => ({ inRecycle: false, recycledAt: null }),
   async reserve(r, inst, input, env) {
+    // The account was locked before the instance left the bin (locksAccount): a Create or another
+    // Recover of the same account counts after this one commits.
     const count = await r.instances.countActive(inst.accountId);
     if (count > input.quota) throw new ApiError("QuotaExceeded", { quota: input.quota, count: count - 1 });
     await r.tasks.deleteOf(inst.id, "purge");

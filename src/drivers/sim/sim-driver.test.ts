@@ -51,6 +51,16 @@ describe("sim driver", () => {
     assert.deepEqual((await d.list()).sort(), ["u2", "u3"]);
   });
 
+  it("after a restart, a runtime whose create failed since is not recalled from the store", async () => {
+    const d = new SimDriver(0);
+    // The store has the instance (Create wrote it before asking the driver), so a recall would find it.
+    d.recallFrom({ running: async () => false, ids: async () => ["u9"] });
+    d.injectFault({ op: "create", message: "no capacity", count: 1 });
+    await assert.rejects(d.create(spec("u9")), /no capacity/);
+    assert.deepEqual(await d.inspect("u9"), { exists: false, running: false });
+    await assert.rejects(d.reboot("u9"));
+  });
+
   it("a capture follows the emulator's clock from the job's acceptance; a second call joins it; a reset abandons it", async () => {
     let now = 1_000_000;
     const d = new SimDriver(0, Math.random, { now: () => now });

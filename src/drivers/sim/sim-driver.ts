@@ -85,6 +85,8 @@ export class SimDriver implements Driver {
   /** Data disks with storage (made by a start or a disk sync, gone with deleteDisk or a release). */
   readonly volumes = new Set<string>();
   private readonly loads = new Map<string, SimLoad>();
+  /** Runtimes a create was asked for since {@link recallFrom}: never recalled from the store. */
+  private readonly madeSinceRecall = new Set<string>();
   readonly images = new Map<string, SimImage>();
   /** Bumped to abandon the captures in flight (an emulator reset must not wait for them). */
   private captureEpoch = 0;
@@ -143,11 +145,12 @@ export class SimDriver implements Driver {
    */
   recallFrom(memory: SimMemory): void {
     this.memory = memory;
+    this.madeSinceRecall.clear();
   }
 
   private async entry(id: string): Promise<SimInstance | undefined> {
     const known = this.instances.get(id);
-    if (known || !this.memory) return known;
+    if (known || !this.memory || this.madeSinceRecall.has(id)) return known;
     const running = await this.memory.running(id);
     // Another call may have recalled (and changed) it meanwhile: that one wins.
     const raced = this.instances.get(id);
@@ -159,6 +162,7 @@ export class SimDriver implements Driver {
 
   reset(): void {
     this.memory = undefined;
+    this.madeSinceRecall.clear();
     this.cancelCaptures();
     for (const g of this.gates.values()) g.open();
     this.gates.clear();
@@ -190,6 +194,9 @@ export class SimDriver implements Driver {
   }
 
   async create(spec: RuntimeSpec): Promise<void> {
+    // Asked to make it since the restart: whatever the store says, its runtime is only what this
+    // create makes (a create that fails leaves none, as before the restart).
+    this.madeSinceRecall.add(spec.id);
     await this.step("create");
     // Not recalled: every runtime made since the restart starts here (a Create, a Recover), and one
     // made before is made again as it was then (a Create cut short by the restart).
