@@ -23,6 +23,17 @@ export const BENCH_ACCOUNT = {
   quota: 2_000_000,
 };
 
+/** The one-GPU Create every benchmark makes. */
+export const CREATE = {
+  Zone: "cn-wlcb-01",
+  GpuType: "4090",
+  GPU: 1,
+  CPU: 16,
+  Memory: 65536,
+  CompShareImageId: "compshareImage-ubuntu2204",
+  ChargeType: "Dynamic",
+};
+
 const made = [];
 // The seeded stores are large (about 0.6 GB per million instances): none outlives the run.
 process.on("exit", () => {

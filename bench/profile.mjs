@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { body, catalogFile, load, seed, startProcess, storeCounter, tmp, withStore } from "./lib.mjs";
+import { CREATE, body, catalogFile, load, seed, startProcess, storeCounter, tmp, withStore } from "./lib.mjs";
 
 const scenario = process.argv[2] ?? "page";
 const n = Number(process.argv[3] ?? 100_000);
@@ -21,16 +21,7 @@ const requests = {
   page: () => body("DescribeCompShareInstance", { Limit: 100 }),
   deep: () => body("DescribeCompShareInstance", { Limit: 100, Offset: n - 100 }),
   sched: () => "",
-  create: () =>
-    body("CreateCompShareInstance", {
-      Zone: "cn-wlcb-01",
-      GpuType: "4090",
-      GPU: 1,
-      CPU: 16,
-      Memory: 65536,
-      CompShareImageId: "compshareImage-ubuntu2204",
-      ChargeType: "Dynamic",
-    }),
+  create: () => body("CreateCompShareInstance", CREATE),
 };
 
 /** Self time per function and per file, from a V8 .cpuprofile. */

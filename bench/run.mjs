@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { kubernetesBench } from "./kubernetes.mjs";
 import {
   BENCH_ACCOUNT,
+  CREATE,
   baseline,
   body,
   catalogFile,
@@ -95,16 +96,6 @@ async function serverWith(store, prefix, n, opts = {}) {
   };
   return { p, dir, env, seededSeconds: seeded, startSeconds: (Date.now() - t1) / 1000 };
 }
-
-const CREATE = {
-  Zone: "cn-wlcb-01",
-  GpuType: "4090",
-  GPU: 1,
-  CPU: 16,
-  Memory: 65536,
-  CompShareImageId: "compshareImage-ubuntu2204",
-  ChargeType: "Dynamic",
-};
 
 // ------------------------------------------------------------------ 1. Describe throughput
 async function describeBench(store) {
