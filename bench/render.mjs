@@ -15,7 +15,9 @@ function readJson(name) {
 }
 
 const load = (r) =>
-  `${r.loadBefore?.map((x) => x.toFixed(1)).join(" ")} → ${r.loadAfter?.map((x) => x.toFixed(1)).join(" ")}`;
+  `${r.loadBefore?.map((x) => x.toFixed(1)).join(" ")}${r.loadAfter ? ` → ${r.loadAfter.map((x) => x.toFixed(1)).join(" ")}` : ""}`;
+/** A figure the run did not reach shows as a dash. */
+const cell = (text) => text.replace(/undefined( MB| ms)?/g, "–");
 
 /** The issue's figures: [label, target, value(results, store) as text]. */
 const TARGETS = [
@@ -96,7 +98,10 @@ function targetsTable(r, before) {
   const rows = TARGETS.map(([label, target, value]) => [
     label,
     target,
-    ...STORES.flatMap((s) => [before ? value(before.benches, s) : "not run", value(r.benches, s)]),
+    ...STORES.flatMap((s) => [
+      before ? cell(value(before.benches, s)) : "not run",
+      cell(value(r.benches, s)),
+    ]),
   ]);
   return [
     `| ${head.join(" | ")} |`,
@@ -125,7 +130,7 @@ function scaleTable(b, key) {
   ];
   for (const s of STORES) {
     const x = b[key]?.[s];
-    if (!x) continue;
+    if (!x?.describeOne) continue;
     out.push(
       `| ${NAMES[s]} | ${fmt(x.seededSeconds, 0)} s / ${fmt(x.startSeconds)} s | ${x.rssIdleMB} / ${x.rssLoadedMB} MB | ${x.describeOne.p50} / ${x.describeOne.p99} ms | ${x.describePage100.p50} / ${x.describePage100.p99} ms | ${x.describeLastPage.p50} / ${x.describeLastPage.p99} ms | ${fmt(x.describePage100Loaded.rps, 0)}, ${x.describePage100Loaded.p99} ms (${fmt(x.bareNodeHttpPage100.rps, 0)}, ${x.bareNodeHttpPage100.p99} ms) | ${x.create.p50} / ${x.create.p99} ms | ${x.create8.p50} / ${x.create8.p99} ms |`,
     );
@@ -155,7 +160,7 @@ export function renderMarkdown(r) {
     "",
     `Run of \`npm run bench\` on ${r.date.slice(0, 10)}: ${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.machine.node}; load average (1, 5, 15 min) ${load(r)}; ${fmt(r.minutes)} min.`,
     before
-      ? `"Before": the same harness run against main before issue #17 (${before.commit ?? "see results-before.json"}), load ${load(before)}, on ${before.date.slice(0, 10)}.`
+      ? `"Before": the same harness run against main before issue #17 (${before.commit ?? "see results-before.json"}) on ${before.date.slice(0, 10)}, load ${load(before)}${before.source ? `: ${before.source}` : ""}.`
       : `"Before": not recorded (bench/results-before.json).`,
     "",
     "Every figure is measured on both stores: SQLite (WAL, synchronous=FULL, so each commit waits for the disk) and a throwaway",
