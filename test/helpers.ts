@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, describe } from "node:test";
 import { dispatch } from "../src/api/gateway.js";
 import type { Config } from "../src/config.js";
 import { loadConfig } from "../src/config.js";
@@ -15,6 +16,8 @@ import { signedForm } from "../src/protocol/encode.js";
 import type { OcsServer, ServerOptions } from "../src/server.js";
 import { createServer } from "../src/server.js";
 import type { Db } from "../src/store/db.js";
+import { SqliteDb } from "../src/store/db.js";
+import { PgDb } from "../src/store/pg.js";
 
 /**
  * The built-in catalog without its night discount (00:00-08:00 UTC+8), so the prices the tests
@@ -178,6 +181,38 @@ export function pgSkip(): { skip?: string } {
   if (process.env.CI === "true")
     throw new Error("OCS_TEST_PG_URL missing in CI (scripts/test.mjs starts PostgreSQL)");
   return { skip: "PostgreSQL not available (see npm test output)" };
+}
+
+/**
+ * Declares one suite per SQL dialect, `${title}: SQLite` and `${title}: PostgreSQL` (skipped where
+ * there is none, never in CI). `open()` gives a new, empty database (a file of its own, or a fresh
+ * PostgreSQL database with a pool of `pgPool`), closed when its suite ends.
+ */
+export function eachDialect(title: string, pgPool: number, body: (open: () => Promise<Db>) => void): void {
+  const dialects: Array<[string, { skip?: string }, () => Promise<Db | undefined>]> = [
+    ["SQLite", {}, async () => new SqliteDb(join(mkdtempSync(join(tmpdir(), "ocs-store-")), "s.sqlite"))],
+    [
+      "PostgreSQL",
+      pgSkip(),
+      async () => {
+        const url = await createPgDatabase();
+        return url ? new PgDb(url, pgPool) : undefined;
+      },
+    ],
+  ];
+  for (const [name, opts, make] of dialects)
+    describe(`${title}: ${name}`, opts, () => {
+      const dbs: Db[] = [];
+      after(async () => {
+        for (const db of dbs) await db.close();
+      });
+      body(async () => {
+        const db = await make();
+        if (!db) throw new Error("no database");
+        dbs.push(db);
+        return db;
+      });
+    });
 }
 
 /**

@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, describe, it } from "node:test";
-import { createPgDatabase, pgSkip, sampleInstance } from "../../test/helpers.js";
+import { describe, it } from "node:test";
+import { createPgDatabase, eachDialect, pgSkip, sampleInstance } from "../../test/helpers.js";
 import type { Db } from "./db.js";
-import { SqliteDb } from "./db.js";
 import { MIGRATIONS, MIGRATION_LOCK, migrate } from "./migrations.js";
 import { PgDb } from "./pg.js";
 import { Store } from "./store.js";
@@ -14,263 +10,249 @@ import { Store } from "./store.js";
  * One conformance suite for every SQL dialect: the guarded updates the lifecycle relies on must
  * behave the same on SQLite and on PostgreSQL, under concurrency too.
  */
-function suite(name: string, open: () => Promise<Db | undefined>, opts: { skip?: string }) {
-  describe(`store conformance: ${name}`, opts, () => {
-    const dbs: Db[] = [];
-    const fresh = async () => {
-      const db = await open();
-      if (!db) throw new Error("no database");
-      dbs.push(db);
-      await migrate(db);
-      await seed(db);
-      return db;
-    };
-    after(async () => {
-      for (const db of dbs) await db.close();
-    });
+eachDialect("store conformance", 20, (open) => {
+  const fresh = async () => {
+    const db = await open();
+    await migrate(db);
+    await seed(db);
+    return db;
+  };
 
-    it("migrations are idempotent", async () => {
-      const db = await fresh();
-      assert.deepEqual(await migrate(db), []);
-      const rows = await db.all("SELECT id FROM schema_migrations ORDER BY id");
-      assert.deepEqual(
-        rows.map((r) => Number(r.id)),
-        MIGRATIONS.map((m) => m.id).sort((x, y) => x - y),
-      );
-    });
+  it("migrations are idempotent", async () => {
+    const db = await fresh();
+    assert.deepEqual(await migrate(db), []);
+    const rows = await db.all("SELECT id FROM schema_migrations ORDER BY id");
+    assert.deepEqual(
+      rows.map((r) => Number(r.id)),
+      MIGRATIONS.map((m) => m.id).sort((x, y) => x - y),
+    );
+  });
 
-    it("the store id is made once and then always read back", async () => {
-      const db = await fresh();
-      const meta = new Store(db).meta;
-      const made = await Promise.all([meta.storeId(() => "store-a"), meta.storeId(() => "store-b")]);
-      assert.equal(made[0], made[1], "two replicas starting together agree");
-      assert.match(made[0], /^store-[ab]$/);
-      assert.equal(await meta.storeId(() => "store-c"), made[0]);
-    });
+  it("the store id is made once and then always read back", async () => {
+    const db = await fresh();
+    const meta = new Store(db).meta;
+    const made = await Promise.all([meta.storeId(() => "store-a"), meta.storeId(() => "store-b")]);
+    assert.equal(made[0], made[1], "two replicas starting together agree");
+    assert.match(made[0], /^store-[ab]$/);
+    assert.equal(await meta.storeId(() => "store-c"), made[0]);
+  });
 
-    it("a transaction that throws leaves nothing behind", async () => {
-      const db = await fresh();
-      await assert.rejects(
-        db.tx(async (tx) => {
-          await tx.run("UPDATE hosts SET cpu_used = 5 WHERE id = 'h1'");
-          throw new Error("boom");
-        }),
-        /boom/,
-      );
-      assert.equal(Number((await db.all("SELECT cpu_used FROM hosts WHERE id = 'h1'"))[0]?.cpu_used), 0);
-    });
+  it("a transaction that throws leaves nothing behind", async () => {
+    const db = await fresh();
+    await assert.rejects(
+      db.tx(async (tx) => {
+        await tx.run("UPDATE hosts SET cpu_used = 5 WHERE id = 'h1'");
+        throw new Error("boom");
+      }),
+      /boom/,
+    );
+    assert.equal(Number((await db.all("SELECT cpu_used FROM hosts WHERE id = 'h1'"))[0]?.cpu_used), 0);
+  });
 
-    it("the instance compare-and-swap checks state, recycle bin and lock", async () => {
-      const repo = new Store(await fresh()).instances;
-      const now = 1_000_000;
-      await repo.insert(sampleInstance("i1", now));
-      assert.equal(
-        await repo.cas("i1", { states: ["Stopped"], inRecycle: false, now }, { state: "Starting" }),
-        false,
-      );
-      assert.equal(
-        await repo.cas(
-          "i1",
-          { states: ["Running"], inRecycle: false, now },
-          { state: "Stopping", operation: "Stop", operationExpiresAt: now + 10 },
-        ),
-        true,
-      );
-      assert.equal(
-        await repo.cas("i1", { states: ["Stopping"], now }, { state: "Stopped" }),
-        false,
-        "lock held",
-      );
-      assert.equal(
-        await repo.cas("i1", { states: ["Stopping"], now: now + 11 }, { name: "x" }),
-        true,
-        "expired lock",
-      );
-      assert.equal(await repo.cas("i1", { lockedBy: "Start", now }, { operation: null }), false);
-      assert.equal(
-        await repo.cas("i1", { lockedBy: "Stop", now }, { operation: null, state: "Stopped" }),
-        true,
-      );
-      const back = await repo.get("i1");
-      assert.equal(back?.state, "Stopped");
-      assert.equal(back?.operation, null);
-      assert.equal(back?.name, "x");
-    });
+  it("the instance compare-and-swap checks state, recycle bin and lock", async () => {
+    const repo = new Store(await fresh()).instances;
+    const now = 1_000_000;
+    await repo.insert(sampleInstance("i1", now));
+    assert.equal(
+      await repo.cas("i1", { states: ["Stopped"], inRecycle: false, now }, { state: "Starting" }),
+      false,
+    );
+    assert.equal(
+      await repo.cas(
+        "i1",
+        { states: ["Running"], inRecycle: false, now },
+        { state: "Stopping", operation: "Stop", operationExpiresAt: now + 10 },
+      ),
+      true,
+    );
+    assert.equal(
+      await repo.cas("i1", { states: ["Stopping"], now }, { state: "Stopped" }),
+      false,
+      "lock held",
+    );
+    assert.equal(
+      await repo.cas("i1", { states: ["Stopping"], now: now + 11 }, { name: "x" }),
+      true,
+      "expired lock",
+    );
+    assert.equal(await repo.cas("i1", { lockedBy: "Start", now }, { operation: null }), false);
+    assert.equal(
+      await repo.cas("i1", { lockedBy: "Stop", now }, { operation: null, state: "Stopped" }),
+      true,
+    );
+    const back = await repo.get("i1");
+    assert.equal(back?.state, "Stopped");
+    assert.equal(back?.operation, null);
+    assert.equal(back?.name, "x");
+  });
 
-    it("concurrent claims never hand one task to two workers", async () => {
-      const repo = new Store(await fresh()).tasks;
-      for (let i = 0; i < 200; i++) {
-        await repo.insert(
-          {
-            id: `t${String(i).padStart(3, "0")}`,
-            kind: "transition",
-            instanceId: "i",
-            dueAt: 10,
-            payload: {},
-          },
-          1,
-        );
-      }
-      const claims = await Promise.all(
-        Array.from({ length: 8 }, (_, w) =>
-          (async () => {
-            const mine: string[] = [];
-            for (;;) {
-              const got = await repo.claimDue(`w${w}`, 100, 60_000, 7);
-              if (got.length === 0) return mine;
-              mine.push(...got.map((t) => t.id));
-            }
-          })(),
-        ),
+  it("concurrent claims never hand one task to two workers", async () => {
+    const repo = new Store(await fresh()).tasks;
+    for (let i = 0; i < 200; i++) {
+      await repo.insert(
+        {
+          id: `t${String(i).padStart(3, "0")}`,
+          kind: "transition",
+          instanceId: "i",
+          dueAt: 10,
+          payload: {},
+        },
+        1,
       );
-      const all = claims.flat();
-      assert.equal(all.length, 200);
-      assert.equal(new Set(all).size, 200);
-      // An expired claim is taken over.
-      assert.equal((await repo.claimDue("late", 100, 10, 1000)).length, 0);
-      assert.equal((await repo.claimDue("late", 70_000, 10, 1000)).length, 200);
-    });
+    }
+    const claims = await Promise.all(
+      Array.from({ length: 8 }, (_, w) =>
+        (async () => {
+          const mine: string[] = [];
+          for (;;) {
+            const got = await repo.claimDue(`w${w}`, 100, 60_000, 7);
+            if (got.length === 0) return mine;
+            mine.push(...got.map((t) => t.id));
+          }
+        })(),
+      ),
+    );
+    const all = claims.flat();
+    assert.equal(all.length, 200);
+    assert.equal(new Set(all).size, 200);
+    // An expired claim is taken over.
+    assert.equal((await repo.claimDue("late", 100, 10, 1000)).length, 0);
+    assert.equal((await repo.claimDue("late", 70_000, 10, 1000)).length, 200);
+  });
 
-    it("one detached disk attached by many at once: the guarded update lets exactly one through", async () => {
-      const db = await fresh();
-      const store = new Store(db);
-      await store.disks.insert({
-        id: "bs-1",
-        accountId: "a",
-        projectId: "p",
-        instanceId: null,
-        zone: "z",
-        isBoot: false,
-        diskType: "CLOUD_SSD",
-        sizeGB: 100,
-        drive: "",
-        state: "Available",
-        name: "d",
-        chargeType: "Postpay",
-        keptFor: "gone",
-        createdAt: 0,
-      });
-      const wins = await Promise.all(
-        Array.from({ length: 20 }, (_, i) =>
-          store.tx((r) =>
-            r.disks.update(
-              { id: "bs-1", states: ["Available"] },
-              { instanceId: `i${i}`, drive: "/dev/vdb", state: "Attaching", keptFor: null },
-            ),
+  it("one detached disk attached by many at once: the guarded update lets exactly one through", async () => {
+    const db = await fresh();
+    const store = new Store(db);
+    await store.disks.insert({
+      id: "bs-1",
+      accountId: "a",
+      projectId: "p",
+      instanceId: null,
+      zone: "z",
+      isBoot: false,
+      diskType: "CLOUD_SSD",
+      sizeGB: 100,
+      drive: "",
+      state: "Available",
+      name: "d",
+      chargeType: "Postpay",
+      keptFor: "gone",
+      createdAt: 0,
+    });
+    const wins = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.tx((r) =>
+          r.disks.update(
+            { id: "bs-1", states: ["Available"] },
+            { instanceId: `i${i}`, drive: "/dev/vdb", state: "Attaching", keptFor: null },
           ),
         ),
-      );
-      assert.equal(wins.filter((n) => n === 1).length, 1);
-      const d = await store.disks.get("bs-1");
-      assert.deepEqual([d?.state, d?.keptFor, d?.drive], ["Attaching", null, "/dev/vdb"]);
-      assert.equal(
-        await store.disks.update({ id: "bs-1", smallerThan: 100 }, { sizeGB: 100 }),
-        0,
-        "grow only",
-      );
-    });
+      ),
+    );
+    assert.equal(wins.filter((n) => n === 1).length, 1);
+    const d = await store.disks.get("bs-1");
+    assert.deepEqual([d?.state, d?.keptFor, d?.drive], ["Attaching", null, "/dev/vdb"]);
+    assert.equal(await store.disks.update({ id: "bs-1", smallerThan: 100 }, { sizeGB: 100 }), 0, "grow only");
+  });
 
-    it("monitoring samples: a tick written twice keeps the first; newest per instance; range; prune", async () => {
-      const monitor = new Store(await fresh()).monitor;
-      await monitor.insertMany([
-        { instanceId: "i1", at: 10, data: { cpu: 1 } },
-        { instanceId: "i1", at: 20, data: { cpu: 2 } },
-        { instanceId: "i2", at: 15, data: { cpu: 3 } },
-      ]);
-      await monitor.insertMany([{ instanceId: "i1", at: 20, data: { cpu: 99 } }]);
-      const latest = await monitor.latest(["i1", "i2", "i3"]);
-      assert.deepEqual([...latest.values()].map((s) => [s.instanceId, s.at, s.data.cpu]).sort(), [
-        ["i1", 20, 2],
-        ["i2", 15, 3],
-      ]);
-      assert.deepEqual(
-        (await monitor.range("i1", 0, 15)).map((s) => s.at),
-        [10],
-      );
-      assert.equal(await monitor.pruneBefore(16), 2);
-      assert.deepEqual(
-        (await monitor.range("i1", 0, 100)).map((s) => s.at),
-        [20],
-      );
-    });
+  it("monitoring samples: a tick written twice keeps the first; newest per instance; range; prune", async () => {
+    const monitor = new Store(await fresh()).monitor;
+    await monitor.insertMany([
+      { instanceId: "i1", at: 10, data: { cpu: 1 } },
+      { instanceId: "i1", at: 20, data: { cpu: 2 } },
+      { instanceId: "i2", at: 15, data: { cpu: 3 } },
+    ]);
+    await monitor.insertMany([{ instanceId: "i1", at: 20, data: { cpu: 99 } }]);
+    const latest = await monitor.latest(["i1", "i2", "i3"]);
+    assert.deepEqual([...latest.values()].map((s) => [s.instanceId, s.at, s.data.cpu]).sort(), [
+      ["i1", 20, 2],
+      ["i2", 15, 3],
+    ]);
+    assert.deepEqual(
+      (await monitor.range("i1", 0, 15)).map((s) => s.at),
+      [10],
+    );
+    assert.equal(await monitor.pruneBefore(16), 2);
+    assert.deepEqual(
+      (await monitor.range("i1", 0, 100)).map((s) => s.at),
+      [20],
+    );
+  });
 
-    it("a recurring task with a fixed id is made once, however many replicas ensure it", async () => {
-      const store = new Store(await fresh());
-      await Promise.all(
-        Array.from({ length: 8 }, () =>
-          store.tx((r) =>
-            r.tasks.ensure(
-              { id: "task-fixed", kind: "monitor-sample", instanceId: "monitor", dueAt: 5, payload: {} },
-              1,
-            ),
+  it("a recurring task with a fixed id is made once, however many replicas ensure it", async () => {
+    const store = new Store(await fresh());
+    await Promise.all(
+      Array.from({ length: 8 }, () =>
+        store.tx((r) =>
+          r.tasks.ensure(
+            { id: "task-fixed", kind: "monitor-sample", instanceId: "monitor", dueAt: 5, payload: {} },
+            1,
           ),
         ),
-      );
-      assert.equal((await store.tasks.of("monitor")).length, 1);
-    });
+      ),
+    );
+    assert.equal((await store.tasks.of("monitor")).length, 1);
+  });
 
-    it("migration 9: a recycled instance's kept data disks become detached disks it can get back", async () => {
-      const db = await open();
-      if (!db) throw new Error("no database");
-      dbs.push(db);
-      // The schema as it was before migration 9, with the rows it had then.
-      await db.run(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (id BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-      );
-      for (const m of MIGRATIONS.filter((x) => x.id < 9)) {
-        for (const stmt of Array.isArray(m.sql) ? m.sql : m.sql[db.dialect]) await db.run(stmt);
-        await db.run("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, 0)", [m.id, m.name]);
-      }
-      await seed(db);
-      await db.run(
-        `INSERT INTO instances (id, account_id, project_id, region, zone, name, state, instance_type, machine_type,
+  it("migration 9: a recycled instance's kept data disks become detached disks it can get back", async () => {
+    const db = await open();
+    // The schema as it was before migration 9, with the rows it had then.
+    await db.run(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (id BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    );
+    for (const m of MIGRATIONS.filter((x) => x.id < 9)) {
+      for (const stmt of Array.isArray(m.sql) ? m.sql : m.sql[db.dialect]) await db.run(stmt);
+      await db.run("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, 0)", [m.id, m.name]);
+    }
+    await seed(db);
+    await db.run(
+      `INSERT INTO instances (id, account_id, project_id, region, zone, name, state, instance_type, machine_type,
            gpu_type, gpu, cpu, memory, cpu_platform, charge_type, image_id, password_sealed, in_recycle, created_at, updated_at)
          VALUES ('i1', 'a', 'p', 'r', 'z', 'n', 'Stopped', 'UHost', 'G', '4090', 1, 16, 65536, 'x', 'Month', 'img', 's', 1, 0, 0)`,
+    );
+    for (const [id, inst, boot, state] of [
+      ["bs-kept", "i1", 0, "Available"],
+      ["bsm-boot", "i1", 1, "InUse"],
+      ["bs-orphan", null, 0, "Available"],
+    ] as const) {
+      await db.run(
+        "INSERT INTO disks (id, account_id, instance_id, zone, is_boot, disk_type, size_gb, drive, state, created_at) VALUES (?, 'a', ?, 'z', ?, 'CLOUD_SSD', 100, '/dev/vdb', ?, 0)",
+        [id, inst, boot, state],
       );
-      for (const [id, inst, boot, state] of [
-        ["bs-kept", "i1", 0, "Available"],
-        ["bsm-boot", "i1", 1, "InUse"],
-        ["bs-orphan", null, 0, "Available"],
-      ] as const) {
-        await db.run(
-          "INSERT INTO disks (id, account_id, instance_id, zone, is_boot, disk_type, size_gb, drive, state, created_at) VALUES (?, 'a', ?, 'z', ?, 'CLOUD_SSD', 100, '/dev/vdb', ?, 0)",
-          [id, inst, boot, state],
-        );
-      }
-      await migrate(db);
-      const disks = new Store(db).disks;
-      const kept = await disks.get("bs-kept");
-      assert.deepEqual(
-        [kept?.instanceId, kept?.keptFor, kept?.drive, kept?.projectId, kept?.chargeType],
-        [null, "i1", "", "p", "Month"],
-      );
-      assert.equal((await disks.get("bsm-boot"))?.instanceId, "i1", "attached disks stay");
-      assert.equal(
-        (await disks.get("bs-orphan"))?.projectId,
-        "p",
-        "a disk of nobody: the account's default project",
-      );
-      assert.deepEqual(
-        (await disks.keptFor("i1")).map((d) => d.id),
-        ["bs-kept"],
-      );
-    });
-
-    it("concurrent GPU takes and CPU reservations never over-allocate", async () => {
-      const db = await fresh();
-      const store = new Store(db);
-      const takes = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => store.tx((r) => r.hosts.takeGpu("h1", 0, `inst${i}`))),
-      );
-      assert.equal(takes.filter(Boolean).length, 1);
-      const reserves = await Promise.all(
-        Array.from({ length: 40 }, () => store.tx((r) => r.hosts.reserveCompute("h1", 4, 1024))),
-      );
-      assert.equal(reserves.filter(Boolean).length, 16, "64 CPU / 4 each");
-      assert.equal(Number((await db.all("SELECT cpu_used FROM hosts WHERE id = 'h1'"))[0]?.cpu_used), 64);
-    });
+    }
+    await migrate(db);
+    const disks = new Store(db).disks;
+    const kept = await disks.get("bs-kept");
+    assert.deepEqual(
+      [kept?.instanceId, kept?.keptFor, kept?.drive, kept?.projectId, kept?.chargeType],
+      [null, "i1", "", "p", "Month"],
+    );
+    assert.equal((await disks.get("bsm-boot"))?.instanceId, "i1", "attached disks stay");
+    assert.equal(
+      (await disks.get("bs-orphan"))?.projectId,
+      "p",
+      "a disk of nobody: the account's default project",
+    );
+    assert.deepEqual(
+      (await disks.keptFor("i1")).map((d) => d.id),
+      ["bs-kept"],
+    );
   });
-}
+
+  it("concurrent GPU takes and CPU reservations never over-allocate", async () => {
+    const db = await fresh();
+    const store = new Store(db);
+    const takes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.tx((r) => r.hosts.takeGpu("h1", 0, `inst${i}`))),
+    );
+    assert.equal(takes.filter(Boolean).length, 1);
+    const reserves = await Promise.all(
+      Array.from({ length: 40 }, () => store.tx((r) => r.hosts.reserveCompute("h1", 4, 1024))),
+    );
+    assert.equal(reserves.filter(Boolean).length, 16, "64 CPU / 4 each");
+    assert.equal(Number((await db.all("SELECT cpu_used FROM hosts WHERE id = 'h1'"))[0]?.cpu_used), 64);
+  });
+});
 
 async function seed(db: Db): Promise<void> {
   await new Store(db).tx((r) =>
@@ -285,16 +267,6 @@ async function seed(db: Db): Promise<void> {
     );
   });
 }
-
-suite("SQLite", async () => new SqliteDb(join(mkdtempSync(join(tmpdir(), "ocs-store-")), "s.sqlite")), {});
-suite(
-  "PostgreSQL",
-  async () => {
-    const url = await createPgDatabase();
-    return url ? new PgDb(url, 20) : undefined;
-  },
-  pgSkip(),
-);
 
 describe("PostgreSQL migrations under a lock", pgSkip(), () => {
   it("two replicas migrating at once do not race", async () => {
