@@ -6,17 +6,12 @@ import { describe, it } from "node:test";
 import type { Db } from "../src/store/db.js";
 import { SqliteDb } from "../src/store/db.js";
 import { PgDb } from "../src/store/pg.js";
-import { assertSettled, createParams, createPgDatabase, pgSkip } from "./helpers.js";
+import { WITH_DATA_DISK, assertSettled, createParams, createPgDatabase, pgSkip } from "./helpers.js";
 import type { ServerProcess } from "./processes.js";
 import { bigCatalogFile, eventually, startProcess } from "./processes.js";
 
 const Z = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
-const WITH_DATA = createParams({
-  Disks: [
-    { IsBoot: true, Type: "CLOUD_SSD", Size: 50 },
-    { IsBoot: false, Type: "CLOUD_SSD", Size: 100 },
-  ],
-});
+const WITH_DATA = createParams(WITH_DATA_DISK);
 
 /** Every instance holds no lock and is in one of these states. */
 async function settledIn(p: ServerProcess, ids: string[], state: string): Promise<void> {

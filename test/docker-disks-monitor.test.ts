@@ -7,7 +7,7 @@ import { DockerDriver } from "../src/drivers/docker/docker-driver.js";
 import { DOCKER_IMAGE, docker, dockerCatalog, eventually, mainEngine, sh } from "./docker-fixtures.js";
 import { testSpec } from "./driver-conformance.js";
 import type { TestServer } from "./helpers.js";
-import { createParams, startTestServer } from "./helpers.js";
+import { WITH_DATA_DISK, createParams, createRunning, startTestServer } from "./helpers.js";
 
 /**
  * Data disks and monitoring on the real Docker Engine (the suite's main engine, no network; see
@@ -57,21 +57,7 @@ describe("docker driver: data disks and monitoring on a real engine", { ...skip,
     }
   }
 
-  async function instance(): Promise<string> {
-    const r = await t.call(
-      "CreateCompShareInstance",
-      createParams({
-        Disks: [
-          { IsBoot: true, Type: "CLOUD_SSD", Size: 50 },
-          { IsBoot: false, Type: "CLOUD_SSD", Size: 100 },
-        ],
-      }),
-    );
-    assert.equal(r.RetCode, 0, JSON.stringify(r));
-    const id = (r.UHostIds as string[])[0] as string;
-    await t.waitState(id, "Running", 30_000);
-    return id;
-  }
+  const instance = () => createRunning(t, WITH_DATA_DISK, 30_000);
 
   async function stop(id: string): Promise<void> {
     assert.equal((await t.call("StopCompShareInstance", { ...Z, UHostId: id })).RetCode, 0);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { dockerCatalog } from "./docker-fixtures.js";
 import type { TestServer } from "./helpers.js";
-import { createParams, startTestServer } from "./helpers.js";
+import { WITH_DATA_DISK, createParams, createRunning, dataDiskOf, startTestServer } from "./helpers.js";
 import { eventually } from "./processes.js";
 
 /**
@@ -106,21 +106,8 @@ describe("custom images on a real Docker Engine", { ...skip, timeout: 300_000 },
   });
 
   it("a file written in an instance is in an instance made from its image; data disks are not in it", async () => {
-    const r = await t.call(
-      "CreateCompShareInstance",
-      createParams({
-        Disks: [
-          { IsBoot: true, Type: "CLOUD_SSD", Size: 50 },
-          { IsBoot: false, Type: "CLOUD_SSD", Size: 100 },
-        ],
-      }),
-    );
-    assert.equal(r.RetCode, 0, JSON.stringify(r));
-    const src = (r.UHostIds as string[])[0] as string;
-    const u = await t.waitState(src, "Running", 30_000);
-    const disk = (u.DiskSet as Array<{ DiskId: string; IsBoot: string }>).find(
-      (d) => d.IsBoot === "False",
-    )!.DiskId;
+    const src = await createRunning(t, WITH_DATA_DISK, 30_000);
+    const disk = dataDiskOf(await t.waitState(src, "Running"));
     // 64 MB of random data: a commit that takes long enough to be caught in the middle.
     sh(src, `echo hello-from-source > /root/hello.txt; echo data > /mnt/${disk}/data.txt`);
     sh(src, "dd if=/dev/urandom of=/root/big bs=1M count=64 2>/dev/null");

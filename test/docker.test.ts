@@ -17,7 +17,7 @@ import {
 } from "./docker-fixtures.js";
 import { driverConformance, testSpec } from "./driver-conformance.js";
 import type { TestServer } from "./helpers.js";
-import { createParams, startTestServer } from "./helpers.js";
+import { WITH_DATA_DISK, createParams, createRunning, dataDiskOf, startTestServer } from "./helpers.js";
 
 /**
  * The docker driver against a real Docker Engine (scripts/test.mjs installs and starts it and
@@ -127,21 +127,8 @@ describe("docker driver on a real engine", { ...skip, timeout: 300_000 }, () => 
   });
 
   it("instance = labelled container; data volume survives stop/start, the system disk survives stop/start but not reinstall", async () => {
-    const r = await t.call(
-      "CreateCompShareInstance",
-      createParams({
-        Disks: [
-          { IsBoot: true, Type: "CLOUD_SSD", Size: 50 },
-          { IsBoot: false, Type: "CLOUD_SSD", Size: 100 },
-        ],
-      }),
-    );
-    assert.equal(r.RetCode, 0, JSON.stringify(r));
-    const id = (r.UHostIds as string[])[0] as string;
-    const u = await t.waitState(id, "Running", 30_000);
-    const dataDisk = (u.DiskSet as Array<{ DiskId: string; IsBoot: string }>).find(
-      (d) => d.IsBoot === "False",
-    )!.DiskId;
+    const id = await createRunning(t, WITH_DATA_DISK, 30_000);
+    const dataDisk = dataDiskOf(await t.waitState(id, "Running"));
     assert.equal(
       docker("inspect", "-f", '{{index .Config.Labels "opencompshare.instance"}}', `ocs-${id}`),
       id,

@@ -150,13 +150,32 @@ export function createParams(extra: Record<string, ParamValue> = {}): Record<str
   };
 }
 
-/** Creates an instance and waits for Running; returns its id. */
-export async function createRunning(t: TestServer, extra: Record<string, ParamValue> = {}): Promise<string> {
+/** Creates an instance and waits for Running (`timeoutMs`: waitState's default unless given); returns its id. */
+export async function createRunning(
+  t: TestServer,
+  extra: Record<string, ParamValue> = {},
+  timeoutMs?: number,
+): Promise<string> {
   const r = await t.call("CreateCompShareInstance", createParams(extra));
   if (r.RetCode !== 0) throw new Error(`create failed: ${JSON.stringify(r)}`);
   const id = (r.UHostIds as string[])[0] as string;
-  await t.waitState(id, "Running");
+  await t.waitState(id, "Running", timeoutMs);
   return id;
+}
+
+/** Create's disks with a 100 GB data disk beside the 50 GB system disk. */
+export const WITH_DATA_DISK: Record<string, ParamValue> = {
+  Disks: [
+    { IsBoot: true, Type: "CLOUD_SSD", Size: 50 },
+    { IsBoot: false, Type: "CLOUD_SSD", Size: 100 },
+  ],
+};
+
+/** The id of an instance's (first) data disk, from its Describe entry. */
+export function dataDiskOf(inst: Record<string, unknown>): string {
+  const disk = (inst.DiskSet as Array<{ DiskId: string; IsBoot: string }>).find((d) => d.IsBoot === "False");
+  if (!disk) throw new Error(`no data disk in ${JSON.stringify(inst.DiskSet)}`);
+  return disk.DiskId;
 }
 
 /** A fresh database on the run's PostgreSQL server (scripts/test.mjs starts it), or undefined. */

@@ -4,13 +4,7 @@ import type { InstanceFixture } from "../instances/fixtures.test-support.js";
 /** The disk helpers send no Zone: the instance's own applies, whichever zone it is in. */
 const R = { Region: "cn-wlcb" };
 
-/** Create's disks with one 100 GB data disk besides the boot disk. */
-export const WITH_DATA_DISK = {
-  Disks: [
-    { IsBoot: true, Type: "CLOUD_SSD", Size: 50 },
-    { IsBoot: false, Type: "CLOUD_SSD", Size: 100 },
-  ],
-};
+export { WITH_DATA_DISK } from "../../../test/helpers.js";
 
 /** One element of DescribeCompshareDisk's DiskSet. */
 export type DiskRow = Record<string, unknown> & { ResourceId: string; Status: string; MountInstance: string };
