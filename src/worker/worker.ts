@@ -39,7 +39,8 @@ const MAX_BACKOFF_MS = 60_000;
  */
 export class Worker {
   readonly id = randomId("worker", 10);
-  private timer: NodeJS.Timeout | undefined;
+  /** The next round: a timer, or for a kick an immediate (a 0 ms timer waits a whole millisecond). */
+  private timer: { cancel(): void } | undefined;
   private pumping: Promise<void> | undefined;
   private stopping = false;
   private again = false;
@@ -76,7 +77,7 @@ export class Worker {
    */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     await this.pumping;
     await Promise.allSettled([...this.active]);
@@ -85,13 +86,20 @@ export class Worker {
 
   private schedule(ms: number): void {
     if (this.stopping) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    this.timer?.cancel();
+    const round = () => {
       this.timer = undefined;
       this.pumping ??= this.pump().finally(() => {
         this.pumping = undefined;
       });
-    }, ms);
+    };
+    if (ms <= 0) {
+      const h = setImmediate(round);
+      this.timer = { cancel: () => clearImmediate(h) };
+    } else {
+      const h = setTimeout(round, ms);
+      this.timer = { cancel: () => clearTimeout(h) };
+    }
   }
 
   /**
