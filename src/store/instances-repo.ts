@@ -2,6 +2,73 @@ import type { InstanceRecord } from "../domain/records.js";
 import type { State } from "../domain/states.js";
 import { CountsRepo, SEEK_FROM } from "./counts-repo.js";
 import type { Db, Param, Row } from "./db.js";
+import type { Migration } from "./migrations.js";
+
+/**
+ * Every change of an instance row bumps its `version`, by trigger so that no UPDATE of any
+ * repository can forget it: a cached record is good exactly while its version is the row's.
+ * SQLite re-updates the row after the change (recursive triggers are off, and the WHEN skips the
+ * trigger's own update); PostgreSQL sets it before the row is written.
+ */
+export const INSTANCE_VERSION_MIGRATION: Migration = {
+  id: 49,
+  name: "instance-version",
+  sql: {
+    sqlite: [
+      "ALTER TABLE instances ADD COLUMN version BIGINT NOT NULL DEFAULT 0",
+      `CREATE TRIGGER instances_version AFTER UPDATE ON instances FOR EACH ROW WHEN NEW.version = OLD.version
+       BEGIN UPDATE instances SET version = OLD.version + 1 WHERE id = NEW.id; END`,
+    ],
+    postgres: [
+      "ALTER TABLE instances ADD COLUMN version BIGINT NOT NULL DEFAULT 0",
+      `CREATE FUNCTION instances_version() RETURNS trigger AS $$
+       BEGIN NEW.version := OLD.version + 1; RETURN NEW; END $$ LANGUAGE plpgsql`,
+      "CREATE TRIGGER instances_version BEFORE UPDATE ON instances FOR EACH ROW EXECUTE FUNCTION instances_version()",
+    ],
+  },
+};
+
+/** Records read by Describe, each with the row version it was read at (see {@link InstanceCache}). */
+const CACHED = 20_000;
+
+/**
+ * Parsed instance records by id, good while the row's `version` is the one they were read at: a
+ * Describe page reads only (id, version) and parses the rows it has not seen at that version
+ * (parsing 43 columns was most of a page's store time). Validated on every read against the
+ * database, so replicas and other processes writing the same store are seen at once; bounded,
+ * least recently used first out. Records handed out are frozen: they are shared.
+ */
+export class InstanceCache {
+  private readonly map = new Map<string, { version: number; rec: InstanceRecord }>();
+  constructor(private readonly max = CACHED) {}
+
+  get(id: string, version: number): InstanceRecord | undefined {
+    const hit = this.map.get(id);
+    if (!hit || hit.version !== version) return undefined;
+    this.map.delete(id);
+    this.map.set(id, hit);
+    return hit.rec;
+  }
+
+  set(id: string, version: number, rec: InstanceRecord): void {
+    this.map.delete(id);
+    this.map.set(id, { version, rec });
+    if (this.map.size > this.max) {
+      const oldest = this.map.keys().next().value;
+      if (oldest !== undefined) this.map.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+function frozen(rec: InstanceRecord): InstanceRecord {
+  Object.freeze(rec.ports);
+  Object.freeze(rec.publishedPorts);
+  return Object.freeze(rec);
+}
 
 /** Column ↔ field map, kept once so inserts and reads cannot drift apart. */
 const COLUMNS: Array<[keyof InstanceRecord, string, "s" | "n" | "b" | "ns" | "nn" | "j"]> = [
@@ -116,7 +183,10 @@ export interface DescribeFilter {
 /** The instances table: the only place its SQL lives. */
 export class InstancesRepo {
   private readonly counts: CountsRepo;
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly cache: InstanceCache = new InstanceCache(0),
+  ) {
     this.counts = new CountsRepo(db);
   }
 
@@ -184,11 +254,11 @@ export class InstancesRepo {
       if (f.ids.length === 0) return { total: 0, rows: [] };
       // A bounded id list (at most 100): every match is read by primary key and paged here.
       where.push(`id IN (${f.ids.map(() => "?").join(", ")})`);
-      const all = await this.db.all(`SELECT * FROM instances WHERE ${where.join(" AND ")} ${order}`, [
-        ...params,
-        ...f.ids,
-      ]);
-      return { total: all.length, rows: all.slice(f.offset, f.offset + f.limit).map(instanceFromRow) };
+      const all = await this.db.all(
+        `SELECT id, version FROM instances WHERE ${where.join(" AND ")} ${order}`,
+        [...params, ...f.ids],
+      );
+      return { total: all.length, rows: await this.records(all.slice(f.offset, f.offset + f.limit)) };
     }
     const counted = f.tag === undefined && f.withoutGpu === undefined;
     const scope = { projectId: f.projectId, inRecycle: false, zone: f.zone || undefined };
@@ -209,11 +279,43 @@ export class InstancesRepo {
         offset -= at.skipped;
       }
     }
-    const rows = await this.db.all(
-      `SELECT * FROM instances WHERE ${where.join(" AND ")} ${order} LIMIT ? OFFSET ?`,
+    const keys = await this.db.all(
+      `SELECT id, version FROM instances WHERE ${where.join(" AND ")} ${order} LIMIT ? OFFSET ?`,
       [...params, f.limit, offset],
     );
-    return { total, rows: rows.map(instanceFromRow) };
+    return { total, rows: await this.records(keys) };
+  }
+
+  /**
+   * The records of (id, version) rows in their order: cached ones as they are, the others read
+   * and cached. A row changed between the two statements is read at its newer version; one
+   * deleted meanwhile drops out.
+   */
+  private async records(keys: Row[]): Promise<InstanceRecord[]> {
+    const found = new Map<string, InstanceRecord>();
+    const missing: string[] = [];
+    for (const k of keys) {
+      const rec = this.cache.get(String(k.id), Number(k.version));
+      if (rec) found.set(rec.id, rec);
+      else missing.push(String(k.id));
+    }
+    if (missing.length > 0) {
+      const rows = await this.db.all(
+        `SELECT * FROM instances WHERE id IN (${missing.map(() => "?").join(", ")})`,
+        missing,
+      );
+      for (const row of rows) {
+        const rec = frozen(instanceFromRow(row));
+        this.cache.set(rec.id, Number(row.version), rec);
+        found.set(rec.id, rec);
+      }
+    }
+    const out: InstanceRecord[] = [];
+    for (const k of keys) {
+      const rec = found.get(String(k.id));
+      if (rec) out.push(rec);
+    }
+    return out;
   }
 
   async recycled(

@@ -1,6 +1,7 @@
 import { INSTANCE_COUNTS_MIGRATION } from "./counts-repo.js";
 import type { Db } from "./db.js";
 import { EVENTS_AT_COMMIT_MIGRATION } from "./events-repo.js";
+import { INSTANCE_VERSION_MIGRATION } from "./instances-repo.js";
 
 /**
  * One migration history for every dialect. Types are the portable subset: TEXT, BIGINT (epoch ms
@@ -352,6 +353,7 @@ export const MIGRATIONS: Migration[] = [
     sql: ["CREATE INDEX instances_running ON instances(id) WHERE state = 'Running' AND in_recycle = 0"],
   },
   EVENTS_AT_COMMIT_MIGRATION,
+  INSTANCE_VERSION_MIGRATION,
 ];
 
 /** Advisory-lock key for migrations and start-up recovery ("ocs" in ASCII). */

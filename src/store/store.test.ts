@@ -86,6 +86,29 @@ eachDialect("store conformance", 20, (open) => {
     assert.equal(back?.name, "x");
   });
 
+  it("Describe's cached records follow every change, whichever handle or process made it", async () => {
+    const db = await fresh();
+    const reader = new Store(db);
+    const writer = new Store(db); // another store on the same database: a replica's writes
+    const now = 1_000_000;
+    const rec = sampleInstance("i1", now);
+    await writer.instances.insert(rec);
+    const filter = { projectId: rec.projectId, offset: 0, limit: 10 };
+    const first = (await reader.instances.describe(filter)).rows[0];
+    assert.equal(first?.name, rec.name);
+    assert.ok(Object.isFrozen(first), "a shared record cannot be changed by a caller");
+    assert.equal((await reader.instances.describe(filter)).rows[0], first, "unchanged: the same record");
+    // A guarded update, a raw one and one in a transaction: each is seen at once.
+    await writer.instances.cas("i1", { now }, { name: "renamed" });
+    assert.equal((await reader.instances.describe(filter)).rows[0]?.name, "renamed");
+    await db.run("UPDATE instances SET tag = 'raw' WHERE id = 'i1'");
+    assert.equal((await reader.instances.describe({ ...filter, ids: ["i1"] })).rows[0]?.tag, "raw");
+    await writer.tx((r) => r.instances.cas("i1", { now }, { state: "Stopped" }));
+    assert.equal((await reader.instances.describe(filter)).rows[0]?.state, "Stopped");
+    const versions = await db.all("SELECT version FROM instances WHERE id = 'i1'");
+    assert.equal(Number(versions[0]?.version), 3, "one version per change");
+  });
+
   it("concurrent claims never hand one task to two workers", async () => {
     const repo = new Store(await fresh()).tasks;
     for (let i = 0; i < 200; i++) {

@@ -7,7 +7,7 @@ import { DisksRepo } from "./disks-repo.js";
 import { EVENTS_CHANNEL, EventsRepo } from "./events-repo.js";
 import { HostsRepo } from "./hosts-repo.js";
 import { ImagesRepo } from "./images-repo.js";
-import { InstancesRepo } from "./instances-repo.js";
+import { InstanceCache, InstancesRepo } from "./instances-repo.js";
 import { MetaRepo } from "./meta-repo.js";
 import { MIGRATION_LOCK, migrate } from "./migrations.js";
 import { MonitorRepo } from "./monitor-repo.js";
@@ -47,9 +47,11 @@ class BoundRepos implements Repos {
   constructor(
     protected readonly handle: Db,
     private readonly inTx = false,
+    /** Shared by the store and every transaction's repositories (validated per read: see the class). */
+    protected readonly instanceCache = new InstanceCache(),
   ) {}
   get instances(): InstancesRepo {
-    this.#instances ??= new InstancesRepo(this.handle);
+    this.#instances ??= new InstancesRepo(this.handle, this.instanceCache);
     return this.#instances;
   }
   get disks(): DisksRepo {
@@ -118,7 +120,7 @@ export class Store extends BoundRepos {
   async tx<T>(fn: (r: Repos) => Promise<T>): Promise<T> {
     let wroteEvents = false;
     const out = await this.handle.tx(async (tx) => {
-      const repos = new BoundRepos(tx, true);
+      const repos = new BoundRepos(tx, true, this.instanceCache);
       const result = await fn(repos);
       wroteEvents = await repos.flushEvents();
       return result;
