@@ -2,6 +2,7 @@
 // node:http baseline, and the load generator (autocannon, 32 connections unless told otherwise).
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -354,12 +355,44 @@ export async function createRunningMany(url, n) {
 }
 
 export async function post(url, action, params = {}) {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: body(action, params),
+  return JSON.parse((await send(url, body(action, params))).body);
+}
+
+/** One keep-alive connection pool per process: a closed-loop client reuses its socket as curl would. */
+const agent = new http.Agent({ keepAlive: true });
+
+/**
+ * A form POST over node:http with a keep-alive agent; resolves with the status and the body. The
+ * closed-loop figures use it rather than fetch: fetch spends ~0.4 ms of client CPU per call here
+ * (0.555 ms round trip to a bare server against 0.127 ms for this), which would cap every
+ * one-client ratio near the client's own speed instead of the servers'.
+ */
+export function send(url, requestBody, headers = {}) {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: "POST",
+        agent,
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          "Content-Length": Buffer.byteLength(requestBody),
+          ...headers,
+        },
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(requestBody);
   });
-  return res.json();
 }
 
 export function rssMB(pid) {

@@ -6,7 +6,7 @@
 // page, deep, create on one seeded store, written to bench/profile.json).
 // OCS_BENCH_STORE=postgres profiles against a throwaway PostgreSQL.
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CREATE, body, catalogFile, load, seed, startProcess, storeCounter, tmp, withStore } from "./lib.mjs";
@@ -91,6 +91,9 @@ async function profileOne(dir, cat, storeEnv, name, due) {
     await p.kill();
   }
   const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
+  // OCS_PROFILE_KEEP=dir keeps the raw profile (for Chrome DevTools or an inclusive-time reading).
+  if (process.env.OCS_PROFILE_KEEP)
+    copyFileSync(join(profDir, file), join(process.env.OCS_PROFILE_KEEP, `${name}.cpuprofile`));
   const s = summarize(JSON.parse(readFileSync(join(profDir, file), "utf8")));
   log(
     `${name} at ${n} instances: ${r.rps.toFixed(0)} ${name === "sched" ? "stops" : "req"}/s, p50 ${r.p50} ms, p99 ${r.p99} ms`,

@@ -24,6 +24,7 @@ import {
   post,
   rssMB,
   seed,
+  send,
   startProcess,
   storeCounter,
   stores,
@@ -110,13 +111,7 @@ async function describeBench(store) {
       ["page of 100", { Limit: 100 }],
     ]) {
       const b = body("DescribeCompShareInstance", params);
-      const sample = await (
-        await fetch(p.url, {
-          method: "POST",
-          headers: { "Content-Type": "application/x-www-form-urlencoded" },
-          body: b,
-        })
-      ).text();
+      const sample = (await send(p.url, b)).body;
       if (JSON.parse(sample).RetCode !== 0) throw new Error(sample);
       const ours = await load(p.url, b);
       const base = await baseline(sample);
@@ -245,13 +240,7 @@ async function scaleAt(store, n, label) {
     const page = await load(p.url, describe({ Limit: 100 }), { connections: 1 });
     const deep = await load(p.url, describe({ Limit: 100, Offset: n - 100 }), { connections: 1 });
     const pageLoaded = await load(p.url, describe({ Limit: 100 }), { connections: 32 });
-    const sample = await (
-      await fetch(p.url, {
-        method: "POST",
-        headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        body: describe({ Limit: 100 }),
-      })
-    ).text();
+    const sample = (await send(p.url, describe({ Limit: 100 }))).body;
     if (JSON.parse(sample).TotalCount !== n)
       throw new Error(`TotalCount is not ${n}: ${sample.slice(0, 200)}`);
     const base = await baseline(sample);
@@ -350,7 +339,8 @@ print(json.dumps([i["InstanceId"] for i in r["Instances"]]))`;
     };
     const ec2 = (params) => new URLSearchParams({ Version: "2016-11-15", ...params }).toString();
     // moto runs on Werkzeug's threaded development server with Connection: close, which autocannon
-    // cannot drive; both sides therefore get the same closed-loop fetch client, at 1 and 8 clients.
+    // cannot drive; both sides therefore get the same closed-loop client (node:http, keep-alive
+    // where the server keeps the connection), at 1 and 8 clients.
     const closedLoop = async (url, headers, b, clients) => {
       const lat = [];
       const t0 = Date.now();
@@ -358,12 +348,7 @@ print(json.dumps([i["InstanceId"] for i in r["Instances"]]))`;
         Array.from({ length: clients }, async () => {
           while (Date.now() - t0 < 5000) {
             const s0 = performance.now();
-            const res = await fetch(url, {
-              method: "POST",
-              headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
-              body: b,
-            });
-            await res.arrayBuffer();
+            const res = await send(url, b, headers);
             if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
             lat.push(performance.now() - s0);
           }
@@ -386,15 +371,19 @@ print(json.dumps([i["InstanceId"] for i in r["Instances"]]))`;
         ec2({ Action: "DescribeInstances", MaxResults: "100" }),
       ],
     ]) {
+      // The ceiling of this client on this machine: bare node:http answering our body, pre-serialized.
+      const base = await baseline((await send(ocs.url, ocsBody)).body);
       for (const clients of [1, 8]) {
         const a = await closedLoop(ocs.url, {}, ocsBody, clients);
         const m = await closedLoop(motoUrl, auth, motoBody, clients);
+        const bare = await closedLoop(base.url, {}, ocsBody, clients);
         const key = `${name}, ${clients} client${clients > 1 ? "s" : ""}`;
-        out[key] = { ocs: a, moto: m, ratio: a.rps / m.rps };
+        out[key] = { ocs: a, moto: m, ratio: a.rps / m.rps, bareNodeHttp: bare, bareRatio: bare.rps / m.rps };
         log(
-          `${key.padEnd(24)} ocs ${fmt(a.rps, 0)} req/s p99 ${a.p99} ms | moto ${fmt(m.rps, 0)} req/s p99 ${m.p99} ms | ratio ocs/moto ${fmt(a.rps / m.rps, 2)}`,
+          `${key.padEnd(24)} ocs ${fmt(a.rps, 0)} req/s p99 ${a.p99} ms | moto ${fmt(m.rps, 0)} req/s p99 ${m.p99} ms | ratio ocs/moto ${fmt(a.rps / m.rps, 2)} (bare node:http ${fmt(bare.rps, 0)} req/s: ${fmt(bare.rps / m.rps, 1)}× moto)`,
         );
       }
+      base.kill();
     }
     // Stop/start one instance, sequentially, each call answered (moto flips state at once;
     // opencompshare's cycle also waits for the worker to finish each transition).
@@ -407,12 +396,7 @@ print(json.dumps([i["InstanceId"] for i in r["Instances"]]))`;
       }
       return n / ((Date.now() - t0) / 1000);
     };
-    const motoPost = (params) =>
-      fetch(motoUrl, {
-        method: "POST",
-        headers: { "Content-Type": "application/x-www-form-urlencoded", ...auth },
-        body: ec2(params),
-      }).then((r) => r.text());
+    const motoPost = (params) => send(motoUrl, ec2(params), auth);
     const mCycles = await cycles(async () => {
       await motoPost({ Action: "StopInstances", "InstanceId.1": motoIds[0] });
       await motoPost({ Action: "StartInstances", "InstanceId.1": motoIds[0] });
