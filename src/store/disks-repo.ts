@@ -1,5 +1,9 @@
 import type { DiskRecord, DiskState } from "../domain/records.js";
 import type { Db, Param, Row } from "./db.js";
+import { VersionedCache, versionMigration } from "./versioned-cache.js";
+
+/** Disk records carry their row version (see {@link VersionedCache}). */
+export const DISK_VERSION_MIGRATION = versionMigration(50, "disks");
 
 const diskFromRow = (r: Row): DiskRecord => ({
   id: String(r.id),
@@ -53,7 +57,10 @@ const IN_CHUNK = 500;
 
 /** The disks table: the only place its SQL lives. */
 export class DisksRepo {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly cache = new VersionedCache<DiskRecord>(0),
+  ) {}
 
   async insert(d: DiskRecord): Promise<void> {
     await this.db.run(
@@ -84,11 +91,26 @@ export class DisksRepo {
     // of bound values either dialect takes in one statement.
     for (let i = 0; i < instanceIds.length; i += IN_CHUNK) {
       const ids = instanceIds.slice(i, i + IN_CHUNK);
-      const rows = await this.db.all(
-        `SELECT * FROM disks WHERE instance_id IN (${ids.map(() => "?").join(", ")}) ORDER BY is_boot DESC, drive`,
+      // (id, version) first: the rows not seen at that version are read whole (see VersionedCache).
+      const keys = await this.db.all(
+        `SELECT id, version FROM disks WHERE instance_id IN (${ids.map(() => "?").join(", ")}) ORDER BY is_boot DESC, drive`,
         ids,
       );
-      for (const r of rows) out.push(diskFromRow(r));
+      const missing = keys
+        .filter((k) => !this.cache.get(String(k.id), Number(k.version)))
+        .map((k) => String(k.id));
+      const read = new Map<string, DiskRecord>();
+      if (missing.length > 0)
+        for (const r of await this.db.all(
+          `SELECT * FROM disks WHERE id IN (${missing.map(() => "?").join(", ")})`,
+          missing,
+        ))
+          read.set(String(r.id), this.cache.set(Number(r.version), diskFromRow(r)));
+      for (const k of keys) {
+        // A row deleted between the two statements drops out.
+        const d = read.get(String(k.id)) ?? this.cache.get(String(k.id), Number(k.version));
+        if (d) out.push(d);
+      }
     }
     return out;
   }

@@ -2,73 +2,10 @@ import type { InstanceRecord } from "../domain/records.js";
 import type { State } from "../domain/states.js";
 import { CountsRepo, SEEK_FROM } from "./counts-repo.js";
 import type { Db, Param, Row } from "./db.js";
-import type { Migration } from "./migrations.js";
+import { VersionedCache, versionMigration } from "./versioned-cache.js";
 
-/**
- * Every change of an instance row bumps its `version`, by trigger so that no UPDATE of any
- * repository can forget it: a cached record is good exactly while its version is the row's.
- * SQLite re-updates the row after the change (recursive triggers are off, and the WHEN skips the
- * trigger's own update); PostgreSQL sets it before the row is written.
- */
-export const INSTANCE_VERSION_MIGRATION: Migration = {
-  id: 49,
-  name: "instance-version",
-  sql: {
-    sqlite: [
-      "ALTER TABLE instances ADD COLUMN version BIGINT NOT NULL DEFAULT 0",
-      `CREATE TRIGGER instances_version AFTER UPDATE ON instances FOR EACH ROW WHEN NEW.version = OLD.version
-       BEGIN UPDATE instances SET version = OLD.version + 1 WHERE id = NEW.id; END`,
-    ],
-    postgres: [
-      "ALTER TABLE instances ADD COLUMN version BIGINT NOT NULL DEFAULT 0",
-      `CREATE FUNCTION instances_version() RETURNS trigger AS $$
-       BEGIN NEW.version := OLD.version + 1; RETURN NEW; END $$ LANGUAGE plpgsql`,
-      "CREATE TRIGGER instances_version BEFORE UPDATE ON instances FOR EACH ROW EXECUTE FUNCTION instances_version()",
-    ],
-  },
-};
-
-/** Records read by Describe, each with the row version it was read at (see {@link InstanceCache}). */
-const CACHED = 20_000;
-
-/**
- * Parsed instance records by id, good while the row's `version` is the one they were read at: a
- * Describe page reads only (id, version) and parses the rows it has not seen at that version
- * (parsing 43 columns was most of a page's store time). Validated on every read against the
- * database, so replicas and other processes writing the same store are seen at once; bounded,
- * least recently used first out. Records handed out are frozen: they are shared.
- */
-export class InstanceCache {
-  private readonly map = new Map<string, { version: number; rec: InstanceRecord }>();
-  constructor(private readonly max = CACHED) {}
-
-  get(id: string, version: number): InstanceRecord | undefined {
-    const hit = this.map.get(id);
-    if (!hit || hit.version !== version) return undefined;
-    this.map.delete(id);
-    this.map.set(id, hit);
-    return hit.rec;
-  }
-
-  set(id: string, version: number, rec: InstanceRecord): void {
-    this.map.delete(id);
-    this.map.set(id, { version, rec });
-    if (this.map.size > this.max) {
-      const oldest = this.map.keys().next().value;
-      if (oldest !== undefined) this.map.delete(oldest);
-    }
-  }
-
-  get size(): number {
-    return this.map.size;
-  }
-}
-
-function frozen(rec: InstanceRecord): InstanceRecord {
-  Object.freeze(rec.ports);
-  Object.freeze(rec.publishedPorts);
-  return Object.freeze(rec);
-}
+/** Describe's instance records carry their row version (see {@link VersionedCache}). */
+export const INSTANCE_VERSION_MIGRATION = versionMigration(49, "instances");
 
 /** Column ↔ field map, kept once so inserts and reads cannot drift apart. */
 const COLUMNS: Array<[keyof InstanceRecord, string, "s" | "n" | "b" | "ns" | "nn" | "j"]> = [
@@ -185,7 +122,7 @@ export class InstancesRepo {
   private readonly counts: CountsRepo;
   constructor(
     private readonly db: Db,
-    private readonly cache: InstanceCache = new InstanceCache(0),
+    private readonly cache = new VersionedCache<InstanceRecord>(0),
   ) {
     this.counts = new CountsRepo(db);
   }
@@ -305,8 +242,7 @@ export class InstancesRepo {
         missing,
       );
       for (const row of rows) {
-        const rec = frozen(instanceFromRow(row));
-        this.cache.set(rec.id, Number(row.version), rec);
+        const rec = this.cache.set(Number(row.version), instanceFromRow(row));
         found.set(rec.id, rec);
       }
     }

@@ -86,7 +86,7 @@ eachDialect("store conformance", 20, (open) => {
     assert.equal(back?.name, "x");
   });
 
-  it("Describe's cached records follow every change, whichever handle or process made it", async () => {
+  it("cached instance and disk records follow every change, whichever handle or process made it", async () => {
     const db = await fresh();
     const reader = new Store(db);
     const writer = new Store(db); // another store on the same database: a replica's writes
@@ -107,6 +107,31 @@ eachDialect("store conformance", 20, (open) => {
     assert.equal((await reader.instances.describe(filter)).rows[0]?.state, "Stopped");
     const versions = await db.all("SELECT version FROM instances WHERE id = 'i1'");
     assert.equal(Number(versions[0]?.version), 3, "one version per change");
+
+    const disk = {
+      id: "d1",
+      accountId: "a",
+      projectId: rec.projectId,
+      instanceId: "i1",
+      zone: rec.zone,
+      isBoot: false,
+      diskType: "CLOUD_SSD",
+      sizeGB: 20,
+      drive: "vdb",
+      state: "InUse" as const,
+      name: "data",
+      chargeType: "Postpay",
+      keptFor: null,
+      createdAt: now,
+    };
+    await writer.disks.insert(disk);
+    const before = (await reader.disks.ofInstances(["i1"]))[0];
+    assert.equal(before?.sizeGB, 20);
+    assert.ok(Object.isFrozen(before));
+    await writer.disks.resize("d1", 40);
+    assert.equal((await reader.disks.ofInstances(["i1"]))[0]?.sizeGB, 40);
+    await writer.tx((r) => r.disks.update({ id: "d1" }, { instanceId: null, state: "Available" }));
+    assert.deepEqual(await reader.disks.ofInstances(["i1"]), [], "detached: no longer the instance's");
   });
 
   it("concurrent claims never hand one task to two workers", async () => {

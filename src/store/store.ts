@@ -1,3 +1,4 @@
+import type { DiskRecord, InstanceRecord } from "../domain/records.js";
 import { AccountsRepo } from "./accounts-repo.js";
 import { AuditRepo } from "./audit-repo.js";
 import { CountsRepo } from "./counts-repo.js";
@@ -7,7 +8,7 @@ import { DisksRepo } from "./disks-repo.js";
 import { EVENTS_CHANNEL, EventsRepo } from "./events-repo.js";
 import { HostsRepo } from "./hosts-repo.js";
 import { ImagesRepo } from "./images-repo.js";
-import { InstanceCache, InstancesRepo } from "./instances-repo.js";
+import { InstancesRepo } from "./instances-repo.js";
 import { MetaRepo } from "./meta-repo.js";
 import { MIGRATION_LOCK, migrate } from "./migrations.js";
 import { MonitorRepo } from "./monitor-repo.js";
@@ -15,6 +16,7 @@ import type { Listener } from "./pg-listen.js";
 import { listenPg } from "./pg-listen.js";
 import { PgDb } from "./pg.js";
 import { TasksRepo } from "./tasks-repo.js";
+import { VersionedCache } from "./versioned-cache.js";
 
 /** Every repository, bound to one handle (the pool, or one transaction). */
 export interface Repos {
@@ -48,14 +50,17 @@ class BoundRepos implements Repos {
     protected readonly handle: Db,
     private readonly inTx = false,
     /** Shared by the store and every transaction's repositories (validated per read: see the class). */
-    protected readonly instanceCache = new InstanceCache(),
+    protected readonly caches = {
+      instances: new VersionedCache<InstanceRecord>(),
+      disks: new VersionedCache<DiskRecord>(),
+    },
   ) {}
   get instances(): InstancesRepo {
-    this.#instances ??= new InstancesRepo(this.handle, this.instanceCache);
+    this.#instances ??= new InstancesRepo(this.handle, this.caches.instances);
     return this.#instances;
   }
   get disks(): DisksRepo {
-    this.#disks ??= new DisksRepo(this.handle);
+    this.#disks ??= new DisksRepo(this.handle, this.caches.disks);
     return this.#disks;
   }
   get hosts(): HostsRepo {
@@ -120,7 +125,7 @@ export class Store extends BoundRepos {
   async tx<T>(fn: (r: Repos) => Promise<T>): Promise<T> {
     let wroteEvents = false;
     const out = await this.handle.tx(async (tx) => {
-      const repos = new BoundRepos(tx, true, this.instanceCache);
+      const repos = new BoundRepos(tx, true, this.caches);
       const result = await fn(repos);
       wroteEvents = await repos.flushEvents();
       return result;
