@@ -49,7 +49,6 @@ export default defineAction({
         type: catalog.gpuType(inst.gpuType),
         image: images.get(inst.imageId),
         disks: result.disks.get(inst.id) ?? [],
-        gpus: result.gpus.get(inst.id) ?? [],
         password: instances.password(inst),
         now,
         access,

@@ -27,7 +27,6 @@ export function renderInstance(
     /** Platform or custom (a deleted custom image shows UnAvailable); undefined for an unknown id. */
     image: ResolvedImage | undefined;
     disks: DiskRecord[];
-    gpus: number[];
     password: string;
     now: number;
     access: AccessShown;

@@ -37,7 +37,6 @@ export interface DescribeResult {
   total: number;
   rows: InstanceRecord[];
   disks: Map<string, DiskRecord[]>;
-  gpus: Map<string, number[]>;
 }
 
 /** The engine's dependencies, plus the engine itself and the driver (for instant changes). */
@@ -257,7 +256,7 @@ export class InstanceService {
     const rule: PastTheEnd = "error";
     const none = (): DescribeResult => {
       checkOffset(f.page, 0, "instances", rule);
-      return { total: 0, rows: [], disks: new Map(), gpus: new Map() };
+      return { total: 0, rows: [], disks: new Map() };
     };
     let zone = f.zone;
     // A project has one VPC and one subnet per zone: both filters narrow to a zone or to nothing.
@@ -291,7 +290,7 @@ export class InstanceService {
       list.push(d);
       disks.set(d.instanceId as string, list);
     }
-    return { total, rows, disks, gpus: await this.d.store.hosts.gpusOfMany(ids) };
+    return { total, rows, disks };
   }
 
   /** The project's recycle bin, newest first, by the same paging rule. */
