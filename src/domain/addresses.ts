@@ -4,7 +4,10 @@ function shortHash(s: string, n = 8): string {
   return sha1Hex(s).slice(0, n);
 }
 
-/** Derived ids of the few projects and zones a server sees, kept (Describe asks for them per row). */
+/**
+ * Derived ids and addresses, kept: Describe asks for them per row (two digests per instance were
+ * a twentieth of a page of 100). Bounded: emptied when full, as every value is derived again.
+ */
 const derived = new Map<string, string>();
 function memo(key: string, make: () => string): string {
   let v = derived.get(key);
@@ -27,13 +30,15 @@ export function subnetIdOf(projectId: string, zone: string): string {
 
 /** A deterministic private address per instance (10.x), until a driver says where it is reached. */
 export function privateIpOf(id: string): string {
-  const h = sha1(id);
-  return `10.${(h[0] as number) % 250}.${(h[1] as number) % 250}.${((h[2] as number) % 250) + 2}`;
+  return memo(`i ${id}`, () => {
+    const h = sha1(id);
+    return `10.${(h[0] as number) % 250}.${(h[1] as number) % 250}.${((h[2] as number) % 250) + 2}`;
+  });
 }
 
 /** A stable MAC address per instance. */
 export function macOf(id: string): string {
-  return `52:54:00:${shortHash(id, 6).match(/../g)?.join(":")}`;
+  return memo(`m ${id}`, () => `52:54:00:${shortHash(id, 6).match(/../g)?.join(":")}`);
 }
 
 /** The SSH port of an instance whose driver publishes none of its own (the sim driver's). */
