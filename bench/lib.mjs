@@ -300,6 +300,7 @@ export async function baseline(payload) {
   const forget = onInterrupt(async () => child.kill());
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
     kill: () => {
       forget();
       child.kill();
@@ -393,6 +394,19 @@ export function send(url, requestBody, headers = {}) {
     req.on("error", reject);
     req.end(requestBody);
   });
+}
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc (clock ticks of 10 ms). */
+export function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** `load`, plus the server's own CPU per answered request (µs): where a ratio's gap lies. */
+export async function loadWithCpu(pid, url, requestBody, opts = {}) {
+  const before = cpuMs(pid);
+  const r = await load(url, requestBody, opts);
+  return { ...r, serverCpuUsPerRequest: ((cpuMs(pid) - before) * 1000) / r.total };
 }
 
 export function rssMB(pid) {
