@@ -2,7 +2,7 @@ import type { InstanceRecord } from "../domain/records.js";
 import type { State } from "../domain/states.js";
 import { CountsRepo, SEEK_FROM } from "./counts-repo.js";
 import type { Db, Param, Row } from "./db.js";
-import { VersionedCache, versionMigration } from "./versioned-cache.js";
+import { BUMP, VersionedCache, versionMigration } from "./versioned-cache.js";
 
 /** Describe's instance records carry their row version (see {@link VersionedCache}). */
 export const INSTANCE_VERSION_MIGRATION = versionMigration(49, "instances");
@@ -167,7 +167,9 @@ export class InstancesRepo {
       where.push("operation = ?");
       params.push(guard.lockedBy);
     }
-    return (await this.db.run(`UPDATE instances SET ${a.sql} WHERE ${where.join(" AND ")}`, params)) === 1;
+    return (
+      (await this.db.run(`UPDATE instances SET ${a.sql}, ${BUMP} WHERE ${where.join(" AND ")}`, params)) === 1
+    );
   }
 
   async describe(f: DescribeFilter): Promise<{ total: number; rows: InstanceRecord[] }> {
@@ -189,13 +191,24 @@ export class InstancesRepo {
     const order = "ORDER BY created_at DESC, id DESC";
     if (f.ids) {
       if (f.ids.length === 0) return { total: 0, rows: [] };
-      // A bounded id list (at most 100): every match is read by primary key and paged here.
-      where.push(`id IN (${f.ids.map(() => "?").join(", ")})`);
-      const all = await this.db.all(
-        `SELECT id, version FROM instances WHERE ${where.join(" AND ")} ${order}`,
-        [...params, ...f.ids],
+      // A bounded id list (at most 100): read by primary key alone, then filtered, ordered and paged
+      // here, so that no planner can prefer the project's index instead (PostgreSQL without
+      // statistics, after a bulk load, walked all of a project's instances to find one id).
+      const keys = await this.db.all(
+        `SELECT id, version FROM instances WHERE id IN (${f.ids.map(() => "?").join(", ")})`,
+        f.ids,
       );
-      return { total: all.length, rows: await this.records(all.slice(f.offset, f.offset + f.limit)) };
+      const all = (await this.records(keys))
+        .filter(
+          (r) =>
+            r.projectId === f.projectId &&
+            !r.inRecycle &&
+            (!f.zone || r.zone === f.zone) &&
+            (f.tag === undefined || r.tag === f.tag) &&
+            (f.withoutGpu === undefined || r.withoutGpu === f.withoutGpu),
+        )
+        .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+      return { total: all.length, rows: all.slice(f.offset, f.offset + f.limit) };
     }
     const counted = f.tag === undefined && f.withoutGpu === undefined;
     const scope = { projectId: f.projectId, inRecycle: false, zone: f.zone || undefined };
