@@ -1,6 +1,6 @@
 import type { DiskRecord, DiskState } from "../domain/records.js";
 import type { Db, Param, Row } from "./db.js";
-import { VersionedCache, versionMigration } from "./versioned-cache.js";
+import { BUMP, VersionedCache, versionMigration } from "./versioned-cache.js";
 
 /** Disk records carry their row version (see {@link VersionedCache}). */
 export const DISK_VERSION_MIGRATION = versionMigration(50, "disks");
@@ -84,18 +84,26 @@ export class DisksRepo {
     );
   }
 
-  /** Disks attached to these instances (whatever their state), boot disk first, then by drive. */
-  async ofInstances(instanceIds: string[]): Promise<DiskRecord[]> {
+  /**
+   * Disks attached to these instances (whatever their state), boot disk first, then by drive.
+   * `cached`: through the records cache (Describe, which reads the same pages again and again);
+   * bulk readers (the monitoring collector's every running instance) read the rows directly.
+   */
+  async ofInstances(instanceIds: string[], opts: { cached?: boolean } = {}): Promise<DiskRecord[]> {
     const out: DiskRecord[] = [];
+    const order = "ORDER BY is_boot DESC, drive";
     // In chunks: the monitoring collector asks for every running instance, far past the number
     // of bound values either dialect takes in one statement.
     for (let i = 0; i < instanceIds.length; i += IN_CHUNK) {
       const ids = instanceIds.slice(i, i + IN_CHUNK);
+      const where = `instance_id IN (${ids.map(() => "?").join(", ")})`;
+      if (!opts.cached) {
+        for (const r of await this.db.all(`SELECT * FROM disks WHERE ${where} ${order}`, ids))
+          out.push(diskFromRow(r));
+        continue;
+      }
       // (id, version) first: the rows not seen at that version are read whole (see VersionedCache).
-      const keys = await this.db.all(
-        `SELECT id, version FROM disks WHERE instance_id IN (${ids.map(() => "?").join(", ")}) ORDER BY is_boot DESC, drive`,
-        ids,
-      );
+      const keys = await this.db.all(`SELECT id, version FROM disks WHERE ${where} ${order}`, ids);
       const missing = keys
         .filter((k) => !this.cache.get(String(k.id), Number(k.version)))
         .map((k) => String(k.id));
@@ -176,11 +184,11 @@ export class DisksRepo {
       params.push(guard.smallerThan);
     }
     if (parts.length === 0 || where.length === 0) throw new Error("disk update needs a change and a guard");
-    return this.db.run(`UPDATE disks SET ${parts.join(", ")} WHERE ${where.join(" AND ")}`, params);
+    return this.db.run(`UPDATE disks SET ${parts.join(", ")}, ${BUMP} WHERE ${where.join(" AND ")}`, params);
   }
 
   async resize(id: string, sizeGB: number): Promise<void> {
-    await this.db.run("UPDATE disks SET size_gb = ? WHERE id = ?", [sizeGB, id]);
+    await this.db.run(`UPDATE disks SET size_gb = ?, ${BUMP} WHERE id = ?`, [sizeGB, id]);
   }
 
   async deleteOf(instanceId: string, bootOnly: boolean): Promise<void> {
@@ -200,7 +208,7 @@ export class DisksRepo {
 
   /** A purged instance's kept data disks stay as detached disks of nobody. */
   async orphanKeptData(instanceId: string): Promise<void> {
-    await this.db.run("UPDATE disks SET kept_for = NULL WHERE kept_for = ?", [instanceId]);
+    await this.db.run(`UPDATE disks SET kept_for = NULL, ${BUMP} WHERE kept_for = ?`, [instanceId]);
   }
 
   /** Ids of disks that have storage in a runtime (deleted ones have none left, or are on the way). */

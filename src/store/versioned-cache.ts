@@ -1,14 +1,18 @@
 import type { Migration } from "./migrations.js";
 
+/** The assignment a repository's UPDATE of a versioned table carries. */
+export const BUMP = "version = version + 1";
+
 /** Records kept per table (a page of 100 touches 100 instances and about 200 disks). */
 const KEPT = 20_000;
 
 /**
- * A `version` column that every change of a row bumps, by trigger so that no UPDATE of any
- * repository can forget it: a record read at a version is good exactly while the row has it.
- * SQLite re-updates the row after the change (recursive triggers are off, and the WHEN skips the
- * trigger's own update); PostgreSQL sets it before the row is written. Only the row itself is
- * touched, so no transaction locks more than it did.
+ * A `version` column that every change of a row bumps: a record read at a version is good exactly
+ * while the row has it. The repositories' own UPDATEs bump it in the statement ({@link BUMP}); a
+ * trigger bumps it for any other UPDATE (a migration, an operator's SQL), so none can forget it.
+ * The trigger runs only when the statement left the version alone: on SQLite it re-updates the
+ * row after the change (an extra write per update otherwise), on PostgreSQL it sets it before the
+ * row is written. Only the row itself is touched, so no transaction locks more than it did.
  */
 export function versionMigration(id: number, table: string): Migration {
   return {
@@ -24,7 +28,8 @@ export function versionMigration(id: number, table: string): Migration {
         `ALTER TABLE ${table} ADD COLUMN version BIGINT NOT NULL DEFAULT 0`,
         `CREATE FUNCTION ${table}_version() RETURNS trigger AS $$
          BEGIN NEW.version := OLD.version + 1; RETURN NEW; END $$ LANGUAGE plpgsql`,
-        `CREATE TRIGGER ${table}_version BEFORE UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${table}_version()`,
+        `CREATE TRIGGER ${table}_version BEFORE UPDATE ON ${table} FOR EACH ROW
+         WHEN (NEW.version = OLD.version) EXECUTE FUNCTION ${table}_version()`,
       ],
     },
   };

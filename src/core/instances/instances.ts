@@ -284,7 +284,7 @@ export class InstanceService {
     checkOffset(f.page, total, "instances", rule);
     const ids = rows.map((r) => r.id);
     const disks = new Map<string, DiskRecord[]>();
-    for (const d of await this.d.store.disks.ofInstances(ids)) {
+    for (const d of await this.d.store.disks.ofInstances(ids, { cached: true })) {
       if (d.state === "Deleted") continue;
       const list = disks.get(d.instanceId as string) ?? [];
       list.push(d);
