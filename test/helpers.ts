@@ -17,6 +17,7 @@ import type { OcsServer, ServerOptions } from "../src/server.js";
 import { createServer } from "../src/server.js";
 import type { Db } from "../src/store/db.js";
 import { SqliteDb } from "../src/store/db.js";
+import { MIGRATIONS } from "../src/store/migrations.js";
 import { PgDb } from "../src/store/pg.js";
 
 /**
@@ -240,6 +241,20 @@ export function eachDialect(title: string, pgPool: number, body: (open: () => Pr
  * exactly its GPUs, and every host's CPU usage equal to what its instances hold (an instance
  * started WithoutGpu holds the catalog's no-GPU spec: 2 CPU in every catalog the tests use).
  */
+/**
+ * The schema as it was before migration `id`: the earlier migrations applied and recorded, as an
+ * older release left it (a migration's own test then runs `migrate` over rows of that time).
+ */
+export async function migrateBefore(db: Db, id: number): Promise<void> {
+  await db.run(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (id BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+  );
+  for (const m of MIGRATIONS.filter((x) => x.id < id)) {
+    for (const stmt of Array.isArray(m.sql) ? m.sql : m.sql[db.dialect]) await db.run(stmt);
+    await db.run("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, 0)", [m.id, m.name]);
+  }
+}
+
 export async function assertSettled(db: Db): Promise<void> {
   const locked = await db.all("SELECT id, state, operation FROM instances WHERE operation IS NOT NULL");
   assert.deepEqual(locked, [], "no lock is stuck");

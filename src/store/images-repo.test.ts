@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { eachDialect } from "../../test/helpers.js";
+import { eachDialect, migrateBefore } from "../../test/helpers.js";
 import type { ImageRecord } from "../domain/images.js";
-import { MIGRATIONS, migrate } from "./migrations.js";
+import { migrate } from "./migrations.js";
 import { Store } from "./store.js";
 
 function image(id: string, overrides: Partial<ImageRecord> = {}): ImageRecord {
@@ -40,13 +40,7 @@ eachDialect("images store", 10, (fresh) => {
   it("accounts that existed get numbers in creation order; new ones the next", async () => {
     const db = await fresh();
     // The schema as it was before custom images, with two accounts in it.
-    await db.run(
-      "CREATE TABLE schema_migrations (id BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-    );
-    for (const m of MIGRATIONS.filter((x) => x.id < 7)) {
-      for (const stmt of Array.isArray(m.sql) ? m.sql : m.sql[db.dialect]) await db.run(stmt);
-      await db.run("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, 0)", [m.id, m.name]);
-    }
+    await migrateBefore(db, 7);
     await db.run(
       "INSERT INTO accounts (id, name, is_root, instance_quota, created_at) VALUES ('b', 'b', 0, 1, 20)",
     );

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createPgDatabase, eachDialect, pgSkip, sampleInstance } from "../../test/helpers.js";
+import { createPgDatabase, eachDialect, migrateBefore, pgSkip, sampleInstance } from "../../test/helpers.js";
 import type { Db } from "./db.js";
 import { MIGRATIONS, MIGRATION_LOCK, migrate } from "./migrations.js";
 import { PgDb } from "./pg.js";
@@ -249,13 +249,7 @@ eachDialect("store conformance", 20, (open) => {
   it("migration 9: a recycled instance's kept data disks become detached disks it can get back", async () => {
     const db = await open();
     // The schema as it was before migration 9, with the rows it had then.
-    await db.run(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (id BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-    );
-    for (const m of MIGRATIONS.filter((x) => x.id < 9)) {
-      for (const stmt of Array.isArray(m.sql) ? m.sql : m.sql[db.dialect]) await db.run(stmt);
-      await db.run("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, 0)", [m.id, m.name]);
-    }
+    await migrateBefore(db, 9);
     await seed(db);
     await db.run(
       `INSERT INTO instances (id, account_id, project_id, region, zone, name, state, instance_type, machine_type,
