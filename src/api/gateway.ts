@@ -25,6 +25,8 @@ export function ownParams(tree: ParamTree): ParamTree {
   return own;
 }
 
+const UTF8 = new TextEncoder();
+
 /**
  * Writes an envelope: HTTP 200 whatever the RetCode (the SDKs drop the body of any status ≥ 400),
  * JSON, and the request id the SDKs read.
@@ -47,8 +49,6 @@ export function sendEnvelope(
   });
   res.end(payload);
 }
-const UTF8 = new TextEncoder();
-
 /** Resource ids kept per audit entry and log line. */
 const MAX_RESOURCE_IDS = 100;
 

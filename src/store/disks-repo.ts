@@ -104,21 +104,7 @@ export class DisksRepo {
       }
       // (id, version) first: the rows not seen at that version are read whole (see VersionedCache).
       const keys = await this.db.all(`SELECT id, version FROM disks WHERE ${where} ${order}`, ids);
-      const missing = keys
-        .filter((k) => !this.cache.get(String(k.id), Number(k.version)))
-        .map((k) => String(k.id));
-      const read = new Map<string, DiskRecord>();
-      if (missing.length > 0)
-        for (const r of await this.db.all(
-          `SELECT * FROM disks WHERE id IN (${missing.map(() => "?").join(", ")})`,
-          missing,
-        ))
-          read.set(String(r.id), this.cache.set(Number(r.version), diskFromRow(r)));
-      for (const k of keys) {
-        // A row deleted between the two statements drops out.
-        const d = read.get(String(k.id)) ?? this.cache.get(String(k.id), Number(k.version));
-        if (d) out.push(d);
-      }
+      out.push(...(await this.cache.records(this.db, "disks", keys, diskFromRow)));
     }
     return out;
   }

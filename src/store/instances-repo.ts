@@ -236,35 +236,9 @@ export class InstancesRepo {
     return { total, rows: await this.records(keys) };
   }
 
-  /**
-   * The records of (id, version) rows in their order: cached ones as they are, the others read
-   * and cached. A row changed between the two statements is read at its newer version; one
-   * deleted meanwhile drops out.
-   */
-  private async records(keys: Row[]): Promise<InstanceRecord[]> {
-    const found = new Map<string, InstanceRecord>();
-    const missing: string[] = [];
-    for (const k of keys) {
-      const rec = this.cache.get(String(k.id), Number(k.version));
-      if (rec) found.set(rec.id, rec);
-      else missing.push(String(k.id));
-    }
-    if (missing.length > 0) {
-      const rows = await this.db.all(
-        `SELECT * FROM instances WHERE id IN (${missing.map(() => "?").join(", ")})`,
-        missing,
-      );
-      for (const row of rows) {
-        const rec = this.cache.set(Number(row.version), instanceFromRow(row));
-        found.set(rec.id, rec);
-      }
-    }
-    const out: InstanceRecord[] = [];
-    for (const k of keys) {
-      const rec = found.get(String(k.id));
-      if (rec) out.push(rec);
-    }
-    return out;
+  /** The records of (id, version) rows, through the cache (see {@link VersionedCache.records}). */
+  private records(keys: Row[]): Promise<InstanceRecord[]> {
+    return this.cache.records(this.db, "instances", keys, instanceFromRow);
   }
 
   async recycled(

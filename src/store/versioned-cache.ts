@@ -1,3 +1,4 @@
+import type { Db, Row } from "./db.js";
 import type { Migration } from "./migrations.js";
 
 /** The assignment a repository's UPDATE of a versioned table carries. */
@@ -45,6 +46,35 @@ export function versionMigration(id: number, table: string): Migration {
 export class VersionedCache<T extends { id: string }> {
   private readonly map = new Map<string, { version: number; rec: T }>();
   constructor(private readonly max = KEPT) {}
+
+  /**
+   * The records of `keys` ((id, version) rows of `table`), in their order: cached ones as they
+   * are, the others read whole by id in one statement and kept. A row changed between the two
+   * statements is read at its newer version; one deleted meanwhile drops out.
+   */
+  async records(db: Db, table: string, keys: Row[], fromRow: (row: Row) => T): Promise<T[]> {
+    const found = new Map<string, T>();
+    const missing: string[] = [];
+    for (const k of keys) {
+      const rec = this.get(String(k.id), Number(k.version));
+      if (rec) found.set(rec.id, rec);
+      else missing.push(String(k.id));
+    }
+    if (missing.length > 0)
+      for (const row of await db.all(
+        `SELECT * FROM ${table} WHERE id IN (${missing.map(() => "?").join(", ")})`,
+        missing,
+      )) {
+        const rec = this.set(Number(row.version), fromRow(row));
+        found.set(rec.id, rec);
+      }
+    const out: T[] = [];
+    for (const k of keys) {
+      const rec = found.get(String(k.id));
+      if (rec) out.push(rec);
+    }
+    return out;
+  }
 
   get(id: string, version: number): T | undefined {
     const hit = this.map.get(id);
