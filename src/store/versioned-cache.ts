@@ -1,3 +1,4 @@
+import { Lru } from "../domain/lru.js";
 import type { Db, Row } from "./db.js";
 import type { Migration } from "./migrations.js";
 
@@ -44,8 +45,10 @@ export function versionMigration(id: number, table: string): Migration {
  * bounded, least recently used first out. Records handed out are frozen: they are shared.
  */
 export class VersionedCache<T extends { id: string }> {
-  private readonly map = new Map<string, { version: number; rec: T }>();
-  constructor(private readonly max = KEPT) {}
+  private readonly kept: Lru<string, { version: number; rec: T }>;
+  constructor(max = KEPT) {
+    this.kept = new Lru(max);
+  }
 
   /**
    * The records of `keys` ((id, version) rows of `table`), in their order: cached ones as they
@@ -77,24 +80,15 @@ export class VersionedCache<T extends { id: string }> {
   }
 
   get(id: string, version: number): T | undefined {
-    const hit = this.map.get(id);
-    if (!hit || hit.version !== version) return undefined;
-    this.map.delete(id);
-    this.map.set(id, hit);
-    return hit.rec;
+    const hit = this.kept.get(id);
+    return hit && hit.version === version ? hit.rec : undefined;
   }
 
   /** Keeps `rec` (frozen, with its own object fields) at `version`; returns it. */
   set(version: number, rec: T): T {
     for (const v of Object.values(rec)) if (v !== null && typeof v === "object") Object.freeze(v);
     Object.freeze(rec);
-    if (this.max === 0) return rec;
-    this.map.delete(rec.id);
-    this.map.set(rec.id, { version, rec });
-    if (this.map.size > this.max) {
-      const oldest = this.map.keys().next().value;
-      if (oldest !== undefined) this.map.delete(oldest);
-    }
+    this.kept.set(rec.id, { version, rec });
     return rec;
   }
 }
