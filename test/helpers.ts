@@ -13,6 +13,7 @@ import type { InstanceRecord } from "../src/domain/records.js";
 import { silentLogger } from "../src/log.js";
 import type { ParamValue } from "../src/protocol/encode.js";
 import { signedForm } from "../src/protocol/encode.js";
+import { encodeJson } from "../src/protocol/json.js";
 import type { OcsServer, ServerOptions } from "../src/server.js";
 import { createServer } from "../src/server.js";
 import type { Db } from "../src/store/db.js";
@@ -96,7 +97,8 @@ export async function startTestServer(
         Buffer.from(body.toString()),
         "application/x-www-form-urlencoded",
       );
-      return r.body;
+      // As a client reads it: what the gateway would write, parsed.
+      return JSON.parse(Buffer.from(encodeJson(r.body)).toString("utf8")) as Record<string, unknown>;
     }
     const res = await fetch(url, {
       method: "POST",

@@ -2,6 +2,7 @@ import type { Principal } from "../core/accounts/accounts.js";
 import type { Scope } from "../core/instances/scope.js";
 import type { Services } from "../core/services.js";
 import type { Logger } from "../log.js";
+import type { AsSent } from "../protocol/json.js";
 import type { InferSchema, Schema } from "../protocol/schema.js";
 
 /** What one call of an Action sees: the domain services, who calls, where, and a request logger. */
@@ -72,4 +73,4 @@ export type ParamsOf<D> = D extends ActionDef<string, infer S, Record<string, un
   ? InferSchema<S>
   : never;
 /** Response fields of an action definition, besides Action and RetCode. */
-export type ResultOf<D> = D extends ActionDef<string, Schema, infer R> ? R : never;
+export type ResultOf<D> = D extends ActionDef<string, Schema, infer R> ? AsSent<R> : never;

@@ -1,9 +1,9 @@
-import { softwareLinks } from "../../core/instances/software-ports.js";
 import { MAX_LIMIT, pageOf } from "../../core/paging.js";
-import { SIM_SSH_PORT, privateIpOf } from "../../domain/addresses.js";
+import { EncodedJsonArray } from "../../protocol/json.js";
 import { f } from "../../protocol/schema.js";
 import { defineAction } from "../types.js";
-import { renderInstance } from "./render-instance.js";
+import type { CompShareInstance } from "./render-instance.js";
+import { renderedInstance } from "./render-instance.js";
 
 /**
  * DescribeCompShareInstance: Limit default 20, max 100; Offset past the total is an error;
@@ -39,23 +39,16 @@ export default defineAction({
     const images = await ctx.services.images.ofInstances(result.rows.map((r) => r.imageId));
     const now = clock.now();
     const samples = await ctx.services.monitor.latest(result.rows);
-    const set = result.rows.map((inst) => {
-      // Until a driver says where it is reached, an instance shows its private address.
-      const access = inst.accessHost
-        ? { ip: inst.accessHost, sshPort: inst.accessPort ?? 22 }
-        : { ip: privateIpOf(inst.id), sshPort: SIM_SSH_PORT };
-      return renderInstance(inst, {
-        catalog: catalog.catalog,
-        type: catalog.gpuType(inst.gpuType),
+    const set = result.rows.map((inst) =>
+      renderedInstance(inst, {
+        catalog,
         image: images.get(inst.imageId),
         disks: result.disks.get(inst.id) ?? [],
-        password: instances.password(inst),
-        now,
-        access,
         sample: samples.get(inst.id),
-        softwares: softwareLinks(catalog, inst, access.ip),
-      });
-    });
-    return { TotalCount: result.total, UHostSet: set };
+        now,
+        password: (inst) => instances.password(inst),
+      }),
+    );
+    return { TotalCount: result.total, UHostSet: new EncodedJsonArray<CompShareInstance>(set) };
   },
 });

@@ -1,12 +1,16 @@
-import { quote, roundPrice } from "../../core/catalog/pricing.js";
+import type { CatalogIndex } from "../../core/catalog/catalog.js";
+import { nightDiscount, quote, roundPrice } from "../../core/catalog/pricing.js";
 import type { ResolvedImage } from "../../core/images/resolve.js";
 import { DEFAULT_NO_GPU_SPEC, computeOf, noGpuSpec } from "../../core/instances/compute.js";
 import type { SoftwareLink } from "../../core/instances/software-ports.js";
+import { softwareLinks } from "../../core/instances/software-ports.js";
 import type { Sample } from "../../core/monitor/monitor.js";
-import { macOf, subnetIdOf, vpcIdOf } from "../../domain/addresses.js";
+import { SIM_SSH_PORT, macOf, privateIpOf, subnetIdOf, vpcIdOf } from "../../domain/addresses.js";
 import type { Catalog, GpuTypeSpec } from "../../domain/catalog.js";
 import { unixSeconds } from "../../domain/clock.js";
+import { Lru } from "../../domain/lru.js";
 import type { DiskRecord, InstanceRecord } from "../../domain/records.js";
+import { encodeValue } from "../../protocol/json.js";
 
 /** How an instance is reached over SSH, as Describe shows it. */
 export interface AccessShown {
@@ -26,7 +30,7 @@ export function renderInstance(
     type: GpuTypeSpec | undefined;
     /** Platform or custom (a deleted custom image shows UnAvailable); undefined for an unknown id. */
     image: ResolvedImage | undefined;
-    disks: DiskRecord[];
+    disks: readonly DiskRecord[];
     password: string;
     now: number;
     access: AccessShown;
@@ -111,7 +115,7 @@ export function renderInstance(
     CpuArch: "x86_64",
     ChargeType: inst.chargeType,
     AutoRenew: "No",
-    IsExpire: inst.expireAt !== null && inst.expireAt < ctx.now ? "Yes" : "No",
+    IsExpire: isExpired(inst, ctx.now) ? "Yes" : "No",
     IsSpot: inst.chargeType === "Spot",
     CreateTime: t(inst.createdAt),
     ExpireTime: t(inst.expireAt),
@@ -187,3 +191,96 @@ function monitorMessages(sample: Sample | undefined) {
 
 /** One element of DescribeCompShareInstance's `UHostSet`, as the server renders it. */
 export type CompShareInstance = ReturnType<typeof renderInstance>;
+
+/** What Describe knows about an instance besides its record. */
+export interface InstanceContext {
+  catalog: CatalogIndex;
+  image: ResolvedImage | undefined;
+  disks: readonly DiskRecord[];
+  sample: Sample | undefined;
+  now: number;
+  /** The instance's password in clear (only asked for when the instance is rendered anew). */
+  password: (inst: InstanceRecord) => string;
+}
+
+/**
+ * Everything a rendering reads besides the record: the rest (GPU type, password, address,
+ * software links) is a function of the record and the catalog. The clock enters only through
+ * the expiry and the night discount, so those two stand for it.
+ */
+interface RenderKey {
+  inst: InstanceRecord;
+  catalog: Catalog;
+  image: ResolvedImage | undefined;
+  disks: readonly DiskRecord[];
+  /** A stored sample is never rewritten: (instance, time) is its key. */
+  sampleAt: number | undefined;
+  expired: boolean;
+  night: number | undefined;
+}
+
+/** Rendered instances kept (a page of 100 at 10,000 instances is ~190 KB; these are ~19 MB). */
+const RENDERED_KEPT = 10_000;
+const rendered = new Lru<string, { key: RenderKey; bytes: Uint8Array }>(RENDERED_KEPT);
+
+/**
+ * One `UHostSet` element as UTF-8 JSON, rendered again only when something it shows changed:
+ * the record is the store's shared one for its row version (a change is a new record), the disks
+ * likewise, and the rest of the key is compared by value.
+ */
+export function renderedInstance(inst: InstanceRecord, c: InstanceContext): Uint8Array {
+  const key: RenderKey = {
+    inst,
+    catalog: c.catalog.catalog,
+    image: c.image,
+    disks: c.disks,
+    sampleAt: c.sample?.at,
+    expired: isExpired(inst, c.now),
+    night: nightDiscount(c.catalog.catalog, inst.chargeType, c.now),
+  };
+  const hit = rendered.get(inst.id);
+  if (hit && sameKey(hit.key, key)) return hit.bytes;
+  // Until a driver says where it is reached, an instance shows its private address.
+  const access = inst.accessHost
+    ? { ip: inst.accessHost, sshPort: inst.accessPort ?? 22 }
+    : { ip: privateIpOf(inst.id), sshPort: SIM_SSH_PORT };
+  const bytes = encodeValue(
+    renderInstance(inst, {
+      catalog: c.catalog.catalog,
+      type: c.catalog.gpuType(inst.gpuType),
+      image: c.image,
+      disks: c.disks,
+      password: c.password(inst),
+      now: c.now,
+      access,
+      sample: c.sample,
+      softwares: softwareLinks(c.catalog, inst, access.ip),
+    }),
+  );
+  rendered.set(inst.id, { key, bytes });
+  return bytes;
+}
+
+const isExpired = (inst: InstanceRecord, now: number) => inst.expireAt !== null && inst.expireAt < now;
+
+function sameKey(a: RenderKey, b: RenderKey): boolean {
+  return (
+    a.inst === b.inst &&
+    a.catalog === b.catalog &&
+    a.sampleAt === b.sampleAt &&
+    a.expired === b.expired &&
+    a.night === b.night &&
+    a.disks.length === b.disks.length &&
+    a.disks.every((d, i) => d === b.disks[i]) &&
+    sameFields(a.image, b.image)
+  );
+}
+
+/** Resolved images are made per request: equal when every field is the same value or object. */
+function sameFields(a: object | undefined, b: object | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.is((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}

@@ -26,8 +26,8 @@ export interface PriceQuote {
 /** Every price and price difference is rounded to 4 decimals, by this one rule. */
 export const roundPrice = (n: number): number => Math.round(n * 10000) / 10000;
 
-/** True when `now` falls in the catalog's night-discount window. */
-function nightDiscount(catalog: Catalog, chargeType: ChargeType, now: number): number | undefined {
+/** The catalog's night-discount rate when `now` falls in its window for this charge type. */
+export function nightDiscount(catalog: Catalog, chargeType: ChargeType, now: number): number | undefined {
   const nd = catalog.prices.nightDiscount;
   if (!nd || UNIT_HOURS[chargeType] !== 1 || chargeType === "Spot") return undefined;
   const hour = new Date(now + nd.utcOffsetHours * 3600_000).getUTCHours();
