@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { TestServer } from "../../../test/helpers.js";
-import { createParams, startTestServer } from "../../../test/helpers.js";
+import { createParams, sampleInstance, startTestServer } from "../../../test/helpers.js";
 import { randomIds } from "../../domain/ids.js";
 import type { SimDriver } from "../../drivers/sim/sim-driver.js";
 import { ImageResolver } from "../images/resolve.js";
 import { SecretBox, loadOrCreateMasterKey } from "../secrets.js";
 import { TaskQueue } from "../tasks.js";
-import { OperationEngine } from "./engine.js";
+import { OperationEngine, explain } from "./engine.js";
 
 const Z = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
 /** Not the default (3): the rule must follow the configured number. */
@@ -106,5 +106,27 @@ describe("OperationEngine.runTask", () => {
     const starts = sim.calls.start;
     assert.deepEqual(await engine.runTask(task!, sim), { done: true });
     assert.equal(sim.calls.start, starts);
+  });
+});
+
+describe("explain (a refused compare-and-swap)", () => {
+  const now = 1_000_000;
+  const stopped = sampleInstance("uhost-x", now, { state: "Stopped" });
+  const locked = { ...stopped, operation: "Stop", operationExpiresAt: now + 60_000 };
+  const allowed = ["Running", "Stopped"] as const;
+
+  it("a lock held now is the reason, whatever the state", () => {
+    assert.equal(explain(locked, "AttachCompshareDisk", allowed, now).retCode, 8040);
+  });
+
+  it("a lock let go between the CAS and the re-read is still the reason (PostgreSQL reads per statement)", () => {
+    const e = explain(stopped, "AttachCompshareDisk", allowed, now, locked);
+    assert.equal(e.retCode, 8040);
+    assert.match(e.message, /locked by operation \[Stop\]/);
+  });
+
+  it("a state not allowed is the reason when no lock was met", () => {
+    const running = { ...stopped, state: "Running" as const };
+    assert.equal(explain(running, "StartCompShareInstance", ["Stopped"], now, locked).retCode, 8041);
   });
 });

@@ -113,7 +113,7 @@ export class OperationEngine {
       if (!(await r.instances.cas(id, { states: def.from, inRecycle, now, makingImage: false }, patch))) {
         const again = (await r.instances.get(id)) ?? current;
         if (again.makingImage) throw imageInProgress(again, op);
-        throw explain(again, def.action, def.from, now);
+        throw explain(again, def.action, def.from, now, current);
       }
       // The lock was taken over from an operation whose lock expired: its task is stale now and
       // will never finish it, so what it reserved is undone here (a disk left Attaching).
@@ -153,7 +153,7 @@ export class OperationEngine {
       const current = visibleOrThrow(await r.instances.get(id), id, scope);
       const p = { ...patch(current), updatedAt: now };
       if (!(await r.instances.cas(id, { states: allowed, inRecycle: false, now }, p))) {
-        throw explain((await r.instances.get(id)) ?? current, action, allowed, now);
+        throw explain((await r.instances.get(id)) ?? current, action, allowed, now, current);
       }
       await inTx?.(r, { ...current, ...p }, now);
       const event = INSTANT_EVENTS[action];
@@ -301,18 +301,30 @@ export function imageInProgress(inst: Pick<InstanceRecord, "id">, action: string
 /** Times in event data are Unix seconds, as everywhere on the wire. */
 const secondsOrNull = (ms: number | null) => (ms === null ? null : unixSeconds(ms));
 
-/** After a failed CAS: the lock wins over the state, because that is what the caller can wait for. */
+/**
+ * After a failed CAS: the lock wins over the state, because that is what the caller can wait for.
+ * `before` is the instance as read before the CAS: on PostgreSQL each statement reads what is
+ * committed when it starts, so an operation can finish between a CAS that found it holding the
+ * lock and the re-read. A re-read that would have passed means exactly that, and the caller is
+ * told of the lock it met (8040, retryable), not of an allowed state (8041 "Stopped ... allowed
+ * only from [Running, Stopped]").
+ */
 export function explain(
   inst: InstanceRecord,
   action: string,
   allowed: readonly State[],
   now: number,
+  before?: InstanceRecord,
 ): ApiError {
-  if (inst.operation && (inst.operationExpiresAt ?? 0) >= now) {
+  const held = (i: InstanceRecord | undefined) =>
+    i?.operation && (i.operationExpiresAt ?? 0) >= now ? i : undefined;
+  const locker =
+    held(inst) ?? (allowed.includes(inst.state) && !inst.makingImage ? held(before) : undefined);
+  if (locker) {
     return new ApiError("InstanceOperationInProgress", {
-      uhostId: inst.id,
-      operation: inst.operation,
-      until: new Date(inst.operationExpiresAt ?? 0).toISOString(),
+      uhostId: locker.id,
+      operation: locker.operation as string,
+      until: new Date(locker.operationExpiresAt ?? 0).toISOString(),
     });
   }
   return new ApiError("InvalidInstanceState", {
