@@ -42,7 +42,8 @@ export function versionMigration(id: number, table: string): Migration {
  * asks the database for (id, version) and parses only the rows it has not seen at that version
  * (parsing 43 instance columns was most of a Describe page's store time). Validated on every read
  * against the database, so replicas and other processes writing the same store are seen at once;
- * bounded, least recently used first out. Records handed out are frozen: they are shared.
+ * bounded (what has not been read for a while goes first). Records handed out are frozen: they are
+ * shared.
  */
 export class VersionedCache<T extends { id: string }> {
   private readonly kept: Lru<string, { version: number; rec: T }>;
