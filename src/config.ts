@@ -43,6 +43,8 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   /** How long a worker's claim on a task lasts before another replica may take it over. */
   workerClaimSeconds: number;
+  /** Tasks one replica runs at once (OCS_WORKER_CONCURRENCY). */
+  workerConcurrency: number;
   /** Live custom images one account may hold. */
   imageQuota: number;
   /** How often the monitoring collector samples every running instance. */
@@ -118,6 +120,7 @@ export const CONFIG_KEYS = [
   "OCS_RECYCLE_RETENTION_HOURS",
   "OCS_LOG_LEVEL",
   "OCS_WORKER_CLAIM_SECONDS",
+  "OCS_WORKER_CONCURRENCY",
   "OCS_IMAGE_QUOTA",
   "OCS_MONITOR_INTERVAL_SECONDS",
   "OCS_MONITOR_RETENTION_HOURS",
@@ -318,6 +321,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     recycleRetentionHours: int("OCS_RECYCLE_RETENTION_HOURS", 72, 0, 24 * 365),
     logLevel: logLevel as Config["logLevel"],
     workerClaimSeconds: int("OCS_WORKER_CLAIM_SECONDS", 30, 1, 3600),
+    workerConcurrency: int("OCS_WORKER_CONCURRENCY", 128, 1, 4096),
     imageQuota: int("OCS_IMAGE_QUOTA", 20, 0, 100_000),
     monitorIntervalSeconds: int("OCS_MONITOR_INTERVAL_SECONDS", 10, 1, 3600),
     monitorRetentionHours: int("OCS_MONITOR_RETENTION_HOURS", 24, 1, 24 * 90),

@@ -222,6 +222,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     {
       ...DEFAULT_WORKER_OPTIONS,
       claimMs: config.workerClaimSeconds * 1000,
+      batch: config.workerConcurrency,
       ...opts.worker,
     },
   );
