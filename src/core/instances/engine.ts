@@ -318,8 +318,7 @@ export function explain(
 ): ApiError {
   const held = (i: InstanceRecord | undefined) =>
     i?.operation && (i.operationExpiresAt ?? 0) >= now ? i : undefined;
-  const locker =
-    held(inst) ?? (allowed.includes(inst.state) && !inst.makingImage ? held(before) : undefined);
+  const locker = held(inst) ?? (allowed.includes(inst.state) && !inst.makingImage ? held(before) : undefined);
   if (locker) {
     return new ApiError("InstanceOperationInProgress", {
       uhostId: locker.id,
