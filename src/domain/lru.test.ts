@@ -25,6 +25,8 @@ describe("Lru", () => {
     lru.set("a", 5);
     assert.equal(lru.get("a"), 5);
     assert.ok(lru.size <= 4);
+    lru.delete("a");
+    assert.equal(lru.get("a"), undefined);
   });
 
   it("a bound of 0 keeps nothing", () => {

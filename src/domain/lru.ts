@@ -35,6 +35,11 @@ export class Lru<K, V> {
     this.put(key, value);
   }
 
+  delete(key: K): void {
+    this.young.delete(key);
+    this.old.delete(key);
+  }
+
   private put(key: K, value: V): void {
     this.young.set(key, value);
     if (this.young.size >= this.half) {

@@ -67,6 +67,8 @@ export interface InstanceSample {
 export interface Observed {
   exists: boolean;
   running: boolean;
+  /** Why it is not running, when the runtime says (a pod's eviction): shown in Remark. */
+  why?: string;
 }
 
 /** What to capture into a custom image: the instance's system disk, under the image's id. */

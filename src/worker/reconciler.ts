@@ -178,7 +178,8 @@ export class Reconciler {
       if (
         await this.instances.observeGone(
           id,
-          seen.exists ? "found stopped outside opencompshare" : "runtime removed outside opencompshare",
+          seen.why ??
+            (seen.exists ? "found stopped outside opencompshare" : "runtime removed outside opencompshare"),
         )
       )
         fixed++;

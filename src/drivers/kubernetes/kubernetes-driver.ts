@@ -1,6 +1,7 @@
 import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { UnsupportedByRuntime } from "../../domain/errors.js";
+import { Lru } from "../../domain/lru.js";
 import type {
   Access,
   CaptureProgress,
@@ -75,6 +76,11 @@ export class KubernetesDriver implements Driver {
   private fleetTimer: NodeJS.Timeout | undefined;
   /** Pods on lost nodes being deleted, so repeated events delete each once. */
   private readonly losing = new Set<string>();
+  /**
+   * Why each recently gone pod went, as the informers told it: a pod evicted by a drain is
+   * deleted within its grace period, and the reconciler's sweep may ask after it is.
+   */
+  private readonly goneWhy = new Lru<string, string>(1000);
 
   private readonly resources: InstanceResources;
   private readonly images: KubernetesImages;
@@ -94,6 +100,8 @@ export class KubernetesDriver implements Driver {
   }
 
   async start(spec: RuntimeSpec, gpus: number[]): Promise<Access | undefined> {
+    // A new life: how the last pod went is no longer the instance's story.
+    this.goneWhy.delete(spec.id);
     try {
       await this.resources.ensure(spec);
       const want = podFor(spec, gpus.length, this.opts);
@@ -165,13 +173,17 @@ export class KubernetesDriver implements Driver {
     return this.call(async () => {
       const pod = await this.readPod(id);
       const live = pod !== undefined && !pod.metadata?.deletionTimestamp;
-      const running = live && pod?.status?.phase === "Running" && !podGone(pod);
-      if (live) return { exists: true, running };
+      // The pod's own account (evicted by a drain, deleted by someone): the sweep and the
+      // informers then give the same reason, whichever sees the pod first.
+      const gone = pod ? podGone(pod) : this.goneWhy.get(id);
+      const why = gone ? { why: gone } : {};
+      const running = live && pod?.status?.phase === "Running" && gone === undefined;
+      if (live) return { exists: true, running, ...(running ? {} : why) };
       const claim = await unless(
         this.core.readNamespacedPersistentVolumeClaim({ name: systemClaimName(id), namespace: this.ns }),
         404,
       );
-      return { exists: claim !== undefined && !claim.metadata?.deletionTimestamp, running: false };
+      return { exists: claim !== undefined && !claim.metadata?.deletionTimestamp, running: false, ...why };
     });
   }
 
@@ -350,6 +362,7 @@ export class KubernetesDriver implements Driver {
    * instance is reported gone.
    */
   private onGone(id: string, why: string, lost?: { pod: string; namespace: string }): void {
+    this.goneWhy.set(id, why);
     const report = () => {
       for (const l of this.goneListeners) l.gone(id, why);
     };
