@@ -353,6 +353,14 @@ describe("kubernetes driver on a real control plane", { ...k8sSkip, timeout: 600
       const seen = await w.inspect(b.id);
       assert.deepEqual([seen.exists, seen.running], [true, false]);
       assert.match(seen.why ?? "", /node gpu-node-1 is NotReady/);
+      // Started again by another replica, its next pod's end is not told with the last one's
+      // story: with the informers stopped, nothing says why this one went.
+      await c.setNodeReady("gpu-node-1", true);
+      await newDriver(c).start({ ...b, hostId: "gpu-node-0" }, [0]);
+      assert.equal((await w.inspect(b.id)).running, true, "this replica sees it run");
+      stop();
+      kubectl(c, "delete", "pod", `ocs-${b.id}`, "--wait=true");
+      assert.deepEqual(await w.inspect(b.id), { exists: true, running: false });
       for (const s of [a, b]) await w.destroy(s.id, { releaseDataDisks: true, dataDiskIds: [] });
     } finally {
       stop();

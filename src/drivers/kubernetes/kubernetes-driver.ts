@@ -77,10 +77,13 @@ export class KubernetesDriver implements Driver {
   /** Pods on lost nodes being deleted, so repeated events delete each once. */
   private readonly losing = new Set<string>();
   /**
-   * Why each recently gone pod went, as the informers told it: a pod evicted by a drain is
-   * deleted within its grace period, and the reconciler's sweep may ask after it is.
+   * Why an instance's pod went, as the informers told it, by pod: a pod evicted by a drain is
+   * deleted within its grace period, and the reconciler's sweep may ask after it is. Told only
+   * for the pod last seen running (a late event of an older life, or of a pod this process
+   * replaced, is not the instance's story).
    */
-  private readonly goneWhy = new Lru<string, string>(1000);
+  private readonly goneWhy = new Lru<string, { uid: string; why: string }>(1000);
+  private readonly runningUid = new Lru<string, string>(1000);
 
   private readonly resources: InstanceResources;
   private readonly images: KubernetesImages;
@@ -100,8 +103,6 @@ export class KubernetesDriver implements Driver {
   }
 
   async start(spec: RuntimeSpec, gpus: number[]): Promise<Access | undefined> {
-    // A new life: how the last pod went is no longer the instance's story.
-    this.goneWhy.delete(spec.id);
     try {
       await this.resources.ensure(spec);
       const want = podFor(spec, gpus.length, this.opts);
@@ -112,6 +113,7 @@ export class KubernetesDriver implements Driver {
       if (pod && !reuse) await this.deletePod(spec.id, 0);
       if (!reuse) await this.core.createNamespacedPod({ namespace: this.ns, body: want });
       const running = await this.waitRunning(spec.id);
+      this.seenRunning(spec.id, running);
       return await this.access(running);
     } catch (e) {
       // A pod that could not run must not keep the node's GPUs held: the start is rolled back.
@@ -141,7 +143,7 @@ export class KubernetesDriver implements Driver {
           spec,
         },
       });
-      await this.waitRunning(id);
+      this.seenRunning(id, await this.waitRunning(id));
     });
   }
 
@@ -168,16 +170,20 @@ export class KubernetesDriver implements Driver {
     // The informers' cache answers "running" without a call (the reconciler's sweep asks for
     // every running instance); anything else is confirmed with the API, as the cache may lag.
     const cached = this.view?.synced ? this.view.pods.get(podName(id), this.ns) : undefined;
-    if (cached && cached.status?.phase === "Running" && !podGone(cached))
+    if (cached && cached.status?.phase === "Running" && !podGone(cached)) {
+      this.seenRunning(id, cached);
       return { exists: true, running: true };
+    }
     return this.call(async () => {
       const pod = await this.readPod(id);
       const live = pod !== undefined && !pod.metadata?.deletionTimestamp;
       // The pod's own account (evicted by a drain, deleted by someone): the sweep and the
       // informers then give the same reason, whichever sees the pod first.
-      const gone = pod ? podGone(pod) : this.goneWhy.get(id);
+      const last = this.goneWhy.get(id);
+      const gone = pod ? podGone(pod) : last?.uid === this.runningUid.get(id) ? last?.why : undefined;
       const why = gone ? { why: gone } : {};
       const running = live && pod?.status?.phase === "Running" && gone === undefined;
+      if (running) this.seenRunning(id, pod);
       if (live) return { exists: true, running, ...(running ? {} : why) };
       const claim = await unless(
         this.core.readNamespacedPersistentVolumeClaim({ name: systemClaimName(id), namespace: this.ns }),
@@ -324,7 +330,8 @@ export class KubernetesDriver implements Driver {
   private ensureView(): void {
     if (this.view) return;
     this.view = new ClusterView(this.opts.kubeConfig, this.core, this.opts.storeId, {
-      gone: (id, why, lost) => this.onGone(id, why, lost),
+      gone: (id, why, lost, uid) => this.onGone(id, why, lost, uid),
+      running: (id, uid) => this.runningUid.set(id, uid),
       fleetChanged: () => this.fleetChanged(),
       error: (e) => {
         for (const l of [...this.goneListeners, ...this.fleetListeners]) l.error?.(e);
@@ -361,8 +368,14 @@ export class KubernetesDriver implements Driver {
    * it cannot come back with the node and run on GPUs the store has given back; then its
    * instance is reported gone.
    */
-  private onGone(id: string, why: string, lost?: { pod: string; namespace: string }): void {
-    this.goneWhy.set(id, why);
+  /** The instance's newest life: the pod it runs in now. */
+  private seenRunning(id: string, pod: V1Pod | undefined): void {
+    const uid = pod?.metadata?.uid;
+    if (uid) this.runningUid.set(id, uid);
+  }
+
+  private onGone(id: string, why: string, lost?: { pod: string; namespace: string }, uid?: string): void {
+    if (uid) this.goneWhy.set(id, { uid, why });
     const report = () => {
       for (const l of this.goneListeners) l.gone(id, why);
     };

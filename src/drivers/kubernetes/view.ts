@@ -154,8 +154,13 @@ export function podGone(p: V1Pod): string | undefined {
 }
 
 export interface ViewListener {
-  /** One of our instances stopped running; `lost` is set when its node went away or NotReady. */
-  gone(id: string, why: string, lost?: { pod: string; namespace: string }): void;
+  /**
+   * One of our instances stopped running; `lost` is set when its node went away or NotReady, `uid`
+   * is the pod's.
+   */
+  gone(id: string, why: string, lost?: { pod: string; namespace: string }, uid?: string): void;
+  /** One of our pods runs (its instance's newest life). */
+  running?(id: string, uid: string): void;
   /** The fleet may have changed. */
   fleetChanged(): void;
   error(e: Error): void;
@@ -202,7 +207,8 @@ export class ClusterView {
       const id = p.metadata?.labels?.[LABELS.instance] as string;
       // The node first: a pod deleted because its node was lost is told with the node's story.
       const why = this.onLostNode(p) ?? podGone(p);
-      if (why) listener.gone(id, why, this.lostPod(p, why));
+      if (why) listener.gone(id, why, this.lostPod(p, why), p.metadata?.uid);
+      else if (p.status?.phase === "Running" && p.metadata?.uid) listener.running?.(id, p.metadata.uid);
     };
     this.pods.on("add", podChanged);
     this.pods.on("update", podChanged);
@@ -214,6 +220,8 @@ export class ClusterView {
       listener.gone(
         p.metadata?.labels?.[LABELS.instance] as string,
         this.onLostNode(p) ?? podGone(p) ?? "pod deleted outside opencompshare",
+        undefined,
+        p.metadata?.uid,
       );
     });
     for (const [name, inf] of [
