@@ -82,6 +82,12 @@ describe("renderedInstance", () => {
         (c) => ({ ...c, image: c.image && { ...c.image, status: "UnAvailable" } }),
         "CompShareImageStatus",
       );
+      // What Describe does not show of an image (a custom image's record, parsed anew on every
+      // request; its runtime reference) does not make it render again.
+      const kept = renderedInstance(hourly, await ctxOf(hourly));
+      const other = await ctxOf(hourly);
+      const reResolved = { ...other, image: other.image && { ...other.image, runtimeImage: "elsewhere" } };
+      assert.equal(renderedInstance(hourly, reResolved), kept);
       // A disk's new version is a new record.
       await check(
         hourly,

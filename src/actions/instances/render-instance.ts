@@ -29,7 +29,7 @@ export function renderInstance(
     catalog: Catalog;
     type: GpuTypeSpec | undefined;
     /** Platform or custom (a deleted custom image shows UnAvailable); undefined for an unknown id. */
-    image: ResolvedImage | undefined;
+    image: ImageShown | undefined;
     disks: readonly DiskRecord[];
     password: string;
     now: number;
@@ -136,8 +136,8 @@ export function renderInstance(
     CompShareImageAuthor: image?.author ?? "",
     CompShareImagePrice: 0,
     // The platform image underneath (a custom image's base).
-    BasicImageId: image?.base?.id ?? inst.imageId,
-    BasicImageName: image?.base?.name ?? "",
+    BasicImageId: image?.baseId ?? inst.imageId,
+    BasicImageName: image?.baseName ?? "",
     InstancePrice: price?.instance ?? 0,
     DiskPrice: price ? roundPrice(price.systemDisks + price.dataDisks) : 0,
     DiscountType: price?.discountType ?? 0,
@@ -192,6 +192,36 @@ function monitorMessages(sample: Sample | undefined) {
 /** One element of DescribeCompShareInstance's `UHostSet`, as the server renders it. */
 export type CompShareInstance = ReturnType<typeof renderInstance>;
 
+/** What Describe shows of an instance's image (all it reads of one). */
+export interface ImageShown {
+  name: string;
+  ownerAlias: string;
+  status: string;
+  type: string;
+  author: string;
+  osName: string;
+  osType: string;
+  /** The platform image underneath (a custom image's base). */
+  baseId: string | undefined;
+  baseName: string | undefined;
+}
+
+function imageShown(image: ResolvedImage | undefined): ImageShown | undefined {
+  return (
+    image && {
+      name: image.name,
+      ownerAlias: image.ownerAlias,
+      status: image.status,
+      type: image.type,
+      author: image.author,
+      osName: image.osName,
+      osType: image.osType,
+      baseId: image.base?.id,
+      baseName: image.base?.name,
+    }
+  );
+}
+
 /** What Describe knows about an instance besides its record. */
 export interface InstanceContext {
   catalog: CatalogIndex;
@@ -211,7 +241,7 @@ export interface InstanceContext {
 interface RenderKey {
   inst: InstanceRecord;
   catalog: Catalog;
-  image: ResolvedImage | undefined;
+  image: ImageShown | undefined;
   disks: readonly DiskRecord[];
   /** A stored sample is never rewritten: (instance, time) is its key. */
   sampleAt: number | undefined;
@@ -232,7 +262,7 @@ export function renderedInstance(inst: InstanceRecord, c: InstanceContext): Uint
   const key: RenderKey = {
     inst,
     catalog: c.catalog.catalog,
-    image: c.image,
+    image: imageShown(c.image),
     disks: c.disks,
     sampleAt: c.sample?.at,
     expired: isExpired(inst, c.now),
@@ -248,7 +278,7 @@ export function renderedInstance(inst: InstanceRecord, c: InstanceContext): Uint
     renderInstance(inst, {
       catalog: c.catalog.catalog,
       type: c.catalog.gpuType(inst.gpuType),
-      image: c.image,
+      image: key.image,
       disks: c.disks,
       password: c.password(inst),
       now: c.now,
@@ -276,7 +306,7 @@ function sameKey(a: RenderKey, b: RenderKey): boolean {
   );
 }
 
-/** Resolved images are made per request: equal when every field is the same value or object. */
+/** Images are resolved per request: the fields shown are compared one by one. */
 function sameFields(a: object | undefined, b: object | undefined): boolean {
   if (a === b) return true;
   if (!a || !b) return false;
