@@ -160,7 +160,12 @@ function fleetScenario(dialect: "sqlite" | "postgres"): void {
     await c.setNodeReady("gpu-node-1", true);
     await waitFor(async () => (await inventory()) === 8, "the node back in the fleet");
     for (const id of onNode1.slice(0, 2)) {
-      assert.equal((await t.call("StartCompShareInstance", { ...createParams(), UHostId: id })).RetCode, 0);
+      // The node controller lifts the not-ready taint on its own schedule: the node may leave the
+      // fleet again for a moment after it is back (226604 names the host "not available now").
+      const started = await untilNot(226604, () =>
+        t.call("StartCompShareInstance", { ...createParams(), UHostId: id }),
+      );
+      assert.equal(started.RetCode, 0, JSON.stringify(started));
       await t.waitState(id, "Running", 60_000);
     }
     await consistent();
@@ -579,12 +584,20 @@ const serverEnv = (c: TestCluster, ns: string, more: Record<string, string> = {}
  * A call on an instance whose lock an operation that just returned may still hold (the worker
  * finishes it a moment later): 8040 is retried, as the SDKs retry it.
  */
-async function whenFree(t: TestServer, action: string, params: Record<string, ParamValue>) {
+function whenFree(t: TestServer, action: string, params: Record<string, ParamValue>) {
+  return untilNot(8040, () => t.call(action, params));
+}
+
+/** Calls again while the answer is `retCode` (for up to 30 s); the last answer. */
+async function untilNot(
+  retCode: number,
+  call: () => Promise<Record<string, unknown>>,
+): Promise<Record<string, unknown>> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const r = await t.call(action, params);
-    if (r.RetCode !== 8040 || Date.now() > deadline) return r;
-    await new Promise((res) => setTimeout(res, 50));
+    const r = await call();
+    if (r.RetCode !== retCode || Date.now() > deadline) return r;
+    await new Promise((res) => setTimeout(res, 200));
   }
 }
 
