@@ -49,34 +49,19 @@ async function simTicks(log, n, ticks) {
       ROOT.publicKey,
       ROOT.privateKey,
     );
-    const times = [];
-    for (let i = 0; i < 10; i++)
-      await dispatch(
+    const call = (requestId) =>
+      dispatch(
         server.gateway,
-        "warm",
+        requestId,
         "POST",
         "",
         Buffer.from(b.toString()),
         "application/x-www-form-urlencoded",
       );
+    const times = [];
+    for (let i = 0; i < 10; i++) await call("warm");
     // With the response's encoding, which renders what Describe did not keep rendered.
-    for (let i = 0; i < 30; i++)
-      times.push(
-        await timed(async () =>
-          encodeJson(
-            (
-              await dispatch(
-                server.gateway,
-                "bench",
-                "POST",
-                "",
-                Buffer.from(b.toString()),
-                "application/x-www-form-urlencoded",
-              )
-            ).body,
-          ),
-        ),
-      );
+    for (let i = 0; i < 30; i++) times.push(await timed(async () => encodeJson((await call("bench")).body)));
     return pct(times, 50);
   };
   try {
