@@ -80,13 +80,13 @@ export class VersionedCache<T extends { id: string }> {
     return out;
   }
 
-  get(id: string, version: number): T | undefined {
+  private get(id: string, version: number): T | undefined {
     const hit = this.kept.get(id);
     return hit && hit.version === version ? hit.rec : undefined;
   }
 
   /** Keeps `rec` (frozen, with its own object fields) at `version`; returns it. */
-  set(version: number, rec: T): T {
+  private set(version: number, rec: T): T {
     for (const v of Object.values(rec)) if (v !== null && typeof v === "object") Object.freeze(v);
     Object.freeze(rec);
     this.kept.set(rec.id, { version, rec });

@@ -1,4 +1,5 @@
 import { MAX_LIMIT, pageOf } from "../../core/paging.js";
+import type { InstanceRecord } from "../../domain/records.js";
 import { EncodedJsonArray } from "../../protocol/json.js";
 import { f } from "../../protocol/schema.js";
 import { defineAction } from "../types.js";
@@ -39,6 +40,7 @@ export default defineAction({
     const images = await ctx.services.images.ofInstances(result.rows.map((r) => r.imageId));
     const now = clock.now();
     const samples = await ctx.services.monitor.latest(result.rows);
+    const password = (inst: InstanceRecord) => instances.password(inst);
     const set = result.rows.map((inst) =>
       renderedInstance(inst, {
         catalog,
@@ -46,7 +48,7 @@ export default defineAction({
         disks: result.disks.get(inst.id) ?? [],
         sample: samples.get(inst.id),
         now,
-        password: (inst) => instances.password(inst),
+        password,
       }),
     );
     return { TotalCount: result.total, UHostSet: new EncodedJsonArray<CompShareInstance>(set) };

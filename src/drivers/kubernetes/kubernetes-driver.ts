@@ -363,17 +363,17 @@ export class KubernetesDriver implements Driver {
     }, 100);
   }
 
-  /**
-   * A pod on a lost node is deleted at once (no grace: its kubelet is not there to confirm), so
-   * it cannot come back with the node and run on GPUs the store has given back; then its
-   * instance is reported gone.
-   */
   /** The instance's newest life: the pod it runs in now. */
   private seenRunning(id: string, pod: V1Pod | undefined): void {
     const uid = pod?.metadata?.uid;
     if (uid) this.runningUid.set(id, uid);
   }
 
+  /**
+   * A pod on a lost node is deleted at once (no grace: its kubelet is not there to confirm), so
+   * it cannot come back with the node and run on GPUs the store has given back; then its
+   * instance is reported gone.
+   */
   private onGone(id: string, why: string, lost?: { pod: string; namespace: string }, uid?: string): void {
     if (uid) this.goneWhy.set(id, { uid, why });
     const report = () => {
