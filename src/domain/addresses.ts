@@ -1,3 +1,4 @@
+import { Lru } from "./lru.js";
 import { sha1, sha1Hex } from "./sha1.js";
 
 function shortHash(s: string, n = 8): string {
@@ -10,26 +11,24 @@ const KEPT = 10_000;
 /**
  * One kind of derived value, kept: Describe asks for them per row (two digests per instance were
  * a twentieth of a page of 100). Keyed by the argument itself, so a lookup builds no key string
- * (a composed key per call was 7% of a page). Bounded: emptied when full, as every value is
- * derived again.
+ * (a composed key per call was 7% of a page). Bounded like every per-record memo ({@link Lru}).
  */
 class Derived {
-  private readonly map = new Map<string, string>();
+  private readonly kept = new Lru<string, string>(KEPT);
   constructor(private readonly make: (key: string) => string) {}
 
   of(key: string): string {
-    let v = this.map.get(key);
+    let v = this.kept.get(key);
     if (v === undefined) {
-      if (this.map.size >= KEPT) this.map.clear();
       v = this.make(key);
-      this.map.set(key, v);
+      this.kept.set(key, v);
     }
     return v;
   }
 }
 
 const vpcs = new Derived((projectId) => `uvnet-${shortHash(projectId)}`);
-const subnets = new Map<string, Derived>();
+const subnets = new Lru<string, Derived>(KEPT);
 const ips = new Derived((id) => {
   const h = sha1(id);
   return `10.${(h[0] as number) % 250}.${(h[1] as number) % 250}.${((h[2] as number) % 250) + 2}`;
@@ -44,7 +43,6 @@ export function vpcIdOf(projectId: string): string {
 export function subnetIdOf(projectId: string, zone: string): string {
   let zones = subnets.get(projectId);
   if (!zones) {
-    if (subnets.size >= KEPT) subnets.clear();
     zones = new Derived((z) => `subnet-${shortHash(projectId + z)}`);
     subnets.set(projectId, zones);
   }

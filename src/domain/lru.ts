@@ -1,6 +1,7 @@
 /**
  * A bounded map that forgets what has not been used for a while: the one bound for what the
- * process keeps per record (the store's parsed records, Describe's rendered instances). Two
+ * process keeps per record (the store's parsed records, Describe's rendered instances and derived
+ * addresses, the kubernetes driver's last word on each pod). Two
  * generations: entries go into the young one, a hit in the old one moves the entry up, and when
  * the young one holds half the bound it becomes the old one and the old one is dropped whole. A hit
  * on a recent entry is one Map lookup (re-inserting on every hit to keep exact recency order was
