@@ -49,12 +49,17 @@ export class TasksRepo {
   /**
    * Claims due tasks with one guarded update. The claim condition is repeated in the outer WHERE so
    * that on PostgreSQL a row another replica claimed meanwhile is re-checked and skipped.
+   * PostgreSQL is handed the due ids as an array: given `id IN (subquery)` it planned a semi join
+   * that read the whole table (5 ms a claim at 20,000 tasks, 31 ms at 100,000, and claims run one
+   * after another), where the array probes the primary key once per id.
    */
   async claimDue(worker: string, now: number, claimMs: number, limit: number): Promise<TaskRecord[]> {
+    const due =
+      "SELECT id FROM tasks WHERE due_at <= ? AND (claimed_by IS NULL OR claim_expires_at < ?) ORDER BY due_at, id LIMIT ?";
+    const ids = this.db.dialect === "postgres" ? `id = ANY(ARRAY(${due}))` : `id IN (${due})`;
     const rows = await this.db.all(
       `UPDATE tasks SET claimed_by = ?, claim_expires_at = ?, attempts = attempts + 1
-       WHERE id IN (SELECT id FROM tasks WHERE due_at <= ? AND (claimed_by IS NULL OR claim_expires_at < ?) ORDER BY due_at, id LIMIT ?)
-         AND due_at <= ? AND (claimed_by IS NULL OR claim_expires_at < ?)
+       WHERE ${ids} AND due_at <= ? AND (claimed_by IS NULL OR claim_expires_at < ?)
        RETURNING *`,
       [worker, now + claimMs, now, now, limit, now, now],
     );
