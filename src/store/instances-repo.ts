@@ -106,6 +106,32 @@ export interface CasGuard {
   makingImage?: boolean;
 }
 
+/** The guard's conditions, each prefixed with AND, to follow the id condition. */
+function guarded(guard: CasGuard): { sql: string; params: Param[] } {
+  let sql = "";
+  const params: Param[] = [];
+  if (guard.states) {
+    sql += ` AND state IN (${guard.states.map(() => "?").join(", ")})`;
+    params.push(...guard.states);
+  }
+  if (guard.inRecycle !== undefined) {
+    sql += " AND in_recycle = ?";
+    params.push(guard.inRecycle ? 1 : 0);
+  }
+  if (guard.makingImage !== undefined) {
+    sql += " AND making_image = ?";
+    params.push(guard.makingImage ? 1 : 0);
+  }
+  if (guard.lockedBy === undefined) {
+    sql += " AND (operation IS NULL OR operation_expires_at < ?)";
+    params.push(guard.now);
+  } else if (guard.lockedBy !== "any") {
+    sql += " AND operation = ?";
+    params.push(guard.lockedBy);
+  }
+  return { sql, params };
+}
+
 export interface DescribeFilter {
   projectId: string;
   zone?: string;
@@ -139,6 +165,15 @@ export class InstancesRepo {
     return rows[0] ? instanceFromRow(rows[0]) : undefined;
   }
 
+  /** The instances of `ids` that exist, in no particular order, in one statement. */
+  async getMany(ids: readonly string[]): Promise<InstanceRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.all(`SELECT * FROM instances WHERE id IN (${ids.map(() => "?").join(", ")})`, [
+      ...ids,
+    ]);
+    return rows.map(instanceFromRow);
+  }
+
   /**
    * The compare-and-swap every mutation goes through: the patch applies only if the instance is in
    * one of `states` (when given), is (or is not) in the recycle bin, and holds no live lock (unless
@@ -146,30 +181,29 @@ export class InstancesRepo {
    */
   async cas(id: string, guard: CasGuard, patch: Partial<InstanceRecord>): Promise<boolean> {
     const a = assignments(patch);
-    const where: string[] = ["id = ?"];
-    const params: Param[] = [...a.params, id];
-    if (guard.states) {
-      where.push(`state IN (${guard.states.map(() => "?").join(", ")})`);
-      params.push(...guard.states);
-    }
-    if (guard.inRecycle !== undefined) {
-      where.push("in_recycle = ?");
-      params.push(guard.inRecycle ? 1 : 0);
-    }
-    if (guard.makingImage !== undefined) {
-      where.push("making_image = ?");
-      params.push(guard.makingImage ? 1 : 0);
-    }
-    if (guard.lockedBy === undefined) {
-      where.push("(operation IS NULL OR operation_expires_at < ?)");
-      params.push(guard.now);
-    } else if (guard.lockedBy !== "any") {
-      where.push("operation = ?");
-      params.push(guard.lockedBy);
-    }
+    const g = guarded(guard);
     return (
-      (await this.db.run(`UPDATE instances SET ${a.sql}, ${BUMP} WHERE ${where.join(" AND ")}`, params)) === 1
+      (await this.db.run(`UPDATE instances SET ${a.sql}, ${BUMP} WHERE id = ?${g.sql}`, [
+        ...a.params,
+        id,
+        ...g.params,
+      ])) === 1
     );
+  }
+
+  /**
+   * The same compare-and-swap, with the same patch, for many instances in one statement; returns
+   * the ids it changed (the others failed the guard, or do not exist).
+   */
+  async casMany(ids: readonly string[], guard: CasGuard, patch: Partial<InstanceRecord>): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const a = assignments(patch);
+    const g = guarded(guard);
+    const rows = await this.db.all(
+      `UPDATE instances SET ${a.sql}, ${BUMP} WHERE id IN (${ids.map(() => "?").join(", ")})${g.sql} RETURNING id`,
+      [...a.params, ...ids, ...g.params],
+    );
+    return rows.map((r) => String(r.id));
   }
 
   async describe(f: DescribeFilter): Promise<{ total: number; rows: InstanceRecord[] }> {

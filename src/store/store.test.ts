@@ -140,18 +140,16 @@ eachDialect("store conformance", 20, (open) => {
 
   it("concurrent claims never hand one task to two workers", async () => {
     const repo = new Store(await fresh()).tasks;
-    for (let i = 0; i < 200; i++) {
-      await repo.insert(
-        {
-          id: `t${String(i).padStart(3, "0")}`,
-          kind: "transition",
-          instanceId: "i",
-          dueAt: 10,
-          payload: {},
-        },
-        1,
-      );
-    }
+    await repo.insert(
+      Array.from({ length: 200 }, (_, i) => ({
+        id: `t${String(i).padStart(3, "0")}`,
+        kind: "transition" as const,
+        instanceId: "i",
+        dueAt: 10,
+        payload: {},
+      })),
+      1,
+    );
     const claims = await Promise.all(
       Array.from({ length: 8 }, (_, w) =>
         (async () => {

@@ -16,10 +16,15 @@ const taskFromRow = (r: Row): TaskRecord => ({
 export class TasksRepo {
   constructor(private readonly db: Db) {}
 
-  async insert(t: Omit<TaskRecord, "claimedBy" | "claimExpiresAt" | "attempts">, now: number): Promise<void> {
+  /** Inserts tasks in one statement (a batch of scheduled stops queues its transitions at once). */
+  async insert(
+    tasks: ReadonlyArray<Omit<TaskRecord, "claimedBy" | "claimExpiresAt" | "attempts">>,
+    now: number,
+  ): Promise<void> {
+    if (tasks.length === 0) return;
     await this.db.run(
-      "INSERT INTO tasks (id, kind, instance_id, due_at, claimed_by, claim_expires_at, attempts, payload, created_at) VALUES (?, ?, ?, ?, NULL, NULL, 0, ?, ?)",
-      [t.id, t.kind, t.instanceId, t.dueAt, JSON.stringify(t.payload), now],
+      `INSERT INTO tasks (id, kind, instance_id, due_at, claimed_by, claim_expires_at, attempts, payload, created_at) VALUES ${tasks.map(() => "(?, ?, ?, ?, NULL, NULL, 0, ?, ?)").join(", ")}`,
+      tasks.flatMap((t) => [t.id, t.kind, t.instanceId, t.dueAt, JSON.stringify(t.payload), now]),
     );
   }
 
@@ -33,7 +38,16 @@ export class TasksRepo {
 
   async deleteOf(instanceId: string, kind?: TaskKind): Promise<void> {
     if (kind === undefined) await this.db.run("DELETE FROM tasks WHERE instance_id = ?", [instanceId]);
-    else await this.db.run("DELETE FROM tasks WHERE instance_id = ? AND kind = ?", [instanceId, kind]);
+    else await this.deleteKinds([instanceId], [kind]);
+  }
+
+  /** Deletes the tasks of these kinds of these instances, in one statement. */
+  async deleteKinds(instanceIds: readonly string[], kinds: readonly TaskKind[]): Promise<void> {
+    if (instanceIds.length === 0 || kinds.length === 0) return;
+    await this.db.run(
+      `DELETE FROM tasks WHERE instance_id IN (${instanceIds.map(() => "?").join(", ")}) AND kind IN (${kinds.map(() => "?").join(", ")})`,
+      [...instanceIds, ...kinds],
+    );
   }
 
   async delete(id: string): Promise<void> {

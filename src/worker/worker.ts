@@ -1,4 +1,4 @@
-import type { TaskHandlers, TaskQueue } from "../core/tasks.js";
+import type { TaskHandlers, TaskQueue, TaskResult } from "../core/tasks.js";
 import type { Clock } from "../domain/clock.js";
 import { Conflict } from "../domain/errors.js";
 import { randomId } from "../domain/ids.js";
@@ -48,8 +48,10 @@ export class Worker {
   private pumping: Promise<void> | undefined;
   private stopping = false;
   private again = false;
-  /** Tasks running now; a slot that frees claims the next due task at once. */
+  /** Runs in flight (a task, or a batch of one kind); a slot that frees claims the next due task at once. */
   private readonly active = new Set<Promise<void>>();
+  /** Tasks in those runs: each takes a slot of `batch`. */
+  private inFlight = 0;
 
   constructor(
     private readonly queue: TaskRunnerQueue,
@@ -129,11 +131,11 @@ export class Worker {
     try {
       do {
         this.again = false;
-        while (!this.stopping && this.active.size < this.opts.batch) {
-          const free = this.opts.batch - this.active.size;
+        while (!this.stopping && this.inFlight < this.opts.batch) {
+          const free = this.opts.batch - this.inFlight;
           const tasks = await this.queue.claimDue(this.id, this.clock.now(), this.opts.claimMs, free);
           if (tasks.length === 0) break;
-          for (const t of tasks) this.track(t);
+          for (const run of this.runs(tasks)) this.track(run);
         }
       } while (this.again && !this.stopping);
     } catch (e) {
@@ -143,11 +145,34 @@ export class Worker {
     }
   }
 
-  private track(task: TaskRecord): void {
-    const running: Promise<void> = this.run(task)
-      .catch((e) => this.log.error("worker round failed", { task: task.id, err: e }))
+  /** The claimed tasks as runs: those of a batch kind together, every other task alone. */
+  private runs(tasks: TaskRecord[]): TaskRecord[][] {
+    const out: TaskRecord[][] = [];
+    const batches = new Map<string, TaskRecord[]>();
+    for (const t of tasks) {
+      const handler = this.handlers[t.kind];
+      if (handler === undefined || typeof handler === "function") {
+        out.push([t]);
+        continue;
+      }
+      let run = batches.get(t.kind);
+      if (!run) {
+        run = [];
+        batches.set(t.kind, run);
+        out.push(run);
+      }
+      run.push(t);
+    }
+    return out;
+  }
+
+  private track(run: TaskRecord[]): void {
+    this.inFlight += run.length;
+    const running: Promise<void> = this.run(run)
+      .catch((e) => this.log.error("worker round failed", { task: run[0]?.id, err: e }))
       .finally(() => {
         this.active.delete(running);
+        this.inFlight -= run.length;
         this.kick();
       });
     this.active.add(running);
@@ -159,51 +184,84 @@ export class Worker {
     if (tasks.length === 0) return false;
     // Every task of the batch is waited for, even when one fails to record its outcome: a round
     // that ended early would let stop() hand back the claims of tasks still running.
-    const results = await Promise.allSettled(tasks.map((t) => this.run(t)));
+    const results = await Promise.allSettled(this.runs(tasks).map((run) => this.run(run)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
     return true;
   }
 
-  private async run(task: TaskRecord): Promise<void> {
+  private async run(run: TaskRecord[]): Promise<void> {
     // A slow driver call must not lose its claim to another replica: extend it while we work.
     const heartbeat = setInterval(
       () => {
-        this.queue.extendClaim(task.id, this.id, this.clock.now() + this.opts.claimMs).catch(() => {});
+        for (const task of run)
+          this.queue.extendClaim(task.id, this.id, this.clock.now() + this.opts.claimMs).catch(() => {});
       },
       Math.max(50, this.opts.claimMs / 3),
     );
     try {
-      await this.runClaimed(task);
+      const outcomes = await this.outcomes(run);
+      const settled = await Promise.allSettled(
+        run.map((task, i) =>
+          this.settle(task, outcomes[i] ?? failure(new Error("the handler gave no outcome"))),
+        ),
+      );
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
     } finally {
       clearInterval(heartbeat);
     }
   }
 
-  private async runClaimed(task: TaskRecord): Promise<void> {
-    const log = this.log.child({ task: task.id, kind: task.kind, instance: task.instanceId });
-    const handler = this.handlers[task.kind];
+  /** What the handler of the run's kind answers for each of its tasks. */
+  private async outcomes(run: TaskRecord[]): Promise<Array<PromiseSettledResult<TaskResult>>> {
+    const first = run[0] as TaskRecord;
+    const handler = this.handlers[first.kind];
+    if (!handler) return run.map(() => failure(new Error(`no handler for task kind ${first.kind}`)));
+    if (typeof handler === "function") {
+      try {
+        return [{ status: "fulfilled", value: await handler(first, this.driver) }];
+      } catch (e) {
+        return [failure(e)];
+      }
+    }
     try {
-      if (!handler) throw new Error(`no handler for task kind ${task.kind}`);
-      const result = await handler(task, this.driver);
-      if ("retryInMs" in result) {
-        if (result.reason) log.warn("will retry", { attempt: task.attempts, reason: result.reason });
-        await this.queue.postpone(task.id, this.id, this.clock.now() + result.retryInMs);
-        return;
-      }
-      if (result.note) log.warn(result.note);
-      if (!result.removed) await this.queue.complete(task.id, this.id);
+      return await handler.batch(run, this.driver);
     } catch (e) {
-      if (e instanceof Conflict) {
-        await this.queue.postpone(task.id, this.id, this.clock.now() + CONFLICT_RETRY_MS);
-        return;
-      }
-      log.error("task failed", { err: e });
-      await this.queue.postpone(
-        task.id,
-        this.id,
-        this.clock.now() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** task.attempts),
-      );
+      return run.map(() => failure(e));
     }
   }
+
+  /** Records one task's outcome: done, again later, or failed (a lost race, or a capped backoff). */
+  private async settle(task: TaskRecord, outcome: PromiseSettledResult<TaskResult>): Promise<void> {
+    const log = this.log.child({ task: task.id, kind: task.kind, instance: task.instanceId });
+    let e: unknown;
+    if (outcome.status === "fulfilled") {
+      const result = outcome.value;
+      try {
+        if ("retryInMs" in result) {
+          if (result.reason) log.warn("will retry", { attempt: task.attempts, reason: result.reason });
+          await this.queue.postpone(task.id, this.id, this.clock.now() + result.retryInMs);
+          return;
+        }
+        if (result.note) log.warn(result.note);
+        if (!result.removed) await this.queue.complete(task.id, this.id);
+        return;
+      } catch (err) {
+        e = err;
+      }
+    } else e = outcome.reason;
+    if (e instanceof Conflict) {
+      await this.queue.postpone(task.id, this.id, this.clock.now() + CONFLICT_RETRY_MS);
+      return;
+    }
+    log.error("task failed", { err: e });
+    await this.queue.postpone(
+      task.id,
+      this.id,
+      this.clock.now() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** task.attempts),
+    );
+  }
 }
+
+const failure = (reason: unknown): PromiseRejectedResult => ({ status: "rejected", reason });

@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { TestServer } from "../../../test/helpers.js";
-import { createParams, sampleInstance, startTestServer } from "../../../test/helpers.js";
+import { createParams, createRunning, sampleInstance, startTestServer } from "../../../test/helpers.js";
 import { randomIds } from "../../domain/ids.js";
+import type { InstanceRecord } from "../../domain/records.js";
 import type { SimDriver } from "../../drivers/sim/sim-driver.js";
 import { ImageResolver } from "../images/resolve.js";
 import { SecretBox, loadOrCreateMasterKey } from "../secrets.js";
 import { TaskQueue } from "../tasks.js";
 import { OperationEngine, explain } from "./engine.js";
+import { systemScope } from "./scope.js";
 
 const Z = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
 /** Not the default (3): the rule must follow the configured number. */
@@ -106,6 +108,49 @@ describe("OperationEngine.runTask", () => {
     const starts = sim.calls.start;
     assert.deepEqual(await engine.runTask(task!, sim), { done: true });
     assert.equal(sim.calls.start, starts);
+  });
+});
+
+describe("OperationEngine.beginMany", () => {
+  it("answers each instance's refusal in order and begins the others, with one transition each", async () => {
+    const { store, worker, db, clock } = t.server.internals;
+    await t.server.services.emulator?.reset();
+    worker.start();
+    const [a, b, locked] = [await createRunning(t), await createRunning(t), await createRunning(t)];
+    await worker.stop();
+    await db.run("UPDATE instances SET operation = 'Reboot', operation_expires_at = ? WHERE id = ?", [
+      clock.now() + 60_000,
+      locked,
+    ]);
+    const scope = systemScope((await store.instances.get(a)) as InstanceRecord);
+    const refusals = await engine.beginMany(
+      [a, "uhost-nope", locked, b].map((id) => ({ scope, id })),
+      "Stop",
+      { force: false },
+    );
+    assert.deepEqual(
+      refusals.map((e) => e?.retCode),
+      [undefined, 8039, 8040, undefined],
+    );
+    for (const id of [a, b]) {
+      assert.equal((await store.instances.get(id))?.state, "Stopping");
+      assert.deepEqual(
+        (await store.tasks.of(id)).map((k) => k.payload.operation),
+        ["Stop"],
+      );
+    }
+    assert.equal((await store.instances.get(locked))?.operation, "Reboot", "a refused instance is untouched");
+    await assert.rejects(
+      engine.beginMany(
+        [
+          { scope, id: a },
+          { scope, id: a },
+        ],
+        "Stop",
+        { force: false },
+      ),
+      /named twice/,
+    );
   });
 });
 

@@ -13,7 +13,7 @@ import { recordInstanceEvent } from "../events.js";
 import type { ImageResolver } from "../images/resolve.js";
 import type { SecretBox } from "../secrets.js";
 import type { TaskResult } from "../tasks.js";
-import { queueTask, retryDriverStep } from "../tasks.js";
+import { queueTask, queueTasks, retryDriverStep } from "../tasks.js";
 import { computeOf } from "./compute.js";
 import type { DriverJob, OperationDef, OperationEnv } from "./operation.js";
 import type { InputOf, OperationName } from "./operations.js";
@@ -91,49 +91,124 @@ export class OperationEngine {
     input: InputOf<K>,
     origin: Origin = "user",
   ): Promise<void> {
+    const [refused] = await this.beginMany([{ scope, id }], op, input, origin);
+    if (refused) throw refused;
+  }
+
+  /**
+   * {@link begin} for many instances in one transaction, with one statement per step for all of
+   * them where the step allows (the read, the compare-and-swap of instances whose patch is the
+   * same, the cancelled tasks, the queued transitions, the events): 100,000 scheduled stops due at
+   * once are a few hundred transactions, not 100,000. Answers each instance's refusal, or
+   * undefined where the operation began. A refusal changes nothing of its instance; anything else
+   * thrown (a reservation refused, a deadlock) rolls back the whole batch.
+   */
+  async beginMany<K extends OperationName>(
+    items: ReadonlyArray<{ scope: Scope; id: string }>,
+    op: K,
+    input: InputOf<K>,
+    origin: Origin = "user",
+  ): Promise<Array<ApiError | undefined>> {
     const def = OPERATIONS[op] as OperationDef<InputOf<K>>;
     const now = this.deps.clock.now();
     const env = this.env(now);
     const inRecycle = def.inRecycle ?? false;
-    await this.deps.store.tx(async (r) => {
-      const current = visibleOrThrow(await r.instances.get(id), id, scope, inRecycle);
-      // Docs: no operation while a custom image of the instance is being made (the flag is checked
-      // again in the compare-and-swap, so an image job started meanwhile is not overtaken).
-      if (current.makingImage) throw imageInProgress(current, op);
-      def.check?.(current, input, origin, env);
-      const patch: Partial<InstanceRecord> = {
-        ...def.begin?.(current, input, env),
-        ...(def.keepsState ? {} : { state: def.during }),
-        operation: op,
-        operationExpiresAt: now + this.deps.timings.lockTtlMs,
-        updatedAt: now,
-        lastError: null,
-      };
-      if (def.locksAccount) await r.instances.lockAccountForQuota(current.accountId);
-      if (!(await r.instances.cas(id, { states: def.from, inRecycle, now, makingImage: false }, patch))) {
-        const again = (await r.instances.get(id)) ?? current;
-        if (again.makingImage) throw imageInProgress(again, op);
-        throw explain(again, def.action, def.from, now, current);
+    // One instance twice would take its lock once and queue two transitions.
+    if (new Set(items.map((i) => i.id)).size !== items.length)
+      throw new Error(`${op}: an instance is named twice in one batch`);
+    const refusals = await this.deps.store.tx(async (r) => {
+      const refused = new Map<string, ApiError>();
+      const found = new Map((await r.instances.getMany(items.map((i) => i.id))).map((i) => [i.id, i]));
+      // Each instance's checks; those that pass are grouped by their patch (the same patch is one
+      // compare-and-swap for all of them).
+      const passed: Array<{ current: InstanceRecord; patch: Partial<InstanceRecord> }> = [];
+      for (const { scope, id } of items) {
+        try {
+          const current = visibleOrThrow(found.get(id), id, scope, inRecycle);
+          // Docs: no operation while a custom image of the instance is being made (the flag is
+          // checked again in the compare-and-swap, so an image job started meanwhile is not
+          // overtaken).
+          if (current.makingImage) throw imageInProgress(current, op);
+          def.check?.(current, input, origin, env);
+          const patch: Partial<InstanceRecord> = {
+            ...def.begin?.(current, input, env),
+            ...(def.keepsState ? {} : { state: def.during }),
+            operation: op,
+            operationExpiresAt: now + this.deps.timings.lockTtlMs,
+            updatedAt: now,
+            lastError: null,
+          };
+          passed.push({ current, patch });
+        } catch (e) {
+          if (!(e instanceof ApiError)) throw e;
+          refused.set(id, e);
+        }
       }
-      // The lock was taken over from an operation whose lock expired: its task is stale now and
-      // will never finish it, so what it reserved is undone here (a disk left Attaching).
-      if (current.operation) await operationOf(current.operation)?.undo?.(r, current, env);
-      // Announced before what it reserves, so a stream reads "Start started, GPUs taken".
-      await recordInstanceEvent(r, current, "operation.started", now, {
-        operation: op,
-        origin,
-        from: current.state,
-        state: patch.state ?? current.state,
-      });
-      await def.reserve?.(r, { ...current, ...patch }, input, env);
-      await this.enqueue(r, id, op, now);
+      if (def.locksAccount)
+        for (const account of [...new Set(passed.map((p) => p.current.accountId))].sort())
+          await r.instances.lockAccountForQuota(account);
+      const samePatch = new Map<string, Array<{ current: InstanceRecord; patch: Partial<InstanceRecord> }>>();
+      for (const p of passed) {
+        const key = JSON.stringify(p.patch);
+        const group = samePatch.get(key);
+        if (group) group.push(p);
+        else samePatch.set(key, [p]);
+      }
+      const guard = { states: def.from, inRecycle, now, makingImage: false };
+      const won: Array<{ current: InstanceRecord; patch: Partial<InstanceRecord> }> = [];
+      for (const group of samePatch.values()) {
+        const changed = new Set(
+          await r.instances.casMany(
+            group.map((p) => p.current.id),
+            guard,
+            (group[0] as (typeof group)[number]).patch,
+          ),
+        );
+        for (const p of group) {
+          if (changed.has(p.current.id)) {
+            won.push(p);
+            continue;
+          }
+          const again = (await r.instances.get(p.current.id)) ?? p.current;
+          refused.set(
+            p.current.id,
+            again.makingImage
+              ? imageInProgress(again, op)
+              : explain(again, def.action, def.from, now, p.current),
+          );
+        }
+      }
+      for (const { current, patch } of won) {
+        // The lock was taken over from an operation whose lock expired: its task is stale now and
+        // will never finish it, so what it reserved is undone here (a disk left Attaching).
+        if (current.operation) await operationOf(current.operation)?.undo?.(r, current, env);
+        // Announced before what it reserves, so a stream reads "Start started, GPUs taken".
+        await recordInstanceEvent(r, current, "operation.started", now, {
+          operation: op,
+          origin,
+          from: current.state,
+          state: patch.state ?? current.state,
+        });
+        await def.reserve?.(r, { ...current, ...patch }, input, env);
+      }
+      const ids = won.map((w) => w.current.id);
+      await r.tasks.deleteKinds(ids, def.cancels ?? []);
+      await queueTasks(
+        r,
+        this.deps.ids,
+        ids.map((id) => ({ kind: "transition", subject: id, dueAt: now, payload: { operation: op } })),
+        now,
+      );
       // A scheduled stop that fires is announced with the stop, in the same transaction.
       if (origin === "scheduler")
-        await recordInstanceEvent(r, current, "schedule.fired", now, {
-          at: secondsOrNull(current.schedulerStopAt),
-        });
+        for (const { current } of won)
+          await recordInstanceEvent(r, current, "schedule.fired", now, {
+            at: secondsOrNull(current.schedulerStopAt),
+          });
+      return refused;
     });
-    this.deps.kick();
+    if (refusals.size < items.length) this.deps.kick();
+    return items.map((i) => refusals.get(i.id));
   }
 
   /**

@@ -91,6 +91,11 @@ interface OperationCore<I> {
   check?(inst: InstanceRecord, input: I, origin: Origin, env: OperationEnv): void;
   /** Fields set together with the lock. */
   begin?(inst: InstanceRecord, input: I, env: OperationEnv): Partial<InstanceRecord>;
+  /**
+   * Tasks of these kinds it cancels as it begins (a Stop, the instance's scheduled stop), after
+   * `reserve`, in one statement for every instance of a batch.
+   */
+  cancels?: readonly TaskKind[];
   /** Reservations and task changes in the same transaction (`inst` already carries `begin`'s patch). */
   reserve?(r: Repos, inst: InstanceRecord, input: I, env: OperationEnv): Promise<void>;
   /** The driver's part; says how the instance is reached when it starts it. */

@@ -109,8 +109,8 @@ const start = defineOperation<StartInput>({
     if (!(await r.hosts.reserveCompute(hostId, spec.cpu, spec.memory)))
       throw new ApiError("HostResourceNotEnough", { reason: `need ${spec.cpu} CPU and ${spec.memory} MB` });
     if (!inst.withoutGpu) await takeGpus(r, inst, env.now);
-    await r.tasks.deleteOf(inst.id, "release");
   },
+  cancels: ["release"],
   drive: async (driver, job) => driver.start(await job.spec(), await job.gpus()),
   async done(_r, _inst, env) {
     return { startedAt: env.now };
@@ -131,9 +131,7 @@ const stop = defineOperation<{ force: boolean }>({
   },
   // A stop of any origin clears the schedule: the docs' "a manual stop clears it".
   begin: () => ({ schedulerStopAt: null }),
-  async reserve(r, inst) {
-    await r.tasks.deleteOf(inst.id, "scheduled-stop");
-  },
+  cancels: ["scheduled-stop"],
   async drive(driver, job) {
     await driver.stop(job.inst.id);
     return undefined;
@@ -173,9 +171,8 @@ const terminate = defineOperation<{ releaseUDisk: boolean }>({
     schedulerStopAt: null,
     releaseAt: null,
   }),
+  cancels: ["scheduled-stop", "release"],
   async reserve(r, inst, _input, env) {
-    await r.tasks.deleteOf(inst.id, "scheduled-stop");
-    await r.tasks.deleteOf(inst.id, "release");
     await env.schedule(r, "purge", inst.id, env.now + env.timings.recycleRetentionMs);
   },
   async drive(driver, job) {

@@ -1,12 +1,18 @@
 import type { Clock } from "../../domain/clock.js";
 import { ApiError, Conflict } from "../../domain/errors.js";
-import type { TaskRecord } from "../../domain/records.js";
+import type { InstanceRecord, TaskRecord } from "../../domain/records.js";
 import type { Driver } from "../../drivers/driver.js";
 import type { Store } from "../../store/store.js";
 import { recordInstanceEvent } from "../events.js";
 import type { TaskResult } from "../tasks.js";
 import type { OperationEngine } from "./engine.js";
 import { systemScope } from "./scope.js";
+
+/**
+ * Scheduled stops fired per transaction: two events of seven values each per stop stay far below
+ * the bound values one statement may have (32,766 on SQLite).
+ */
+const STOPS_PER_TX = 100;
 
 /** A held lock is waited out in steps of this long. */
 const LOCK_RETRY_MS = 1000;
@@ -35,30 +41,81 @@ export class InstanceTimers {
   ) {}
 
   /**
-   * A scheduled stop goes through the user's Stop path; a held lock or an image being made is
-   * waited out, never skipped.
+   * Scheduled stops due together. Each goes through the user's Stop path, so a held lock or an
+   * image being made is waited out, never skipped. They fire by one Stop of many instances per
+   * transaction (up to {@link STOPS_PER_TX}); a batch that fails as a whole (a deadlock with
+   * another replica, one instance's reservation refused) is tried again one instance at a time,
+   * so one instance never holds back the others.
    */
-  async scheduledStop(task: TaskRecord): Promise<TaskResult> {
-    const inst = await this.store.instances.get(task.instanceId);
-    if (!inst || inst.inRecycle || inst.schedulerStopAt === null) return { done: true };
-    try {
-      await this.engine.begin(systemScope(inst), inst.id, "Stop", { force: true }, "scheduler");
-      // The Stop clears the instance's schedule, this task's row with it, in its own transaction.
-      return { done: true, removed: true };
-    } catch (e) {
-      const wait = waitsOut(e);
-      if (wait !== undefined) return { retryInMs: wait };
-      if (e instanceof ApiError && e.code === "InvalidInstanceState") {
-        // Still coming up: the stop waits for it. Not running any more: nothing to stop.
-        if (inst.state === "Starting" || inst.state === "Rebooting" || inst.state === "Install")
-          return { retryInMs: LOCK_RETRY_MS };
-        await this.store.tx((r) =>
-          r.instances.cas(inst.id, { lockedBy: "any", now: this.clock.now() }, { schedulerStopAt: null }),
-        );
-        return { done: true };
-      }
-      throw e;
+  async scheduledStops(tasks: TaskRecord[]): Promise<Array<PromiseSettledResult<TaskResult>>> {
+    const chunks: TaskRecord[][] = [];
+    for (let i = 0; i < tasks.length; i += STOPS_PER_TX) chunks.push(tasks.slice(i, i + STOPS_PER_TX));
+    const answered = await Promise.all(
+      chunks.map(async (chunk) => {
+        try {
+          return await this.fire(chunk);
+        } catch (e) {
+          if (chunk.length === 1) return [{ status: "rejected", reason: e } as PromiseRejectedResult];
+          return (await Promise.allSettled(chunk.map((t) => this.fire([t])))).map((r) =>
+            r.status === "fulfilled" ? (r.value[0] as PromiseSettledResult<TaskResult>) : r,
+          );
+        }
+      }),
+    );
+    return answered.flat();
+  }
+
+  /**
+   * Fires the stops of `tasks` in one transaction; each task's outcome, in order. Throws only when
+   * nothing was fired.
+   */
+  private async fire(tasks: TaskRecord[]): Promise<Array<PromiseSettledResult<TaskResult>>> {
+    const insts = new Map(
+      (await this.store.instances.getMany([...new Set(tasks.map((t) => t.instanceId))])).map((i) => [
+        i.id,
+        i,
+      ]),
+    );
+    // Only instances with a schedule are stopped, each once (two tasks of one instance: the
+    // second has nothing left to do once the first's Stop has cancelled it).
+    const firing = new Map<string, InstanceRecord>();
+    for (const t of tasks) {
+      const inst = insts.get(t.instanceId);
+      if (inst && !inst.inRecycle && inst.schedulerStopAt !== null) firing.set(inst.id, inst);
     }
+    const targets = [...firing.values()];
+    const refusals = await this.engine.beginMany(
+      targets.map((inst) => ({ scope: systemScope(inst), id: inst.id })),
+      "Stop",
+      { force: true },
+      "scheduler",
+    );
+    const refusalOf = new Map(targets.map((inst, i) => [inst.id, refusals[i]]));
+    const answered = new Set<string>();
+    return Promise.allSettled(
+      tasks.map(async (t): Promise<TaskResult> => {
+        const inst = firing.get(t.instanceId);
+        if (!inst || answered.has(inst.id)) return { done: true };
+        answered.add(inst.id);
+        const refused = refusalOf.get(inst.id);
+        // The Stop cleared the instance's schedule, this task's row with it, in its own transaction.
+        return refused ? this.refused(inst, refused) : { done: true, removed: true };
+      }),
+    );
+  }
+
+  /** A scheduled stop the Stop refused: wait out a lock, an image or a start; else drop the schedule. */
+  private async refused(inst: InstanceRecord, e: ApiError): Promise<TaskResult> {
+    const wait = waitsOut(e);
+    if (wait !== undefined) return { retryInMs: wait };
+    if (e.code !== "InvalidInstanceState") throw e;
+    // Still coming up: the stop waits for it. Not running any more: nothing to stop.
+    if (inst.state === "Starting" || inst.state === "Rebooting" || inst.state === "Install")
+      return { retryInMs: LOCK_RETRY_MS };
+    await this.store.tx((r) =>
+      r.instances.cas(inst.id, { lockedBy: "any", now: this.clock.now() }, { schedulerStopAt: null }),
+    );
+    return { done: true };
   }
 
   /** The 7-day release of a stopped Postpay instance: terminated into the recycle bin. */
