@@ -201,7 +201,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     intervalMs: config.monitorIntervalSeconds * 1000,
     retentionMs: config.monitorRetentionHours * 3600_000,
   });
-  const timers = new InstanceTimers(store, engine, clock);
+  const timers = new InstanceTimers(store, engine, clock, log.child({ component: "timers" }));
   const handlers: TaskHandlers = {
     transition: (task, d) => engine.runTask(task, d),
     "scheduled-stop": { batch: (tasks) => timers.scheduledStops(tasks) },

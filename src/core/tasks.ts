@@ -94,8 +94,8 @@ export class TaskQueue {
     return this.store.tasks.claimDue(worker, now, claimMs, limit);
   }
 
-  extendClaim(id: string, worker: string, until: number): Promise<void> {
-    return this.store.tasks.extendClaim(id, worker, until);
+  extendClaims(ids: readonly string[], worker: string, until: number): Promise<void> {
+    return this.store.tasks.extendClaims(ids, worker, until);
   }
 
   postpone(id: string, worker: string, dueAt: number): Promise<void> {

@@ -47,8 +47,12 @@ describe("Worker: batch kinds", () => {
     );
     assert.equal(await worker.runOnce(), true);
     assert.deepEqual(batches[1], ["s5"]);
-    // s5 had no answer from the batch handler: a handler bug, handled as a failure of s5.
+    // s5 had no answer from the batch handler: a handler bug, handled as a failure of the run.
     assert.equal(due("s5"), 2000);
+    assert.match(
+      String((lines.at(-1)?.err as { message?: string }).message),
+      /scheduled-stop handler answered 0 outcomes for 1 tasks/,
+    );
   });
 
   it("a batch handler that throws fails each of its tasks with the backoff", async () => {

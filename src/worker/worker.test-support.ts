@@ -55,10 +55,12 @@ export class FakeQueue implements Pick<TaskQueue, keyof TaskQueue> {
     return due.map((t) => ({ ...t, payload: { ...t.payload } }));
   }
 
-  async extendClaim(id: string, worker: string, until: number): Promise<void> {
-    this.calls.push(`extendClaim ${id} ${until}`);
-    const t = this.owned(id, worker);
-    if (t) t.claimExpiresAt = until;
+  async extendClaims(ids: readonly string[], worker: string, until: number): Promise<void> {
+    this.calls.push(`extendClaims ${ids.join(",")} ${until}`);
+    for (const id of ids) {
+      const t = this.owned(id, worker);
+      if (t) t.claimExpiresAt = until;
+    }
   }
 
   async postpone(id: string, worker: string, dueAt: number): Promise<void> {

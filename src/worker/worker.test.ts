@@ -135,11 +135,11 @@ describe("Worker", () => {
       slow.open();
       assert.equal(await round, true);
       assert.equal(queue.tasks.size, 0);
-      const extensions = queue.calls.filter((c) => c.startsWith("extendClaim")).length;
+      const extensions = queue.calls.filter((c) => c.startsWith("extendClaims")).length;
       assert.equal(extensions, 2);
       mock.timers.tick(1000);
       await turns();
-      assert.equal(queue.calls.filter((c) => c.startsWith("extendClaim")).length, extensions, "cleared");
+      assert.equal(queue.calls.filter((c) => c.startsWith("extendClaims")).length, extensions, "cleared");
     },
   );
 

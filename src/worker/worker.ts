@@ -9,7 +9,7 @@ import type { Logger } from "../log.js";
 /** What the worker needs of the task queue (core's TaskQueue; tests give an in-memory one). */
 export type TaskRunnerQueue = Pick<
   TaskQueue,
-  "claimDue" | "extendClaim" | "postpone" | "complete" | "releaseClaims" | "anyDue"
+  "claimDue" | "extendClaims" | "postpone" | "complete" | "releaseClaims" | "anyDue"
 >;
 
 export interface WorkerOptions {
@@ -194,17 +194,20 @@ export class Worker {
     // A slow driver call must not lose its claim to another replica: extend it while we work.
     const heartbeat = setInterval(
       () => {
-        for (const task of run)
-          this.queue.extendClaim(task.id, this.id, this.clock.now() + this.opts.claimMs).catch(() => {});
+        this.queue
+          .extendClaims(
+            run.map((t) => t.id),
+            this.id,
+            this.clock.now() + this.opts.claimMs,
+          )
+          .catch(() => {});
       },
       Math.max(50, this.opts.claimMs / 3),
     );
     try {
       const outcomes = await this.outcomes(run);
       const settled = await Promise.allSettled(
-        run.map((task, i) =>
-          this.settle(task, outcomes[i] ?? failure(new Error("the handler gave no outcome"))),
-        ),
+        run.map((task, i) => this.settle(task, outcomes[i] as PromiseSettledResult<TaskResult>)),
       );
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failed) throw failed.reason;
@@ -226,7 +229,13 @@ export class Worker {
       }
     }
     try {
-      return await handler.batch(run, this.driver);
+      const outcomes = await handler.batch(run, this.driver);
+      // Matched to the tasks by position: a missing one would shift every later task's outcome.
+      if (outcomes.length !== run.length)
+        throw new Error(
+          `the ${first.kind} handler answered ${outcomes.length} outcomes for ${run.length} tasks`,
+        );
+      return outcomes;
     } catch (e) {
       return run.map(() => failure(e));
     }

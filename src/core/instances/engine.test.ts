@@ -8,7 +8,7 @@ import type { SimDriver } from "../../drivers/sim/sim-driver.js";
 import { ImageResolver } from "../images/resolve.js";
 import { SecretBox, loadOrCreateMasterKey } from "../secrets.js";
 import { TaskQueue } from "../tasks.js";
-import { OperationEngine, explain } from "./engine.js";
+import { BEGIN_MANY_MAX, OperationEngine, explain } from "./engine.js";
 import { systemScope } from "./scope.js";
 
 const Z = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
@@ -150,6 +150,24 @@ describe("OperationEngine.beginMany", () => {
         { force: false },
       ),
       /named twice/,
+    );
+    await assert.rejects(
+      engine.beginMany(
+        Array.from({ length: BEGIN_MANY_MAX + 1 }, (_, i) => ({ scope, id: `uhost-${i}` })),
+        "Stop",
+        { force: false },
+      ),
+      /at most 500/,
+    );
+    // Both are Stopping now; as Stopped, a Terminate of both would move their counts in row order.
+    await db.run("UPDATE instances SET state = 'Stopped', operation = NULL WHERE id IN (?, ?)", [a, b]);
+    await assert.rejects(
+      engine.beginMany(
+        [a, b].map((id) => ({ scope, id })),
+        "Terminate",
+        { releaseUDisk: true },
+      ),
+      /recycle bin: one at a time/,
     );
   });
 });

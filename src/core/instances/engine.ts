@@ -116,6 +116,8 @@ export class OperationEngine {
     // One instance twice would take its lock once and queue two transitions.
     if (new Set(items.map((i) => i.id)).size !== items.length)
       throw new Error(`${op}: an instance is named twice in one batch`);
+    if (items.length > BEGIN_MANY_MAX)
+      throw new Error(`${op}: ${items.length} instances, at most ${BEGIN_MANY_MAX}`);
     const refusals = await this.deps.store.tx(async (r) => {
       const refused = new Map<string, ApiError>();
       const found = new Map((await r.instances.getMany(items.map((i) => i.id))).map((i) => [i.id, i]));
@@ -144,12 +146,20 @@ export class OperationEngine {
           refused.set(id, e);
         }
       }
+      // Moving many rows in or out of the recycle bin in one statement would update their counts
+      // (migration 45's triggers) in the order the rows are visited, not in the key order that
+      // keeps two such transactions from deadlocking on PostgreSQL.
+      if (passed.length > 1 && passed.some((p) => "inRecycle" in p.patch))
+        throw new Error(`${op} moves instances in or out of the recycle bin: one at a time`);
       if (def.locksAccount)
         for (const account of [...new Set(passed.map((p) => p.current.accountId))].sort())
           await r.instances.lockAccountForQuota(account);
       const samePatch = new Map<string, Array<{ current: InstanceRecord; patch: Partial<InstanceRecord> }>>();
       for (const p of passed) {
-        const key = JSON.stringify(p.patch);
+        // Undefined kept apart from absent: a present key is written (as NULL).
+        const key = JSON.stringify(
+          Object.entries(p.patch).map(([k, v]) => [k, v === undefined ? "(undefined)" : v]),
+        );
         const group = samePatch.get(key);
         if (group) group.push(p);
         else samePatch.set(key, [p]);
@@ -353,6 +363,13 @@ export class OperationEngine {
     };
   }
 }
+
+/**
+ * The most instances one {@link OperationEngine.beginMany} takes: its statements bind up to 14
+ * values per instance for the events and 6 for the tasks, well below the bound values one
+ * statement may have (32,766 on SQLite, 65,535 on PostgreSQL).
+ */
+export const BEGIN_MANY_MAX = 500;
 
 /** The event each instant change records (by the Action that makes it). */
 const INSTANT_EVENTS: Record<

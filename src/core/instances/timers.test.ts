@@ -4,6 +4,8 @@ import type { TestServer } from "../../../test/helpers.js";
 import { createRunning, startTestServer } from "../../../test/helpers.js";
 import { randomIds } from "../../domain/ids.js";
 import type { TaskRecord } from "../../domain/records.js";
+import type { Logger } from "../../log.js";
+import { createLogger } from "../../log.js";
 import type { Store } from "../../store/store.js";
 import { ImageResolver } from "../images/resolve.js";
 import { SecretBox, loadOrCreateMasterKey } from "../secrets.js";
@@ -23,7 +25,7 @@ after(async () => {
 });
 
 /** An engine and timers over the server's store (or a stand-in for it), as the server builds them. */
-function timersOver(store: Store): InstanceTimers {
+function timersOver(store: Store, log?: Logger): InstanceTimers {
   const { clock } = t.server.internals;
   const { services } = t.server;
   const engine = new OperationEngine({
@@ -37,7 +39,7 @@ function timersOver(store: Store): InstanceTimers {
     images: new ImageResolver(store, services.catalog),
     kick: () => {},
   });
-  return new InstanceTimers(store, engine, clock);
+  return new InstanceTimers(store, engine, clock, log);
 }
 
 /** `n` running instances, each with a stop scheduled an hour from now. */
@@ -121,7 +123,14 @@ describe("InstanceTimers.scheduledStops", () => {
         return typeof v === "function" ? v.bind(target) : v;
       },
     });
-    const outcomes = await timersOver(flaky).scheduledStops(tasks);
+    const lines: Array<Record<string, unknown>> = [];
+    const log = createLogger({ level: "info", write: (line) => lines.push(JSON.parse(line)) });
+    const outcomes = await timersOver(flaky, log).scheduledStops(tasks);
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.stops, (l.err as { message?: string }).message]),
+      [["warn", 3, "deadlock detected"]],
+      "the failed batch is logged once",
+    );
     assert.deepEqual(
       outcomes,
       ids.map(() => fulfilled({ done: true, removed: true })),
@@ -130,16 +139,19 @@ describe("InstanceTimers.scheduledStops", () => {
     for (const id of ids) assert.equal((await store.instances.get(id))?.state, "Stopping");
   });
 
-  it("a task of an instance gone or without a schedule is just done", async () => {
-    const { store, db } = t.server.internals;
-    const [id] = (await scheduled(1)) as [string];
-    const [task] = await claimed([id]);
+  it("a task of an instance gone, without a schedule or whose schedule moved later is just done", async () => {
+    const { store, db, clock } = t.server.internals;
+    const [id, later] = (await scheduled(2)) as [string, string];
+    const [task, laterTask] = (await claimed([id, later])) as [TaskRecord, TaskRecord];
     await db.run("UPDATE instances SET scheduler_stop_at = NULL WHERE id = ?", [id]);
-    const gone = { ...(task as TaskRecord), id: "task-gone", instanceId: "uhost-gone" };
-    assert.deepEqual(await timersOver(store).scheduledStops([task as TaskRecord, gone]), [
+    // Moved an hour on after its task was claimed (its new task is due then).
+    await db.run("UPDATE instances SET scheduler_stop_at = ? WHERE id = ?", [clock.now() + 3600_000, later]);
+    const gone = { ...task, id: "task-gone", instanceId: "uhost-gone" };
+    assert.deepEqual(await timersOver(store).scheduledStops([task, gone, laterTask]), [
+      fulfilled({ done: true }),
       fulfilled({ done: true }),
       fulfilled({ done: true }),
     ]);
-    assert.equal((await store.instances.get(id))?.state, "Running");
+    for (const i of [id, later]) assert.equal((await store.instances.get(i))?.state, "Running");
   });
 });

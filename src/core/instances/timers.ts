@@ -2,16 +2,14 @@ import type { Clock } from "../../domain/clock.js";
 import { ApiError, Conflict } from "../../domain/errors.js";
 import type { InstanceRecord, TaskRecord } from "../../domain/records.js";
 import type { Driver } from "../../drivers/driver.js";
+import type { Logger } from "../../log.js";
 import type { Store } from "../../store/store.js";
 import { recordInstanceEvent } from "../events.js";
 import type { TaskResult } from "../tasks.js";
 import type { OperationEngine } from "./engine.js";
 import { systemScope } from "./scope.js";
 
-/**
- * Scheduled stops fired per transaction: two events of seven values each per stop stay far below
- * the bound values one statement may have (32,766 on SQLite).
- */
+/** Scheduled stops fired per transaction (at most {@link BEGIN_MANY_MAX}). */
 const STOPS_PER_TX = 100;
 
 /** A held lock is waited out in steps of this long. */
@@ -38,6 +36,7 @@ export class InstanceTimers {
     private readonly store: Store,
     private readonly engine: OperationEngine,
     private readonly clock: Clock,
+    private readonly log?: Logger,
   ) {}
 
   /**
@@ -56,6 +55,10 @@ export class InstanceTimers {
           return await this.fire(chunk);
         } catch (e) {
           if (chunk.length === 1) return [{ status: "rejected", reason: e } as PromiseRejectedResult];
+          this.log?.warn("a batch of scheduled stops failed; firing them one at a time", {
+            stops: chunk.length,
+            err: e,
+          });
           return (await Promise.allSettled(chunk.map((t) => this.fire([t])))).map((r) =>
             r.status === "fulfilled" ? (r.value[0] as PromiseSettledResult<TaskResult>) : r,
           );
@@ -76,14 +79,18 @@ export class InstanceTimers {
         i,
       ]),
     );
-    // Only instances with a schedule are stopped, each once (two tasks of one instance: the
-    // second has nothing left to do once the first's Stop has cancelled it).
+    // Only instances whose schedule is due are stopped, each once (two tasks of one instance: the
+    // second has nothing left to do once the first's Stop has cancelled it). A schedule moved
+    // later after its task was claimed has a task of its own, due then.
+    const now = this.clock.now();
     const firing = new Map<string, InstanceRecord>();
     for (const t of tasks) {
       const inst = insts.get(t.instanceId);
-      if (inst && !inst.inRecycle && inst.schedulerStopAt !== null) firing.set(inst.id, inst);
+      if (inst && !inst.inRecycle && inst.schedulerStopAt !== null && inst.schedulerStopAt <= now)
+        firing.set(inst.id, inst);
     }
     const targets = [...firing.values()];
+    if (targets.length === 0) return tasks.map(() => ({ status: "fulfilled", value: { done: true } }));
     const refusals = await this.engine.beginMany(
       targets.map((inst) => ({ scope: systemScope(inst), id: inst.id })),
       "Stop",
