@@ -1,7 +1,7 @@
 import { INSTANCE_COUNTS_MIGRATION } from "./counts-repo.js";
 import type { Db } from "./db.js";
 import { DISK_VERSION_MIGRATION } from "./disks-repo.js";
-import { EVENTS_AT_COMMIT_MIGRATION } from "./events-repo.js";
+import { EVENTS_AT_COMMIT_MIGRATION, EVENTS_AT_COMMIT_PLAN_MIGRATION } from "./events-repo.js";
 import { INSTANCE_VERSION_MIGRATION } from "./instances-repo.js";
 
 /**
@@ -356,6 +356,7 @@ export const MIGRATIONS: Migration[] = [
   EVENTS_AT_COMMIT_MIGRATION,
   INSTANCE_VERSION_MIGRATION,
   DISK_VERSION_MIGRATION,
+  EVENTS_AT_COMMIT_PLAN_MIGRATION,
 ];
 
 /** Advisory-lock key for migrations and start-up recovery ("ocs" in ASCII). */

@@ -332,3 +332,53 @@ describe("PostgreSQL migrations under a lock", pgSkip(), () => {
     }
   });
 });
+
+describe("PostgreSQL: the events' commit trigger", pgSkip(), () => {
+  /** Inserts `n` events as a transaction does, each with its placeholder seq. */
+  const insertEvents = (tx: Db, n: number) =>
+    tx.run(
+      `INSERT INTO events (seq, at, account_id, project_id, resource_type, resource_id, kind, data) VALUES ${Array.from(
+        { length: n },
+        () => "(-nextval('events_pending_seq'), 0, 'a', 'p', 'instance', 'i', 'k', '{}')",
+      ).join(", ")}`,
+    );
+  /** Commits ten events on the session's one connection; how many scans of the table their trigger made. */
+  const scansOfTen = (db: PgDb) =>
+    db.tx(async (tx) => {
+      const scans = async () =>
+        Number(
+          (await tx.all("SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'events'"))[0]
+            ?.seq_scan ?? 0,
+        );
+      await insertEvents(tx, 10);
+      const before = await scans();
+      // The deferred trigger runs now instead of at COMMIT, so this transaction can count its scans.
+      await tx.run("SET CONSTRAINTS ALL IMMEDIATE");
+      return (await scans()) - before;
+    });
+  /**
+   * A session that plans the trigger while events is analyzed empty (as after a bulk load, or an
+   * autovacuum of a young table), then commits ten events more after 2,000.
+   */
+  async function scansAfterGrowth(migrateTo: (db: PgDb) => Promise<unknown>): Promise<number> {
+    const db = new PgDb((await createPgDatabase()) as string, 1);
+    try {
+      await migrateTo(db);
+      await db.run("ANALYZE events");
+      await scansOfTen(db);
+      await db.tx((tx) => insertEvents(tx, 2000));
+      return await scansOfTen(db);
+    } finally {
+      await db.close();
+    }
+  }
+
+  it("finds each row by index, whatever size the table had when the session planned it", async () => {
+    assert.equal(
+      await scansAfterGrowth((db) => migrateBefore(db, 51)),
+      10,
+      "before migration 51: a scan each",
+    );
+    assert.equal(await scansAfterGrowth(migrate), 0);
+  });
+});
