@@ -170,7 +170,7 @@ export async function createInstances(
             createdAt: now,
           });
         }
-        await d.engine.enqueue(r, id, "Create", now);
+        await d.engine.enqueue(r, [id], "Create", now);
         made.push(id);
       }
       // Again with the account locked (placement locked it for the GPU quota; this keeps the lock

@@ -75,9 +75,17 @@ export class OperationEngine {
     await queueTask(r, this.deps.ids, { kind, subject: instanceId, dueAt, payload }, now);
   }
 
-  /** Queues the task that finishes `op` (Create takes its lock by inserting the row). */
-  enqueue(r: Repos, id: string, op: OperationName, now: number): Promise<void> {
-    return this.schedule(r, "transition", id, now, now, { operation: op });
+  /**
+   * Queues the tasks that finish `op` on these instances, in one statement (Create takes its lock
+   * by inserting the row).
+   */
+  enqueue(r: Repos, ids: readonly string[], op: OperationName, now: number): Promise<void> {
+    return queueTasks(
+      r,
+      this.deps.ids,
+      ids.map((id) => ({ kind: "transition", subject: id, dueAt: now, payload: { operation: op } })),
+      now,
+    );
   }
 
   /**
@@ -203,12 +211,7 @@ export class OperationEngine {
       }
       const ids = won.map((w) => w.current.id);
       await r.tasks.deleteKinds(ids, def.cancels ?? []);
-      await queueTasks(
-        r,
-        this.deps.ids,
-        ids.map((id) => ({ kind: "transition", subject: id, dueAt: now, payload: { operation: op } })),
-        now,
-      );
+      await this.enqueue(r, ids, op, now);
       // A scheduled stop that fires is announced with the stop, in the same transaction.
       if (origin === "scheduler")
         for (const { current } of won)

@@ -36,7 +36,7 @@ export async function recoverAtStart(
     let tasksAdded = 0;
     for (const o of await r.instances.operationsWithoutTask()) {
       // An unknown name is finished as stale by the engine, which clears nothing: left as found.
-      await engine.enqueue(r, o.id, o.operation as OperationName, opts.now);
+      await engine.enqueue(r, [o.id], o.operation as OperationName, opts.now);
       tasksAdded++;
     }
 
