@@ -2,13 +2,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { TestServer } from "../../../test/helpers.js";
 import { createParams, createRunning, sampleInstance, startTestServer } from "../../../test/helpers.js";
-import { randomIds } from "../../domain/ids.js";
 import type { InstanceRecord } from "../../domain/records.js";
 import type { SimDriver } from "../../drivers/sim/sim-driver.js";
-import { ImageResolver } from "../images/resolve.js";
-import { SecretBox, loadOrCreateMasterKey } from "../secrets.js";
 import { TaskQueue } from "../tasks.js";
-import { BEGIN_MANY_MAX, OperationEngine, explain } from "./engine.js";
+import { BEGIN_MANY_MAX, type OperationEngine, explain } from "./engine.js";
+import { engineOf } from "./engine.test-support.js";
 import { systemScope } from "./scope.js";
 
 const Z = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
@@ -22,22 +20,9 @@ let sim: SimDriver;
 
 before(async () => {
   t = await startTestServer({}, { timings: { driverAttempts: ATTEMPTS } }, { http: false });
-  const { store, clock } = t.server.internals;
-  const { services } = t.server;
   sim = t.server.internals.sim as SimDriver;
-  // The server's own engine is not exposed: one over the same store, catalog, clock and key.
-  engine = new OperationEngine({
-    store,
-    catalog: services.catalog,
-    rules: services.rules,
-    clock,
-    ids: randomIds,
-    secrets: new SecretBox(loadOrCreateMasterKey(t.dataDir, t.server.config.masterKey)),
-    timings: services.instances.timings,
-    images: new ImageResolver(store, services.catalog),
-    kick: () => {},
-  });
-  queue = new TaskQueue(store);
+  engine = engineOf(t);
+  queue = new TaskQueue(t.server.internals.store);
 });
 after(async () => {
   await t.close();

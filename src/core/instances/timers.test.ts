@@ -2,15 +2,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { TestServer } from "../../../test/helpers.js";
 import { createRunning, startTestServer } from "../../../test/helpers.js";
-import { randomIds } from "../../domain/ids.js";
 import type { TaskRecord } from "../../domain/records.js";
 import type { Logger } from "../../log.js";
 import { createLogger } from "../../log.js";
 import type { Store } from "../../store/store.js";
-import { ImageResolver } from "../images/resolve.js";
-import { SecretBox, loadOrCreateMasterKey } from "../secrets.js";
 import { TaskQueue } from "../tasks.js";
-import { OperationEngine } from "./engine.js";
+import { engineOf } from "./engine.test-support.js";
 import { InstanceTimers } from "./timers.js";
 
 const R = { Region: "cn-wlcb" };
@@ -24,22 +21,9 @@ after(async () => {
   await t.close();
 });
 
-/** An engine and timers over the server's store (or a stand-in for it), as the server builds them. */
+/** Timers over the server's store (or a stand-in for it), as the server builds them. */
 function timersOver(store: Store, log?: Logger): InstanceTimers {
-  const { clock } = t.server.internals;
-  const { services } = t.server;
-  const engine = new OperationEngine({
-    store,
-    catalog: services.catalog,
-    rules: services.rules,
-    clock,
-    ids: randomIds,
-    secrets: new SecretBox(loadOrCreateMasterKey(t.dataDir, t.server.config.masterKey)),
-    timings: services.instances.timings,
-    images: new ImageResolver(store, services.catalog),
-    kick: () => {},
-  });
-  return new InstanceTimers(store, engine, clock, log);
+  return new InstanceTimers(store, engineOf(t, store), t.server.internals.clock, log);
 }
 
 /** `n` running instances, each with a stop scheduled an hour from now. */
