@@ -244,17 +244,18 @@ export class Worker {
 
   /** Records one task's outcome: done, again later, or failed (a lost race, or a capped backoff). */
   private async settle(task: TaskRecord, outcome: PromiseSettledResult<TaskResult>): Promise<void> {
-    const log = this.log.child({ task: task.id, kind: task.kind, instance: task.instanceId });
+    // Made only when there is something to log: most tasks finish without a line.
+    const log = () => this.log.child({ task: task.id, kind: task.kind, instance: task.instanceId });
     let e: unknown;
     if (outcome.status === "fulfilled") {
       const result = outcome.value;
       try {
         if ("retryInMs" in result) {
-          if (result.reason) log.warn("will retry", { attempt: task.attempts, reason: result.reason });
+          if (result.reason) log().warn("will retry", { attempt: task.attempts, reason: result.reason });
           await this.queue.postpone(task.id, this.id, this.clock.now() + result.retryInMs);
           return;
         }
-        if (result.note) log.warn(result.note);
+        if (result.note) log().warn(result.note);
         if (!result.removed) await this.queue.complete(task.id, this.id);
         return;
       } catch (err) {
@@ -265,7 +266,7 @@ export class Worker {
       await this.queue.postpone(task.id, this.id, this.clock.now() + CONFLICT_RETRY_MS);
       return;
     }
-    log.error("task failed", { err: e });
+    log().error("task failed", { err: e });
     await this.queue.postpone(
       task.id,
       this.id,
