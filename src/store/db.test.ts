@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { SqliteDb } from "./db.js";
+import { type Db, SqliteDb } from "./db.js";
 
 const fileDb = () => {
   const path = join(mkdtempSync(join(tmpdir(), "ocs-db-")), "d.sqlite");
@@ -85,6 +85,42 @@ describe("SQLite group commit", () => {
     await db.run("INSERT INTO t (k, v) VALUES ('c', 1)");
     assert.equal(await count(db, "k = 'c'"), 1);
     assert.equal(await count(db, "k = 'b'"), 0, "the broken group's writes are gone");
+    await db.close();
+  });
+
+  it("leases (durable: false) commit in groups of their own without waiting for the disk", async () => {
+    const { path, db } = fileDb();
+    await withTable(db);
+    await db.run("INSERT INTO t (k, v) VALUES ('a', 0)");
+    // The writer's level as a write's own commit will use it (2 FULL: waits for the disk; 1 NORMAL).
+    const level = async (tx: Db) => Number((await tx.all("PRAGMA synchronous"))[0]?.synchronous);
+    const bump = "UPDATE t SET v = v + 1 WHERE k = 'a'";
+    // Queued in one tick: two leases (one group), a durable write (a group of its own, which may
+    // take leases queued behind it: they then wait for the disk with it), a lease.
+    const seen = [
+      db.tx(level, { durable: false }),
+      db.tx(
+        async (tx) => {
+          await tx.run(bump);
+          return level(tx);
+        },
+        { durable: false },
+      ),
+      db.tx(async (tx) => {
+        await tx.run(bump);
+        return level(tx);
+      }),
+      db.run(bump, [], { durable: false }).then(() => -1),
+    ];
+    assert.deepEqual(await Promise.all(seen), [1, 1, 2, -1]);
+    // Committed all the same (another connection sees them), and the writer is back at FULL.
+    const other = new Database(path, { readonly: true });
+    try {
+      assert.equal((other.prepare("SELECT v FROM t WHERE k = 'a'").get() as { v: number }).v, 3);
+    } finally {
+      other.close();
+    }
+    assert.equal(await db.tx(level), 2);
     await db.close();
   });
 });

@@ -7,15 +7,26 @@ export type Row = Record<string, unknown>;
 /** Values we bind: SQL is written with `?` placeholders, portable across dialects. */
 export type Param = string | number | null;
 
+/** How a write (a statement outside a transaction, or a whole transaction) is committed. */
+export interface WriteOptions {
+  /**
+   * false: the commit need not wait for the disk, so the change can be lost to a power cut or an
+   * OS crash, never to a crash of the process (kill -9 included). Only for leases (a task's
+   * claim): losing one costs a re-run of the task, which is what every SQLite start does anyway
+   * (it hands back all claims). SQLite honours it; PostgreSQL commits such a write as any other.
+   */
+  durable?: boolean;
+}
+
 /**
  * The whole SQL surface the store needs (three methods, in the spirit of Kysely's Dialect).
  * `tx` runs `fn` in one transaction; everything inside uses the handle it is given.
  */
 export interface Db {
   readonly dialect: "sqlite" | "postgres";
-  all(sql: string, params?: Param[]): Promise<Row[]>;
-  run(sql: string, params?: Param[]): Promise<number>;
-  tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  all(sql: string, params?: Param[], opts?: WriteOptions): Promise<Row[]>;
+  run(sql: string, params?: Param[], opts?: WriteOptions): Promise<number>;
+  tx<T>(fn: (db: Db) => Promise<T>, opts?: WriteOptions): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -24,6 +35,8 @@ interface Write {
   /** Its place in the queue (1, 2, …). */
   seq: number;
   fn: (db: Db) => Promise<unknown>;
+  /** Whether its commit must wait for the disk (WriteOptions.durable). */
+  durable: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -59,7 +72,9 @@ function privateFile(path: string): void {
  * write whose commit has not yet happened. A read waits only for the writes queued before it (as
  * when reads queued behind writes on one connection), so it sees everything written before it was
  * asked, and reads with nothing pending (most of them) run at once.
- * WAL mode and synchronous=FULL keep every committed change across a crash (non-negotiable 5).
+ * WAL mode and synchronous=FULL keep every committed change across a crash (non-negotiable 5);
+ * a group made only of leases (WriteOptions.durable false) commits at synchronous=NORMAL, which
+ * keeps it across a crash of the process but not across a power cut.
  */
 export class SqliteDb implements Db {
   readonly dialect = "sqlite" as const;
@@ -124,9 +139,9 @@ export class SqliteDb implements Db {
     };
   }
 
-  private write<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  private write<T>(fn: (db: Db) => Promise<T>, durable = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.writes.push({ seq: ++this.queued, fn, resolve: resolve as (v: unknown) => void, reject });
+      this.writes.push({ seq: ++this.queued, fn, durable, resolve: resolve as (v: unknown) => void, reject });
       if (!this.busy) {
         this.busy = true;
         this.draining = this.drain();
@@ -149,73 +164,89 @@ export class SqliteDb implements Db {
   private async runQueued(): Promise<void> {
     const handle = this.direct();
     for (let first = this.writes.shift(); first; first = this.writes.shift()) {
+      // A group that begins with a lease takes only leases and commits without waiting for the
+      // disk: every transition claims its task before it runs, and that claim's fsync (~0.3 ms
+      // here) was half of the transition's disk waits. The level can only change outside a
+      // transaction; in WAL mode the next full commit's fsync makes the lease durable too.
+      const lazy = !first.durable;
+      if (lazy) this.db.exec("PRAGMA synchronous = NORMAL");
       try {
-        this.db.exec("BEGIN IMMEDIATE");
-      } catch (e) {
-        // Another process held the database past busy_timeout: this write fails, the next tries again.
-        first.reject(e);
-        this.settle(first.seq);
-        continue;
+        await this.runGroup(first, handle, lazy);
+      } finally {
+        if (lazy) this.db.exec("PRAGMA synchronous = FULL");
       }
-      const done: Array<[Write, unknown]> = [];
-      let lost: unknown;
-      let ran = 0;
-      let last = first.seq;
-      // The write whose body runs now, until it is kept or rejected.
-      let current: Write | undefined;
-      try {
-        for (let w: Write | undefined = first; w; w = ++ran < GROUP_MAX ? this.writes.shift() : undefined) {
-          last = w.seq;
-          current = w;
-          this.db.exec("SAVEPOINT w");
-          try {
-            const value = await w.fn(handle);
-            this.db.exec("RELEASE w");
-            done.push([w, value]);
-            current = undefined;
-          } catch (e) {
-            if (!this.db.inTransaction) {
-              // SQLite gave up the whole transaction (an I/O error, a full disk): all of it is gone.
-              current = undefined;
-              w.reject(e);
-              lost = e;
-              break;
-            }
-            this.db.exec("ROLLBACK TO w");
-            this.db.exec("RELEASE w");
-            current = undefined;
-            w.reject(e);
-          }
-        }
-        if (lost === undefined) {
-          try {
-            this.db.exec("COMMIT");
-          } catch (e) {
-            lost = e;
-            if (this.db.inTransaction) this.db.exec("ROLLBACK");
-          }
-        }
-      } catch (e) {
-        // The queue's own statements failed (a savepoint refused, a rollback that could not run):
-        // nothing of this group is kept, every write of it is told so, and the connection is left
-        // outside a transaction for the next group (else every later BEGIN would fail).
-        lost = e;
-        current?.reject(e);
-        try {
-          if (this.db.inTransaction) this.db.exec("ROLLBACK");
-        } catch {
-          // Nothing more can be done here; the next BEGIN reports what is wrong.
-        }
-      }
-      for (const [w, value] of done) {
-        if (lost === undefined) w.resolve(value);
-        else w.reject(lost);
-      }
-      this.settle(last);
     }
     // In the same tick as the queue was found empty (no await since): a write queued from now on
     // starts a new drain.
     this.busy = false;
+  }
+
+  /** One group of queued writes, `first` and those behind it, in one transaction with one commit. */
+  private async runGroup(first: Write, handle: Db, lazy: boolean): Promise<void> {
+    try {
+      this.db.exec("BEGIN IMMEDIATE");
+    } catch (e) {
+      // Another process held the database past busy_timeout: this write fails, the next tries again.
+      first.reject(e);
+      this.settle(first.seq);
+      return;
+    }
+    const done: Array<[Write, unknown]> = [];
+    let lost: unknown;
+    let ran = 0;
+    let last = first.seq;
+    // The write whose body runs now, until it is kept or rejected.
+    let current: Write | undefined;
+    try {
+      const joins = () => ++ran < GROUP_MAX && (!lazy || this.writes[0]?.durable === false);
+      for (let w: Write | undefined = first; w; w = joins() ? this.writes.shift() : undefined) {
+        last = w.seq;
+        current = w;
+        this.db.exec("SAVEPOINT w");
+        try {
+          const value = await w.fn(handle);
+          this.db.exec("RELEASE w");
+          done.push([w, value]);
+          current = undefined;
+        } catch (e) {
+          if (!this.db.inTransaction) {
+            // SQLite gave up the whole transaction (an I/O error, a full disk): all of it is gone.
+            current = undefined;
+            w.reject(e);
+            lost = e;
+            break;
+          }
+          this.db.exec("ROLLBACK TO w");
+          this.db.exec("RELEASE w");
+          current = undefined;
+          w.reject(e);
+        }
+      }
+      if (lost === undefined) {
+        try {
+          this.db.exec("COMMIT");
+        } catch (e) {
+          lost = e;
+          if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        }
+      }
+    } catch (e) {
+      // The queue's own statements failed (a savepoint refused, a rollback that could not run):
+      // nothing of this group is kept, every write of it is told so, and the connection is left
+      // outside a transaction for the next group (else every later BEGIN would fail).
+      lost = e;
+      current?.reject(e);
+      try {
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      } catch {
+        // Nothing more can be done here; the next BEGIN reports what is wrong.
+      }
+    }
+    for (const [w, value] of done) {
+      if (lost === undefined) w.resolve(value);
+      else w.reject(lost);
+    }
+    this.settle(last);
   }
 
   /** Every write up to `seq` has settled: the reads that waited for them go. */
@@ -224,23 +255,23 @@ export class SqliteDb implements Db {
     while (this.readers[0] && this.readers[0].after <= seq) this.readers.shift()?.go();
   }
 
-  async all(sql: string, params: Param[] = []): Promise<Row[]> {
+  async all(sql: string, params: Param[] = [], opts?: WriteOptions): Promise<Row[]> {
     // In memory the reader is the writer, which may be inside a group's open transaction whose
     // writes can still be rolled back: reads take their turn in the queue there.
-    if (this.reader === this.db) return this.write((d) => d.all(sql, params));
+    if (this.reader === this.db) return this.write((d) => d.all(sql, params), opts?.durable);
     const s = this.prepare(this.reader, sql);
-    if (!s.readonly) return this.write((d) => d.all(sql, params));
+    if (!s.readonly) return this.write((d) => d.all(sql, params), opts?.durable);
     const after = this.queued;
     if (this.settled < after) await new Promise<void>((go) => this.readers.push({ after, go }));
     return s.all(...params) as Row[];
   }
 
-  run(sql: string, params?: Param[]): Promise<number> {
-    return this.write((d) => d.run(sql, params));
+  run(sql: string, params?: Param[], opts?: WriteOptions): Promise<number> {
+    return this.write((d) => d.run(sql, params), opts?.durable);
   }
 
-  tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    return this.write(fn);
+  tx<T>(fn: (db: Db) => Promise<T>, opts?: WriteOptions): Promise<T> {
+    return this.write(fn, opts?.durable);
   }
 
   /** Runs a multi-statement script (migrations only). */
