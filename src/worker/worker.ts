@@ -53,6 +53,8 @@ export class Worker {
   private readonly active = new Set<Promise<void>>();
   /** Tasks in those runs: each takes a slot of `batch`. */
   private inFlight = 0;
+  /** The last claim filled every free slot, so due tasks may be waiting for one. */
+  private backlog = false;
 
   constructor(
     private readonly queue: TaskRunnerQueue,
@@ -98,6 +100,9 @@ export class Worker {
       this.timer = undefined;
       this.pumping ??= this.pump().finally(() => {
         this.pumping = undefined;
+        // A kick that came after the round's last look at `again` (its promise settles a tick
+        // later) would otherwise wait for the poll.
+        if (this.again) this.schedule(0);
       });
     };
     if (ms <= 0) {
@@ -135,8 +140,11 @@ export class Worker {
         while (!this.stopping && this.inFlight < this.opts.batch) {
           const free = this.opts.batch - this.inFlight;
           const tasks = await this.queue.claimDue(this.id, this.clock.now(), this.opts.claimMs, free);
-          if (tasks.length === 0) break;
           for (const run of this.runs(tasks)) this.track(run);
+          // Fewer than asked: nothing else was due. A task queued since kicks (`again`), one that
+          // falls due later is found by the poll, so claiming again now would come back empty.
+          this.backlog = tasks.length === free;
+          if (!this.backlog) break;
         }
       } while (this.again && !this.stopping);
     } catch (e) {
@@ -174,7 +182,9 @@ export class Worker {
       .finally(() => {
         this.active.delete(running);
         this.inFlight -= run.length;
-        this.kick();
+        // A freed slot claims at once only where due tasks may have been left for want of one
+        // (an empty claim is a write transaction: two per transition in a stop/start cycle).
+        if (this.backlog) this.kick();
       });
     this.active.add(running);
   }
