@@ -24,6 +24,7 @@ describe("configuration", () => {
     assert.equal(c.security.accountRate, 50);
     assert.equal(c.security.defaultGpuQuota, 8);
     assert.equal(c.workerConcurrency, 128);
+    assert.equal(c.databasePool, 10);
   });
 
   it("stops at bad values with a message naming the key", () => {
@@ -43,6 +44,7 @@ describe("configuration", () => {
       [{ OCS_METRICS_TOKEN: "short" }, /^OCS_METRICS_TOKEN:/],
       [{ OCS_MAX_PARAMS: "5" }, /^OCS_MAX_PARAMS: must be between/],
       [{ OCS_WORKER_CONCURRENCY: "0" }, /^OCS_WORKER_CONCURRENCY: must be between 1/],
+      [{ OCS_DATABASE_POOL: "0" }, /^OCS_DATABASE_POOL: must be between 1/],
       [
         { OCS_HEADERS_TIMEOUT_SECONDS: "20", OCS_REQUEST_TIMEOUT_SECONDS: "10" },
         /^OCS_REQUEST_TIMEOUT_SECONDS:/,

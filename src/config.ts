@@ -8,6 +8,8 @@ export interface Config {
   dataDir: string;
   /** Absent: SQLite in the data dir. */
   databaseUrl?: string;
+  /** PostgreSQL connections one replica keeps at most (OCS_DATABASE_POOL). */
+  databasePool: number;
   driver: "sim" | "docker" | "kubernetes";
   docker: {
     socketPath: string;
@@ -112,6 +114,7 @@ export const CONFIG_KEYS = [
   "OCS_PORT",
   "OCS_DATA_DIR",
   "OCS_DATABASE_URL",
+  "OCS_DATABASE_POOL",
   "OCS_DRIVER",
   "OCS_ROOT_PUBLIC_KEY",
   "OCS_ROOT_PRIVATE_KEY",
@@ -304,6 +307,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     port: int("OCS_PORT", 8080, 0, 65535),
     dataDir,
     databaseUrl,
+    databasePool: int("OCS_DATABASE_POOL", 10, 1, 1000),
     driver,
     docker: {
       socketPath: get("OCS_DOCKER_SOCKET") ?? "/var/run/docker.sock",

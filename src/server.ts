@@ -442,7 +442,7 @@ export function storeLabel(config: Config): string {
 /** Where the configured store lives. */
 function storeLocation(config: Config) {
   return config.databaseUrl?.startsWith("postgres")
-    ? { postgres: config.databaseUrl }
+    ? { postgres: config.databaseUrl, pool: config.databasePool }
     : { sqlite: sqlitePath(config) };
 }
 

@@ -148,8 +148,11 @@ export class Store extends BoundRepos {
   }
 }
 
-/** Where the store lives: PostgreSQL by URL, else a SQLite file (or `:memory:`). */
-export type StoreLocation = { postgres: string } | { sqlite: string };
+/**
+ * Where the store lives: PostgreSQL by URL (with at most `pool` connections, 10 when absent), else
+ * a SQLite file (or `:memory:`).
+ */
+export type StoreLocation = { postgres: string; pool?: number } | { sqlite: string };
 
 /**
  * Opens the store and brings its schema up to date. On PostgreSQL the migrations and `startup`
@@ -157,7 +160,7 @@ export type StoreLocation = { postgres: string } | { sqlite: string };
  */
 export async function openStore(where: StoreLocation, startup?: (s: Store) => Promise<void>): Promise<Store> {
   if ("postgres" in where) {
-    const db = new PgDb(where.postgres);
+    const db = new PgDb(where.postgres, where.pool);
     const store = new Store(db);
     try {
       await db.withLock(MIGRATION_LOCK, async () => {
