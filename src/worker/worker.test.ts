@@ -291,4 +291,33 @@ describe("Worker", () => {
       }
     },
   );
+
+  it("claims again only while due tasks may be waiting for a slot", { timeout: 5000 }, async () => {
+    const ran: string[] = [];
+    const done = gate();
+    const { queue, worker } = rig(
+      async (task) => {
+        ran.push(task.id);
+        if (ran.length === 5) done.open();
+        return { done: true };
+      },
+      { batch: 2 },
+    );
+    const claims = () => queue.calls.filter((c) => c.startsWith("claimDue")).length;
+    // Fewer due than free slots: one claim, and none after the task is done.
+    queue.add({ id: "a" });
+    worker.start();
+    await turns(20);
+    assert.deepEqual(ran, ["a"]);
+    assert.equal(claims(), 1, "a claim that left slots free is not followed by an empty one");
+    // More due than slots: each claim fills them, and a freed slot claims the rest at once.
+    for (const id of ["b", "c", "d", "e"]) queue.add({ id });
+    worker.kick();
+    await done.promise;
+    await turns(20);
+    assert.deepEqual(ran, ["a", "b", "c", "d", "e"]);
+    assert.equal(queue.tasks.size, 0);
+    // b+c fill both slots, d+e fill them again, and the claim after finds nothing.
+    assert.equal(claims(), 4);
+  });
 });
