@@ -44,7 +44,7 @@ describe("configuration", () => {
       [{ OCS_METRICS_TOKEN: "short" }, /^OCS_METRICS_TOKEN:/],
       [{ OCS_MAX_PARAMS: "5" }, /^OCS_MAX_PARAMS: must be between/],
       [{ OCS_WORKER_CONCURRENCY: "0" }, /^OCS_WORKER_CONCURRENCY: must be between 1/],
-      [{ OCS_DATABASE_POOL: "0" }, /^OCS_DATABASE_POOL: must be between 1/],
+      [{ OCS_DATABASE_POOL: "1" }, /^OCS_DATABASE_POOL: must be between 2/],
       [
         { OCS_HEADERS_TIMEOUT_SECONDS: "20", OCS_REQUEST_TIMEOUT_SECONDS: "10" },
         /^OCS_REQUEST_TIMEOUT_SECONDS:/,

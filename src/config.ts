@@ -8,7 +8,10 @@ export interface Config {
   dataDir: string;
   /** Absent: SQLite in the data dir. */
   databaseUrl?: string;
-  /** PostgreSQL connections one replica keeps at most (OCS_DATABASE_POOL). */
+  /**
+   * PostgreSQL connections one replica keeps at most (OCS_DATABASE_POOL); at least 2, as start-up
+   * holds one for the migration lock while it migrates through another.
+   */
   databasePool: number;
   driver: "sim" | "docker" | "kubernetes";
   docker: {
@@ -307,7 +310,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     port: int("OCS_PORT", 8080, 0, 65535),
     dataDir,
     databaseUrl,
-    databasePool: int("OCS_DATABASE_POOL", 10, 1, 1000),
+    databasePool: int("OCS_DATABASE_POOL", 10, 2, 1000),
     driver,
     docker: {
       socketPath: get("OCS_DOCKER_SOCKET") ?? "/var/run/docker.sock",

@@ -90,6 +90,15 @@ export function ensureRecurringTask(
 export class TaskQueue {
   constructor(private readonly store: Store) {}
 
+  /**
+   * Whether this process is the only one claiming (SQLite: one process, its claims one after
+   * another), so that a claim that comes back short proves nothing else was due. On PostgreSQL a
+   * claim also comes back short when another replica took rows it had chosen.
+   */
+  get soleClaimant(): boolean {
+    return this.store.dialect === "sqlite";
+  }
+
   claimDue(worker: string, now: number, claimMs: number, limit: number): Promise<TaskRecord[]> {
     return this.store.tasks.claimDue(worker, now, claimMs, limit);
   }

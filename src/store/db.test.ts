@@ -113,7 +113,8 @@ describe("SQLite group commit", () => {
       db.run(bump, [], { durable: false }).then(() => -1),
     ];
     assert.deepEqual(await Promise.all(seen), [1, 1, 2, -1]);
-    // Committed all the same (another connection sees them), and the writer is back at FULL.
+    // Committed all the same (another connection sees them), and a durable write after them
+    // waits for the disk again.
     const other = new Database(path, { readonly: true });
     try {
       assert.equal((other.prepare("SELECT v FROM t WHERE k = 'a'").get() as { v: number }).v, 3);
@@ -122,5 +123,14 @@ describe("SQLite group commit", () => {
     }
     assert.equal(await db.tx(level), 2);
     await db.close();
+  });
+
+  it("a lease whose level cannot be set is refused, not left pending", { timeout: 5000 }, async () => {
+    const { db } = fileDb();
+    await withTable(db);
+    await db.close();
+    // Setting the level throws on a closed connection, before the group's own error handling.
+    await assert.rejects(db.run("INSERT INTO t (k, v) VALUES ('a', 1)", [], { durable: false }), /not open/);
+    await assert.rejects(db.run("INSERT INTO t (k, v) VALUES ('b', 1)"), /not open/);
   });
 });

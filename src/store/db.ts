@@ -74,7 +74,8 @@ function privateFile(path: string): void {
  * asked, and reads with nothing pending (most of them) run at once.
  * WAL mode and synchronous=FULL keep every committed change across a crash (non-negotiable 5);
  * a group made only of leases (WriteOptions.durable false) commits at synchronous=NORMAL, which
- * keeps it across a crash of the process but not across a power cut.
+ * keeps it across a crash of the process but not across a power cut (every other group sets FULL
+ * again before it begins).
  */
 export class SqliteDb implements Db {
   readonly dialect = "sqlite" as const;
@@ -89,6 +90,8 @@ export class SqliteDb implements Db {
   /** Reads waiting for the writes queued before them. */
   private readonly readers: Array<{ after: number; go: () => void }> = [];
   private readonly stmts = new Map<Database.Database, Map<string, Database.Statement>>();
+  /** The writer's synchronous level now: FULL, or NORMAL after a group of leases. */
+  private level: "FULL" | "NORMAL" = "FULL";
 
   constructor(path: string) {
     if (path !== ":memory:") {
@@ -166,19 +169,30 @@ export class SqliteDb implements Db {
     for (let first = this.writes.shift(); first; first = this.writes.shift()) {
       // A group that begins with a lease takes only leases and commits without waiting for the
       // disk: every transition claims its task before it runs, and that claim's fsync (~0.3 ms
-      // here) was half of the transition's disk waits. The level can only change outside a
-      // transaction; in WAL mode the next full commit's fsync makes the lease durable too.
+      // here) was half of the transition's disk waits. In WAL mode the next full commit's fsync
+      // makes the lease durable too. The level can only change outside a transaction, so each
+      // group sets its own before it begins; a durable write whose level cannot be set is refused,
+      // never committed without waiting for the disk.
       const lazy = !first.durable;
-      if (lazy) this.db.exec("PRAGMA synchronous = NORMAL");
       try {
-        await this.runGroup(first, handle, lazy);
-      } finally {
-        if (lazy) this.db.exec("PRAGMA synchronous = FULL");
+        this.syncLevel(lazy ? "NORMAL" : "FULL");
+      } catch (e) {
+        first.reject(e);
+        this.settle(first.seq);
+        continue;
       }
+      await this.runGroup(first, handle, lazy);
     }
     // In the same tick as the queue was found empty (no await since): a write queued from now on
     // starts a new drain.
     this.busy = false;
+  }
+
+  /** Sets the writer's synchronous level where it differs (a statement only between transactions). */
+  private syncLevel(level: "FULL" | "NORMAL"): void {
+    if (this.level === level) return;
+    this.db.exec(`PRAGMA synchronous = ${level}`);
+    this.level = level;
   }
 
   /** One group of queued writes, `first` and those behind it, in one transaction with one commit. */
@@ -274,8 +288,9 @@ export class SqliteDb implements Db {
     return this.write(fn, opts?.durable);
   }
 
-  /** Runs a multi-statement script (migrations only). */
+  /** Runs a multi-statement script (migrations only), committed as durably as any write. */
   exec(sql: string): void {
+    this.syncLevel("FULL");
     this.db.exec(sql);
   }
 

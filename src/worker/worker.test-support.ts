@@ -17,6 +17,8 @@ export class FakeQueue implements Pick<TaskQueue, keyof TaskQueue> {
   claimGate: (() => Promise<void>) | undefined;
   /** Task ids whose complete and postpone fail (a database that went away mid-round). */
   readonly failing = new Set<string>();
+  /** false: as on PostgreSQL, where other replicas claim too. */
+  soleClaimant = true;
 
   add(t: Partial<TaskRecord> & { id: string }): void {
     this.tasks.set(t.id, {

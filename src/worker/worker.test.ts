@@ -320,4 +320,20 @@ describe("Worker", () => {
     // b+c fill both slots, d+e fill them again, and the claim after finds nothing.
     assert.equal(claims(), 4);
   });
+
+  it("with other claimants (PostgreSQL) only an empty claim ends a round", { timeout: 5000 }, async () => {
+    const ran = gate();
+    const { queue, worker } = rig(async () => {
+      ran.open();
+      return { done: true };
+    });
+    // There a claim also comes back short when another replica took rows it had chosen.
+    queue.soleClaimant = false;
+    queue.add({ id: "a" });
+    worker.start();
+    await ran.promise;
+    await turns(20);
+    // 1 of 32 (short), then an empty claim ends the round; a's end claims once more.
+    assert.equal(queue.calls.filter((c) => c.startsWith("claimDue")).length, 3);
+  });
 });

@@ -9,7 +9,7 @@ import type { Logger } from "../log.js";
 /** What the worker needs of the task queue (core's TaskQueue; tests give an in-memory one). */
 export type TaskRunnerQueue = Pick<
   TaskQueue,
-  "claimDue" | "extendClaims" | "postpone" | "complete" | "releaseClaims" | "anyDue"
+  "claimDue" | "extendClaims" | "postpone" | "complete" | "releaseClaims" | "anyDue" | "soleClaimant"
 >;
 
 export interface WorkerOptions {
@@ -141,10 +141,13 @@ export class Worker {
           const free = this.opts.batch - this.inFlight;
           const tasks = await this.queue.claimDue(this.id, this.clock.now(), this.opts.claimMs, free);
           for (const run of this.runs(tasks)) this.track(run);
-          // Fewer than asked: nothing else was due. A task queued since kicks (`again`), one that
-          // falls due later is found by the poll, so claiming again now would come back empty.
-          this.backlog = tasks.length === free;
-          if (!this.backlog) break;
+          // Fewer than asked from the only claimant: nothing else was due. A task queued since
+          // kicks (`again`), one that falls due later is found by the poll, so claiming again (now,
+          // or when a run ends) would come back empty. With other replicas a short claim proves
+          // nothing (they took some of its rows), so only an empty one ends the round.
+          const full = tasks.length === free;
+          this.backlog = full || !this.queue.soleClaimant;
+          if (tasks.length === 0 || !this.backlog) break;
         }
       } while (this.again && !this.stopping);
     } catch (e) {
