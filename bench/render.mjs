@@ -128,9 +128,9 @@ function notMet(b) {
       : "",
     `- **Describe one vs moto, ${fmt(m1.ratio)}× (≥ 30×).** Cannot be met on this machine: bare \`node:http\` answering the same bytes through the same client reaches ${fmt(m1.bareRatio)}× moto (${fmt(m1.bareNodeHttp?.rps, 0)} req/s against moto's ${fmt(m1.moto.rps, 0)}), so no server could.`,
     mp && mp.ratio < 100
-      ? `- **Page of 100 vs moto, ${fmt(mp.ratio)}× (≥ 100×; the client's ceiling ${fmt(mp.bareRatio)}×).** Each instance's rendered JSON is kept until something it shows changes, so a page costs ${us(page?.ocs.serverCpuUsPerRequest)} of server CPU (1993 µs before): the store's (id, version) reads for 100 instances and their disks (~0.15 ms of SQLite), checking the kept renderings, and writing 190 KB. At one client a call is the client's own ${fmt(1000 / mp.bareNodeHttp.rps, 2)} ms (against bare \`node:http\`) plus the server's ${fmt(1000 / mp.ocs.rps - 1000 / mp.bareNodeHttp.rps, 2)} ms; 100× moto (${fmt(100 * mp.moto.rps, 0)} req/s) would leave the server ${fmt(1000 / (100 * mp.moto.rps) - 1000 / mp.bareNodeHttp.rps, 2)} ms, socket included. Measured apart (2026-12-07, same machine): at one client the server spends ~700 µs of user CPU per page, where the same page called back to back in one process costs 280–350 µs (of which ~115 µs are SQLite's (id, version) and newest-sample reads, what keeps a page fresh against other replicas); called with a 1 ms idle gap after each call, as a one-client loop leaves the server, it costs ~480 µs: a process that sleeps between requests runs each one cold (a fixed piece of pure JS work, 170–190 µs back to back, costs 230–290 µs with the same gap). 100× would need the page's own work roughly halved again.`
+      ? `- **Page of 100 vs moto, ${fmt(mp.ratio)}× (≥ 100×; the client's ceiling ${fmt(mp.bareRatio)}×).** Each instance's rendered JSON is kept until something it shows changes, so a page costs ${us(page?.ocs.serverCpuUsPerRequest)} of server CPU (1993 µs before): the store's (id, version) reads for 100 instances and their disks (~0.15 ms of SQLite), checking the kept renderings, and writing 190 KB. At one client a call is the client's own ${fmt(1000 / mp.bareNodeHttp.rps, 2)} ms (against bare \`node:http\`) plus the server's ${fmt(1000 / mp.ocs.rps - 1000 / mp.bareNodeHttp.rps, 2)} ms; 100× moto (${fmt(100 * mp.moto.rps, 0)} req/s) would leave the server ${fmt(1000 / (100 * mp.moto.rps) - 1000 / mp.bareNodeHttp.rps, 2)} ms, socket included. At one client the server spent ${mp.ocs.serverCpuUsPerRequest === undefined ? "~840 µs" : us(mp.ocs.serverCpuUsPerRequest)} of CPU per page in this run, more than under 32 connections. Measured apart (2026-12-07, same machine), the same page called back to back in one process costs 280–350 µs (of which ~115 µs are SQLite's (id, version) and newest-sample reads, what keeps a page fresh against other replicas); called with a 1 ms idle gap after each call, as a one-client loop leaves the server, it costs ~480 µs: a process that sleeps between requests runs each one cold (a fixed piece of pure JS work, 170–190 µs back to back, costs 230–290 µs with the same gap). 100× would need the page's own work roughly halved again.`
       : "",
-    `- **Stop/start cycles vs moto, ${fmt(cyc?.ratio, 2)}× (≥ 2×).** moto flips the state in memory inside each of its two requests. Ours is four requests (Stop, Describe, Start, Describe; the worker finishes each transition before the client's next Describe arrives) and four durable commits in sequence (each request's, each transition's; SQLite synchronous=FULL costs ~0.28 ms a commit on this disk; a task's claim no longer waits for the disk, and the worker no longer makes empty claims). 2× would leave ${fmt(cyc ? 1000 / (2 * cyc.motoCyclesPerSecond) : undefined, 2)} ms per cycle for all of it. Measured apart (2026-12-07, same machine, scratch harness): a cycle takes 4.9 ms as shipped, and still 3.6 ms with every disk wait removed (synchronous=OFF), 1.5–1.75× moto's 158–189 cycles/s over today's runs; the rest is the CPU of four requests and two transitions on two cores. Only dropping durability and a third of that CPU, or the visible Stopping/Starting states, would get there.`,
+    `- **Stop/start cycles vs moto, ${fmt(cyc?.ratio, 2)}× (≥ 2×).** moto flips the state in memory inside each of its two requests. Ours is four requests (Stop, Describe, Start, Describe; the worker finishes each transition before the client's next Describe arrives) and four durable commits in sequence (each request's, each transition's; SQLite synchronous=FULL costs ~0.28 ms a commit on this disk; a task's claim no longer waits for the disk, and the worker no longer makes empty claims). 2× would leave ${fmt(cyc ? 1000 / (2 * cyc.motoCyclesPerSecond) : undefined, 2)} ms per cycle for all of it. ${cyc?.ocsPerCycle ? `In this run a cycle took ${fmt(1000 / cyc.ocsCyclesPerSecond, 2)} ms: Stop ${fmt(cyc.ocsPerCycle.stopMs, 2)}, until Stopped ${fmt(cyc.ocsPerCycle.untilStoppedMs, 2)}, Start ${fmt(cyc.ocsPerCycle.startMs, 2)}, until Running ${fmt(cyc.ocsPerCycle.untilRunningMs, 2)} ms, with ${fmt(cyc.ocsPerCycle.serverCpuMs, 2)} ms of server CPU. ` : ""}Measured apart (2026-12-07, same machine, scratch harness): a cycle takes 4.9 ms as shipped, and still 3.6 ms with every disk wait removed (synchronous=OFF), 1.5–1.75× moto's 158–189 cycles/s over today's runs; the rest is the CPU of four requests and two transitions on two cores. Only dropping durability and a third of that CPU, or the visible Stopping/Starting states, would get there.`,
     b.scheduler?.sqlite && !(b.scheduler.sqlite.firedSeconds <= 30)
       ? `- **100k scheduled stops on SQLite: all fired in ${fmt(b.scheduler.sqlite.firedSeconds)} s (≤ 30 s).** Stops fire a hundred to a transaction (one read, one compare-and-swap, one task swap and one events insert for all of them), in the worker's rounds of 128, one round after another; fired alone (no transitions to finish beside them) 100,000 took 8.4 s on this machine (2026-12-07). A run this far above that shared the machine with something else.`
       : "",
@@ -140,6 +140,15 @@ function notMet(b) {
   ]
     .filter((x) => x !== "")
     .concat("");
+}
+
+/** Where an opencompshare stop/start cycle's time went (runs from 2026-12-07 on record it). */
+function cycleLine(c) {
+  if (!c) return [];
+  return [
+    `An opencompshare cycle, on average: Stop ${fmt(c.stopMs, 2)} ms, until Stopped ${fmt(c.untilStoppedMs, 2)} ms, Start ${fmt(c.startMs, 2)} ms, until Running ${fmt(c.untilRunningMs, 2)} ms (${fmt(c.describes, 2)} Describes a cycle); the server's CPU ${fmt(c.serverCpuMs, 2)} ms a cycle.`,
+    "",
+  ];
 }
 
 function describeTable(b) {
@@ -235,16 +244,17 @@ export function renderMarkdown(r) {
     "",
     "## 6. Against moto 5.2.5 (EC2 emulation), same operations (SQLite)",
     "",
-    "| operation | ocs req/s (p99 ms) | moto req/s (p99 ms) | ratio ocs/moto | ceiling: bare node:http req/s, its ratio to moto |",
-    "|---|---|---|---|---|",
+    "| operation | ocs req/s (p99 ms) | moto req/s (p99 ms) | ratio ocs/moto | ceiling: bare node:http req/s, its ratio to moto | server CPU µs/req: ocs, bare |",
+    "|---|---|---|---|---|---|",
     ...Object.entries(b.moto?.sqlite ?? {})
       .filter(([, v]) => v.ocs)
       .map(
         ([k, v]) =>
-          `| ${k} | ${fmt(v.ocs.rps, 0)} (${v.ocs.p99}) | ${fmt(v.moto.rps, 0)} (${v.moto.p99}) | ${fmt(v.ratio, 2)} | ${v.bareNodeHttp ? `${fmt(v.bareNodeHttp.rps, 0)}, ${fmt(v.bareRatio)}×` : "–"} |`,
+          `| ${k} | ${fmt(v.ocs.rps, 0)} (${v.ocs.p99}) | ${fmt(v.moto.rps, 0)} (${v.moto.p99}) | ${fmt(v.ratio, 2)} | ${v.bareNodeHttp ? `${fmt(v.bareNodeHttp.rps, 0)}, ${fmt(v.bareRatio)}×` : "–"} | ${v.ocs.serverCpuUsPerRequest === undefined ? "–" : `${fmt(v.ocs.serverCpuUsPerRequest, 0)}, ${fmt(v.bareNodeHttp?.serverCpuUsPerRequest, 0)}`} |`,
       ),
-    `| stop/start one, sequential cycles/s | ${fmt(b.moto?.sqlite?.["stop/start one"]?.ocsCyclesPerSecond)} | ${fmt(b.moto?.sqlite?.["stop/start one"]?.motoCyclesPerSecond)} | ${fmt(b.moto?.sqlite?.["stop/start one"]?.ratio, 2)} | |`,
+    `| stop/start one, sequential cycles/s | ${fmt(b.moto?.sqlite?.["stop/start one"]?.ocsCyclesPerSecond)} | ${fmt(b.moto?.sqlite?.["stop/start one"]?.motoCyclesPerSecond)} | ${fmt(b.moto?.sqlite?.["stop/start one"]?.ratio, 2)} | | |`,
     "",
+    ...cycleLine(b.moto?.sqlite?.["stop/start one"]?.ocsPerCycle),
     "Both servers are driven by the same closed-loop client: node:http with a keep-alive agent (runs",
     "before 2026-12-07 used fetch, which costs ~0.4 ms of client CPU per call here and capped every",
     "one-client figure). The last column is that client against bare node:http answering our body",

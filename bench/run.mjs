@@ -16,6 +16,7 @@ import {
   baseline,
   body,
   catalogFile,
+  cpuMs,
   createRunningMany,
   fmt,
   load,
@@ -67,8 +68,14 @@ async function state(url, id) {
   return r.UHostSet?.[0]?.State;
 }
 
+/** Polls Describe until the state is `target`; how many Describes it took. */
 async function until(url, id, target) {
-  while ((await state(url, id)) !== target) await sleep(2);
+  let asked = 1;
+  while ((await state(url, id)) !== target) {
+    await sleep(2);
+    asked++;
+  }
+  return asked;
 }
 
 /** A fresh store, seeded with `n` instances, and `ocs serve` on it (sim driver at 0 ms). */
@@ -342,8 +349,11 @@ print(json.dumps([i["InstanceId"] for i in r["Instances"]]))`;
     // moto runs on Werkzeug's threaded development server with Connection: close, which autocannon
     // cannot drive; both sides therefore get the same closed-loop client (node:http, keep-alive
     // where the server keeps the connection), at 1 and 8 clients.
-    const closedLoop = async (url, headers, b, clients) => {
+    // With the server's pid, also its CPU per request (user and system): at one client the server
+    // sleeps between requests and runs each one cold, which costs more than under load.
+    const closedLoop = async (url, headers, b, clients, pid) => {
       const lat = [];
+      const cpu0 = pid ? cpuMs(pid) : 0;
       const t0 = Date.now();
       await Promise.all(
         Array.from({ length: clients }, async () => {
@@ -355,9 +365,15 @@ print(json.dumps([i["InstanceId"] for i in r["Instances"]]))`;
           }
         }),
       );
+      const serverCpuUsPerRequest = pid ? ((cpuMs(pid) - cpu0) * 1000) / lat.length : undefined;
       lat.sort((x, y) => x - y);
       const q = (p) => Math.round(lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] * 10) / 10;
-      return { rps: lat.length / ((Date.now() - t0) / 1000), p50: q(0.5), p99: q(0.99) };
+      return {
+        rps: lat.length / ((Date.now() - t0) / 1000),
+        p50: q(0.5),
+        p99: q(0.99),
+        serverCpuUsPerRequest,
+      };
     };
     const out = {};
     for (const [name, ocsBody, motoBody] of [
@@ -375,13 +391,13 @@ print(json.dumps([i["InstanceId"] for i in r["Instances"]]))`;
       // The ceiling of this client on this machine: bare node:http answering our body, pre-serialized.
       const base = await baseline((await send(ocs.url, ocsBody)).body);
       for (const clients of [1, 8]) {
-        const a = await closedLoop(ocs.url, {}, ocsBody, clients);
+        const a = await closedLoop(ocs.url, {}, ocsBody, clients, ocs.child.pid);
         const m = await closedLoop(motoUrl, auth, motoBody, clients);
-        const bare = await closedLoop(base.url, {}, ocsBody, clients);
+        const bare = await closedLoop(base.url, {}, ocsBody, clients, base.pid);
         const key = `${name}, ${clients} client${clients > 1 ? "s" : ""}`;
         out[key] = { ocs: a, moto: m, ratio: a.rps / m.rps, bareNodeHttp: bare, bareRatio: bare.rps / m.rps };
         log(
-          `${key.padEnd(24)} ocs ${fmt(a.rps, 0)} req/s p99 ${a.p99} ms | moto ${fmt(m.rps, 0)} req/s p99 ${m.p99} ms | ratio ocs/moto ${fmt(a.rps / m.rps, 2)} (bare node:http ${fmt(bare.rps, 0)} req/s: ${fmt(bare.rps / m.rps, 1)}× moto)`,
+          `${key.padEnd(24)} ocs ${fmt(a.rps, 0)} req/s p99 ${a.p99} ms | moto ${fmt(m.rps, 0)} req/s p99 ${m.p99} ms | ratio ocs/moto ${fmt(a.rps / m.rps, 2)} (bare node:http ${fmt(bare.rps, 0)} req/s: ${fmt(bare.rps / m.rps, 1)}× moto); server CPU ${fmt(a.serverCpuUsPerRequest, 0)} µs/req (bare ${fmt(bare.serverCpuUsPerRequest, 0)})`,
         );
       }
       base.kill();
@@ -402,19 +418,42 @@ print(json.dumps([i["InstanceId"] for i in r["Instances"]]))`;
       await motoPost({ Action: "StopInstances", "InstanceId.1": motoIds[0] });
       await motoPost({ Action: "StartInstances", "InstanceId.1": motoIds[0] });
     });
+    // Where an opencompshare cycle's time goes: each step's wall time, and the server's CPU.
+    const steps = { stopMs: 0, untilStoppedMs: 0, startMs: 0, untilRunningMs: 0, describes: 0 };
+    let ran = 0;
+    const step = async (name, fn) => {
+      const t = performance.now();
+      await fn();
+      steps[name] += performance.now() - t;
+    };
+    const cpu0 = cpuMs(ocs.child.pid);
     const oCycles = await cycles(async () => {
-      await post(ocs.url, "StopCompShareInstance", { Zone: "cn-wlcb-01", UHostId: ocsIds[0] });
-      await until(ocs.url, ocsIds[0], "Stopped");
-      await post(ocs.url, "StartCompShareInstance", { Zone: "cn-wlcb-01", UHostId: ocsIds[0] });
-      await until(ocs.url, ocsIds[0], "Running");
+      await step("stopMs", () =>
+        post(ocs.url, "StopCompShareInstance", { Zone: "cn-wlcb-01", UHostId: ocsIds[0] }),
+      );
+      await step("untilStoppedMs", async () => {
+        steps.describes += await until(ocs.url, ocsIds[0], "Stopped");
+      });
+      await step("startMs", () =>
+        post(ocs.url, "StartCompShareInstance", { Zone: "cn-wlcb-01", UHostId: ocsIds[0] }),
+      );
+      await step("untilRunningMs", async () => {
+        steps.describes += await until(ocs.url, ocsIds[0], "Running");
+      });
+      ran++;
     });
+    const perCycle = Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, v / ran]));
     out["stop/start one"] = {
       ocsCyclesPerSecond: oCycles,
       motoCyclesPerSecond: mCycles,
       ratio: oCycles / mCycles,
+      ocsPerCycle: { ...perCycle, serverCpuMs: (cpuMs(ocs.child.pid) - cpu0) / ran },
     };
     log(
       `stop/start one: ocs ${fmt(oCycles)} cycles/s | moto ${fmt(mCycles)} cycles/s | ratio ocs/moto ${fmt(oCycles / mCycles, 2)}`,
+    );
+    log(
+      `  an ocs cycle: Stop ${fmt(perCycle.stopMs, 2)} ms, until Stopped ${fmt(perCycle.untilStoppedMs, 2)} ms, Start ${fmt(perCycle.startMs, 2)} ms, until Running ${fmt(perCycle.untilRunningMs, 2)} ms (${fmt(perCycle.describes, 2)} Describes); server CPU ${fmt(out["stop/start one"].ocsPerCycle.serverCpuMs, 2)} ms`,
     );
     return out;
   } finally {
