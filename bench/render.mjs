@@ -245,7 +245,7 @@ export function renderMarkdown(r) {
     "RSS is read right after the loads, so it includes garbage V8 has not collected yet: on 2026-12-07",
     "the same code gave 183–308 MB (median 207) at 1,000,000 instances on SQLite over eleven runs; the",
     "day's earlier commits 182–216 MB over three (one each). Read phase by phase",
-    "(`/proc/<pid>/smaps_rollup`), one run rose from 179 to 258 MB of which 211 anonymous during the",
+    "(`node bench/memory.mjs`), one run rose from 179 to 258 MB of which 211 anonymous during the",
     "last-page load at one connection, then fell to 207 MB by the end of the 32-connection load; others",
     "stayed near 185 MB throughout. With `--trace-gc`, a run with the spike had no major collection",
     "during the one-connection page loads and its heap reached 166.6 MB before a Mark-Compact took it to",
