@@ -167,21 +167,7 @@ export class SqliteDb implements Db {
   private async runQueued(): Promise<void> {
     const handle = this.direct();
     for (let first = this.writes.shift(); first; first = this.writes.shift()) {
-      // A group that begins with a lease takes only leases and commits without waiting for the
-      // disk: every transition claims its task before it runs, and that claim's fsync (~0.3 ms
-      // here) was half of the transition's disk waits. In WAL mode the next full commit's fsync
-      // makes the lease durable too. The level can only change outside a transaction, so each
-      // group sets its own before it begins; a durable write whose level cannot be set is refused,
-      // never committed without waiting for the disk.
-      const lazy = !first.durable;
-      try {
-        this.syncLevel(lazy ? "NORMAL" : "FULL");
-      } catch (e) {
-        first.reject(e);
-        this.settle(first.seq);
-        continue;
-      }
-      await this.runGroup(first, handle, lazy);
+      await this.runGroup(first, handle);
     }
     // In the same tick as the queue was found empty (no await since): a write queued from now on
     // starts a new drain.
@@ -196,11 +182,20 @@ export class SqliteDb implements Db {
   }
 
   /** One group of queued writes, `first` and those behind it, in one transaction with one commit. */
-  private async runGroup(first: Write, handle: Db, lazy: boolean): Promise<void> {
+  private async runGroup(first: Write, handle: Db): Promise<void> {
+    // A group that begins with a lease takes only leases and commits without waiting for the disk:
+    // every transition claims its task before it runs, and that claim's fsync (~0.3 ms here) was
+    // half of the transition's disk waits. In WAL mode the next full commit's fsync makes the lease
+    // durable too. The level can only change outside a transaction, so each group sets its own
+    // before it begins; a durable write whose level cannot be set is refused, never committed
+    // without waiting for the disk.
+    const lazy = !first.durable;
     try {
+      this.syncLevel(lazy ? "NORMAL" : "FULL");
       this.db.exec("BEGIN IMMEDIATE");
     } catch (e) {
-      // Another process held the database past busy_timeout: this write fails, the next tries again.
+      // The level refused (a closed connection), or another process held the database past
+      // busy_timeout: this write fails, the next tries again.
       first.reject(e);
       this.settle(first.seq);
       return;
