@@ -95,21 +95,16 @@ describe("SQLite group commit", () => {
     // The writer's level as a write's own commit will use it (2 FULL: waits for the disk; 1 NORMAL).
     const level = async (tx: Db) => Number((await tx.all("PRAGMA synchronous"))[0]?.synchronous);
     const bump = "UPDATE t SET v = v + 1 WHERE k = 'a'";
+    const bumped = async (tx: Db) => {
+      await tx.run(bump);
+      return level(tx);
+    };
     // Queued in one tick: two leases (one group), a durable write (a group of its own, which may
     // take leases queued behind it: they then wait for the disk with it), a lease.
     const seen = [
       db.tx(level, { durable: false }),
-      db.tx(
-        async (tx) => {
-          await tx.run(bump);
-          return level(tx);
-        },
-        { durable: false },
-      ),
-      db.tx(async (tx) => {
-        await tx.run(bump);
-        return level(tx);
-      }),
+      db.tx(bumped, { durable: false }),
+      db.tx(bumped),
       db.run(bump, [], { durable: false }).then(() => -1),
     ];
     assert.deepEqual(await Promise.all(seen), [1, 1, 2, -1]);
