@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import { badParam } from "../domain/errors.js";
 import type { WireValue } from "./signature.js";
 
@@ -80,6 +81,8 @@ function keyTooLong(key: string) {
 }
 
 function decodeUtf8(buf: Buffer, where: string): string {
+  // Nearly every body is ASCII, which needs no validation: checked natively, copied as is.
+  if (isAscii(buf)) return buf.toString("latin1");
   try {
     return utf8.decode(buf);
   } catch {
@@ -88,6 +91,7 @@ function decodeUtf8(buf: Buffer, where: string): string {
 }
 
 function percentDecode(s: string, where: string, key: string): string {
+  if (s.indexOf("%") === -1 && s.indexOf("+") === -1) return s;
   const plus = s.replace(/\+/g, " ");
   if (!plus.includes("%")) return plus;
   const bytes: number[] = [];
