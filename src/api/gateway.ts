@@ -13,6 +13,7 @@ import type { DecodeLimits, ParamTree } from "../protocol/params.js";
 import { coerce } from "../protocol/schema.js";
 import { computeSignature, signatureMatches } from "../protocol/signature.js";
 import type { WireValue } from "../protocol/signature.js";
+import { answers } from "./coalesce.js";
 import type { Metrics } from "./metrics.js";
 import type { TokenBuckets } from "./throttle.js";
 
@@ -28,7 +29,8 @@ export function ownParams(tree: ParamTree): ParamTree {
 
 /**
  * Writes an envelope: HTTP 200 whatever the RetCode (the SDKs drop the body of any status ≥ 400),
- * JSON, and the request id the SDKs read.
+ * JSON, and the request id the SDKs read. The body goes out with the rest of this turn's answers
+ * (coalesce.ts).
  */
 export function sendEnvelope(
   res: ServerResponse,
@@ -45,7 +47,7 @@ export function sendEnvelope(
     "X-UCLOUD-REQUEST-UUID": requestId,
     ...headers,
   });
-  res.end(payload);
+  answers.end(res, payload);
 }
 /** Resource ids kept per audit entry and log line. */
 const MAX_RESOURCE_IDS = 100;
@@ -125,6 +127,7 @@ export async function handleApi(
   res: ServerResponse,
   client: string,
 ): Promise<void> {
+  answers.expectAnswer();
   const requestId = randomUUID();
   const started = process.hrtime.bigint();
   const url = req.url ?? "/";
