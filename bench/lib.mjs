@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: seeding the store directly, server processes, the bare
 // node:http baseline, and the load generator (autocannon, 32 connections unless told otherwise).
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -236,6 +236,7 @@ export async function stores(which = process.env.OCS_BENCH_STORE ?? "both") {
         }
         return { OCS_DATABASE_URL: server.url.replace(/\/[^/]*$/, `/${name}`) };
       },
+      cpuMs: postgresCpuMs,
       stop: () => {
         forget();
         return server.stop();
@@ -405,11 +406,40 @@ export function cpuMs(pid) {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-/** `load`, plus the server's own CPU per answered request (µs): where a ratio's gap lies. */
+/**
+ * `load`, plus the server's own CPU per answered request (µs): where a ratio's gap lies. With
+ * `storeCpuMs` (a PostgreSQL store's), the database's CPU per request too: it shares the cores.
+ */
 export async function loadWithCpu(pid, url, requestBody, opts = {}) {
+  const { storeCpuMs, ...loadOpts } = opts;
   const before = cpuMs(pid);
-  const r = await load(url, requestBody, opts);
-  return { ...r, serverCpuUsPerRequest: ((cpuMs(pid) - before) * 1000) / r.total };
+  const storeBefore = storeCpuMs?.();
+  const r = await load(url, requestBody, loadOpts);
+  const out = { ...r, serverCpuUsPerRequest: ((cpuMs(pid) - before) * 1000) / r.total };
+  if (storeCpuMs) out.storeCpuUsPerRequest = ((storeCpuMs() - storeBefore) * 1000) / r.total;
+  return out;
+}
+
+/**
+ * CPU (ms) of every `postgres` process now running: the bench's throwaway server is the only one
+ * while it runs. A backend that exits in between takes its time with it (the server's pool keeps
+ * its connections open through a load).
+ */
+export function postgresCpuMs() {
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (!stat.includes("(postgres)")) continue;
+    const fields = stat.split(") ")[1].split(" ");
+    total += (Number(fields[11]) + Number(fields[12])) * 10;
+  }
+  return total;
 }
 
 export function rssMB(pid) {

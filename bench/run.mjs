@@ -121,13 +121,13 @@ async function describeBench(store) {
       const b = body("DescribeCompShareInstance", params);
       const sample = (await send(p.url, b)).body;
       if (JSON.parse(sample).RetCode !== 0) throw new Error(sample);
-      const ours = await loadWithCpu(p.child.pid, p.url, b);
+      const ours = await loadWithCpu(p.child.pid, p.url, b, { storeCpuMs: store.cpuMs });
       const base = await baseline(sample);
       const bare = await loadWithCpu(base.pid, base.url, b);
       base.kill();
       out[name] = { bodyBytes: sample.length, ocs: ours, bareNodeHttp: bare, ratio: ours.rps / bare.rps };
       log(
-        `${name.padEnd(16)} ${String(sample.length).padStart(7)} B  ocs ${fmt(ours.rps, 0)} req/s p50 ${ours.p50} ms p99 ${ours.p99} ms, ${fmt(ours.serverCpuUsPerRequest, 0)} µs CPU/req | bare node:http ${fmt(bare.rps, 0)} req/s p99 ${bare.p99} ms, ${fmt(bare.serverCpuUsPerRequest, 0)} µs CPU/req | ratio ${fmt(ours.rps / bare.rps, 2)}`,
+        `${name.padEnd(16)} ${String(sample.length).padStart(7)} B  ocs ${fmt(ours.rps, 0)} req/s p50 ${ours.p50} ms p99 ${ours.p99} ms, ${fmt(ours.serverCpuUsPerRequest, 0)} µs CPU/req${ours.storeCpuUsPerRequest === undefined ? "" : ` (+ PostgreSQL ${fmt(ours.storeCpuUsPerRequest, 0)})`} | bare node:http ${fmt(bare.rps, 0)} req/s p99 ${bare.p99} ms, ${fmt(bare.serverCpuUsPerRequest, 0)} µs CPU/req | ratio ${fmt(ours.rps / bare.rps, 2)}`,
       );
     }
   } finally {
