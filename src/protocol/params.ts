@@ -36,6 +36,7 @@ export interface DecodedParams {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+const FORM = "application/x-www-form-urlencoded";
 
 /**
  * Decodes `a=1&b=2` strictly: malformed escapes and invalid UTF-8 are errors, not U+FFFD. Pairs
@@ -151,7 +152,7 @@ export function decodeParams(
     put(k, v, false);
   }
 
-  const type = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  const type = contentType === FORM ? FORM : ((contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "");
   if (body.length > 0) {
     if (type === "application/json") {
       const text = decodeUtf8(body, "Body");
@@ -170,7 +171,7 @@ export function decodeParams(
         if ((keys.get(k) ?? 0) > 1) throw badParam(k, "given more than once");
         put(k, (parsed as Record<string, WireValue>)[k] as WireValue, seenInQuery.has(k));
       }
-    } else if (type === "" || type === "application/x-www-form-urlencoded" || type === "text/plain") {
+    } else if (type === "" || type === FORM || type === "text/plain") {
       const seenInBody = new Set<string>();
       for (const [k, v] of parseUrlEncoded(body, "Body", limits.params - queryPairs.length, limits.params)) {
         if (seenInBody.has(k)) throw badParam(k, "given more than once");
@@ -252,7 +253,14 @@ function scanJson(text: string, limits: DecodeLimits, maxKeys: number): Map<stri
 /** Expands dotted keys (`Disks.0.Size`) into nested objects; nested JSON values are kept. */
 function buildTree(flat: Record<string, WireValue>, maxDepth: number): ParamTree {
   const root: ParamTree = Object.create(null);
-  for (const [key, value] of Object.entries(flat)) {
+  for (const key in flat) {
+    const value = flat[key] as WireValue;
+    // Most names have no dot: no path to split or walk (this was half of decoding a Describe).
+    if (!key.includes(".")) {
+      if (root[key] !== undefined) throw badParam(key, "given more than once");
+      root[key] = value;
+      continue;
+    }
     const path = key.split(".");
     if (path.length > maxDepth) throw badParam(key, `nested deeper than ${maxDepth} levels`);
     let node: ParamTree = root;
