@@ -1,11 +1,11 @@
 import type { DiskRecord, DiskState } from "../domain/records.js";
 import type { Db, Param, Row } from "./db.js";
-import { BUMP, VersionedCache, versionMigration } from "./versioned-cache.js";
+import { BUMP, versionMigration } from "./versioned-cache.js";
 
 /** Disk records carry their row version (see {@link VersionedCache}). */
 export const DISK_VERSION_MIGRATION = versionMigration(50, "disks");
 
-const diskFromRow = (r: Row): DiskRecord => ({
+export const diskFromRow = (r: Row): DiskRecord => ({
   id: String(r.id),
   accountId: String(r.account_id),
   projectId: r.project_id == null ? null : String(r.project_id),
@@ -57,10 +57,7 @@ const IN_CHUNK = 500;
 
 /** The disks table: the only place its SQL lives. */
 export class DisksRepo {
-  constructor(
-    private readonly db: Db,
-    private readonly cache = new VersionedCache<DiskRecord>(0),
-  ) {}
+  constructor(private readonly db: Db) {}
 
   async insert(d: DiskRecord): Promise<void> {
     await this.db.run(
@@ -85,26 +82,20 @@ export class DisksRepo {
   }
 
   /**
-   * Disks attached to these instances (whatever their state), boot disk first, then by drive.
-   * `cached`: through the records cache (Describe, which reads the same pages again and again);
-   * bulk readers (the monitoring collector's every running instance) read the rows directly.
+   * Disks attached to these instances (whatever their state), boot disk first, then by drive, read
+   * whole (Describe reads its disks through the records cache: InstancesRepo.describe).
    */
-  async ofInstances(instanceIds: string[], opts: { cached?: boolean } = {}): Promise<DiskRecord[]> {
+  async ofInstances(instanceIds: string[]): Promise<DiskRecord[]> {
     const out: DiskRecord[] = [];
-    const order = "ORDER BY is_boot DESC, drive";
     // In chunks: the monitoring collector asks for every running instance, far past the number
     // of bound values either dialect takes in one statement.
     for (let i = 0; i < instanceIds.length; i += IN_CHUNK) {
       const ids = instanceIds.slice(i, i + IN_CHUNK);
-      const where = `instance_id IN (${ids.map(() => "?").join(", ")})`;
-      if (!opts.cached) {
-        for (const r of await this.db.all(`SELECT * FROM disks WHERE ${where} ${order}`, ids))
-          out.push(diskFromRow(r));
-        continue;
-      }
-      // (id, version) first: the rows not seen at that version are read whole (see VersionedCache).
-      const keys = await this.db.all(`SELECT id, version FROM disks WHERE ${where} ${order}`, ids);
-      out.push(...(await this.cache.records(this.db, "disks", keys, diskFromRow)));
+      for (const r of await this.db.all(
+        `SELECT * FROM disks WHERE instance_id IN (${ids.map(() => "?").join(", ")}) ORDER BY is_boot DESC, drive`,
+        ids,
+      ))
+        out.push(diskFromRow(r));
     }
     return out;
   }

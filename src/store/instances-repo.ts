@@ -1,7 +1,8 @@
-import type { InstanceRecord } from "../domain/records.js";
+import type { DiskRecord, InstanceRecord } from "../domain/records.js";
 import type { State } from "../domain/states.js";
 import { CountsRepo, SEEK_FROM } from "./counts-repo.js";
 import type { Db, Param, Row } from "./db.js";
+import { diskFromRow } from "./disks-repo.js";
 import { BUMP, VersionedCache, versionMigration } from "./versioned-cache.js";
 
 /** Describe's instance records carry their row version (see {@link VersionedCache}). */
@@ -132,6 +133,13 @@ function guarded(guard: CasGuard): { sql: string; params: Param[] } {
   return { sql, params };
 }
 
+/** A page of instances, and the disks of each (see {@link InstancesRepo.describe}). */
+export interface DescribePage {
+  total: number;
+  rows: InstanceRecord[];
+  disks: Map<string, DiskRecord[]>;
+}
+
 export interface DescribeFilter {
   projectId: string;
   zone?: string;
@@ -149,6 +157,7 @@ export class InstancesRepo {
   constructor(
     private readonly db: Db,
     private readonly cache = new VersionedCache<InstanceRecord>(0),
+    private readonly diskCache = new VersionedCache<DiskRecord>(0),
   ) {
     this.counts = new CountsRepo(db);
   }
@@ -206,7 +215,11 @@ export class InstancesRepo {
     return rows.map((r) => String(r.id));
   }
 
-  async describe(f: DescribeFilter): Promise<{ total: number; rows: InstanceRecord[] }> {
+  /**
+   * A page of a project's instances, with the disks of each (not deleted; boot disk first, then by
+   * drive), all through the caches (see {@link VersionedCache.records}).
+   */
+  async describe(f: DescribeFilter): Promise<DescribePage> {
     const where = ["project_id = ?", "in_recycle = 0"];
     const params: Param[] = [f.projectId];
     if (f.zone) {
@@ -224,14 +237,24 @@ export class InstancesRepo {
     // Stable order: newest first, id as the tie-breaker, so pages never overlap or skip.
     const order = "ORDER BY created_at DESC, id DESC";
     if (f.ids) {
-      if (f.ids.length === 0) return { total: 0, rows: [] };
+      if (f.ids.length === 0) return { total: 0, rows: [], disks: new Map() };
       // A bounded id list (at most 100): read by primary key alone, then filtered, ordered and paged
       // here, so that no planner can prefer the project's index instead (PostgreSQL without
-      // statistics, after a bulk load, walked all of a project's instances to find one id).
-      const keys = await this.db.all(
-        `SELECT id, version FROM instances WHERE id IN (${f.ids.map(() => "?").join(", ")})`,
+      // statistics, after a bulk load, walked all of a project's instances to find one id). The
+      // disks' (id, version) come in the same statement: one statement less for a Describe by id.
+      const joined = await this.db.all(
+        `SELECT i.id, i.version, d.id AS disk_id, d.version AS disk_version
+         FROM instances i LEFT JOIN disks d ON d.instance_id = i.id AND d.state <> 'Deleted'
+         WHERE i.id IN (${f.ids.map(() => "?").join(", ")}) ORDER BY i.id, d.is_boot DESC, d.drive`,
         f.ids,
       );
+      const keys: Row[] = [];
+      const diskKeys: Row[] = [];
+      for (const r of joined) {
+        if (keys[keys.length - 1]?.id !== r.id) keys.push({ id: r.id, version: r.version });
+        if (r.disk_id !== null) diskKeys.push({ id: r.disk_id, version: r.disk_version });
+      }
+      const disks = await this.disksOf(diskKeys);
       const all = (await this.records(keys))
         .filter(
           (r) =>
@@ -242,7 +265,7 @@ export class InstancesRepo {
             (f.withoutGpu === undefined || r.withoutGpu === f.withoutGpu),
         )
         .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-      return { total: all.length, rows: all.slice(f.offset, f.offset + f.limit) };
+      return { total: all.length, rows: all.slice(f.offset, f.offset + f.limit), disks };
     }
     const counted = f.tag === undefined && f.withoutGpu === undefined;
     const scope = { projectId: f.projectId, inRecycle: false, zone: f.zone || undefined };
@@ -252,7 +275,7 @@ export class InstancesRepo {
           (await this.db.all(`SELECT COUNT(*) AS n FROM instances WHERE ${where.join(" AND ")}`, params))[0]
             ?.n ?? 0,
         );
-    if (f.offset >= total) return { total, rows: [] };
+    if (f.offset >= total) return { total, rows: [], disks: new Map() };
     let offset = f.offset;
     if (counted && offset >= SEEK_FROM) {
       // A deep page starts from the bucket that holds its first row, not from the newest row.
@@ -267,7 +290,29 @@ export class InstancesRepo {
       `SELECT id, version FROM instances WHERE ${where.join(" AND ")} ${order} LIMIT ? OFFSET ?`,
       [...params, f.limit, offset],
     );
-    return { total, rows: await this.records(keys) };
+    const rows = await this.records(keys);
+    const diskKeys =
+      rows.length === 0
+        ? []
+        : await this.db.all(
+            `SELECT id, version FROM disks WHERE instance_id IN (${rows.map(() => "?").join(", ")})
+             AND state <> 'Deleted' ORDER BY is_boot DESC, drive`,
+            rows.map((r) => r.id),
+          );
+    return { total, rows, disks: await this.disksOf(diskKeys) };
+  }
+
+  /** The disks of (id, version) rows through the cache, by instance, in the rows' order. */
+  private async disksOf(keys: Row[]): Promise<Map<string, DiskRecord[]>> {
+    const disks = new Map<string, DiskRecord[]>();
+    for (const d of await this.diskCache.records(this.db, "disks", keys, diskFromRow)) {
+      // Deleted or detached after its key was read: left out, as the statement would have.
+      if (d.state === "Deleted" || d.instanceId === null) continue;
+      const list = disks.get(d.instanceId);
+      if (list) list.push(d);
+      else disks.set(d.instanceId, [d]);
+    }
+    return disks;
   }
 
   /** The records of (id, version) rows, through the cache (see {@link VersionedCache.records}). */

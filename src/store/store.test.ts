@@ -125,17 +125,32 @@ eachDialect("store conformance", 20, (open) => {
       createdAt: now,
     };
     await writer.disks.insert(disk);
-    const before = (await reader.disks.ofInstances(["i1"], { cached: true }))[0];
-    assert.equal(before?.sizeGB, 20);
-    assert.ok(Object.isFrozen(before));
+    await writer.disks.insert({ ...disk, id: "d0", isBoot: true, drive: "vda", sizeGB: 50, name: "boot" });
+    await writer.disks.insert({ ...disk, id: "d9", drive: "vdc", state: "Deleted" });
+    // A page and an id list read the disks by different statements: both are checked.
+    const disksOf = async (how: "page" | "ids") =>
+      (await reader.instances.describe(how === "page" ? filter : { ...filter, ids: ["i1"] })).disks.get(
+        "i1",
+      ) ?? [];
+    for (const how of ["page", "ids"] as const) {
+      const before = await disksOf(how);
+      assert.deepEqual(
+        before.map((d) => d.id),
+        ["d0", "d1"],
+        `${how}: the boot disk first, then by drive; a deleted one left out`,
+      );
+      assert.ok(Object.isFrozen(before[1]));
+      assert.equal((await disksOf(how))[1], before[1], `${how}: unchanged: the same record`);
+    }
     await writer.disks.resize("d1", 40);
-    assert.equal((await reader.disks.ofInstances(["i1"], { cached: true }))[0]?.sizeGB, 40);
+    for (const how of ["page", "ids"] as const) assert.equal((await disksOf(how))[1]?.sizeGB, 40);
     await writer.tx((r) => r.disks.update({ id: "d1" }, { instanceId: null, state: "Available" }));
-    assert.deepEqual(
-      await reader.disks.ofInstances(["i1"], { cached: true }),
-      [],
-      "detached: no longer the instance's",
-    );
+    for (const how of ["page", "ids"] as const)
+      assert.deepEqual(
+        (await disksOf(how)).map((d) => d.id),
+        ["d0"],
+        `${how}: detached: no longer the instance's`,
+      );
   });
 
   it("concurrent claims never hand one task to two workers", async () => {

@@ -56,11 +56,11 @@ class BoundRepos implements Repos {
     },
   ) {}
   get instances(): InstancesRepo {
-    this.#instances ??= new InstancesRepo(this.handle, this.caches.instances);
+    this.#instances ??= new InstancesRepo(this.handle, this.caches.instances, this.caches.disks);
     return this.#instances;
   }
   get disks(): DisksRepo {
-    this.#disks ??= new DisksRepo(this.handle, this.caches.disks);
+    this.#disks ??= new DisksRepo(this.handle);
     return this.#disks;
   }
   get hosts(): HostsRepo {

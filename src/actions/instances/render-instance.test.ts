@@ -4,7 +4,7 @@ import { createParams, startTestServer } from "../../../test/helpers.js";
 import { CatalogIndex, DEFAULT_CATALOG } from "../../core/catalog/catalog.js";
 import { nightDiscount } from "../../core/catalog/pricing.js";
 import type { Sample } from "../../core/monitor/monitor.js";
-import type { DiskRecord, InstanceRecord } from "../../domain/records.js";
+import type { InstanceRecord } from "../../domain/records.js";
 import type { InstanceContext } from "./render-instance.js";
 import { renderedInstance } from "./render-instance.js";
 
@@ -30,7 +30,10 @@ describe("renderedInstance", () => {
         catalog,
         image: (await images.ofInstances([inst.imageId])).get(inst.imageId),
         // As Describe reads them: the shared records of the rows' versions.
-        disks: (await store.disks.ofInstances([inst.id], { cached: true })) as DiskRecord[],
+        disks:
+          (
+            await store.instances.describe({ projectId: inst.projectId, ids: [inst.id], offset: 0, limit: 1 })
+          ).disks.get(inst.id) ?? [],
         sample: undefined,
         now: inst.createdAt,
         password: (i) => instances.password(i),

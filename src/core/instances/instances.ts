@@ -272,7 +272,7 @@ export class InstanceService {
       if (zone !== undefined && zone !== d.zone) return none();
       zone = d.zone;
     }
-    const { total, rows } = await this.d.store.instances.describe({
+    const { total, rows, disks } = await this.d.store.instances.describe({
       projectId: scope.project.id,
       zone,
       ids: f.ids,
@@ -282,14 +282,6 @@ export class InstanceService {
       limit: f.page.limit,
     });
     checkOffset(f.page, total, "instances", rule);
-    const ids = rows.map((r) => r.id);
-    const disks = new Map<string, DiskRecord[]>();
-    for (const d of await this.d.store.disks.ofInstances(ids, { cached: true })) {
-      if (d.state === "Deleted") continue;
-      const list = disks.get(d.instanceId as string) ?? [];
-      list.push(d);
-      disks.set(d.instanceId as string, list);
-    }
     return { total, rows, disks };
   }
 
