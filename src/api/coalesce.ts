@@ -20,15 +20,19 @@ export interface Coalescer {
   expectAnswer(): void;
   /** Ends `res` with `payload` (headers already set) when this turn's flush runs. */
   end(res: ServerResponse, payload: Uint8Array): void;
+  /** Whether `res` waits for this turn's flush (its headers are set, its body not yet written). */
+  holds(res: ServerResponse): boolean;
 }
 
 export function createCoalescer(schedule: (fn: () => void) => void = setImmediate): Coalescer {
   let pending: Array<{ res: ServerResponse; payload: Uint8Array }> = [];
+  let held = new WeakSet<ServerResponse>();
   let reserved = false;
   const flush = () => {
     reserved = false;
     const batch = pending;
     pending = [];
+    held = new WeakSet();
     for (const { res, payload } of batch) {
       try {
         res.end(payload);
@@ -47,8 +51,10 @@ export function createCoalescer(schedule: (fn: () => void) => void = setImmediat
     expectAnswer: reserve,
     end(res, payload) {
       pending.push({ res, payload });
+      held.add(res);
       reserve();
     },
+    holds: (res) => held.has(res),
   };
 }
 

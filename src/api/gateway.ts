@@ -151,6 +151,7 @@ export async function handleApi(
   }
   // The unread rest of an oversized body is not worth reading: the connection goes with it.
   sendEnvelope(res, requestId, result.body, body === "too-large" ? { Connection: "close" } : {});
+  // Up to the answer's hand-over: the wait for the turn's flush (the rest of the turn) is not in it.
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   deps.metrics.observe(deps.actions.has(result.action) ? result.action : "unknown", result.retCode, seconds);
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import { createLogger } from "../log.js";
 import type { GatewayDeps } from "./gateway.js";
+import { sendEnvelope } from "./gateway.js";
 import { createHttpServer } from "./http.js";
 
 describe("HTTP server", () => {
@@ -38,6 +39,38 @@ describe("HTTP server", () => {
         "the log has it, under the request id",
       );
     } finally {
+      await new Promise<void>((r) => http.close(() => r()));
+    }
+  });
+
+  it("a failure after an answer was handed over leaves the answer whole", async () => {
+    const http = createHttpServer({
+      gateway: {} as GatewayDeps,
+      log: createLogger({ write: () => {} }),
+      driverName: "sim",
+      extraRoutes: [
+        {
+          path: "/late",
+          handle: (_req, res) => {
+            sendEnvelope(res, "r-1", { Action: "LateResponse", RetCode: 0, Padding: "x".repeat(4000) });
+            throw new Error("after the answer");
+          },
+        },
+      ],
+    });
+    await new Promise<void>((r) => http.listen(0, "127.0.0.1", () => r()));
+    try {
+      const { port } = http.address() as AddressInfo;
+      for (let i = 0; i < 2; i++) {
+        // Twice on one keep-alive connection: a cut answer would leave its client waiting for the
+        // promised bytes, or read the next answer as its body.
+        const res = await fetch(`http://127.0.0.1:${port}/late`, { signal: AbortSignal.timeout(5000) });
+        const body = (await res.json()) as Record<string, unknown>;
+        assert.equal(body.Action, "LateResponse");
+        assert.equal((body.Padding as string).length, 4000);
+      }
+    } finally {
+      http.closeAllConnections();
       await new Promise<void>((r) => http.close(() => r()));
     }
   });

@@ -4,6 +4,7 @@ import type { IncomingMessage, Server, ServerOptions, ServerResponse } from "nod
 import { createServer as createTlsServer } from "node:https";
 import type { Server as TlsServer } from "node:https";
 import type { Logger } from "../log.js";
+import { answers } from "./coalesce.js";
 import type { GatewayDeps } from "./gateway.js";
 import { clientAddress, handleApi, renderError, sendEnvelope } from "./gateway.js";
 
@@ -136,8 +137,11 @@ export function createHttpServer(deps: HttpDeps): Server {
         // The one renderer logs it with a request id and answers InternalError from the error table.
         const requestId = randomUUID();
         const r = renderError(log, requestId, "", e);
-        if (res.headersSent) res.end();
-        else sendEnvelope(res, requestId, r.body);
+        // Headers sent: a stream cut short, or an answer waiting for its turn's flush, which
+        // writes it whole (ending it here would leave its client waiting for the body).
+        if (res.headersSent) {
+          if (!answers.holds(res)) res.end();
+        } else sendEnvelope(res, requestId, r.body);
       });
   };
   const server = deps.tls

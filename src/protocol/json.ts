@@ -24,18 +24,15 @@ export class EncodedJsonArray<T = unknown> {
 /** A response's fields as a client receives them: an encoded array is the array it encodes. */
 export type AsSent<R> = { [K in keyof R]: R[K] extends EncodedJsonArray<infer U> ? U[] : R[K] };
 
-/** Below this many characters a text is encoded into Node's shared buffer pool. */
-const POOLED = 2048;
-
-/** One JSON value as UTF-8. */
+/** One JSON value as UTF-8, in a buffer of its own (renderings are kept: see encodeJson). */
 export function encodeValue(value: unknown): Uint8Array {
-  const text = JSON.stringify(value);
-  // A short answer is copied into Node's buffer pool: TextEncoder allocates a new ArrayBuffer
-  // each time, which a small answer paid more for than for its encoding. A long one goes through
   // TextEncoder, as Buffer.from took twice as long on Node 20 (~180 against ~230 µs for a page
   // whose OsName holds a CJK character, which makes the whole string two-byte).
-  return text.length < POOLED ? Buffer.from(text) : UTF8.encode(text);
+  return UTF8.encode(JSON.stringify(value));
 }
+
+/** Below this many characters an answer is encoded into Node's shared buffer pool. */
+const POOLED = 2048;
 
 /**
  * An object as UTF-8 JSON, exactly as `JSON.stringify` would write it, with its top-level
@@ -45,7 +42,13 @@ export function encodeValue(value: unknown): Uint8Array {
 export function encodeJson(body: Record<string, unknown>): Uint8Array {
   let spliced = false;
   for (const k in body) if (body[k] instanceof EncodedJsonArray) spliced = true;
-  if (!spliced) return encodeValue(body);
+  if (!spliced) {
+    // A short answer goes into Node's buffer pool: TextEncoder allocates an ArrayBuffer each time,
+    // which cost a small answer more than its encoding. Never for what is kept (a kept slice would
+    // hold its whole 8 KiB pool block).
+    const text = JSON.stringify(body);
+    return text.length < POOLED ? Buffer.from(text) : UTF8.encode(text);
+  }
   // texts[i] comes before arrays[i]; the last text closes the object.
   const texts: string[] = [];
   const arrays: EncodedJsonArray[] = [];

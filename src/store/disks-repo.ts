@@ -55,7 +55,7 @@ export interface DiskListFilter {
 /** Ids per `IN (…)` list. */
 const IN_CHUNK = 500;
 
-/** The disks table: the only place its SQL lives. */
+/** The disks table: its SQL, but for the keys Describe reads with its instances (InstancesRepo.describe). */
 export class DisksRepo {
   constructor(private readonly db: Db) {}
 

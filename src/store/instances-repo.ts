@@ -242,11 +242,15 @@ export class InstancesRepo {
       // here, so that no planner can prefer the project's index instead (PostgreSQL without
       // statistics, after a bulk load, walked all of a project's instances to find one id). The
       // disks' (id, version) come in the same statement: one statement less for a Describe by id.
+      // The disks are looked up by the same id list (not only through the join), so no planner
+      // can scan the disks table for them; only the project's instances' disks are read.
+      const list = f.ids.map(() => "?").join(", ");
       const joined = await this.db.all(
         `SELECT i.id, i.version, d.id AS disk_id, d.version AS disk_version
-         FROM instances i LEFT JOIN disks d ON d.instance_id = i.id AND d.state <> 'Deleted'
-         WHERE i.id IN (${f.ids.map(() => "?").join(", ")}) ORDER BY i.id, d.is_boot DESC, d.drive`,
-        f.ids,
+         FROM instances i LEFT JOIN disks d ON d.instance_id = i.id AND i.project_id = ?
+           AND d.instance_id IN (${list}) AND d.state <> 'Deleted'
+         WHERE i.id IN (${list}) ORDER BY i.id, d.is_boot DESC, d.drive`,
+        [f.projectId, ...f.ids, ...f.ids],
       );
       const keys: Row[] = [];
       const diskKeys: Row[] = [];
