@@ -402,7 +402,12 @@ export function send(url, requestBody, headers = {}) {
 
 /** CPU time (user + system) a process has used so far, in ms, from /proc (clock ticks of 10 ms). */
 export function cpuMs(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return statCpuMs(readFileSync(`/proc/${pid}/stat`, "utf8"));
+}
+
+/** The CPU time in a /proc/PID/stat line (utime and stime, the 14th and 15th fields). */
+function statCpuMs(stat) {
+  const fields = stat.split(") ")[1].split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
@@ -435,9 +440,7 @@ export function postgresCpuMs() {
     } catch {
       continue; // gone meanwhile
     }
-    if (!stat.includes("(postgres)")) continue;
-    const fields = stat.split(") ")[1].split(" ");
-    total += (Number(fields[11]) + Number(fields[12])) * 10;
+    if (stat.includes("(postgres)")) total += statCpuMs(stat);
   }
   return total;
 }

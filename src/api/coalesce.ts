@@ -26,13 +26,11 @@ export interface Coalescer {
 
 export function createCoalescer(schedule: (fn: () => void) => void = setImmediate): Coalescer {
   let pending: Array<{ res: ServerResponse; payload: Uint8Array }> = [];
-  let held = new WeakSet<ServerResponse>();
   let reserved = false;
   const flush = () => {
     reserved = false;
     const batch = pending;
     pending = [];
-    held = new WeakSet();
     for (const { res, payload } of batch) {
       try {
         res.end(payload);
@@ -51,10 +49,10 @@ export function createCoalescer(schedule: (fn: () => void) => void = setImmediat
     expectAnswer: reserve,
     end(res, payload) {
       pending.push({ res, payload });
-      held.add(res);
       reserve();
     },
-    holds: (res) => held.has(res),
+    // Asked only when a request failed after answering: a look through one turn's answers.
+    holds: (res) => pending.some((p) => p.res === res),
   };
 }
 

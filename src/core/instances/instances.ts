@@ -1,8 +1,9 @@
 import { subnetIdOf, vpcIdOf } from "../../domain/addresses.js";
 import { ApiError, UnsupportedByRuntime, badParam } from "../../domain/errors.js";
-import type { DiskRecord, InstancePorts, InstanceRecord } from "../../domain/records.js";
+import type { InstancePorts, InstanceRecord } from "../../domain/records.js";
 import type { State } from "../../domain/states.js";
 import type { Driver } from "../../drivers/driver.js";
+import type { DescribePage } from "../../store/instances-repo.js";
 import type { Page, PastTheEnd } from "../paging.js";
 import { checkOffset } from "../paging.js";
 import type { ActionRule } from "./action-rules.js";
@@ -33,11 +34,8 @@ export interface DescribeInput {
   page: Page;
 }
 
-export interface DescribeResult {
-  total: number;
-  rows: InstanceRecord[];
-  disks: Map<string, DiskRecord[]>;
-}
+/** The store's page as it is: the instances, and the disks of each. */
+export type DescribeResult = DescribePage;
 
 /** The engine's dependencies, plus the engine itself and the driver (for instant changes). */
 export interface InstanceServiceDeps extends EngineDeps {
